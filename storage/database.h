@@ -1,0 +1,103 @@
+// Database: the SQLite file that holds dead properties (and, later, locks) for one served root.
+//
+// Opened in WAL mode with a busy timeout; the schema carries a version (PRAGMA user_version) and
+// is created or migrated on Open. One connection, serialised by a mutex: every public call of
+// the stores takes the lock for the whole of its statement or transaction.
+//
+// SQLite result codes are mapped to Status here and only here (SQLITE_BUSY/LOCKED -> kBusy,
+// SQLITE_FULL -> kNoSpace, SQLITE_CONSTRAINT -> kAlreadyExists, others -> kIoError).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "storage/status.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace keepdav::storage {
+
+class Database;
+
+// A prepared statement. Bind* use 1-based indexes. Not thread-safe; use under Database::Lock.
+class Statement {
+ public:
+  Statement(Statement&& o) noexcept;
+  Statement& operator=(Statement&&) = delete;
+  Statement(const Statement&) = delete;
+  ~Statement();
+
+  Statement& BindText(int index, std::string_view text);
+  Statement& BindBlob(int index, std::string_view bytes);
+  Statement& BindInt(int index, int64_t value);
+  Statement& BindNull(int index);
+
+  // Returns true while a row is available, false when done. Errors through status().
+  bool Step();
+  // Runs to completion (for statements without rows).
+  Status Run();
+  // Resets for re-use; clears bindings.
+  void Reset();
+  const Status& status() const { return status_; }
+
+  std::string_view ColumnText(int col) const;
+  std::string_view ColumnBlob(int col) const;
+  int64_t ColumnInt(int col) const;
+  bool ColumnIsNull(int col) const;
+
+ private:
+  friend class Database;
+  Statement(Database* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  Database* db_;
+  sqlite3_stmt* stmt_;
+  Status status_;
+};
+
+class Database {
+ public:
+  static constexpr int kSchemaVersion = 1;
+
+  // Opens or creates the file (":memory:" for an in-memory database), applies pragmas and the
+  // schema. `busy_timeout_ms` bounds waits for other processes holding the file.
+  static Result<std::unique_ptr<Database>> Open(const std::string& file, int busy_timeout_ms = 5000);
+  ~Database();
+
+  // The lock that serialises use of the connection. Hold it across Prepare/Step/transactions.
+  std::unique_lock<std::mutex> Lock() { return std::unique_lock<std::mutex>(mutex_); }
+
+  // REQUIRES: Lock() held. Statements are cached by SQL text, so preparing the same text again is
+  // cheap; the returned statement is reset and unbound.
+  Result<Statement> Prepare(std::string_view sql);
+  // REQUIRES: Lock() held. Runs one or more statements without results.
+  Status Execute(std::string_view sql);
+
+  // REQUIRES: Lock() held. RAII transaction: rolls back unless Commit() succeeded.
+  class Transaction {
+   public:
+    explicit Transaction(Database& db);
+    ~Transaction();
+    Status Commit();
+    const Status& begin_status() const { return begin_status_; }
+
+   private:
+    Database& db_;
+    Status begin_status_;
+    bool done_ = false;
+  };
+
+  // Maps a SQLite result code (with the connection's message) to a Status.
+  Status FromSqlite(int rc, std::string_view context) const;
+
+ private:
+  explicit Database(sqlite3* db) : db_(db) {}
+  Status Migrate();
+  friend class Statement;
+  sqlite3* db_;
+  std::mutex mutex_;
+};
+
+}  // namespace keepdav::storage

@@ -1,0 +1,109 @@
+// FileSystem: every file operation keepdav performs goes through this interface.
+//
+// Implementations: PosixFileSystem (the served directory), and in tests wrappers that slow down
+// or fail chosen operations. Paths are ResourcePaths, so an implementation only has to make sure
+// it never follows a symlink and never shows reserved names (ResourcePath::IsReservedName) or
+// configured hidden files (such as a database placed inside the root).
+//
+// Thread safety: implementations must be safe for concurrent use from many request threads.
+// Errors: Status codes as documented per call; anything unexpected is kIoError.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "storage/resource_path.h"
+#include "storage/status.h"
+
+namespace keepdav::storage {
+
+enum class FileType { kFile, kDirectory, kOther };
+
+struct FileInfo {
+  FileType type = FileType::kOther;
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;     // modification time, ns since the epoch
+  int64_t birth_ns = 0;     // creation time where the file system records it, else ctime
+  uint64_t inode = 0;
+  uint64_t device = 0;
+
+  bool IsDirectory() const { return type == FileType::kDirectory; }
+  bool IsFile() const { return type == FileType::kFile; }
+};
+
+struct SpaceInfo {
+  uint64_t available_bytes = 0;  // for unprivileged users (f_bavail)
+  uint64_t used_bytes = 0;       // (f_blocks - f_bfree) * f_frsize
+};
+
+// An open file for reading. Not thread-safe; one per request.
+class ReadableFile {
+ public:
+  virtual ~ReadableFile() = default;
+  virtual const FileInfo& info() const = 0;
+  // Reads up to `len` bytes at `offset`; returns 0 at end of file.
+  virtual Result<size_t> ReadAt(uint64_t offset, char* buf, size_t len) = 0;
+  // The OS descriptor for zero-copy sends, or -1 when there is none.
+  virtual int NativeHandle() const { return -1; }
+};
+
+// A file being written under a temporary reserved name in the target's directory. Nothing is
+// visible at the target until Commit() renames it into place atomically; destroying an
+// uncommitted PendingWrite removes the temporary file. Not thread-safe.
+class PendingWrite {
+ public:
+  virtual ~PendingWrite() = default;
+  virtual Status Write(const char* data, size_t len) = 0;
+  // Replaces (or creates) the target. kIsADirectory if a collection appeared there meanwhile.
+  virtual Status Commit() = 0;
+};
+
+class FileSystem {
+ public:
+  virtual ~FileSystem() = default;
+
+  // kNotFound when the path (or a parent) does not exist, is a symlink or is hidden;
+  // kNotADirectory when a parent is a file.
+  virtual Result<FileInfo> Stat(const ResourcePath& path) = 0;
+
+  // Calls `visit` for each member of the collection, in no particular order, without reading the
+  // whole directory into memory. Symlinks, reserved and hidden names are skipped. Stops early
+  // (returning OK) when `visit` returns false. kNotADirectory if `path` is a file.
+  virtual Status List(const ResourcePath& dir,
+                      const std::function<bool(std::string_view name, const FileInfo&)>& visit) = 0;
+
+  // kNotFound, kIsADirectory.
+  virtual Result<std::unique_ptr<ReadableFile>> OpenRead(const ResourcePath& path) = 0;
+
+  // Starts an atomic write of `path`. kNotFound when the parent is missing, kNotADirectory when
+  // the parent is a file, kIsADirectory when `path` is a collection.
+  virtual Result<std::unique_ptr<PendingWrite>> BeginWrite(const ResourcePath& path) = 0;
+
+  // kAlreadyExists if anything exists there, kNotFound if the parent is missing.
+  virtual Status MakeDirectory(const ResourcePath& path) = 0;
+
+  // Removes a file or an empty directory. kNotFound, kNotEmpty.
+  virtual Status Remove(const ResourcePath& path) = 0;
+
+  // Atomically renames `from` to `to`. With `replace` false, kAlreadyExists if `to` exists; with
+  // `replace` true an existing file (or empty directory) at `to` is replaced. kCrossDevice when
+  // the file system cannot rename between the two places.
+  virtual Status Rename(const ResourcePath& from, const ResourcePath& to, bool replace) = 0;
+
+  // Copies the contents (and modification time) of file `from` to `to`, atomically replacing an
+  // existing file at `to`. kIsADirectory if either is a collection.
+  virtual Status CopyFile(const ResourcePath& from, const ResourcePath& to) = 0;
+
+  // Sets the modification time (ns since the epoch) without following symlinks.
+  virtual Status SetModifiedTime(const ResourcePath& path, int64_t mtime_ns) = 0;
+
+  // Space figures for quota properties (RFC 4331).
+  virtual Result<SpaceInfo> Space() = 0;
+};
+
+}  // namespace keepdav::storage

@@ -1,0 +1,58 @@
+// PosixFileSystem: FileSystem over a real directory.
+//
+// The root is opened once as a directory descriptor; every path is resolved below it with
+// openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) (falling back to a component-by-component
+// openat(O_NOFOLLOW) walk on kernels without openat2), so neither ".." tricks nor symlinks can
+// reach outside the root. Symlinks inside the tree are treated as nonexistent.
+//
+// Temporary files are created in the target's directory under reserved names
+// (".keepdav-tmp-<random>") and renamed into place.
+//
+// Thread-safe.
+#pragma once
+
+#include <memory>
+#include <set>
+#include <string>
+
+#include "storage/file_system.h"
+
+namespace keepdav::storage {
+
+class PosixFileSystem : public FileSystem {
+ public:
+  struct Options {
+    // Relative paths below the root (e.g. "keepdav.db", "keepdav.db-wal") that must never be
+    // listed or served, for a database file that an administrator placed inside the root.
+    std::set<std::string> hidden;
+    // fsync files before renaming them into place.
+    bool fsync_on_commit = false;
+  };
+
+  // Opens `root_dir` (which must be an existing directory). kNotFound / kNotADirectory.
+  static Result<std::unique_ptr<PosixFileSystem>> Open(const std::string& root_dir,
+                                                       Options options);
+  ~PosixFileSystem() override;
+
+  Result<FileInfo> Stat(const ResourcePath& path) override;
+  Status List(const ResourcePath& dir,
+              const std::function<bool(std::string_view, const FileInfo&)>& visit) override;
+  Result<std::unique_ptr<ReadableFile>> OpenRead(const ResourcePath& path) override;
+  Result<std::unique_ptr<PendingWrite>> BeginWrite(const ResourcePath& path) override;
+  Status MakeDirectory(const ResourcePath& path) override;
+  Status Remove(const ResourcePath& path) override;
+  Status Rename(const ResourcePath& from, const ResourcePath& to, bool replace) override;
+  Status CopyFile(const ResourcePath& from, const ResourcePath& to) override;
+  Status SetModifiedTime(const ResourcePath& path, int64_t mtime_ns) override;
+  Result<SpaceInfo> Space() override;
+
+  int root_fd() const { return root_fd_; }
+
+ private:
+  PosixFileSystem(int root_fd, Options options);
+  struct Impl;
+  int root_fd_;
+  Options options_;
+};
+
+}  // namespace keepdav::storage
