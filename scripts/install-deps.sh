@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs the Debian packages keepdav needs, and only those that are missing.
+#
+# Usage: scripts/install-deps.sh build|test
+#   build  compiler, CMake and the libraries the server links against
+#   test   build, plus GoogleTest and the interop clients (litmus, curl, cadaver)
+#
+# As root it installs what is missing (one `apt-get update` first, and only when
+# something is missing). As anyone else it prints the command to run and exits 1,
+# so a caller never builds against a half-installed machine.
+set -euo pipefail
+
+profile="${1:-}"
+build_packages=(cmake g++ make pkg-config libpoco-dev libpugixml-dev libsqlite3-dev)
+test_packages=("${build_packages[@]}" googletest libgtest-dev litmus curl cadaver python3)
+
+case "$profile" in
+  build) wanted=("${build_packages[@]}") ;;
+  test) wanted=("${test_packages[@]}") ;;
+  *)
+    echo "usage: $0 build|test" >&2
+    exit 2
+    ;;
+esac
+
+missing=()
+for pkg in "${wanted[@]}"; do
+  # dpkg-query fails for a package it has never heard of; "deinstall ok
+  # config-files" (removed, config kept) is as missing as that.
+  status="$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)"
+  if [[ "$status" != "install ok installed" ]]; then
+    missing+=("$pkg")
+  fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "install-deps: all '$profile' packages are installed"
+  exit 0
+fi
+
+install_cmd=(apt-get install -y --no-install-recommends "${missing[@]}")
+if [[ "$(id -u)" -ne 0 ]]; then
+  echo "install-deps: missing Debian packages: ${missing[*]}" >&2
+  echo "install-deps: run as root:" >&2
+  echo "  apt-get update && DEBIAN_FRONTEND=noninteractive ${install_cmd[*]}" >&2
+  exit 1
+fi
+
+echo "install-deps: installing missing packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+"${install_cmd[@]}"
+echo "install-deps: done"
