@@ -5,7 +5,8 @@
 // the stores takes the lock for the whole of its statement or transaction.
 //
 // SQLite result codes are mapped to Status here and only here (SQLITE_BUSY/LOCKED -> kBusy,
-// SQLITE_FULL -> kNoSpace, SQLITE_CONSTRAINT -> kAlreadyExists, others -> kIoError).
+// SQLITE_FULL -> kNoSpace, SQLITE_CONSTRAINT -> kAlreadyExists, SQLITE_READONLY/PERM/AUTH ->
+// kPermissionDenied, SQLITE_TOOBIG -> kTooLarge, others -> kIoError).
 #pragma once
 
 #include <cstdint>
@@ -13,6 +14,8 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "storage/status.h"
 
@@ -63,7 +66,8 @@ class Database {
 
   // Opens or creates the file (":memory:" for an in-memory database), applies pragmas and the
   // schema. `busy_timeout_ms` bounds waits for other processes holding the file.
-  static Result<std::unique_ptr<Database>> Open(const std::string& file, int busy_timeout_ms = 5000);
+  static Result<std::unique_ptr<Database>> Open(const std::string& file,
+                                                int busy_timeout_ms = 5000);
   ~Database();
 
   // The lock that serialises use of the connection. Hold it across Prepare/Step/transactions.
@@ -95,9 +99,16 @@ class Database {
  private:
   explicit Database(sqlite3* db) : db_(db) {}
   Status Migrate();
+  // Puts a statement that is no longer in use back into the cache.
+  void Release(sqlite3_stmt* stmt);
   friend class Statement;
   sqlite3* db_;
   std::mutex mutex_;
+  // Idle prepared statements by SQL text. A statement in use is taken out, so two live
+  // Statements never share one sqlite3_stmt. Guarded by its own mutex so that a Statement
+  // outliving the caller's Lock() by mistake still cannot corrupt the cache.
+  std::mutex cache_mutex_;
+  std::unordered_map<std::string, std::vector<sqlite3_stmt*>> cache_;
 };
 
 }  // namespace keepdav::storage

@@ -8,6 +8,11 @@
 // Temporary files are created in the target's directory under reserved names
 // (".keepdav-tmp-<random>") and renamed into place.
 //
+// Beyond the FileSystem contract: hidden paths read as kNotFound, but creating or replacing one
+// (BeginWrite, MakeDirectory, Rename/CopyFile onto it) is kPermissionDenied; so is removing or
+// renaming the root, and opening a special file (FIFO, socket, device) for reading. Renaming a
+// collection into its own subtree is kInvalidArgument.
+//
 // Thread-safe.
 #pragma once
 
@@ -27,6 +32,9 @@ class PosixFileSystem : public FileSystem {
     std::set<std::string> hidden;
     // fsync files before renaming them into place.
     bool fsync_on_commit = false;
+    // Use openat2(2) when the kernel has it. Tests turn this off to run the whole contract over
+    // the openat(O_NOFOLLOW) walk that older kernels get.
+    bool allow_openat2 = true;
   };
 
   // Opens `root_dir` (which must be an existing directory). kNotFound / kNotADirectory.

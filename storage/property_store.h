@@ -52,6 +52,7 @@ class PropertyStore {
 
   // Calls `visit` for every property of every direct member of `dir` (not `dir` itself), grouped
   // by member path in ascending order: one query for a whole folder, for PROPFIND Depth 1.
+  // `visit` runs under the database lock, so it must not call back into the store.
   Status ForEachInMembers(const ResourcePath& dir,
                           const std::function<void(std::string_view member_path,
                                                    const DeadProperty&)>& visit);
@@ -61,7 +62,8 @@ class PropertyStore {
   Status Apply(const ResourcePath& path, const std::vector<PropertyChange>& changes);
 
   // Replaces the properties of `to` and everything below it by copies of those of `from` and
-  // everything below it.
+  // everything below it. kInvalidArgument when one contains the other (RFC 4918 forbids such
+  // COPY/MOVE); from == to is a no-op.
   Status CopyTree(const ResourcePath& from, const ResourcePath& to);
   // Like CopyTree, then deletes the properties of `from` and below: one transaction.
   Status MoveTree(const ResourcePath& from, const ResourcePath& to);

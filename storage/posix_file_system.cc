@@ -1,0 +1,638 @@
+#include "storage/posix_file_system.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <utility>
+#include <vector>
+
+namespace keepdav::storage {
+namespace {
+
+// Set once a kernel answered ENOSYS to openat2, so later calls go straight to the walk.
+std::atomic<bool> g_openat2_missing{false};
+
+constexpr std::string_view kTempPrefix = ".keepdav-tmp-";
+static_assert(kTempPrefix.substr(0, ResourcePath::kReservedPrefix.size()) ==
+                  ResourcePath::kReservedPrefix,
+              "temporary files must carry a reserved name so they are never served");
+
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  UniqueFd& operator=(UniqueFd&& o) noexcept {
+    if (this != &o) {
+      Reset();
+      fd_ = std::exchange(o.fd_, -1);
+    }
+    return *this;
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd() { Reset(); }
+
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  int release() { return std::exchange(fd_, -1); }
+  void Reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// An errno from resolving a path below the root. openat2(RESOLVE_BENEATH) reports an attempt to
+// leave the root as EXDEV; to a client that is simply a resource that does not exist (and must
+// not read as "cross device", which the WebDAV layer answers with 502 for MOVE).
+Status ResolveError(int err, const std::string& context) {
+  return Status::FromErrno(err == EXDEV ? ENOENT : err, context);
+}
+
+// The openat(O_NOFOLLOW) walk for kernels without openat2 (before 5.6). Every intermediate
+// component is opened with O_PATH|O_NOFOLLOW and checked with fstat, because O_PATH|O_NOFOLLOW
+// opens a symlink itself instead of failing. ResourcePath guarantees there is no "..".
+Result<UniqueFd> WalkBeneath(int root_fd, const std::string& rel, int flags,
+                             const std::string& context) {
+  std::vector<std::string> parts;
+  if (rel != ".") {
+    size_t pos = 0;
+    while (pos <= rel.size()) {
+      size_t slash = rel.find('/', pos);
+      if (slash == std::string::npos) slash = rel.size();
+      if (slash > pos) parts.push_back(rel.substr(pos, slash - pos));
+      pos = slash + 1;
+    }
+  }
+  if (parts.empty()) {
+    int fd = ::openat(root_fd, ".", flags | O_CLOEXEC);
+    if (fd < 0) return ResolveError(errno, context);
+    return UniqueFd(fd);
+  }
+  UniqueFd current;
+  int dirfd = root_fd;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const bool last = i + 1 == parts.size();
+    UniqueFd next;
+    if (last && !(flags & O_PATH)) {
+      // O_NOFOLLOW makes a trailing symlink fail with ELOOP (mapped to kNotFound).
+      next = UniqueFd(::openat(dirfd, parts[i].c_str(), flags | O_NOFOLLOW | O_CLOEXEC));
+      if (!next.valid()) {
+        int err = errno;
+        // With O_DIRECTORY a symlink fails as ENOTDIR, not ELOOP; it must still read as absent.
+        struct stat st;
+        if (err == ENOTDIR && ::fstatat(dirfd, parts[i].c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISLNK(st.st_mode)) {
+          err = ENOENT;
+        }
+        return ResolveError(err, context);
+      }
+    } else {
+      next = UniqueFd(::openat(dirfd, parts[i].c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+      if (!next.valid()) return ResolveError(errno, context);
+      struct stat st;
+      if (::fstat(next.get(), &st) != 0) return ResolveError(errno, context);
+      if (S_ISLNK(st.st_mode)) return ResolveError(ENOENT, context);
+      if (!S_ISDIR(st.st_mode) && (!last || (flags & O_DIRECTORY))) {
+        return ResolveError(ENOTDIR, context);
+      }
+    }
+    current = std::move(next);
+    dirfd = current.get();
+  }
+  return current;
+}
+
+// Opens `rel` (a ResourcePath::Relative()) below `root_fd` without following any symlink and
+// without leaving the root.
+Result<UniqueFd> OpenBeneath(int root_fd, const std::string& rel, int flags, bool allow_openat2,
+                             const std::string& context) {
+  if (allow_openat2 && !g_openat2_missing.load(std::memory_order_relaxed)) {
+    struct open_how how = {};
+    how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    for (int attempt = 0;; ++attempt) {
+      long fd = ::syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof(how));
+      if (fd >= 0) return UniqueFd(static_cast<int>(fd));
+      int err = errno;
+      // EAGAIN: the kernel could not rule out a racing rename; rare, so retry a few times.
+      if (err == EINTR || (err == EAGAIN && attempt < 8)) continue;
+      if (err == ENOSYS) {
+        g_openat2_missing.store(true, std::memory_order_relaxed);
+        break;
+      }
+      return ResolveError(err, context);
+    }
+  }
+  return WalkBeneath(root_fd, rel, flags, context);
+}
+
+struct EntryStat {
+  FileInfo info;
+  bool is_symlink = false;
+};
+
+// statx for the birth time where the file system records it (ext4, btrfs, xfs, tmpfs); glibc
+// emulates statx with fstatat on kernels that lack it. Returns 0 or an errno.
+int StatEntry(int dirfd, const char* name, int at_flags, EntryStat* out) {
+  struct statx stx;
+  if (::statx(dirfd, name, at_flags | AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS | STATX_BTIME, &stx) !=
+      0) {
+    return errno;
+  }
+  auto ns = [](const struct statx_timestamp& t) {
+    return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
+  };
+  FileInfo& info = out->info;
+  out->is_symlink = S_ISLNK(stx.stx_mode);
+  info.type = S_ISREG(stx.stx_mode)   ? FileType::kFile
+              : S_ISDIR(stx.stx_mode) ? FileType::kDirectory
+                                      : FileType::kOther;
+  info.size = stx.stx_size;
+  info.mtime_ns = ns(stx.stx_mtime);
+  info.birth_ns = (stx.stx_mask & STATX_BTIME) ? ns(stx.stx_btime) : ns(stx.stx_ctime);
+  info.inode = stx.stx_ino;
+  info.device = makedev(stx.stx_dev_major, stx.stx_dev_minor);
+  return 0;
+}
+
+std::string RandomHex() {
+  unsigned char bytes[8];
+  ssize_t got = ::getrandom(bytes, sizeof(bytes), GRND_NONBLOCK);
+  if (got != static_cast<ssize_t>(sizeof(bytes))) {
+    // Uniqueness, not secrecy, is what matters (O_EXCL guards collisions): any varying value does.
+    static std::atomic<uint64_t> counter{0};
+    uint64_t v = (static_cast<uint64_t>(::getpid()) << 32) ^ counter.fetch_add(1) ^
+                 reinterpret_cast<uintptr_t>(&got);
+    for (unsigned char& b : bytes) {
+      b = static_cast<unsigned char>(v);
+      v >>= 8;
+    }
+  }
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : bytes) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
+struct timespec ToTimespec(int64_t ns) {
+  int64_t sec = ns / 1000000000;
+  int64_t rem = ns % 1000000000;
+  if (rem < 0) {  // floor, so times before 1970 stay valid
+    rem += 1000000000;
+    sec -= 1;
+  }
+  struct timespec ts;
+  ts.tv_sec = static_cast<time_t>(sec);
+  ts.tv_nsec = static_cast<long>(rem);
+  return ts;
+}
+
+class PosixReadableFile : public ReadableFile {
+ public:
+  PosixReadableFile(UniqueFd fd, FileInfo info, std::string display)
+      : fd_(std::move(fd)), info_(info), display_(std::move(display)) {}
+
+  const FileInfo& info() const override { return info_; }
+
+  Result<size_t> ReadAt(uint64_t offset, char* buf, size_t len) override {
+    for (;;) {
+      ssize_t n = ::pread(fd_.get(), buf, len, static_cast<off_t>(offset));
+      if (n >= 0) return static_cast<size_t>(n);
+      if (errno != EINTR) return Status::FromErrno(errno, "read " + display_);
+    }
+  }
+
+  int NativeHandle() const override { return fd_.get(); }
+
+ private:
+  UniqueFd fd_;
+  FileInfo info_;
+  std::string display_;
+};
+
+class PosixPendingWrite : public PendingWrite {
+ public:
+  PosixPendingWrite(UniqueFd dir, std::string temp_name, std::string target_name, UniqueFd fd,
+                    bool fsync, std::string display)
+      : dir_(std::move(dir)),
+        temp_name_(std::move(temp_name)),
+        target_name_(std::move(target_name)),
+        fd_(std::move(fd)),
+        fsync_(fsync),
+        display_(std::move(display)) {}
+
+  ~PosixPendingWrite() override {
+    fd_.Reset();
+    if (!committed_ && !temp_name_.empty()) ::unlinkat(dir_.get(), temp_name_.c_str(), 0);
+  }
+
+  Status Write(const char* data, size_t len) override {
+    if (!error_.ok()) return error_;
+    if (committed_) return Status::InvalidArgument("write after commit: " + display_);
+    while (len > 0) {
+      ssize_t n = ::write(fd_.get(), data, len);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        error_ = Status::FromErrno(errno, "write " + display_);
+        return error_;
+      }
+      data += n;
+      len -= static_cast<size_t>(n);
+    }
+    return Status::Ok();
+  }
+
+  Status Commit() override {
+    if (!error_.ok()) return error_;
+    if (committed_) return Status::InvalidArgument("second commit: " + display_);
+    if (fsync_ && ::fsync(fd_.get()) != 0) return Fail(errno, "fsync ");
+    // close() can report delayed write errors (NFS), so its result counts.
+    if (::close(fd_.release()) != 0 && errno != EINTR) return Fail(errno, "close ");
+    // rename(2) refuses to replace a directory with a file (EISDIR -> kIsADirectory), so a
+    // collection created at the target meanwhile is detected atomically here.
+    if (::renameat(dir_.get(), temp_name_.c_str(), dir_.get(), target_name_.c_str()) != 0) {
+      return Fail(errno, "commit ");
+    }
+    committed_ = true;
+    if (fsync_) {
+      // Makes the rename itself durable; the O_PATH descriptor cannot be fsynced.
+      UniqueFd d(::openat(dir_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!d.valid() || ::fsync(d.get()) != 0) {
+        return Status::FromErrno(errno, "fsync directory of " + display_);
+      }
+    }
+    return Status::Ok();
+  }
+
+  int fd() const { return fd_.get(); }
+
+ private:
+  Status Fail(int err, const char* op) {
+    error_ = Status::FromErrno(err, op + display_);
+    fd_.Reset();
+    ::unlinkat(dir_.get(), temp_name_.c_str(), 0);
+    temp_name_.clear();
+    return error_;
+  }
+
+  UniqueFd dir_;  // O_PATH descriptor of the target's directory
+  std::string temp_name_;
+  std::string target_name_;
+  UniqueFd fd_;
+  bool fsync_;
+  std::string display_;
+  bool committed_ = false;
+  Status error_;  // sticky: after a failed write nothing may be committed
+};
+
+// Copies all of `src` from its current offset to `dst` at its current offset.
+Status CopyContents(int src, int dst, const std::string& context) {
+  bool use_copy_file_range = true;
+  while (use_copy_file_range) {
+    ssize_t n = ::copy_file_range(src, nullptr, dst, nullptr, size_t{1} << 30, 0);
+    if (n == 0) return Status::Ok();
+    if (n > 0) continue;
+    if (errno == EINTR) continue;
+    // Not supported between these files (other file system, old kernel, special file system):
+    // both file offsets are where the kernel stopped, so the plain loop just continues.
+    if (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP) {
+      use_copy_file_range = false;
+      break;
+    }
+    return Status::FromErrno(errno, context);
+  }
+  std::vector<char> buf(size_t{1} << 16);
+  for (;;) {
+    ssize_t n = ::read(src, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::FromErrno(errno, context);
+    }
+    if (n == 0) return Status::Ok();
+    const char* p = buf.data();
+    size_t left = static_cast<size_t>(n);
+    while (left > 0) {
+      ssize_t w = ::write(dst, p, left);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return Status::FromErrno(errno, context);
+      }
+      p += w;
+      left -= static_cast<size_t>(w);
+    }
+  }
+}
+
+}  // namespace
+
+struct PosixFileSystem::Impl {
+  static bool IsHidden(const PosixFileSystem& fs, std::string_view rel) {
+    for (const std::string& h : fs.options_.hidden) {
+      if (rel.size() < h.size() || rel.compare(0, h.size(), h) != 0) continue;
+      if (rel.size() == h.size() || rel[h.size()] == '/') return true;
+    }
+    return false;
+  }
+
+  static Result<UniqueFd> Open(const PosixFileSystem& fs, const ResourcePath& path, int flags,
+                               const std::string& context) {
+    return OpenBeneath(fs.root_fd_, path.Relative(), flags, fs.options_.allow_openat2, context);
+  }
+
+  // The directory holding `path`, as an O_PATH descriptor for *at() calls on path.Name().
+  // REQUIRES: !path.IsRoot().
+  static Result<UniqueFd> OpenParent(const PosixFileSystem& fs, const ResourcePath& path,
+                                     const std::string& context) {
+    return Open(fs, path.Parent(), O_PATH | O_DIRECTORY, context);
+  }
+
+  // Stats the final component relative to `parent`; symlinks read as nonexistent.
+  static Result<FileInfo> StatIn(int parent, const ResourcePath& path, const std::string& context) {
+    EntryStat st;
+    int err = StatEntry(parent, std::string(path.Name()).c_str(), 0, &st);
+    if (err != 0) return Status::FromErrno(err, context);
+    if (st.is_symlink) return Status::NotFound(context + ": is a symlink");
+    return st.info;
+  }
+
+  // Opens a regular file for reading. Special files are refused rather than opened, and
+  // O_NONBLOCK keeps a FIFO from blocking the request thread before that check.
+  static Result<UniqueFd> OpenRegularFile(const PosixFileSystem& fs, const ResourcePath& path,
+                                          const std::string& context, FileInfo* info) {
+    if (Impl::IsHidden(fs, path.Relative())) return Status::NotFound(context + ": hidden");
+    Result<UniqueFd> fd = Open(fs, path, O_RDONLY | O_NONBLOCK, context);
+    if (!fd.ok()) return fd.status();
+    EntryStat st;
+    int err = StatEntry(fd->get(), "", AT_EMPTY_PATH, &st);
+    if (err != 0) return Status::FromErrno(err, context);
+    if (st.info.IsDirectory()) return Status::WithCode(StatusCode::kIsADirectory, context);
+    if (!st.info.IsFile()) {
+      return Status::WithCode(StatusCode::kPermissionDenied, context + ": not a regular file");
+    }
+    int fl = ::fcntl(fd->get(), F_GETFL);
+    if (fl < 0 || ::fcntl(fd->get(), F_SETFL, fl & ~O_NONBLOCK) != 0) {
+      return Status::FromErrno(errno, context);
+    }
+    *info = st.info;
+    return std::move(fd).value();
+  }
+
+  static Result<std::unique_ptr<PosixPendingWrite>> StartWrite(const PosixFileSystem& fs,
+                                                               const ResourcePath& path,
+                                                               const std::string& context) {
+    if (path.IsRoot()) return Status::WithCode(StatusCode::kIsADirectory, context);
+    if (IsHidden(fs, path.Relative())) {
+      return Status::WithCode(StatusCode::kPermissionDenied, context + ": hidden");
+    }
+    Result<UniqueFd> parent = OpenParent(fs, path, context);
+    if (!parent.ok()) return parent.status();
+    // An early, friendly answer; Commit's rename re-checks atomically.
+    Result<FileInfo> existing = StatIn(parent->get(), path, context);
+    if (existing.ok() && existing->IsDirectory()) {
+      return Status::WithCode(StatusCode::kIsADirectory, context);
+    }
+    for (int attempt = 0;; ++attempt) {
+      std::string temp = std::string(kTempPrefix) + RandomHex();
+      // Mode 0644 less the umask, like any file a user creates.
+      int fd = ::openat(parent->get(), temp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+      if (fd >= 0) {
+        return std::make_unique<PosixPendingWrite>(std::move(parent).value(), std::move(temp),
+                                                   std::string(path.Name()), UniqueFd(fd),
+                                                   fs.options_.fsync_on_commit, path.str());
+      }
+      if (errno != EEXIST || attempt >= 16) return Status::FromErrno(errno, context);
+    }
+  }
+};
+
+PosixFileSystem::PosixFileSystem(int root_fd, Options options)
+    : root_fd_(root_fd), options_(std::move(options)) {}
+
+PosixFileSystem::~PosixFileSystem() {
+  ::close(root_fd_);
+}
+
+Result<std::unique_ptr<PosixFileSystem>> PosixFileSystem::Open(const std::string& root_dir,
+                                                               Options options) {
+  int fd = ::open(root_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Status::FromErrno(errno, "open root " + root_dir);
+  // Hidden entries are compared with ResourcePath::Relative(), which has no leading or trailing
+  // slash.
+  std::set<std::string> hidden;
+  for (const std::string& h : options.hidden) {
+    size_t b = h.find_first_not_of('/');
+    size_t e = h.find_last_not_of('/');
+    if (b == std::string::npos) continue;
+    hidden.insert(h.substr(b, e - b + 1));
+  }
+  options.hidden = std::move(hidden);
+  return std::unique_ptr<PosixFileSystem>(new PosixFileSystem(fd, std::move(options)));
+}
+
+Result<FileInfo> PosixFileSystem::Stat(const ResourcePath& path) {
+  const std::string context = "stat " + path.str();
+  if (path.IsRoot()) {
+    EntryStat st;
+    int err = StatEntry(root_fd_, "", AT_EMPTY_PATH, &st);
+    if (err != 0) return Status::FromErrno(err, context);
+    return st.info;
+  }
+  if (Impl::IsHidden(*this, path.Relative())) return Status::NotFound(context + ": hidden");
+  Result<UniqueFd> parent = Impl::OpenParent(*this, path, context);
+  if (!parent.ok()) return parent.status();
+  return Impl::StatIn(parent->get(), path, context);
+}
+
+Status PosixFileSystem::List(const ResourcePath& dir,
+                             const std::function<bool(std::string_view, const FileInfo&)>& visit) {
+  const std::string context = "list " + dir.str();
+  if (!dir.IsRoot() && Impl::IsHidden(*this, dir.Relative())) {
+    return Status::NotFound(context + ": hidden");
+  }
+  Result<UniqueFd> fd = Impl::Open(*this, dir, O_RDONLY | O_DIRECTORY, context);
+  if (!fd.ok()) return fd.status();
+  DIR* d = ::fdopendir(fd->get());
+  if (d == nullptr) return Status::FromErrno(errno, context);
+  fd->release();  // owned by `d` now
+  std::unique_ptr<DIR, int (*)(DIR*)> closer(d, &::closedir);
+  const std::string prefix = dir.IsRoot() ? std::string() : dir.Relative() + "/";
+  for (;;) {
+    errno = 0;
+    struct dirent* e = ::readdir(d);
+    if (e == nullptr) {
+      if (errno != 0) return Status::FromErrno(errno, context);
+      return Status::Ok();
+    }
+    std::string_view name(e->d_name);
+    // Skips ".", "..", reserved names and names no ResourcePath could address (backslash).
+    if (!ResourcePath::IsValidSegment(name)) continue;
+    if (e->d_type == DT_LNK) continue;
+    if (!options_.hidden.empty() && Impl::IsHidden(*this, prefix + std::string(name))) continue;
+    EntryStat st;
+    int err = StatEntry(::dirfd(d), e->d_name, 0, &st);
+    if (err == ENOENT) continue;  // removed since readdir saw it
+    if (err != 0) return Status::FromErrno(err, context + "/" + std::string(name));
+    if (st.is_symlink) continue;
+    if (!visit(name, st.info)) return Status::Ok();
+  }
+}
+
+Result<std::unique_ptr<ReadableFile>> PosixFileSystem::OpenRead(const ResourcePath& path) {
+  const std::string context = "open " + path.str();
+  FileInfo info;
+  Result<UniqueFd> fd = Impl::OpenRegularFile(*this, path, context, &info);
+  if (!fd.ok()) return fd.status();
+  return std::unique_ptr<ReadableFile>(
+      new PosixReadableFile(std::move(fd).value(), info, path.str()));
+}
+
+Result<std::unique_ptr<PendingWrite>> PosixFileSystem::BeginWrite(const ResourcePath& path) {
+  Result<std::unique_ptr<PosixPendingWrite>> w =
+      Impl::StartWrite(*this, path, "write " + path.str());
+  if (!w.ok()) return w.status();
+  return std::unique_ptr<PendingWrite>(std::move(w).value());
+}
+
+Status PosixFileSystem::MakeDirectory(const ResourcePath& path) {
+  const std::string context = "mkdir " + path.str();
+  if (path.IsRoot()) return Status::AlreadyExists(context);
+  if (Impl::IsHidden(*this, path.Relative())) {
+    return Status::WithCode(StatusCode::kPermissionDenied, context + ": hidden");
+  }
+  Result<UniqueFd> parent = Impl::OpenParent(*this, path, context);
+  if (!parent.ok()) return parent.status();
+  if (::mkdirat(parent->get(), std::string(path.Name()).c_str(), 0755) != 0) {
+    return Status::FromErrno(errno, context);
+  }
+  return Status::Ok();
+}
+
+Status PosixFileSystem::Remove(const ResourcePath& path) {
+  const std::string context = "remove " + path.str();
+  if (path.IsRoot()) {
+    return Status::WithCode(StatusCode::kPermissionDenied, context + ": the root stays");
+  }
+  if (Impl::IsHidden(*this, path.Relative())) return Status::NotFound(context + ": hidden");
+  Result<UniqueFd> parent = Impl::OpenParent(*this, path, context);
+  if (!parent.ok()) return parent.status();
+  Result<FileInfo> info = Impl::StatIn(parent->get(), path, context);
+  if (!info.ok()) return info.status();
+  // If the entry is swapped for a symlink between the stat and the unlink, the symlink itself is
+  // removed; nothing outside the root is touched.
+  if (::unlinkat(parent->get(), std::string(path.Name()).c_str(),
+                 info->IsDirectory() ? AT_REMOVEDIR : 0) != 0) {
+    int err = errno;
+    if (err == EEXIST) err = ENOTEMPTY;  // POSIX lets rmdir report a non-empty directory so
+    return Status::FromErrno(err, context);
+  }
+  return Status::Ok();
+}
+
+Status PosixFileSystem::Rename(const ResourcePath& from, const ResourcePath& to, bool replace) {
+  const std::string context = "rename " + from.str() + " to " + to.str();
+  if (from.IsRoot() || to.IsRoot()) {
+    return Status::WithCode(StatusCode::kPermissionDenied, context + ": the root stays");
+  }
+  if (from != to && from.Contains(to)) {
+    return Status::InvalidArgument(context + ": destination inside source");
+  }
+  if (Impl::IsHidden(*this, from.Relative())) return Status::NotFound(context + ": hidden");
+  if (Impl::IsHidden(*this, to.Relative())) {
+    return Status::WithCode(StatusCode::kPermissionDenied, context + ": hidden");
+  }
+  Result<UniqueFd> from_dir = Impl::OpenParent(*this, from, context);
+  if (!from_dir.ok()) return from_dir.status();
+  Result<UniqueFd> to_dir = Impl::OpenParent(*this, to, context);
+  if (!to_dir.ok()) return to_dir.status();
+  Result<FileInfo> info = Impl::StatIn(from_dir->get(), from, context);
+  if (!info.ok()) return info.status();
+  const std::string from_name(from.Name());
+  const std::string to_name(to.Name());
+  if (!replace) {
+    if (::renameat2(from_dir->get(), from_name.c_str(), to_dir->get(), to_name.c_str(),
+                    RENAME_NOREPLACE) == 0) {
+      return Status::Ok();
+    }
+    // Some file systems (older NFS, FUSE) lack RENAME_NOREPLACE; there the check and the rename
+    // cannot be atomic, which is the best they allow.
+    if (errno != EINVAL && errno != ENOSYS) return Status::FromErrno(errno, context);
+    EntryStat st;
+    int err = StatEntry(to_dir->get(), to_name.c_str(), 0, &st);
+    if (err == 0) return Status::FromErrno(EEXIST, context);
+    if (err != ENOENT) return Status::FromErrno(err, context);
+  }
+  if (::renameat(from_dir->get(), from_name.c_str(), to_dir->get(), to_name.c_str()) != 0) {
+    return Status::FromErrno(errno, context);
+  }
+  return Status::Ok();
+}
+
+Status PosixFileSystem::CopyFile(const ResourcePath& from, const ResourcePath& to) {
+  const std::string context = "copy " + from.str() + " to " + to.str();
+  FileInfo info;
+  Result<UniqueFd> src = Impl::OpenRegularFile(*this, from, context, &info);
+  if (!src.ok()) return src.status();
+  Result<std::unique_ptr<PosixPendingWrite>> dst = Impl::StartWrite(*this, to, context);
+  if (!dst.ok()) return dst.status();
+  Status s = CopyContents(src->get(), (*dst)->fd(), context);
+  if (!s.ok()) return s;  // the PendingWrite removes its temporary file
+  struct stat st;
+  if (::fstat(src->get(), &st) != 0) return Status::FromErrno(errno, context);
+  struct timespec times[2] = {st.st_atim, st.st_mtim};
+  if (::futimens((*dst)->fd(), times) != 0) return Status::FromErrno(errno, context);
+  return (*dst)->Commit();
+}
+
+Status PosixFileSystem::SetModifiedTime(const ResourcePath& path, int64_t mtime_ns) {
+  const std::string context = "set mtime " + path.str();
+  struct timespec times[2];
+  times[0].tv_sec = 0;
+  times[0].tv_nsec = UTIME_OMIT;
+  times[1] = ToTimespec(mtime_ns);
+  if (path.IsRoot()) {
+    Result<UniqueFd> fd = Impl::Open(*this, path, O_RDONLY | O_DIRECTORY, context);
+    if (!fd.ok()) return fd.status();
+    if (::futimens(fd->get(), times) != 0) return Status::FromErrno(errno, context);
+    return Status::Ok();
+  }
+  if (Impl::IsHidden(*this, path.Relative())) return Status::NotFound(context + ": hidden");
+  Result<UniqueFd> parent = Impl::OpenParent(*this, path, context);
+  if (!parent.ok()) return parent.status();
+  Result<FileInfo> info = Impl::StatIn(parent->get(), path, context);
+  if (!info.ok()) return info.status();
+  // AT_SYMLINK_NOFOLLOW: should the entry become a symlink meanwhile, only the link's own time
+  // changes, never its target's.
+  if (::utimensat(parent->get(), std::string(path.Name()).c_str(), times, AT_SYMLINK_NOFOLLOW) !=
+      0) {
+    return Status::FromErrno(errno, context);
+  }
+  return Status::Ok();
+}
+
+Result<SpaceInfo> PosixFileSystem::Space() {
+  struct statvfs sv;
+  if (::fstatvfs(root_fd_, &sv) != 0) return Status::FromErrno(errno, "statvfs of the root");
+  SpaceInfo info;
+  info.available_bytes = static_cast<uint64_t>(sv.f_bavail) * sv.f_frsize;
+  info.used_bytes = static_cast<uint64_t>(sv.f_blocks - sv.f_bfree) * sv.f_frsize;
+  return info;
+}
+
+}  // namespace keepdav::storage

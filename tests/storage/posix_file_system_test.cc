@@ -1,0 +1,532 @@
+// Contract tests for PosixFileSystem over a temporary directory, run twice: once resolving with
+// openat2(2) and once with the openat(O_NOFOLLOW) walk that kernels before 5.6 get.
+#include "storage/posix_file_system.h"
+
+#include "tests/storage/status_printer.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace keepdav::storage {
+namespace {
+
+namespace fs = std::filesystem;
+
+ResourcePath P(std::string_view s) {
+  Result<ResourcePath> r = ResourcePath::Parse(s);
+  EXPECT_TRUE(r.ok()) << s;
+  return r.ok() ? r.value() : ResourcePath();
+}
+
+void WriteFile(const fs::path& p, const std::string& content) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << content;
+}
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Names on disk that start with the reserved prefix, read behind PosixFileSystem's back.
+std::vector<std::string> ReservedOnDisk(const fs::path& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    std::string name = e.path().filename().string();
+    if (ResourcePath::IsReservedName(name)) out.push_back(name);
+  }
+  return out;
+}
+
+std::string ReadAll(ReadableFile& f) {
+  std::string out;
+  char buf[7];  // small on purpose: several ReadAt calls per file
+  for (;;) {
+    Result<size_t> n = f.ReadAt(out.size(), buf, sizeof(buf));
+    EXPECT_TRUE(n.ok()) << n.status().ToString();
+    if (!n.ok() || *n == 0) return out;
+    out.append(buf, *n);
+  }
+}
+
+class PosixFileSystemTest : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    std::string templ = (fs::temp_directory_path() / "keepdav-fs-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(templ.data()), nullptr);
+    base_ = templ;
+    root_ = base_ / "root";
+    outside_ = base_ / "outside";
+    fs::create_directories(root_);
+    fs::create_directories(outside_);
+    WriteFile(outside_ / "secret.txt", "secret");
+    Reopen({});
+  }
+  void TearDown() override {
+    fs_.reset();
+    std::error_code ec;
+    fs::remove_all(base_, ec);
+  }
+
+  void Reopen(std::set<std::string> hidden) {
+    PosixFileSystem::Options options;
+    options.hidden = std::move(hidden);
+    options.allow_openat2 = GetParam();
+    Result<std::unique_ptr<PosixFileSystem>> r = PosixFileSystem::Open(root_.string(), options);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    fs_ = std::move(r).value();
+  }
+
+  std::set<std::string> ListNames(const ResourcePath& dir) {
+    std::set<std::string> names;
+    Status s = fs_->List(dir, [&](std::string_view name, const FileInfo&) {
+      EXPECT_TRUE(names.insert(std::string(name)).second) << "listed twice: " << name;
+      return true;
+    });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return names;
+  }
+
+  Status WriteVia(const ResourcePath& p, const std::string& content) {
+    Result<std::unique_ptr<PendingWrite>> w = fs_->BeginWrite(p);
+    if (!w.ok()) return w.status();
+    Status s = (*w)->Write(content.data(), content.size());
+    if (!s.ok()) return s;
+    return (*w)->Commit();
+  }
+
+  fs::path base_, root_, outside_;
+  std::unique_ptr<PosixFileSystem> fs_;
+};
+
+TEST_P(PosixFileSystemTest, OpenRequiresAnExistingDirectory) {
+  PosixFileSystem::Options options;
+  EXPECT_EQ(PosixFileSystem::Open((base_ / "missing").string(), options).status().code(),
+            StatusCode::kNotFound);
+  WriteFile(base_ / "file", "x");
+  EXPECT_EQ(PosixFileSystem::Open((base_ / "file").string(), options).status().code(),
+            StatusCode::kNotADirectory);
+}
+
+TEST_P(PosixFileSystemTest, Stat) {
+  WriteFile(root_ / "f", "hello");
+  fs::create_directory(root_ / "d");
+
+  Result<FileInfo> f = fs_->Stat(P("/f"));
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_TRUE(f->IsFile());
+  EXPECT_EQ(f->size, 5u);
+  EXPECT_GT(f->mtime_ns, 0);
+  EXPECT_GT(f->birth_ns, 0);
+  struct stat st;
+  ASSERT_EQ(::stat((root_ / "f").c_str(), &st), 0);
+  EXPECT_EQ(f->inode, st.st_ino);
+  EXPECT_EQ(f->device, st.st_dev);
+  EXPECT_EQ(f->mtime_ns, int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec);
+
+  Result<FileInfo> d = fs_->Stat(P("/d"));
+  ASSERT_TRUE(d.ok());
+  EXPECT_TRUE(d->IsDirectory());
+  Result<FileInfo> root = fs_->Stat(ResourcePath());
+  ASSERT_TRUE(root.ok());
+  EXPECT_TRUE(root->IsDirectory());
+
+  EXPECT_EQ(fs_->Stat(P("/missing")).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(fs_->Stat(P("/missing/x")).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(fs_->Stat(P("/f/x")).status().code(), StatusCode::kNotADirectory);
+}
+
+TEST_P(PosixFileSystemTest, SpecialFilesAreOtherAndNeverOpened) {
+  ASSERT_EQ(::mkfifo((root_ / "fifo").c_str(), 0644), 0);
+  Result<FileInfo> info = fs_->Stat(P("/fifo"));
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->type, FileType::kOther);
+  // Would block forever without O_NONBLOCK, as no writer exists.
+  EXPECT_EQ(fs_->OpenRead(P("/fifo")).status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(fs_->CopyFile(P("/fifo"), P("/copy")).code(), StatusCode::kPermissionDenied);
+}
+
+TEST_P(PosixFileSystemTest, ListSkipsReservedHiddenUnaddressableAndSymlinks) {
+  WriteFile(root_ / "a", "1");
+  WriteFile(root_ / "b", "22");
+  fs::create_directory(root_ / "d");
+  WriteFile(root_ / "d" / "inner", "x");
+  WriteFile(root_ / "d" / "secret", "x");
+  WriteFile(root_ / ".keepdav-tmp-1234", "partial");
+  fs::create_directory(root_ / ".keepdav-trash");
+  WriteFile(root_ / "back\\slash", "x");
+  WriteFile(root_ / "keepdav.db", "db");
+  fs::create_symlink("a", root_ / "link");
+  fs::create_symlink(outside_, root_ / "out");
+  fs::create_symlink("d", root_ / "dirlink");
+  Reopen({"/keepdav.db", "d/secret/"});
+
+  EXPECT_EQ(ListNames(ResourcePath()), (std::set<std::string>{"a", "b", "d"}));
+  EXPECT_EQ(ListNames(P("/d")), (std::set<std::string>{"inner"}));
+
+  std::map<std::string, FileInfo> infos;
+  ASSERT_TRUE(fs_->List(ResourcePath(),
+                        [&](std::string_view name, const FileInfo& i) {
+                          infos[std::string(name)] = i;
+                          return true;
+                        })
+                  .ok());
+  EXPECT_EQ(infos["b"].size, 2u);
+  EXPECT_TRUE(infos["d"].IsDirectory());
+
+  int calls = 0;
+  EXPECT_TRUE(fs_->List(ResourcePath(),
+                        [&](std::string_view, const FileInfo&) {
+                          ++calls;
+                          return false;
+                        })
+                  .ok());
+  EXPECT_EQ(calls, 1);
+
+  auto ignore = [](std::string_view, const FileInfo&) { return true; };
+  EXPECT_EQ(fs_->List(P("/a"), ignore).code(), StatusCode::kNotADirectory);
+  EXPECT_EQ(fs_->List(P("/missing"), ignore).code(), StatusCode::kNotFound);
+  EXPECT_EQ(fs_->List(P("/dirlink"), ignore).code(), StatusCode::kNotFound);
+}
+
+TEST_P(PosixFileSystemTest, HiddenNamesDoNotExist) {
+  WriteFile(root_ / "keepdav.db", "db");
+  fs::create_directory(root_ / "state");
+  WriteFile(root_ / "state" / "locks", "l");
+  WriteFile(root_ / "a", "a");
+  Reopen({"keepdav.db", "state"});
+
+  EXPECT_EQ(fs_->Stat(P("/keepdav.db")).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(fs_->Stat(P("/state/locks")).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(fs_->OpenRead(P("/keepdav.db")).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(fs_->Remove(P("/keepdav.db")).code(), StatusCode::kNotFound);
+  EXPECT_EQ(fs_->Rename(P("/keepdav.db"), P("/x"), false).code(), StatusCode::kNotFound);
+  EXPECT_EQ(fs_->CopyFile(P("/keepdav.db"), P("/x")).code(), StatusCode::kNotFound);
+  EXPECT_EQ(fs_->SetModifiedTime(P("/keepdav.db"), 0).code(), StatusCode::kNotFound);
+  // Creating a hidden name would overwrite the database: refused rather than "not found".
+  EXPECT_EQ(fs_->BeginWrite(P("/keepdav.db")).status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(fs_->Rename(P("/a"), P("/keepdav.db"), true).code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(fs_->CopyFile(P("/a"), P("/keepdav.db")).code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(fs_->MakeDirectory(P("/state/x")).code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(ReadFile(root_ / "keepdav.db"), "db");
+  // A name that merely starts like a hidden one is ordinary.
+  EXPECT_TRUE(WriteVia(P("/keepdav.db2"), "x").ok());
+  EXPECT_TRUE(fs_->Stat(P("/keepdav.db2")).ok());
+}
+
+TEST_P(PosixFileSystemTest, SymlinkOutOfTheRootIsNeverFollowed) {
+  fs::create_symlink(outside_, root_ / "out");
+  fs::create_symlink(outside_ / "secret.txt", root_ / "outfile");
+  fs::create_symlink("/", root_ / "slash");
+  fs::create_symlink("../outside", root_ / "relout");
+  WriteFile(root_ / "a", "a");
+  const std::string before = ReadFile(outside_ / "secret.txt");
+  struct stat secret_before;
+  ASSERT_EQ(::stat((outside_ / "secret.txt").c_str(), &secret_before), 0);
+
+  for (const char* link : {"/out", "/relout", "/slash"}) {
+    SCOPED_TRACE(link);
+    ResourcePath l = P(link);
+    EXPECT_EQ(fs_->Stat(l).status().code(), StatusCode::kNotFound);
+    EXPECT_EQ(fs_->Stat(l.Child("secret.txt")).status().code(), StatusCode::kNotFound);
+    EXPECT_EQ(fs_->OpenRead(l.Child("secret.txt")).status().code(), StatusCode::kNotFound);
+    EXPECT_EQ(fs_->List(l, [](std::string_view, const FileInfo&) { return true; }).code(),
+              StatusCode::kNotFound);
+    EXPECT_EQ(fs_->BeginWrite(l.Child("new")).status().code(), StatusCode::kNotFound);
+    EXPECT_EQ(fs_->MakeDirectory(l.Child("newdir")).code(), StatusCode::kNotFound);
+    EXPECT_EQ(fs_->Remove(l.Child("secret.txt")).code(), StatusCode::kNotFound);
+    EXPECT_EQ(fs_->Rename(l.Child("secret.txt"), P("/stolen"), true).code(), StatusCode::kNotFound);
+    EXPECT_EQ(fs_->Rename(P("/a"), l.Child("a"), true).code(), StatusCode::kNotFound);
+    EXPECT_EQ(fs_->CopyFile(l.Child("secret.txt"), P("/stolen")).code(), StatusCode::kNotFound);
+    EXPECT_EQ(fs_->CopyFile(P("/a"), l.Child("planted")).code(), StatusCode::kNotFound);
+    EXPECT_EQ(fs_->SetModifiedTime(l.Child("secret.txt"), 0).code(), StatusCode::kNotFound);
+  }
+  // A symlink to a file: the link itself reads as nonexistent, and is left alone.
+  EXPECT_EQ(fs_->Stat(P("/outfile")).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(fs_->OpenRead(P("/outfile")).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(fs_->CopyFile(P("/outfile"), P("/stolen")).code(), StatusCode::kNotFound);
+  EXPECT_EQ(fs_->SetModifiedTime(P("/outfile"), 0).code(), StatusCode::kNotFound);
+  EXPECT_EQ(fs_->Remove(P("/outfile")).code(), StatusCode::kNotFound);
+  EXPECT_EQ(fs_->Rename(P("/outfile"), P("/moved"), false).code(), StatusCode::kNotFound);
+  EXPECT_TRUE(fs::is_symlink(root_ / "outfile"));
+
+  EXPECT_EQ(ReadFile(outside_ / "secret.txt"), before);
+  struct stat secret_after;
+  ASSERT_EQ(::stat((outside_ / "secret.txt").c_str(), &secret_after), 0);
+  EXPECT_EQ(secret_after.st_mtim.tv_sec, secret_before.st_mtim.tv_sec);
+  EXPECT_EQ(secret_after.st_mtim.tv_nsec, secret_before.st_mtim.tv_nsec);
+  EXPECT_FALSE(fs::exists(outside_ / "new"));
+  EXPECT_FALSE(fs::exists(outside_ / "newdir"));
+  EXPECT_FALSE(fs::exists(outside_ / "a"));
+  EXPECT_FALSE(fs::exists(outside_ / "planted"));
+  EXPECT_FALSE(fs::exists(root_ / "stolen"));
+  EXPECT_TRUE(ReservedOnDisk(outside_).empty());
+}
+
+TEST_P(PosixFileSystemTest, SymlinkInsideTheRootIsAlsoNotFollowed) {
+  fs::create_directory(root_ / "d");
+  WriteFile(root_ / "d" / "f", "f");
+  fs::create_symlink("d", root_ / "alias");
+  EXPECT_EQ(fs_->Stat(P("/alias/f")).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(fs_->OpenRead(P("/alias/f")).status().code(), StatusCode::kNotFound);
+}
+
+TEST_P(PosixFileSystemTest, OpenReadAndReadAt) {
+  const std::string content = "The quick brown fox jumps over the lazy dog";
+  WriteFile(root_ / "f", content);
+  fs::create_directory(root_ / "d");
+
+  Result<std::unique_ptr<ReadableFile>> f = fs_->OpenRead(P("/f"));
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ((*f)->info().size, content.size());
+  EXPECT_TRUE((*f)->info().IsFile());
+  EXPECT_GE((*f)->NativeHandle(), 0);
+  EXPECT_EQ(ReadAll(**f), content);
+  char buf[5];
+  Result<size_t> n = (*f)->ReadAt(4, buf, sizeof(buf));
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(std::string(buf, *n), "quick");
+  n = (*f)->ReadAt(content.size() + 10, buf, sizeof(buf));
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 0u);
+
+  EXPECT_EQ(fs_->OpenRead(P("/d")).status().code(), StatusCode::kIsADirectory);
+  EXPECT_EQ(fs_->OpenRead(ResourcePath()).status().code(), StatusCode::kIsADirectory);
+  EXPECT_EQ(fs_->OpenRead(P("/missing")).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(fs_->OpenRead(P("/f/x")).status().code(), StatusCode::kNotADirectory);
+}
+
+TEST_P(PosixFileSystemTest, WriteIsInvisibleUntilCommit) {
+  fs::create_directory(root_ / "d");
+  Result<std::unique_ptr<PendingWrite>> w = fs_->BeginWrite(P("/d/new"));
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  ASSERT_TRUE((*w)->Write("abc", 3).ok());
+  ASSERT_TRUE((*w)->Write("def", 3).ok());
+  EXPECT_EQ(fs_->Stat(P("/d/new")).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(ListNames(P("/d")).empty());
+  std::vector<std::string> temps = ReservedOnDisk(root_ / "d");
+  ASSERT_EQ(temps.size(), 1u);
+  EXPECT_EQ(temps[0].rfind(".keepdav-tmp-", 0), 0u) << temps[0];
+
+  ASSERT_TRUE((*w)->Commit().ok());
+  EXPECT_EQ(ReadFile(root_ / "d" / "new"), "abcdef");
+  EXPECT_TRUE(ReservedOnDisk(root_ / "d").empty());
+  EXPECT_EQ((*w)->Write("x", 1).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ((*w)->Commit().code(), StatusCode::kInvalidArgument);
+  w.value().reset();  // destroying a committed write must not remove the target
+  EXPECT_EQ(ReadFile(root_ / "d" / "new"), "abcdef");
+}
+
+TEST_P(PosixFileSystemTest, WriteReplacesAtomically) {
+  WriteFile(root_ / "f", "old");
+  Result<std::unique_ptr<PendingWrite>> w = fs_->BeginWrite(P("/f"));
+  ASSERT_TRUE(w.ok());
+  std::string big(3 << 20, 'z');  // several MiB: exercises the partial-write loop
+  ASSERT_TRUE((*w)->Write(big.data(), big.size()).ok());
+  EXPECT_EQ(ReadFile(root_ / "f"), "old");
+  ASSERT_TRUE((*w)->Commit().ok());
+  EXPECT_EQ(ReadFile(root_ / "f"), big);
+}
+
+TEST_P(PosixFileSystemTest, UncommittedWriteLeavesNothingBehind) {
+  WriteFile(root_ / "f", "old");
+  {
+    Result<std::unique_ptr<PendingWrite>> w = fs_->BeginWrite(P("/f"));
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE((*w)->Write("new", 3).ok());
+    Result<std::unique_ptr<PendingWrite>> w2 = fs_->BeginWrite(P("/g"));
+    ASSERT_TRUE(w2.ok());
+    EXPECT_EQ(ReservedOnDisk(root_).size(), 2u);
+  }
+  EXPECT_TRUE(ReservedOnDisk(root_).empty());
+  EXPECT_EQ(ReadFile(root_ / "f"), "old");
+  EXPECT_FALSE(fs::exists(root_ / "g"));
+}
+
+TEST_P(PosixFileSystemTest, NewFilesGet0644LessUmask) {
+  mode_t old = ::umask(027);
+  Status s = WriteVia(P("/f"), "x");
+  ::umask(old);
+  ASSERT_TRUE(s.ok());
+  struct stat st;
+  ASSERT_EQ(::stat((root_ / "f").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+}
+
+TEST_P(PosixFileSystemTest, BeginWriteErrors) {
+  WriteFile(root_ / "f", "x");
+  fs::create_directory(root_ / "d");
+  EXPECT_EQ(fs_->BeginWrite(P("/missing/x")).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(fs_->BeginWrite(P("/f/x")).status().code(), StatusCode::kNotADirectory);
+  EXPECT_EQ(fs_->BeginWrite(P("/d")).status().code(), StatusCode::kIsADirectory);
+  EXPECT_EQ(fs_->BeginWrite(ResourcePath()).status().code(), StatusCode::kIsADirectory);
+  EXPECT_TRUE(ReservedOnDisk(root_).empty());
+}
+
+TEST_P(PosixFileSystemTest, CommitOntoADirectoryThatAppearedMeanwhile) {
+  Result<std::unique_ptr<PendingWrite>> w = fs_->BeginWrite(P("/x"));
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE((*w)->Write("data", 4).ok());
+  fs::create_directory(root_ / "x");
+  EXPECT_EQ((*w)->Commit().code(), StatusCode::kIsADirectory);
+  EXPECT_TRUE(fs::is_directory(root_ / "x"));
+  EXPECT_TRUE(ReservedOnDisk(root_).empty());
+}
+
+TEST_P(PosixFileSystemTest, ConcurrentWritersToOneTargetNeverMix) {
+  constexpr int kThreads = 4;
+  constexpr int kRounds = 25;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::string content(4096 + t, static_cast<char>('a' + t));
+      for (int i = 0; i < kRounds; ++i) {
+        if (!WriteVia(P("/shared"), content).ok()) ++failures;
+        Result<FileInfo> info = fs_->Stat(P("/shared"));
+        if (!info.ok()) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  std::string final_content = ReadFile(root_ / "shared");
+  ASSERT_FALSE(final_content.empty());
+  EXPECT_EQ(final_content, std::string(final_content.size(), final_content[0]));
+  EXPECT_EQ(final_content.size(), 4096u + (final_content[0] - 'a'));
+  EXPECT_TRUE(ReservedOnDisk(root_).empty());
+}
+
+TEST_P(PosixFileSystemTest, MakeDirectory) {
+  WriteFile(root_ / "f", "x");
+  ASSERT_TRUE(fs_->MakeDirectory(P("/d")).ok());
+  EXPECT_TRUE(fs::is_directory(root_ / "d"));
+  ASSERT_TRUE(fs_->MakeDirectory(P("/d/e")).ok());
+  EXPECT_EQ(fs_->MakeDirectory(P("/d")).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(fs_->MakeDirectory(P("/f")).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(fs_->MakeDirectory(ResourcePath()).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(fs_->MakeDirectory(P("/missing/x")).code(), StatusCode::kNotFound);
+  EXPECT_EQ(fs_->MakeDirectory(P("/f/x")).code(), StatusCode::kNotADirectory);
+}
+
+TEST_P(PosixFileSystemTest, Remove) {
+  WriteFile(root_ / "f", "x");
+  fs::create_directories(root_ / "full" / "sub");
+  fs::create_directory(root_ / "empty");
+  EXPECT_TRUE(fs_->Remove(P("/f")).ok());
+  EXPECT_FALSE(fs::exists(root_ / "f"));
+  EXPECT_TRUE(fs_->Remove(P("/empty")).ok());
+  EXPECT_FALSE(fs::exists(root_ / "empty"));
+  EXPECT_EQ(fs_->Remove(P("/full")).code(), StatusCode::kNotEmpty);
+  EXPECT_EQ(fs_->Remove(P("/f")).code(), StatusCode::kNotFound);
+  EXPECT_EQ(fs_->Remove(P("/missing/x")).code(), StatusCode::kNotFound);
+  EXPECT_EQ(fs_->Remove(ResourcePath()).code(), StatusCode::kPermissionDenied);
+  EXPECT_TRUE(fs_->Remove(P("/full/sub")).ok());
+  EXPECT_TRUE(fs_->Remove(P("/full")).ok());
+}
+
+TEST_P(PosixFileSystemTest, Rename) {
+  WriteFile(root_ / "a", "A");
+  WriteFile(root_ / "b", "B");
+  fs::create_directories(root_ / "d" / "sub");
+  fs::create_directory(root_ / "empty");
+
+  EXPECT_EQ(fs_->Rename(P("/a"), P("/b"), false).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(ReadFile(root_ / "a"), "A");
+  EXPECT_EQ(ReadFile(root_ / "b"), "B");
+  ASSERT_TRUE(fs_->Rename(P("/a"), P("/b"), true).ok());
+  EXPECT_FALSE(fs::exists(root_ / "a"));
+  EXPECT_EQ(ReadFile(root_ / "b"), "A");
+  ASSERT_TRUE(fs_->Rename(P("/b"), P("/d/sub/c"), false).ok());
+  EXPECT_EQ(ReadFile(root_ / "d" / "sub" / "c"), "A");
+
+  ASSERT_TRUE(fs_->Rename(P("/d"), P("/e"), false).ok());
+  EXPECT_TRUE(fs::exists(root_ / "e" / "sub" / "c"));
+  // Replacing an empty directory is allowed, a non-empty one is not.
+  fs::create_directory(root_ / "d2");
+  ASSERT_TRUE(fs_->Rename(P("/d2"), P("/empty"), true).ok());
+  fs::create_directory(root_ / "d3");
+  EXPECT_EQ(fs_->Rename(P("/d3"), P("/e"), true).code(), StatusCode::kNotEmpty);
+  WriteFile(root_ / "f", "F");
+  EXPECT_EQ(fs_->Rename(P("/f"), P("/empty"), true).code(), StatusCode::kIsADirectory);
+  EXPECT_EQ(fs_->Rename(P("/d3"), P("/f"), true).code(), StatusCode::kNotADirectory);
+
+  EXPECT_EQ(fs_->Rename(P("/missing"), P("/x"), false).code(), StatusCode::kNotFound);
+  EXPECT_EQ(fs_->Rename(P("/f"), P("/missing/x"), false).code(), StatusCode::kNotFound);
+  EXPECT_EQ(fs_->Rename(P("/e"), P("/e/sub/x"), false).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(fs_->Rename(ResourcePath(), P("/x"), false).code(), StatusCode::kPermissionDenied);
+}
+
+TEST_P(PosixFileSystemTest, CopyFile) {
+  std::string content(1 << 20, '\0');
+  for (size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>(i * 7);
+  WriteFile(root_ / "src", content);
+  WriteFile(root_ / "dst", "old");
+  fs::create_directory(root_ / "d");
+  ASSERT_TRUE(fs_->SetModifiedTime(P("/src"), int64_t{1000000000} * 1000000000 + 5).ok());
+
+  ASSERT_TRUE(fs_->CopyFile(P("/src"), P("/dst")).ok());
+  EXPECT_EQ(ReadFile(root_ / "dst"), content);
+  ASSERT_TRUE(fs_->CopyFile(P("/src"), P("/d/new")).ok());
+  EXPECT_EQ(ReadFile(root_ / "d" / "new"), content);
+  Result<FileInfo> src = fs_->Stat(P("/src"));
+  Result<FileInfo> dst = fs_->Stat(P("/d/new"));
+  ASSERT_TRUE(src.ok() && dst.ok());
+  EXPECT_EQ(dst->mtime_ns, src->mtime_ns);
+  EXPECT_NE(dst->inode, src->inode);
+
+  EXPECT_EQ(fs_->CopyFile(P("/d"), P("/x")).code(), StatusCode::kIsADirectory);
+  EXPECT_EQ(fs_->CopyFile(P("/src"), P("/d")).code(), StatusCode::kIsADirectory);
+  EXPECT_EQ(fs_->CopyFile(P("/missing"), P("/x")).code(), StatusCode::kNotFound);
+  EXPECT_EQ(fs_->CopyFile(P("/src"), P("/missing/x")).code(), StatusCode::kNotFound);
+  EXPECT_TRUE(ReservedOnDisk(root_).empty());
+  EXPECT_TRUE(ReservedOnDisk(root_ / "d").empty());
+}
+
+TEST_P(PosixFileSystemTest, SetModifiedTime) {
+  WriteFile(root_ / "f", "x");
+  fs::create_directory(root_ / "d");
+  const int64_t t = int64_t{1234567890} * 1000000000 + 123456789;
+  for (const char* p : {"/f", "/d", "/"}) {
+    SCOPED_TRACE(p);
+    ASSERT_TRUE(fs_->SetModifiedTime(P(p), t).ok());
+    Result<FileInfo> info = fs_->Stat(P(p));
+    ASSERT_TRUE(info.ok());
+    EXPECT_EQ(info->mtime_ns, t);
+  }
+  // Before 1970: whole seconds are floored, so the nanoseconds stay in range.
+  const int64_t before_epoch = -1500000000;  // -1.5 s
+  ASSERT_TRUE(fs_->SetModifiedTime(P("/f"), before_epoch).ok());
+  EXPECT_EQ(fs_->Stat(P("/f"))->mtime_ns, before_epoch);
+  EXPECT_EQ(fs_->SetModifiedTime(P("/missing"), t).code(), StatusCode::kNotFound);
+}
+
+TEST_P(PosixFileSystemTest, Space) {
+  Result<SpaceInfo> space = fs_->Space();
+  ASSERT_TRUE(space.ok()) << space.status().ToString();
+  EXPECT_GT(space->available_bytes + space->used_bytes, 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Resolvers, PosixFileSystemTest, ::testing::Values(true, false),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Openat2" : "OpenatWalk";
+                         });
+
+}  // namespace
+}  // namespace keepdav::storage

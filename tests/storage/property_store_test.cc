@@ -1,0 +1,304 @@
+#include "storage/property_store.h"
+
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "tests/storage/status_printer.h"
+
+namespace keepdav::storage {
+namespace {
+
+namespace fs = std::filesystem;
+
+ResourcePath P(std::string_view s) {
+  Result<ResourcePath> r = ResourcePath::Parse(s);
+  EXPECT_TRUE(r.ok()) << s;
+  return r.ok() ? r.value() : ResourcePath();
+}
+
+PropertyChange Set(std::string ns, std::string local, std::string value) {
+  PropertyChange c;
+  c.name = {std::move(ns), std::move(local)};
+  c.value = std::move(value);
+  return c;
+}
+
+PropertyChange Remove(std::string ns, std::string local) {
+  PropertyChange c;
+  c.name = {std::move(ns), std::move(local)};
+  c.remove = true;
+  return c;
+}
+
+// Every test runs on ":memory:" and on a file.
+class PropertyStoreTest : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    if (GetParam()) {
+      std::string templ = (fs::temp_directory_path() / "keepdav-props-XXXXXX").string();
+      ASSERT_NE(::mkdtemp(templ.data()), nullptr);
+      dir_ = templ;
+      file_ = (dir_ / "keepdav.db").string();
+    } else {
+      file_ = ":memory:";
+    }
+    Open();
+  }
+  void TearDown() override {
+    store_.reset();
+    db_.reset();
+    if (!dir_.empty()) {
+      std::error_code ec;
+      fs::remove_all(dir_, ec);
+    }
+  }
+  void Open() {
+    store_.reset();
+    db_.reset();
+    Result<std::unique_ptr<Database>> db = Database::Open(file_);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    db_ = std::move(db).value();
+    store_ = std::make_unique<PropertyStore>(*db_);
+  }
+
+  // Gives `path` one property whose value names the path, so copies can be traced.
+  void Tag(const char* path) {
+    ASSERT_TRUE(store_->Apply(P(path), {Set("urn:t", "origin", path)}).ok()) << path;
+  }
+  // "path=value" for every path below (and at) the root that carries the tag property, sorted.
+  std::string Tags() {
+    auto lock = db_->Lock();
+    Result<Statement> st = db_->Prepare(
+        "SELECT path, value FROM properties WHERE ns = 'urn:t' AND name = 'origin' "
+        "ORDER BY path");
+    EXPECT_TRUE(st.ok());
+    std::string out;
+    while (st->Step()) {
+      if (!out.empty()) out += " ";
+      out += std::string(st->ColumnText(0)) + "=" + std::string(st->ColumnBlob(1));
+    }
+    return out;
+  }
+
+  fs::path dir_;
+  std::string file_;
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<PropertyStore> store_;
+};
+
+TEST_P(PropertyStoreTest, ApplyAndGetAllOrderedByNamespaceThenName) {
+  ASSERT_TRUE(store_
+                  ->Apply(P("/f"), {Set("urn:b", "x", "1"), Set("urn:a", "z", "2"),
+                                    Set("urn:a", "y", "3"), Set("", "empty-ns", "4")})
+                  .ok());
+  Result<std::vector<DeadProperty>> all = store_->GetAll(P("/f"));
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 4u);
+  EXPECT_EQ((*all)[0].name, (PropertyName{"", "empty-ns"}));
+  EXPECT_EQ((*all)[1].name, (PropertyName{"urn:a", "y"}));
+  EXPECT_EQ((*all)[2].name, (PropertyName{"urn:a", "z"}));
+  EXPECT_EQ((*all)[3].name, (PropertyName{"urn:b", "x"}));
+  EXPECT_EQ((*all)[3].value, "1");
+  for (size_t i = 1; i < all->size(); ++i) EXPECT_TRUE((*all)[i - 1].name < (*all)[i].name);
+
+  EXPECT_TRUE(store_->GetAll(P("/other"))->empty());
+  EXPECT_TRUE(store_->GetAll(P("/f/child"))->empty());
+}
+
+TEST_P(PropertyStoreTest, GetSetOverwriteRemove) {
+  const PropertyName name{"urn:x", "color"};
+  EXPECT_EQ(store_->Get(P("/f"), name).status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(store_->Apply(P("/f"), {Set("urn:x", "color", "red")}).ok());
+  EXPECT_EQ(store_->Get(P("/f"), name).value(), "red");
+  ASSERT_TRUE(store_->Apply(P("/f"), {Set("urn:x", "color", "blue")}).ok());
+  EXPECT_EQ(store_->Get(P("/f"), name).value(), "blue");
+  EXPECT_EQ(store_->GetAll(P("/f"))->size(), 1u);
+  // Same local name, other namespace: a different property.
+  EXPECT_EQ(store_->Get(P("/f"), PropertyName{"urn:y", "color"}).status().code(),
+            StatusCode::kNotFound);
+  ASSERT_TRUE(store_->Apply(P("/f"), {Remove("urn:x", "color")}).ok());
+  EXPECT_EQ(store_->Get(P("/f"), name).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(store_->Apply(P("/f"), {Remove("urn:x", "never-set")}).ok());
+  // Changes apply in order: set then remove leaves nothing; remove then set leaves the value.
+  ASSERT_TRUE(store_->Apply(P("/f"), {Set("", "a", "1"), Remove("", "a")}).ok());
+  EXPECT_EQ(store_->Get(P("/f"), PropertyName{"", "a"}).status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(store_->Apply(P("/f"), {Remove("", "b"), Set("", "b", "2")}).ok());
+  EXPECT_EQ(store_->Get(P("/f"), PropertyName{"", "b"}).value(), "2");
+}
+
+TEST_P(PropertyStoreTest, ApplyIsAllOrNothing) {
+  ASSERT_TRUE(store_->Apply(P("/f"), {Set("urn:x", "keep", "old")}).ok());
+  Status s = store_->Apply(P("/f"), {Set("urn:x", "keep", "new"), Set("urn:x", "added", "v"),
+                                     Remove("urn:x", "keep"), Set("urn:x", "", "bad")});
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  Result<std::vector<DeadProperty>> all = store_->GetAll(P("/f"));
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].value, "old");
+}
+
+TEST_P(PropertyStoreTest, ApplyRollsBackWhenTheDatabaseFailsMidway) {
+  // A trigger makes the third statement fail inside the transaction, after two succeeded.
+  {
+    auto lock = db_->Lock();
+    ASSERT_TRUE(db_->Execute("CREATE TEMP TRIGGER refuse BEFORE INSERT ON properties "
+                             "WHEN NEW.name = 'poison' BEGIN SELECT RAISE(ABORT, 'no'); END")
+                    .ok());
+  }
+  ASSERT_TRUE(store_->Apply(P("/f"), {Set("", "keep", "old")}).ok());
+  Status s = store_->Apply(P("/f"), {Set("", "keep", "new"), Set("", "other", "v"),
+                                     Set("", "poison", "x"), Set("", "after", "y")});
+  EXPECT_FALSE(s.ok());
+  Result<std::vector<DeadProperty>> all = store_->GetAll(P("/f"));
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].value, "old");
+  // The store is usable afterwards (the transaction really ended).
+  EXPECT_TRUE(store_->Apply(P("/f"), {Set("", "later", "z")}).ok());
+}
+
+TEST_P(PropertyStoreTest, ValuesAreOpaqueBytes) {
+  const std::string binary("\0\x01\xff\xfe<x/>\0", 9);
+  const std::string xml =
+      "<z:note xmlns:z=\"urn:z\" xml:lang=\"ja\">日本語 &amp; "
+      "\xF0\x9F\x98\x80<b>mixed</b></z:note>";
+  const std::string ns = "urn:\xC3\xA9t\xC3\xA9";
+  ASSERT_TRUE(store_
+                  ->Apply(P("/\xC3\xA4/f"),
+                          {Set("", "bin", binary), Set(ns, "xml", xml), Set("", "empty", "")})
+                  .ok());
+  EXPECT_EQ(store_->Get(P("/\xC3\xA4/f"), PropertyName{"", "bin"}).value(), binary);
+  EXPECT_EQ(store_->Get(P("/\xC3\xA4/f"), PropertyName{ns, "xml"}).value(), xml);
+  Result<std::string> empty = store_->Get(P("/\xC3\xA4/f"), PropertyName{"", "empty"});
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(*empty, "");
+  if (GetParam()) {
+    Open();  // and they survive a reopen
+    EXPECT_EQ(store_->Get(P("/\xC3\xA4/f"), PropertyName{"", "bin"}).value(), binary);
+  }
+}
+
+TEST_P(PropertyStoreTest, DeleteTreeKeepsSiblingsThatShareAPrefix) {
+  for (const char* p : {"/", "/a", "/a/b", "/a/b/c", "/ab", "/a0", "/a.b", "/a-", "/b"}) Tag(p);
+  ASSERT_TRUE(store_->DeleteTree(P("/a")).ok());
+  EXPECT_EQ(Tags(), "/=/ /a-=/a- /a.b=/a.b /a0=/a0 /ab=/ab /b=/b");
+  ASSERT_TRUE(store_->DeleteTree(P("/nothing")).ok());
+  ASSERT_TRUE(store_->DeleteTree(ResourcePath()).ok());
+  EXPECT_EQ(Tags(), "");
+}
+
+TEST_P(PropertyStoreTest, CopyTree) {
+  for (const char* p : {"/a", "/a/b", "/a/b/c", "/ab", "/a0", "/x/stale", "/x", "/xy"}) Tag(p);
+  ASSERT_TRUE(store_->Apply(P("/a/b"), {Set("", "second", "2")}).ok());
+  ASSERT_TRUE(store_->CopyTree(P("/a"), P("/x")).ok());
+  // Destination subtree replaced ("/x/stale" gone), "/xy" untouched, source intact.
+  EXPECT_EQ(Tags(),
+            "/a=/a /a/b=/a/b /a/b/c=/a/b/c /a0=/a0 /ab=/ab /x=/a /x/b=/a/b /x/b/c=/a/b/c "
+            "/xy=/xy");
+  EXPECT_EQ(store_->GetAll(P("/x/b"))->size(), 2u);
+
+  // Into a deeper, new place, and a single leaf.
+  ASSERT_TRUE(store_->CopyTree(P("/a/b"), P("/n/e/w")).ok());
+  EXPECT_EQ(store_->Get(P("/n/e/w/c"), PropertyName{"urn:t", "origin"}).value(), "/a/b/c");
+  ASSERT_TRUE(store_->CopyTree(P("/a/b/c"), P("/leaf")).ok());
+  EXPECT_EQ(store_->Get(P("/leaf"), PropertyName{"urn:t", "origin"}).value(), "/a/b/c");
+  // Copying something without properties clears the destination.
+  ASSERT_TRUE(store_->CopyTree(P("/bare"), P("/leaf")).ok());
+  EXPECT_TRUE(store_->GetAll(P("/leaf"))->empty());
+}
+
+TEST_P(PropertyStoreTest, CopyTreeRewritesNonAsciiPathsByteForByte) {
+  // "\xff" is not UTF-8: character-counting SQL functions would miscount it.
+  for (const char* p : {"/\xC3\xA4", "/\xC3\xA4/\xC3\x9F", "/\xC3\xA4/\xff\xfe/x"}) Tag(p);
+  ASSERT_TRUE(store_->CopyTree(P("/\xC3\xA4"), P("/\xE6\x97\xA5/o")).ok());
+  EXPECT_EQ(store_->Get(P("/\xE6\x97\xA5/o/\xC3\x9F"), PropertyName{"urn:t", "origin"}).value(),
+            "/\xC3\xA4/\xC3\x9F");
+  EXPECT_EQ(store_->Get(P("/\xE6\x97\xA5/o/\xff\xfe/x"), PropertyName{"urn:t", "origin"}).value(),
+            "/\xC3\xA4/\xff\xfe/x");
+  ASSERT_TRUE(store_->CopyTree(P("/\xC3\xA4/\xff\xfe"), P("/y")).ok());
+  EXPECT_EQ(store_->Get(P("/y/x"), PropertyName{"urn:t", "origin"}).value(),
+            "/\xC3\xA4/\xff\xfe/x");
+}
+
+TEST_P(PropertyStoreTest, MoveTree) {
+  for (const char* p : {"/a", "/a/b", "/ab", "/a0", "/x/old"}) Tag(p);
+  ASSERT_TRUE(store_->MoveTree(P("/a"), P("/x")).ok());
+  EXPECT_EQ(Tags(), "/a0=/a0 /ab=/ab /x=/a /x/b=/a/b");
+  ASSERT_TRUE(store_->MoveTree(P("/x/b"), P("/b")).ok());
+  EXPECT_EQ(Tags(), "/a0=/a0 /ab=/ab /b=/a/b /x=/a");
+  EXPECT_TRUE(store_->MoveTree(P("/b"), P("/b")).ok());
+  EXPECT_EQ(Tags(), "/a0=/a0 /ab=/ab /b=/a/b /x=/a");
+}
+
+TEST_P(PropertyStoreTest, OverlappingTreesAreRefused) {
+  for (const char* p : {"/a", "/a/b"}) Tag(p);
+  EXPECT_EQ(store_->CopyTree(P("/a"), P("/a/b/c")).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->CopyTree(P("/a/b"), P("/a")).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->MoveTree(P("/a"), P("/a/c")).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->MoveTree(ResourcePath(), P("/z")).code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(store_->CopyTree(P("/a"), P("/a")).ok());
+  EXPECT_EQ(Tags(), "/a=/a /a/b=/a/b");
+  // "/ab" is not inside "/a".
+  EXPECT_TRUE(store_->CopyTree(P("/a"), P("/ab")).ok());
+}
+
+TEST_P(PropertyStoreTest, ForEachInMembersVisitsDirectMembersGroupedByPath) {
+  for (const char* p : {"/", "/a", "/a/c", "/a/b", "/a/b/deep", "/ab", "/a0", "/a/b0"}) Tag(p);
+  ASSERT_TRUE(store_->Apply(P("/a/b"), {Set("", "z", "1"), Set("urn:a", "a", "2")}).ok());
+
+  std::vector<std::pair<std::string, std::string>> seen;
+  auto collect = [&](std::string_view member, const DeadProperty& p) {
+    seen.emplace_back(std::string(member), p.name.ns + "|" + p.name.local);
+  };
+  ASSERT_TRUE(store_->ForEachInMembers(P("/a"), collect).ok());
+  const std::vector<std::pair<std::string, std::string>> expected = {{"/a/b", "|z"},
+                                                                     {"/a/b", "urn:a|a"},
+                                                                     {"/a/b", "urn:t|origin"},
+                                                                     {"/a/b0", "urn:t|origin"},
+                                                                     {"/a/c", "urn:t|origin"}};
+  EXPECT_EQ(seen, expected);
+
+  seen.clear();
+  ASSERT_TRUE(store_->ForEachInMembers(ResourcePath(), collect).ok());
+  const std::vector<std::pair<std::string, std::string>> root_expected = {
+      {"/a", "urn:t|origin"}, {"/a0", "urn:t|origin"}, {"/ab", "urn:t|origin"}};
+  EXPECT_EQ(seen, root_expected);
+
+  seen.clear();
+  ASSERT_TRUE(store_->ForEachInMembers(P("/a/c"), collect).ok());
+  EXPECT_TRUE(seen.empty());
+}
+
+TEST_P(PropertyStoreTest, ConcurrentWritersAndReaders) {
+  constexpr int kThreads = 4;
+  constexpr int kEach = 30;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        ResourcePath p = P("/t" + std::to_string(t) + "/" + std::to_string(i));
+        EXPECT_TRUE(store_->Apply(p, {Set("", "n", std::to_string(i))}).ok());
+        EXPECT_TRUE(store_->GetAll(p).ok());
+        EXPECT_TRUE(store_->ForEachInMembers(p.Parent(), [](auto, const auto&) {}).ok());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  int count = 0;
+  ASSERT_TRUE(store_->ForEachInMembers(P("/t2"), [&](auto, const auto&) { ++count; }).ok());
+  EXPECT_EQ(count, kEach);
+}
+
+INSTANTIATE_TEST_SUITE_P(Storage, PropertyStoreTest, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "File" : "Memory";
+                         });
+
+}  // namespace
+}  // namespace keepdav::storage
