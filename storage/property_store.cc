@@ -176,4 +176,16 @@ Status PropertyStore::DeleteTree(const ResourcePath& path) {
   return DeleteTreeLocked(db_, path);
 }
 
+Result<std::vector<std::string>> PropertyStore::PathsUnder(const ResourcePath& path) {
+  auto lock = db_.Lock();
+  Result<Statement> st = db_.Prepare(std::string("SELECT DISTINCT path FROM properties WHERE ") +
+                                     kSubtreeWhere + " ORDER BY path");
+  if (!st.ok()) return st.status();
+  BindSubtree(*st, SubtreeRange(path));
+  std::vector<std::string> out;
+  while (st->Step()) out.emplace_back(st->ColumnText(0));
+  if (!st->status().ok()) return st->status();
+  return out;
+}
+
 }  // namespace keepdav::storage

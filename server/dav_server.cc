@@ -1,0 +1,112 @@
+#include "server/dav_server.h"
+
+#include <Poco/DigestEngine.h>
+#include <Poco/File.h>
+#include <Poco/Logger.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Path.h>
+#include <Poco/SHA1Engine.h>
+#include <Poco/Thread.h>
+#include <Poco/ThreadPool.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "server/http_adapter.h"
+#include "storage/database.h"
+#include "storage/posix_file_system.h"
+#include "storage/property_store.h"
+
+namespace keepdav::server {
+
+std::string DefaultDatabasePath(const std::string& absolute_root) {
+  const char* state = std::getenv("XDG_STATE_HOME");
+  const char* home = std::getenv("HOME");
+  std::string dir = state && *state ? std::string(state)
+                                    : std::string(home && *home ? home : "/tmp") + "/.local/state";
+  Poco::SHA1Engine sha;
+  sha.update(absolute_root);
+  std::string digest = Poco::DigestEngine::digestToHex(sha.digest()).substr(0, 16);
+  std::string name = Poco::Path(absolute_root).getFileName();
+  if (name.empty()) name = "root";
+  return dir + "/keepdav/" + name + "-" + digest + ".sqlite";
+}
+
+storage::Result<std::unique_ptr<DavServer>> DavServer::Create(ServerConfig config) {
+  std::unique_ptr<DavServer> server(new DavServer());
+  Poco::Logger& log = Poco::Logger::get("keepdav.server");
+  try {
+    server->root_ = Poco::Path(config.root).absolute().toString();
+    if (server->root_.size() > 1 && server->root_.back() == '/') server->root_.pop_back();
+    std::string db = config.db_path.empty() ? DefaultDatabasePath(server->root_) : config.db_path;
+    server->db_path_ = Poco::Path(db).absolute().toString();
+    Poco::File(Poco::Path(server->db_path_).parent()).createDirectories();
+  } catch (const Poco::Exception& e) {
+    return storage::Status::InvalidArgument(e.displayText());
+  }
+  storage::PosixFileSystem::Options fs_options;
+  fs_options.fsync_on_commit = config.fsync;
+  const std::string& root = server->root_;
+  const std::string& db_path = server->db_path_;
+  if (db_path.compare(0, root.size() + 1, root + "/") == 0) {
+    // A database inside the served root must never be listed or served.
+    std::string rel = db_path.substr(root.size() + 1);
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+      fs_options.hidden.insert(rel + suffix);
+    }
+    log.warning("the database %s lies inside the served root; it is hidden from clients", db_path);
+  }
+  auto fs = storage::PosixFileSystem::Open(root, fs_options);
+  if (!fs.ok()) return fs.status();
+  auto database = storage::Database::Open(db_path);
+  if (!database.ok()) return database.status();
+  server->fs_ = std::move(fs.value());
+  server->db_ = std::move(database.value());
+  server->props_ = std::make_unique<storage::PropertyStore>(*server->db_);
+  server->handler_ =
+      std::make_unique<webdav::DavHandler>(*server->fs_, *server->props_, config.dav);
+  server->config_ = std::move(config);
+  return server;
+}
+
+DavServer::~DavServer() {
+  Stop();
+}
+
+void DavServer::Start() {
+  Poco::Net::SocketAddress address(config_.bind, config_.port);
+  Poco::Net::ServerSocket socket;
+  socket.bind(address, /*reuseAddress=*/true);
+  socket.listen(config_.max_queued);
+  port_ = socket.address().port();
+
+  Poco::AutoPtr<Poco::Net::HTTPServerParams> params(new Poco::Net::HTTPServerParams);
+  params->setMaxThreads(config_.threads);
+  params->setMaxQueued(config_.max_queued);
+  params->setKeepAlive(true);
+  params->setMaxKeepAliveRequests(0);  // unlimited
+  params->setKeepAliveTimeout(Poco::Timespan(config_.keep_alive_timeout_s, 0));
+  params->setTimeout(Poco::Timespan(config_.timeout_s, 0));
+  params->setServerName("keepdav");
+  params->setSoftwareVersion("keepdav/0.1");
+  // Our own pool: Poco's default pool caps at 16 threads, below what --threads may ask for.
+  pool_ = std::make_unique<Poco::ThreadPool>(2, std::max(2, config_.threads) + 2);
+  http_ = std::make_unique<Poco::Net::HTTPServer>(new DavRequestHandlerFactory(*handler_), *pool_,
+                                                  socket, params);
+  http_->start();
+}
+
+void DavServer::Stop() {
+  if (!http_) return;
+  http_->stopAll(false);
+  // Requests in progress still use the handler: wait for them before it is destroyed.
+  for (int i = 0; i < 600 && http_->currentConnections() > 0; ++i) Poco::Thread::sleep(50);
+  http_.reset();
+  pool_->joinAll();
+  pool_.reset();
+}
+
+}  // namespace keepdav::server

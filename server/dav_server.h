@@ -1,0 +1,78 @@
+// DavServer: one running keepdav instance — file system, database, WebDAV handler and Poco
+// HTTPServer — built from a ServerConfig. The executable and the in-process integration tests
+// both use it, so tests exercise exactly what users run.
+//
+// Start() binds and starts serving; Stop() stops accepting, lets running requests finish and
+// returns. Not copyable; Start/Stop from one thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "storage/file_system.h"
+#include "storage/status.h"
+#include "webdav/dav_handler.h"
+
+namespace Poco {
+class ThreadPool;
+namespace Net {
+class HTTPServer;
+}
+}  // namespace Poco
+
+namespace keepdav::storage {
+class Database;
+class PropertyStore;
+}  // namespace keepdav::storage
+
+namespace keepdav::server {
+
+struct ServerConfig {
+  std::string root;     // directory to serve (absolute or relative)
+  std::string db_path;  // SQLite file; empty: DefaultDatabasePath(root)
+  std::string bind = "127.0.0.1";
+  uint16_t port = 8080;  // 0: an ephemeral port
+  int threads = 16;
+  int max_queued = 256;
+  int keep_alive_timeout_s = 15;
+  int timeout_s = 60;
+  bool fsync = false;
+  webdav::DavSettings dav;
+};
+
+// $XDG_STATE_HOME/keepdav/<name>-<hash of root>.sqlite (or ~/.local/state/...): outside the root.
+std::string DefaultDatabasePath(const std::string& absolute_root);
+
+class DavServer {
+ public:
+  // Opens the root and the database. Errors: the root is missing or not a directory, the
+  // database cannot be opened.
+  static storage::Result<std::unique_ptr<DavServer>> Create(ServerConfig config);
+  ~DavServer();
+
+  // Binds and starts serving. Throws Poco::Exception if the address cannot be bound.
+  void Start();
+  // Stops accepting connections and waits for running requests.
+  void Stop();
+
+  uint16_t port() const { return port_; }
+  const std::string& root() const { return root_; }
+  const std::string& db_path() const { return db_path_; }
+  const ServerConfig& config() const { return config_; }
+
+ private:
+  DavServer() = default;
+  ServerConfig config_;
+  std::string root_;
+  std::string db_path_;
+  std::unique_ptr<storage::FileSystem> fs_;
+  std::unique_ptr<storage::Database> db_;
+  std::unique_ptr<storage::PropertyStore> props_;
+  std::unique_ptr<webdav::DavHandler> handler_;
+  std::unique_ptr<Poco::ThreadPool> pool_;
+  std::unique_ptr<Poco::Net::HTTPServer> http_;
+  uint16_t port_ = 0;
+};
+
+}  // namespace keepdav::server

@@ -1,0 +1,250 @@
+#include "server/http_adapter.h"
+
+#include <Poco/Logger.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerRequestImpl.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/StreamSocket.h>
+#include <Poco/Timestamp.h>
+
+#include <sys/sendfile.h>
+
+#include <cerrno>
+#include <sstream>
+#include <streambuf>
+
+namespace keepdav::server {
+
+using Poco::Net::HTTPResponse;
+using Poco::Net::HTTPServerRequest;
+using Poco::Net::HTTPServerResponse;
+
+namespace {
+
+Poco::Logger& Log() {
+  return Poco::Logger::get("keepdav.http");
+}
+
+// Wraps the request body: sends "100 Continue" before the first read when the client asked for
+// it, and remembers whether the body was read to its end.
+class BodyStreamBuf : public std::streambuf {
+ public:
+  BodyStreamBuf(std::istream* in, HTTPServerResponse& response, bool expect_continue)
+      : in_(in), response_(response), expect_continue_(expect_continue) {}
+
+  bool continue_sent() const { return continue_sent_; }
+  bool at_end() const { return at_end_; }
+  bool touched() const { return touched_; }
+
+ protected:
+  int_type underflow() override {
+    if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
+    touched_ = true;
+    if (!in_) {
+      at_end_ = true;
+      return traits_type::eof();
+    }
+    if (expect_continue_ && !continue_sent_) {
+      response_.sendContinue();
+      continue_sent_ = true;
+    }
+    in_->read(buf_, sizeof buf_);
+    std::streamsize n = in_->gcount();
+    if (n <= 0) {
+      at_end_ = !in_->bad();
+      return traits_type::eof();
+    }
+    setg(buf_, buf_, buf_ + n);
+    return traits_type::to_int_type(*gptr());
+  }
+
+  std::streamsize xsgetn(char* s, std::streamsize count) override {
+    // Large reads bypass our buffer.
+    std::streamsize done = 0;
+    while (done < count) {
+      std::streamsize avail = egptr() - gptr();
+      if (avail > 0) {
+        std::streamsize n = std::min(avail, count - done);
+        std::copy(gptr(), gptr() + n, s + done);
+        gbump(static_cast<int>(n));
+        done += n;
+        continue;
+      }
+      if (count - done >= static_cast<std::streamsize>(sizeof buf_) && in_ &&
+          (!expect_continue_ || continue_sent_)) {
+        touched_ = true;
+        in_->read(s + done, count - done);
+        std::streamsize n = in_->gcount();
+        if (n <= 0) {
+          at_end_ = !in_->bad();
+          break;
+        }
+        done += n;
+        continue;
+      }
+      if (traits_type::eq_int_type(underflow(), traits_type::eof())) break;
+    }
+    return done;
+  }
+
+ private:
+  std::istream* in_;
+  HTTPServerResponse& response_;
+  bool expect_continue_;
+  bool continue_sent_ = false;
+  bool at_end_ = false;
+  bool touched_ = false;
+  char buf_[16384];
+};
+
+class PocoResponseSink : public webdav::ResponseSink {
+ public:
+  PocoResponseSink(HTTPServerRequest& request, HTTPServerResponse& response,
+                   const webdav::DavRequest& dav, BodyStreamBuf& body)
+      : request_(request), response_(response), dav_(dav), body_(body) {
+    head_only_ = dav.method == "HEAD";
+  }
+
+  void SetStatus(int code) override {
+    status_ = code;
+    response_.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(code),
+                                 webdav::ReasonPhrase(code));
+  }
+  void SetHeader(const std::string& name, const std::string& value) override {
+    response_.set(name, value);
+  }
+  void SendEmpty() override {
+    PrepareConnection();
+    if (status_ != 204 && status_ != 304 && status_ >= 200) response_.setContentLength(0);
+    response_.send();
+    sent_ = true;
+  }
+  std::ostream& SendBody(int64_t length) override {
+    PrepareConnection();
+    if (length >= 0) {
+      response_.setContentLength64(length);
+    } else if (dav_.http10) {
+      // No chunked encoding in HTTP/1.0: the body ends when the connection closes.
+      response_.setKeepAlive(false);
+    } else {
+      response_.setChunkedTransferEncoding(true);
+    }
+    sent_ = true;
+    body_out_ = &response_.send();
+    return *body_out_;
+  }
+  bool SendFileRange(int fd, uint64_t offset, uint64_t length) override {
+    // Poco writes the status line and headers into the body stream's buffer (for fixed-length
+    // bodies): they must reach the socket before the file does.
+    if (!body_out_ || !body_out_->flush()) return false;
+    auto& impl = static_cast<Poco::Net::HTTPServerRequestImpl&>(request_);
+    int sock = impl.socket().impl()->sockfd();
+    off_t off = static_cast<off_t>(offset);
+    uint64_t left = length;
+    while (left > 0) {
+      ssize_t n = ::sendfile(sock, fd, &off, std::min<uint64_t>(left, 1u << 30));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        // The client went away, or the file shrank: the connection cannot be reused.
+        response_.setKeepAlive(false);
+        return false;
+      }
+      left -= static_cast<uint64_t>(n);
+    }
+    return true;
+  }
+  bool sent() const override { return sent_; }
+  bool head_only() const override { return head_only_; }
+
+ private:
+  // A body the handler did not read must not be parsed as the next request.
+  void PrepareConnection() {
+    if (!dav_.HasBody() || body_.at_end()) return;
+    bool client_waits = request_.getExpectContinue() && !body_.continue_sent();
+    if (!client_waits && dav_.content_length >= 0 && dav_.content_length <= 64 * 1024) {
+      char buf[4096];
+      while (dav_.body->read(buf, sizeof buf) || dav_.body->gcount() > 0) {
+      }
+      if (body_.at_end()) return;
+    }
+    response_.setKeepAlive(false);
+  }
+
+  HTTPServerRequest& request_;
+  HTTPServerResponse& response_;
+  const webdav::DavRequest& dav_;
+  BodyStreamBuf& body_;
+  std::ostream* body_out_ = nullptr;
+  int status_ = 200;
+  bool sent_ = false;
+  bool head_only_ = false;
+};
+
+class DavRequestHandler : public Poco::Net::HTTPRequestHandler {
+ public:
+  explicit DavRequestHandler(webdav::DavHandler& handler) : handler_(handler) {}
+
+  void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
+    Poco::Timestamp started;
+    webdav::DavRequest dav;
+    dav.method = request.getMethod();
+    dav.target = request.getURI();
+    dav.http10 = request.getVersion() == Poco::Net::HTTPMessage::HTTP_1_0;
+    dav.host = request.has("Host") ? request.get("Host") : std::string();
+    for (const auto& [name, value] : request) {
+      auto it = dav.headers.find(name);
+      if (it == dav.headers.end()) {
+        dav.headers.emplace(name, value);
+      } else {
+        it->second += ", " + value;
+      }
+    }
+    dav.chunked = request.getChunkedTransferEncoding();
+    dav.content_length = request.hasContentLength() ? request.getContentLength64() : -1;
+    // RFC 9110 §6.4.1: a request without Content-Length or chunked encoding has no body; Poco
+    // would otherwise read such a body until the connection closes.
+    std::istream* source = dav.HasBody() ? &request.stream() : nullptr;
+    BodyStreamBuf body_buf(source, response, request.getExpectContinue() && dav.HasBody());
+    std::istream body(&body_buf);
+    dav.body = &body;
+    webdav::Progress progress;
+    dav.progress = &progress;
+
+    PocoResponseSink sink(request, response, dav, body_buf);
+    try {
+      handler_.Handle(dav, sink);
+      if (!sink.sent()) {
+        Log().error("%s %s: handler sent no response", dav.method, dav.target);
+        sink.SetStatus(500);
+        sink.SendEmpty();
+      }
+    } catch (const std::exception& e) {
+      // Poco throws on socket errors while we write: the client is gone.
+      Log().warning("%s %s: %s", dav.method, dav.target, std::string(e.what()));
+      if (!sink.sent()) {
+        try {
+          sink.SetStatus(500);
+          sink.SendEmpty();
+        } catch (...) {
+        }
+      }
+    }
+    if (Log().debug()) {
+      Log().debug("%s %s %d %Ldus", dav.method, dav.target, static_cast<int>(response.getStatus()),
+                  static_cast<Poco::Int64>(started.elapsed()));
+    }
+  }
+
+ private:
+  webdav::DavHandler& handler_;
+};
+
+}  // namespace
+
+Poco::Net::HTTPRequestHandler* DavRequestHandlerFactory::createRequestHandler(
+    const HTTPServerRequest&) {
+  return new DavRequestHandler(handler_);
+}
+
+}  // namespace keepdav::server

@@ -1,0 +1,73 @@
+// MKCOL and DELETE (RFC 4918 §9.3, §9.6).
+#include "webdav/dav_handler.h"
+#include "webdav/tree_walker.h"
+
+namespace keepdav::webdav {
+
+using storage::ResourcePath;
+using storage::Status;
+using storage::StatusCode;
+
+DavError DavHandler::HandleMkcol(const DavRequest& req, ResponseSink& sink) {
+  ResourcePath path;
+  DavError err = ParseTarget(req, &path);
+  if (!err.ok()) return err;
+  // §9.3: a body we do not understand is 415.
+  if (req.HasBody()) return DavError::Make(415, "MKCOL with a request body is not supported");
+  auto info = fs_.Stat(path);
+  if (info.ok()) return DavError::Make(405, "the resource already exists");
+  if (info.status().code() == StatusCode::kNotADirectory) {
+    return DavError::Make(409, "a parent of the target is not a collection");
+  }
+  err = CheckConditions(req, path, nullptr);
+  if (!err.ok()) return err;
+  // Clear properties a crash may have left behind at this path before the collection appears.
+  Status s = props_.DeleteTree(path);
+  if (!s.ok()) return DavError::FromStorage(s);
+  s = fs_.MakeDirectory(path);
+  if (!s.ok()) {
+    switch (s.code()) {
+      case StatusCode::kNotFound:
+      case StatusCode::kNotADirectory:
+        return DavError::Make(409, "the parent collection does not exist");
+      case StatusCode::kAlreadyExists:
+        return DavError::Make(405, "the resource already exists");
+      default:
+        return DavError::FromStorage(s);
+    }
+  }
+  sink.SetStatus(201);
+  sink.SendEmpty();
+  return DavError::Ok();
+}
+
+DavError DavHandler::HandleDelete(const DavRequest& req, ResponseSink& sink) {
+  ResourcePath path;
+  DavError err = ParseTarget(req, &path);
+  if (!err.ok()) return err;
+  if (path.IsRoot()) return DavError::Make(403, "the root collection cannot be deleted");
+  auto info = fs_.Stat(path);
+  if (!info.ok()) return DavError::FromStorage(info.status());
+  int depth = 0;
+  // §9.6.1: DELETE on a collection acts as Depth infinity; any other Depth is an error.
+  if (!ParseDepth(req, TreeWalker::kInfinity, &depth) ||
+      (info->IsDirectory() && depth != TreeWalker::kInfinity)) {
+    return DavError::Make(400, "DELETE of a collection requires Depth: infinity");
+  }
+  err = CheckConditions(req, path, &info.value());
+  if (!err.ok()) return err;
+  std::vector<MemberFailure> failures;
+  Status s = DeleteResource(req, path, info.value(), &failures);
+  if (s.ok()) {
+    sink.SetStatus(204);
+    sink.SendEmpty();
+    return DavError::Ok();
+  }
+  if (failures.empty() || (failures.size() == 1 && failures[0].path == path)) {
+    return DavError::FromStorage(s);
+  }
+  WriteFailures(sink, failures);
+  return DavError::Ok();
+}
+
+}  // namespace keepdav::webdav

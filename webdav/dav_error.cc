@@ -1,0 +1,111 @@
+#include "webdav/dav_error.h"
+
+namespace keepdav::webdav {
+
+using storage::StatusCode;
+
+int DavError::HttpStatusFor(const storage::Status& s) {
+  switch (s.code()) {
+    case StatusCode::kOk:
+      return 200;
+    case StatusCode::kNotFound:
+      return 404;
+    // Creating something that exists: MKCOL's "405 if it exists" (RFC 4918 §9.3.1).
+    case StatusCode::kAlreadyExists:
+      return 405;
+    // A parent that is a file: the request conflicts with the state of the tree (§9.7.1).
+    case StatusCode::kNotADirectory:
+      return 409;
+    case StatusCode::kIsADirectory:
+      return 405;
+    case StatusCode::kNotEmpty:
+      return 409;
+    case StatusCode::kPermissionDenied:
+      return 403;
+    case StatusCode::kNoSpace:
+      return 507;
+    case StatusCode::kInvalidPath:
+      return 400;
+    case StatusCode::kCrossDevice:
+      return 502;
+    case StatusCode::kBusy:
+      return 503;
+    case StatusCode::kTooLarge:
+      return 413;
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kIoError:
+      return 500;
+  }
+  return 500;
+}
+
+DavError DavError::FromStorage(const storage::Status& s) {
+  if (s.ok()) return Ok();
+  return Make(HttpStatusFor(s), s.message());
+}
+
+const char* ReasonPhrase(int status) {
+  switch (status) {
+    case 100:
+      return "Continue";
+    case 102:
+      return "Processing";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 204:
+      return "No Content";
+    case 206:
+      return "Partial Content";
+    case 207:
+      return "Multi-Status";
+    case 304:
+      return "Not Modified";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 409:
+      return "Conflict";
+    case 411:
+      return "Length Required";
+    case 412:
+      return "Precondition Failed";
+    case 413:
+      return "Content Too Large";
+    case 414:
+      return "URI Too Long";
+    case 415:
+      return "Unsupported Media Type";
+    case 416:
+      return "Range Not Satisfiable";
+    case 422:
+      return "Unprocessable Content";
+    case 423:
+      return "Locked";
+    case 424:
+      return "Failed Dependency";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 507:
+      return "Insufficient Storage";
+    default:
+      return "Unknown";
+  }
+}
+
+}  // namespace keepdav::webdav

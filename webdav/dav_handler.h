@@ -1,0 +1,94 @@
+// DavHandler: WebDAV class 1 semantics over a FileSystem and a PropertyStore.
+//
+// One member function per method (each family in its own .cc file), routed by a method table.
+// Each returns a DavError: ok() when it has written the response itself; otherwise Handle()
+// writes the error response, once, and logs it. Every modifying method goes through
+// CheckConditions() before it changes anything; deep operations go through TreeWalker and report
+// progress to the request's Progress.
+//
+// Thread-safe: one DavHandler serves all connections; it keeps no per-request state.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "storage/file_system.h"
+#include "storage/property_store.h"
+#include "webdav/dav_error.h"
+#include "webdav/dav_request.h"
+#include "webdav/xml_request.h"
+
+namespace keepdav::webdav {
+
+struct DavSettings {
+  bool read_only = false;
+  XmlLimits xml;
+  // Deepest level below a request's target that COPY, DELETE and PROPFIND recurse into.
+  int max_tree_depth = 256;
+  // Largest PUT body in bytes; 0 means no limit.
+  uint64_t max_upload_bytes = 0;
+  // Whether PROPFIND with "Depth: infinity" is allowed (403 propfind-finite-depth otherwise).
+  bool allow_propfind_infinity = true;
+};
+
+class DavHandler {
+ public:
+  DavHandler(storage::FileSystem& fs, storage::PropertyStore& props, DavSettings settings);
+
+  // Handles one request completely. Never throws; an unexpected exception becomes a 500 (if no
+  // response has been sent yet) and a log line.
+  void Handle(const DavRequest& req, ResponseSink& sink);
+
+  // The value of the Allow header.
+  static const char* AllowedMethods();
+
+ private:
+  using Method = DavError (DavHandler::*)(const DavRequest&, ResponseSink&);
+  static Method FindMethod(const std::string& name, bool* modifies);
+
+  // dav_handler.cc
+  DavError HandleOptions(const DavRequest& req, ResponseSink& sink);
+  // file_methods.cc
+  DavError HandleGet(const DavRequest& req, ResponseSink& sink);
+  DavError HandlePut(const DavRequest& req, ResponseSink& sink);
+  // collection_methods.cc
+  DavError HandleMkcol(const DavRequest& req, ResponseSink& sink);
+  DavError HandleDelete(const DavRequest& req, ResponseSink& sink);
+  // copy_move.cc
+  DavError HandleCopy(const DavRequest& req, ResponseSink& sink);
+  DavError HandleMove(const DavRequest& req, ResponseSink& sink);
+  DavError CopyOrMove(const DavRequest& req, ResponseSink& sink, bool move);
+  // propfind.cc / proppatch.cc
+  DavError HandlePropfind(const DavRequest& req, ResponseSink& sink);
+  DavError HandleProppatch(const DavRequest& req, ResponseSink& sink);
+
+  // Decodes and checks the request-target. 400 for paths that can never be valid, 404 for
+  // reserved names.
+  DavError ParseTarget(const DavRequest& req, storage::ResourcePath* out) const;
+  // Parses the Destination header: an absolute URI naming this server (502 otherwise) or an
+  // absolute path.
+  DavError ParseDestination(const DavRequest& req, storage::ResourcePath* out) const;
+  // The precondition step every modifying method goes through: conditional headers on the target
+  // (`info` null when it does not exist). Locks and the If header join here with class 2.
+  DavError CheckConditions(const DavRequest& req, const storage::ResourcePath& path,
+                           const storage::FileInfo* info) const;
+  // Removes the dead properties and the files of a whole tree (DELETE, and an overwritten
+  // destination). OK, or an error; member failures go to `failures`.
+  storage::Status DeleteResource(const DavRequest& req, const storage::ResourcePath& path,
+                                 const storage::FileInfo& info,
+                                 std::vector<struct MemberFailure>* failures);
+  // Writes a 207 listing member failures.
+  void WriteFailures(ResponseSink& sink, const std::vector<struct MemberFailure>& failures) const;
+  void WriteError(const DavRequest& req, ResponseSink& sink, const DavError& err) const;
+
+  storage::FileSystem& fs_;
+  storage::PropertyStore& props_;
+  DavSettings settings_;
+};
+
+// Parses a Depth header value: "0", "1", "infinity" (TreeWalker::kInfinity). `fallback` when the
+// header is absent. False when invalid.
+bool ParseDepth(const DavRequest& req, int fallback, int* depth);
+
+}  // namespace keepdav::webdav

@@ -1,0 +1,84 @@
+// DavRequest and ResponseSink: the plain-data boundary between server/ (HTTP, Poco::Net) and
+// webdav/ (WebDAV semantics). webdav/ never sees a socket.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <istream>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+
+namespace keepdav::webdav {
+
+struct CaseInsensitiveLess {
+  bool operator()(const std::string& a, const std::string& b) const;
+};
+using HeaderMap = std::map<std::string, std::string, CaseInsensitiveLess>;
+
+// Receives progress from deep operations (COPY, MOVE, DELETE, PROPFIND walks). The server uses
+// it to tell clients that a long operation is alive; webdav/ only counts. Thread-safe: the walk
+// runs on one thread while another reads the figures.
+class Progress {
+ public:
+  void AddDone(uint64_t n = 1) { done_.fetch_add(n, std::memory_order_relaxed); }
+  void SetTotal(uint64_t total) { total_.store(total, std::memory_order_relaxed); }
+  uint64_t done() const { return done_.load(std::memory_order_relaxed); }
+  // 0 when unknown.
+  uint64_t total() const { return total_.load(std::memory_order_relaxed); }
+  // Set by the server when the client went away; walks stop at the next safe point.
+  void Cancel() { cancelled_.store(true, std::memory_order_relaxed); }
+  bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint64_t> done_{0};
+  std::atomic<uint64_t> total_{0};
+  std::atomic<bool> cancelled_{false};
+};
+
+struct DavRequest {
+  std::string method;   // as sent, e.g. "PROPFIND"
+  std::string target;   // the raw request-target (path or absolute URI, percent-encoded)
+  bool http10 = false;  // HTTP/1.0 request
+  std::string host;     // Host header ("" if absent)
+  std::string scheme = "http";
+  HeaderMap headers;
+  // The request body; never null (an empty stream when there is none). Reading it may send
+  // "100 Continue" first (the server arranges that).
+  std::istream* body = nullptr;
+  // Content-Length, or -1 when absent (chunked or no body).
+  int64_t content_length = -1;
+  bool chunked = false;
+  Progress* progress = nullptr;  // never null while a handler runs
+
+  // The header's value, or nullptr.
+  const std::string* Header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? nullptr : &it->second;
+  }
+  // True when a body was announced (Content-Length > 0 or chunked).
+  bool HasBody() const { return chunked || content_length > 0; }
+};
+
+// Where a handler writes its response. Exactly one of SendEmpty/SendBody may be called, once.
+class ResponseSink {
+ public:
+  virtual ~ResponseSink() = default;
+  virtual void SetStatus(int code) = 0;
+  virtual void SetHeader(const std::string& name, const std::string& value) = 0;
+  // Sends the status line and headers with "Content-Length: 0" (no body for 1xx/204/304).
+  virtual void SendEmpty() = 0;
+  // Sends status and headers and returns the body stream. `length` >= 0 sets Content-Length;
+  // -1 streams the body chunked (or, for HTTP/1.0, until the connection closes).
+  virtual std::ostream& SendBody(int64_t length) = 0;
+  // Sends `length` bytes of an open file from `offset` (zero-copy where possible). Returns false
+  // if the client went away. REQUIRES: SendBody(length) was called and nothing written yet.
+  virtual bool SendFileRange(int fd, uint64_t offset, uint64_t length) = 0;
+  virtual bool sent() const = 0;
+  // True for HEAD requests: the body stream discards what is written.
+  virtual bool head_only() const = 0;
+};
+
+}  // namespace keepdav::webdav

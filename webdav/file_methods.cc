@@ -1,0 +1,219 @@
+// GET, HEAD and PUT (RFC 9110 §9.3.1, §9.3.2, §9.3.4; RFC 4918 §9.4, §9.7).
+#include <Poco/Logger.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <vector>
+
+#include "webdav/collection_listing.h"
+#include "webdav/conditional.h"
+#include "webdav/dav_handler.h"
+#include "webdav/mime_types.h"
+
+namespace keepdav::webdav {
+
+using storage::FileInfo;
+using storage::ResourcePath;
+using storage::Status;
+using storage::StatusCode;
+
+namespace {
+
+struct ByteRange {
+  uint64_t first = 0;
+  uint64_t length = 0;
+};
+
+enum class RangeResult { kNone, kRange, kUnsatisfiable };
+
+// Parses a single "bytes=" range (RFC 9110 §14.1.2). Multiple ranges and anything we do not
+// understand are ignored (the whole representation is sent, which §14.2 allows).
+RangeResult ParseRange(const std::string& header, uint64_t size, ByteRange* out) {
+  const std::string prefix = "bytes=";
+  if (header.compare(0, prefix.size(), prefix) != 0) return RangeResult::kNone;
+  std::string spec = header.substr(prefix.size());
+  spec.erase(std::remove(spec.begin(), spec.end(), ' '), spec.end());
+  if (spec.find(',') != std::string::npos) return RangeResult::kNone;
+  auto dash = spec.find('-');
+  if (dash == std::string::npos) return RangeResult::kNone;
+  std::string a = spec.substr(0, dash), b = spec.substr(dash + 1);
+  auto is_num = [](const std::string& s) {
+    return !s.empty() && s.size() <= 19 && std::all_of(s.begin(), s.end(), ::isdigit);
+  };
+  if (a.empty()) {  // suffix range: the last N bytes
+    if (!is_num(b)) return RangeResult::kNone;
+    uint64_t n = std::strtoull(b.c_str(), nullptr, 10);
+    if (n == 0 || size == 0) return RangeResult::kUnsatisfiable;
+    n = std::min(n, size);
+    *out = {size - n, n};
+    return RangeResult::kRange;
+  }
+  if (!is_num(a) || (!b.empty() && !is_num(b))) return RangeResult::kNone;
+  uint64_t first = std::strtoull(a.c_str(), nullptr, 10);
+  uint64_t last = b.empty() ? size - 1 : std::strtoull(b.c_str(), nullptr, 10);
+  if (!b.empty() && last < first) return RangeResult::kNone;
+  if (first >= size) return RangeResult::kUnsatisfiable;
+  last = std::min(last, size - 1);
+  *out = {first, last - first + 1};
+  return RangeResult::kRange;
+}
+
+// If-Range (RFC 9110 §13.1.5): the range applies only if the validator still matches.
+bool IfRangeAllows(const DavRequest& req, const FileInfo& info) {
+  const std::string* h = req.Header("If-Range");
+  if (!h) return true;
+  if (!h->empty() && (h->front() == '"')) return *h == ETagFor(info);
+  auto date = ParseHttpDate(*h);
+  return date && *date == info.mtime_ns / 1000000000;
+}
+
+void SetValidators(ResponseSink& sink, const FileInfo& info) {
+  sink.SetHeader("ETag", ETagFor(info));
+  sink.SetHeader("Last-Modified", HttpDate(info.mtime_ns / 1000000000));
+}
+
+}  // namespace
+
+DavError DavHandler::HandleGet(const DavRequest& req, ResponseSink& sink) {
+  ResourcePath path;
+  DavError err = ParseTarget(req, &path);
+  if (!err.ok()) return err;
+  auto info = fs_.Stat(path);
+  if (!info.ok()) return DavError::FromStorage(info.status());
+
+  switch (EvaluateConditionalHeaders(req, &info.value(), /*read_method=*/true)) {
+    case Condition::kNotModified:
+      sink.SetStatus(304);
+      SetValidators(sink, info.value());
+      sink.SendEmpty();
+      return DavError::Ok();
+    case Condition::kPreconditionFailed:
+      return DavError::Make(412, "a conditional header did not match");
+    case Condition::kProceed:
+      break;
+  }
+
+  if (info->IsDirectory()) return WriteCollectionListing(fs_, path, req, sink);
+  if (!info->IsFile()) return DavError::Make(403, "not a regular file");
+
+  auto file = fs_.OpenRead(path);
+  if (!file.ok()) return DavError::FromStorage(file.status());
+  const FileInfo& fi = file.value()->info();  // the opened file's own figures
+  uint64_t size = fi.size;
+  ByteRange range{0, size};
+  bool partial = false;
+  if (const std::string* h = req.Header("Range"); h && IfRangeAllows(req, fi)) {
+    switch (ParseRange(*h, size, &range)) {
+      case RangeResult::kNone:
+        range = {0, size};
+        break;
+      case RangeResult::kRange:
+        partial = true;
+        break;
+      case RangeResult::kUnsatisfiable:
+        sink.SetStatus(416);
+        sink.SetHeader("Content-Range", "bytes */" + std::to_string(size));
+        sink.SendEmpty();
+        return DavError::Ok();
+    }
+  }
+  sink.SetStatus(partial ? 206 : 200);
+  SetValidators(sink, fi);
+  sink.SetHeader("Content-Type", ContentTypeFor(path.Name()));
+  sink.SetHeader("Accept-Ranges", "bytes");
+  if (partial) {
+    sink.SetHeader("Content-Range", "bytes " + std::to_string(range.first) + "-" +
+                                        std::to_string(range.first + range.length - 1) + "/" +
+                                        std::to_string(size));
+  }
+  std::ostream& out = sink.SendBody(static_cast<int64_t>(range.length));
+  if (sink.head_only() || range.length == 0) return DavError::Ok();
+  int fd = file.value()->NativeHandle();
+  if (fd >= 0) {
+    sink.SendFileRange(fd, range.first, range.length);
+    return DavError::Ok();
+  }
+  std::vector<char> buf(64 * 1024);
+  uint64_t offset = range.first, left = range.length;
+  while (left > 0 && out) {
+    auto n = file.value()->ReadAt(offset, buf.data(), std::min<uint64_t>(buf.size(), left));
+    if (!n.ok() || n.value() == 0)
+      break;  // the file shrank or failed: the client sees a short body
+    out.write(buf.data(), static_cast<std::streamsize>(n.value()));
+    offset += n.value();
+    left -= n.value();
+  }
+  return DavError::Ok();
+}
+
+DavError DavHandler::HandlePut(const DavRequest& req, ResponseSink& sink) {
+  ResourcePath path;
+  DavError err = ParseTarget(req, &path);
+  if (!err.ok()) return err;
+  // RFC 9110 §14.5: a PUT with Content-Range must be answered 400.
+  if (req.Header("Content-Range")) {
+    return DavError::Make(400, "partial PUT with Content-Range is not supported");
+  }
+  if (settings_.max_upload_bytes > 0 && req.content_length > 0 &&
+      static_cast<uint64_t>(req.content_length) > settings_.max_upload_bytes) {
+    return DavError::Make(413, "upload larger than the configured maximum");
+  }
+  auto info = fs_.Stat(path);
+  bool existed = info.ok();
+  if (!existed && !info.status().IsNotFound()) {
+    // A parent that is a file: 409 (RFC 4918 §9.7.1).
+    if (info.status().code() == StatusCode::kNotADirectory) {
+      return DavError::Make(409, "a parent of the target is not a collection");
+    }
+    return DavError::FromStorage(info.status());
+  }
+  if (existed && info->IsDirectory()) {
+    return DavError::Make(405, "PUT on a collection");
+  }
+  err = CheckConditions(req, path, existed ? &info.value() : nullptr);
+  if (!err.ok()) return err;
+
+  auto writer = fs_.BeginWrite(path);
+  if (!writer.ok()) {
+    StatusCode code = writer.status().code();
+    if (code == StatusCode::kNotFound || code == StatusCode::kNotADirectory) {
+      return DavError::Make(409, "the parent collection does not exist");
+    }
+    return DavError::FromStorage(writer.status());
+  }
+  std::vector<char> buf(256 * 1024);
+  uint64_t total = 0;
+  std::istream& in = *req.body;
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    std::streamsize n = in.gcount();
+    if (n <= 0) break;
+    total += static_cast<uint64_t>(n);
+    if (settings_.max_upload_bytes > 0 && total > settings_.max_upload_bytes) {
+      return DavError::Make(413, "upload larger than the configured maximum");
+    }
+    Status s = writer.value()->Write(buf.data(), static_cast<size_t>(n));
+    if (!s.ok()) return DavError::FromStorage(s);
+  }
+  if (in.bad() || (req.content_length >= 0 && total != static_cast<uint64_t>(req.content_length))) {
+    // The client went away mid-body: the temporary file is dropped, the old file stays.
+    return DavError::Make(400, "incomplete request body (" + std::to_string(total) + " bytes)");
+  }
+  if (!existed) {
+    // Clear properties a crash may have left behind at this path, before the file appears.
+    Status s = props_.DeleteTree(path);
+    if (!s.ok()) return DavError::FromStorage(s);
+  }
+  Status s = writer.value()->Commit();
+  if (!s.ok()) {
+    return s.code() == StatusCode::kIsADirectory ? DavError::Make(405, "PUT on a collection")
+                                                 : DavError::FromStorage(s);
+  }
+  sink.SetStatus(existed ? 204 : 201);
+  auto after = fs_.Stat(path);
+  if (after.ok()) sink.SetHeader("ETag", ETagFor(after.value()));
+  sink.SendEmpty();
+  return DavError::Ok();
+}
+
+}  // namespace keepdav::webdav

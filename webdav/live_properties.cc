@@ -1,0 +1,75 @@
+#include "webdav/live_properties.h"
+
+#include "webdav/conditional.h"
+#include "webdav/mime_types.h"
+#include "webdav/xml_request.h"
+
+namespace keepdav::webdav {
+
+const std::vector<LivePropertyDef>& LiveProperties() {
+  static const std::vector<LivePropertyDef> kDefs = {
+      {LiveProperty::kCreationDate, "creationdate", true, true, false},
+      {LiveProperty::kDisplayName, "displayname", true, false, false},
+      {LiveProperty::kGetContentLength, "getcontentlength", true, true, true},
+      {LiveProperty::kGetContentType, "getcontenttype", true, true, true},
+      {LiveProperty::kGetETag, "getetag", true, true, false},
+      {LiveProperty::kGetLastModified, "getlastmodified", true, true, false},
+      {LiveProperty::kResourceType, "resourcetype", true, true, false},
+      {LiveProperty::kSupportedLock, "supportedlock", true, true, false},
+      {LiveProperty::kLockDiscovery, "lockdiscovery", true, true, false},
+      {LiveProperty::kQuotaAvailableBytes, "quota-available-bytes", false, true, false},
+      {LiveProperty::kQuotaUsedBytes, "quota-used-bytes", false, true, false},
+  };
+  return kDefs;
+}
+
+const LivePropertyDef* FindLiveProperty(const storage::PropertyName& name) {
+  if (name.ns != "DAV:") return nullptr;
+  for (const LivePropertyDef& def : LiveProperties()) {
+    if (name.local == def.local_name) return &def;
+  }
+  return nullptr;
+}
+
+bool AppendLiveValue(const LivePropertyDef& def, const storage::ResourcePath& path,
+                     const storage::FileInfo& info, LiveValueSources& sources, std::string* out) {
+  if (def.files_only && info.IsDirectory()) return false;
+  switch (def.id) {
+    case LiveProperty::kCreationDate:
+      out->append(Iso8601Date(info.birth_ns / 1000000000));
+      return true;
+    case LiveProperty::kDisplayName:
+      AppendXmlEscaped(out, path.Name());
+      return true;
+    case LiveProperty::kGetContentLength:
+      out->append(std::to_string(info.size));
+      return true;
+    case LiveProperty::kGetContentType:
+      AppendXmlEscaped(out, ContentTypeFor(path.Name()));
+      return true;
+    case LiveProperty::kGetETag:
+      AppendXmlEscaped(out, ETagFor(info));
+      return true;
+    case LiveProperty::kGetLastModified:
+      out->append(HttpDate(info.mtime_ns / 1000000000));
+      return true;
+    case LiveProperty::kResourceType:
+      if (info.IsDirectory()) out->append("<D:collection/>");
+      return true;
+    case LiveProperty::kSupportedLock:
+      if (sources.supported_lock) out->append(sources.supported_lock(path));
+      return true;
+    case LiveProperty::kLockDiscovery:
+      if (sources.lock_discovery) out->append(sources.lock_discovery(path));
+      return true;
+    case LiveProperty::kQuotaAvailableBytes:
+      out->append(std::to_string(sources.space().available_bytes));
+      return true;
+    case LiveProperty::kQuotaUsedBytes:
+      out->append(std::to_string(sources.space().used_bytes));
+      return true;
+  }
+  return false;
+}
+
+}  // namespace keepdav::webdav

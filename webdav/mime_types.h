@@ -1,0 +1,11 @@
+// Content-Type by file name extension (case-insensitive), "application/octet-stream" otherwise.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace keepdav::webdav {
+
+std::string ContentTypeFor(std::string_view file_name);
+
+}  // namespace keepdav::webdav

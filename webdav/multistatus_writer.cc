@@ -1,0 +1,132 @@
+#include "webdav/multistatus_writer.h"
+
+#include "webdav/dav_error.h"
+#include "webdav/xml_request.h"
+
+namespace keepdav::webdav {
+
+std::string EncodeHrefPath(std::string_view decoded_path) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(decoded_path.size() + 8);
+  for (unsigned char c : decoded_path) {
+    bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '-' || c == '.' || c == '_' || c == '~' || c == '/';
+    if (keep) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+std::string StatusLine(int status) {
+  return "HTTP/1.1 " + std::to_string(status) + " " + ReasonPhrase(status);
+}
+
+MultistatusWriter::MultistatusWriter(std::ostream& out) : out_(out) {
+  buf_.reserve(kFlushBytes + 4096);
+}
+
+MultistatusWriter::~MultistatusWriter() = default;
+
+void MultistatusWriter::Begin() {
+  buf_.append("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:multistatus xmlns:D=\"DAV:\">\n");
+}
+
+void MultistatusWriter::WriteStatusResponse(std::string_view href, int status,
+                                            std::string_view precondition) {
+  buf_.append("<D:response><D:href>");
+  AppendXmlEscaped(&buf_, href);
+  buf_.append("</D:href><D:status>");
+  buf_.append(StatusLine(status));
+  buf_.append("</D:status>");
+  if (!precondition.empty()) {
+    buf_.append("<D:error><D:");
+    buf_.append(precondition);
+    buf_.append("/></D:error>");
+  }
+  buf_.append("</D:response>\n");
+  MaybeFlush();
+}
+
+void MultistatusWriter::BeginResponse(std::string_view href) {
+  buf_.append("<D:response><D:href>");
+  AppendXmlEscaped(&buf_, href);
+  buf_.append("</D:href>");
+}
+
+void MultistatusWriter::BeginPropstat() {
+  buf_.append("<D:propstat><D:prop>");
+}
+
+void MultistatusWriter::OpenTag(const storage::PropertyName& name, bool empty) {
+  buf_.push_back('<');
+  if (name.ns == "DAV:") {
+    buf_.append("D:");
+    buf_.append(name.local);
+  } else if (name.ns.empty()) {
+    // The document declares no default namespace, so an unprefixed name is in no namespace.
+    buf_.append(name.local);
+  } else {
+    buf_.append("K:");
+    buf_.append(name.local);
+    buf_.append(" xmlns:K=\"");
+    AppendXmlEscaped(&buf_, name.ns);
+    buf_.push_back('"');
+  }
+  buf_.append(empty ? "/>" : ">");
+}
+
+void MultistatusWriter::WriteEmptyProperty(const storage::PropertyName& name) {
+  OpenTag(name, true);
+}
+
+void MultistatusWriter::WriteProperty(const storage::PropertyName& name,
+                                      std::string_view inner_xml) {
+  OpenTag(name, false);
+  buf_.append(inner_xml);
+  buf_.append("</");
+  if (name.ns == "DAV:") {
+    buf_.append("D:");
+  } else if (!name.ns.empty()) {
+    buf_.append("K:");
+  }
+  buf_.append(name.local);
+  buf_.push_back('>');
+}
+
+void MultistatusWriter::EndPropstat(int status, std::string_view precondition) {
+  buf_.append("</D:prop><D:status>");
+  buf_.append(StatusLine(status));
+  buf_.append("</D:status>");
+  if (!precondition.empty()) {
+    buf_.append("<D:error><D:");
+    buf_.append(precondition);
+    buf_.append("/></D:error>");
+  }
+  buf_.append("</D:propstat>");
+}
+
+void MultistatusWriter::EndResponse() {
+  buf_.append("</D:response>\n");
+  MaybeFlush();
+}
+
+void MultistatusWriter::End() {
+  buf_.append("</D:multistatus>\n");
+  Flush();
+  out_.flush();
+}
+
+void MultistatusWriter::Flush() {
+  if (!buf_.empty()) {
+    out_.write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
+    buf_.clear();
+  }
+}
+
+}  // namespace keepdav::webdav

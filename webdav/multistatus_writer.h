@@ -1,0 +1,58 @@
+// MultistatusWriter: streams a 207 Multi-Status body (RFC 4918 §13) to an output stream.
+//
+// Output is buffered in a small string and flushed to the stream whenever it grows past
+// kFlushBytes, so a PROPFIND over a huge tree uses constant memory and the client sees the first
+// <response> long before the walk ends. Elements in DAV: use the prefix "D"; others declare their
+// namespace on the element itself. Not thread-safe.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <string_view>
+
+#include "storage/property_store.h"
+
+namespace keepdav::webdav {
+
+// Percent-encodes a decoded path for use in an href or Location (segments keep their "/").
+std::string EncodeHrefPath(std::string_view decoded_path);
+
+class MultistatusWriter {
+ public:
+  static constexpr size_t kFlushBytes = 32 * 1024;
+
+  explicit MultistatusWriter(std::ostream& out);
+  ~MultistatusWriter();
+
+  void Begin();
+  // A <response> with just a status (for DELETE/COPY/MOVE member failures).
+  void WriteStatusResponse(std::string_view href, int status, std::string_view precondition = {});
+
+  void BeginResponse(std::string_view href);
+  void BeginPropstat();
+  // <prefix:name/> with the right namespace handling.
+  void WriteEmptyProperty(const storage::PropertyName& name);
+  // <prefix:name>inner</prefix:name>; `inner_xml` must already be well-formed XML content.
+  void WriteProperty(const storage::PropertyName& name, std::string_view inner_xml);
+  // A stored dead property: a complete element (see ParseProppatch).
+  void WriteRawElement(std::string_view element_xml) { buf_.append(element_xml); }
+  void EndPropstat(int status, std::string_view precondition = {});
+  void EndResponse();
+  // Closes the document and flushes.
+  void End();
+  // Pushes buffered output to the stream now.
+  void Flush();
+
+ private:
+  void OpenTag(const storage::PropertyName& name, bool empty);
+  void MaybeFlush() {
+    if (buf_.size() >= kFlushBytes) Flush();
+  }
+  std::ostream& out_;
+  std::string buf_;
+};
+
+// "HTTP/1.1 200 OK"
+std::string StatusLine(int status);
+
+}  // namespace keepdav::webdav

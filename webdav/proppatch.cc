@@ -1,0 +1,80 @@
+// PROPPATCH (RFC 4918 §9.2): all or nothing.
+#include <algorithm>
+
+#include "webdav/dav_handler.h"
+#include "webdav/live_properties.h"
+#include "webdav/multistatus_writer.h"
+
+namespace keepdav::webdav {
+
+using storage::PropertyChange;
+using storage::ResourcePath;
+using storage::Status;
+
+DavError DavHandler::HandleProppatch(const DavRequest& req, ResponseSink& sink) {
+  ResourcePath path;
+  DavError err = ParseTarget(req, &path);
+  if (!err.ok()) return err;
+  auto info = fs_.Stat(path);
+  if (!info.ok()) return DavError::FromStorage(info.status());
+  err = CheckConditions(req, path, &info.value());
+  if (!err.ok()) return err;
+  std::string body;
+  err = ReadBody(*req.body, req.content_length, settings_.xml, &body);
+  if (!err.ok()) return err;
+  std::vector<PropertyChange> changes;
+  err = ParseProppatch(body, settings_.xml, &changes);
+  if (!err.ok()) return err;
+
+  // Any change to a protected live property fails the whole request: that one gets 403, every
+  // other one 424 Failed Dependency (§9.2.1).
+  std::vector<int> statuses(changes.size(), 200);
+  bool rejected = false;
+  for (size_t i = 0; i < changes.size(); ++i) {
+    const LivePropertyDef* def = FindLiveProperty(changes[i].name);
+    if (def && def->is_protected) {
+      statuses[i] = 403;
+      rejected = true;
+    }
+  }
+  if (rejected) {
+    for (int& s : statuses) s = s == 200 ? 424 : s;
+  } else {
+    Status s = props_.Apply(path, changes);
+    if (!s.ok()) {
+      int code = DavError::HttpStatusFor(s);
+      for (int& st : statuses) st = code;
+    }
+  }
+
+  sink.SetStatus(207);
+  sink.SetHeader("Content-Type", "application/xml; charset=utf-8");
+  MultistatusWriter writer(sink.SendBody(-1));
+  writer.Begin();
+  std::string href = EncodeHrefPath(path.str());
+  if (info->IsDirectory() && !path.IsRoot()) href.push_back('/');
+  writer.BeginResponse(href);
+  std::vector<int> distinct;
+  for (int st : statuses) {
+    if (std::find(distinct.begin(), distinct.end(), st) == distinct.end()) distinct.push_back(st);
+  }
+  for (int status : distinct) {
+    bool open = false;
+    for (size_t i = 0; i < changes.size(); ++i) {
+      if (statuses[i] != status) continue;
+      if (!open) {
+        writer.BeginPropstat();
+        open = true;
+      }
+      writer.WriteEmptyProperty(changes[i].name);
+    }
+    if (open) {
+      writer.EndPropstat(status, status == 403 ? "cannot-modify-protected-property" : "");
+    }
+  }
+  writer.EndResponse();
+  writer.End();
+  return DavError::Ok();
+}
+
+}  // namespace keepdav::webdav

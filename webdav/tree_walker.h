@@ -1,0 +1,67 @@
+// TreeWalker: the recursive part of PROPFIND, COPY and DELETE.
+//
+// Walks are bounded in depth (max_depth; deeper members are reported as failures rather than
+// recursed into), report every resource processed to Progress, stop at the next member when
+// Progress is cancelled, and never hold more than one directory open: members are streamed, and
+// only the names of subdirectories are kept until their turn comes.
+//
+// Failures of single members do not stop COPY or DELETE; they are collected for the 207.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "storage/file_system.h"
+#include "webdav/dav_request.h"
+
+namespace keepdav::webdav {
+
+struct MemberFailure {
+  storage::ResourcePath path;
+  bool is_directory = false;
+  storage::Status status;
+};
+
+class TreeWalker {
+ public:
+  // Depth value meaning "infinity".
+  static constexpr int kInfinity = -1;
+
+  TreeWalker(storage::FileSystem& fs, Progress& progress, int max_depth)
+      : fs_(fs), progress_(progress), max_depth_(max_depth) {}
+
+  using Visitor =
+      std::function<storage::Status(const storage::ResourcePath&, const storage::FileInfo&)>;
+
+  // Visits `root` and then its members down to `depth` (0, 1 or kInfinity). A collection's direct
+  // members are visited before the subtrees below them. An error from `visit` stops the walk.
+  storage::Status Walk(const storage::ResourcePath& root, const storage::FileInfo& info, int depth,
+                       const Visitor& visit);
+
+  // Copies `from` (a file, or a collection and, with kInfinity, its members) to `to`, which must
+  // not exist. Returns the status of creating `to` itself; member failures go to `failures`.
+  storage::Status CopyTree(const storage::ResourcePath& from, const storage::FileInfo& info,
+                           const storage::ResourcePath& to, int depth,
+                           std::vector<MemberFailure>* failures);
+
+  // Removes `path` and everything below it, bottom-up. OK when everything was removed; otherwise
+  // `failures` names the members that could not be removed (their ancestors stay too and are not
+  // listed, RFC 4918 §9.6.1) and the returned status is the first failure's.
+  storage::Status DeleteTree(const storage::ResourcePath& path, const storage::FileInfo& info,
+                             std::vector<MemberFailure>* failures);
+
+ private:
+  storage::Status WalkMembers(const storage::ResourcePath& dir, int depth, int level,
+                              const Visitor& visit);
+  void CopyMembers(const storage::ResourcePath& from, const storage::ResourcePath& to, int level,
+                   std::vector<MemberFailure>* failures);
+  bool DeleteMembers(const storage::ResourcePath& dir, int level,
+                     std::vector<MemberFailure>* failures);
+
+  storage::FileSystem& fs_;
+  Progress& progress_;
+  int max_depth_;
+};
+
+}  // namespace keepdav::webdav

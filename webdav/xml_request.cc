@@ -1,0 +1,265 @@
+#include "webdav/xml_request.h"
+
+#include <pugixml.hpp>
+
+#include <cstring>
+#include <sstream>
+#include <utility>
+
+namespace keepdav::webdav {
+namespace {
+
+constexpr const char* kDav = "DAV:";
+constexpr const char* kXmlNs = "http://www.w3.org/XML/1998/namespace";
+
+// Splits "p:local" into prefix and local name.
+std::pair<std::string_view, std::string_view> SplitQName(std::string_view qname) {
+  auto colon = qname.find(':');
+  if (colon == std::string_view::npos) return {std::string_view(), qname};
+  return {qname.substr(0, colon), qname.substr(colon + 1)};
+}
+
+// Resolves the namespace URI of an element by searching xmlns declarations from the element up.
+// Returns false for an unbound prefix, or a prefix bound to "" (not allowed by Namespaces 1.0,
+// litmus propfind_invalid2).
+bool ResolveElement(const pugi::xml_node& node, PropertyName* out) {
+  auto [prefix, local] = SplitQName(node.name());
+  if (local.empty()) return false;
+  out->local = std::string(local);
+  if (prefix == "xml") {
+    out->ns = kXmlNs;
+    return true;
+  }
+  std::string attr = prefix.empty() ? std::string("xmlns") : "xmlns:" + std::string(prefix);
+  for (pugi::xml_node n = node; n && n.type() == pugi::node_element; n = n.parent()) {
+    pugi::xml_attribute a = n.attribute(attr.c_str());
+    if (a) {
+      if (!prefix.empty() && a.value()[0] == '\0') return false;
+      out->ns = a.value();
+      return true;
+    }
+  }
+  if (!prefix.empty()) return false;
+  out->ns.clear();
+  return true;
+}
+
+bool IsDav(const pugi::xml_node& node, std::string_view local, DavError* err) {
+  PropertyName name;
+  if (!ResolveElement(node, &name)) {
+    *err = DavError::Make(400, "undeclared or empty namespace prefix in request body");
+    return false;
+  }
+  return name.ns == kDav && name.local == local;
+}
+
+std::vector<pugi::xml_node> ElementChildren(const pugi::xml_node& node) {
+  std::vector<pugi::xml_node> out;
+  for (pugi::xml_node c = node.first_child(); c; c = c.next_sibling()) {
+    if (c.type() == pugi::node_element) out.push_back(c);
+  }
+  return out;
+}
+
+// Parses and checks depth; returns the document element.
+DavError LoadDocument(const std::string& body, const XmlLimits& limits, pugi::xml_document* doc,
+                      pugi::xml_node* root) {
+  // parse_ws_pcdata keeps whitespace inside property values verbatim; structural whitespace
+  // nodes are skipped by ElementChildren. No parse_doctype: a DOCTYPE is skipped, never used.
+  unsigned options = pugi::parse_default | pugi::parse_ws_pcdata;
+  pugi::xml_parse_result r = doc->load_buffer(body.data(), body.size(), options);
+  if (!r) return DavError::Make(400, std::string("malformed XML: ") + r.description());
+  // pugixml's traverse() is iterative, so hostile nesting cannot exhaust the stack here.
+  struct DepthCheck : pugi::xml_tree_walker {
+    int max_depth = 0;
+    bool too_deep = false;
+    bool for_each(pugi::xml_node&) override {
+      if (depth() >= max_depth) {
+        too_deep = true;
+        return false;
+      }
+      return true;
+    }
+  } check;
+  check.max_depth = limits.max_depth;
+  doc->traverse(check);
+  if (check.too_deep) return DavError::Make(400, "XML nested too deeply");
+  *root = doc->document_element();
+  if (!*root) return DavError::Make(400, "no document element");
+  return DavError::Ok();
+}
+
+DavError ReadNames(const pugi::xml_node& parent, std::vector<PropertyName>* out) {
+  for (const pugi::xml_node& c : ElementChildren(parent)) {
+    PropertyName name;
+    if (!ResolveElement(c, &name)) {
+      return DavError::Make(400, "undeclared or empty namespace prefix in request body");
+    }
+    out->push_back(std::move(name));
+  }
+  return DavError::Ok();
+}
+
+// Copies onto `copy` every namespace declaration (and xml:lang) in scope at `original` that the
+// element does not declare itself, so the fragment stands alone.
+void AddInScopeDeclarations(const pugi::xml_node& original, pugi::xml_node copy) {
+  bool have_lang = static_cast<bool>(copy.attribute("xml:lang"));
+  for (pugi::xml_node n = original.parent(); n && n.type() == pugi::node_element; n = n.parent()) {
+    for (pugi::xml_attribute a = n.first_attribute(); a; a = a.next_attribute()) {
+      std::string_view name = a.name();
+      bool is_decl = name == "xmlns" || name.substr(0, 6) == "xmlns:";
+      if (is_decl) {
+        if (!copy.attribute(a.name())) copy.append_attribute(a.name()) = a.value();
+      } else if (name == "xml:lang" && !have_lang) {
+        copy.append_attribute("xml:lang") = a.value();
+        have_lang = true;
+      }
+    }
+  }
+}
+
+class StringWriter : public pugi::xml_writer {
+ public:
+  explicit StringWriter(std::string* out) : out_(out) {}
+  void write(const void* data, size_t size) override {
+    out_->append(static_cast<const char*>(data), size);
+  }
+
+ private:
+  std::string* out_;
+};
+
+}  // namespace
+
+DavError ReadBody(std::istream& in, int64_t content_length, const XmlLimits& limits,
+                  std::string* out) {
+  out->clear();
+  if (content_length > static_cast<int64_t>(limits.max_body_bytes)) {
+    return DavError::Make(
+        413, "request body larger than " + std::to_string(limits.max_body_bytes) + " bytes");
+  }
+  char buf[16384];
+  while (in) {
+    in.read(buf, sizeof buf);
+    std::streamsize n = in.gcount();
+    if (n <= 0) break;
+    if (out->size() + static_cast<size_t>(n) > limits.max_body_bytes) {
+      return DavError::Make(
+          413, "request body larger than " + std::to_string(limits.max_body_bytes) + " bytes");
+    }
+    out->append(buf, static_cast<size_t>(n));
+  }
+  if (content_length >= 0 && static_cast<int64_t>(out->size()) != content_length) {
+    return DavError::Make(400, "request body shorter than its Content-Length");
+  }
+  return DavError::Ok();
+}
+
+DavError ParsePropfind(const std::string& body, const XmlLimits& limits, PropfindRequest* out) {
+  *out = PropfindRequest();
+  if (body.find_first_not_of(" \t\r\n") == std::string::npos) return DavError::Ok();
+  pugi::xml_document doc;
+  pugi::xml_node root;
+  DavError err = LoadDocument(body, limits, &doc, &root);
+  if (!err.ok()) return err;
+  if (!IsDav(root, "propfind", &err)) {
+    return err.ok() ? DavError::Make(400, "expected DAV:propfind") : err;
+  }
+  bool seen = false;
+  for (const pugi::xml_node& c : ElementChildren(root)) {
+    PropertyName name;
+    if (!ResolveElement(c, &name)) return DavError::Make(400, "undeclared namespace prefix");
+    if (name.ns != kDav) continue;  // unknown extension elements are ignored (RFC 4918 §17)
+    if (name.local == "include") {
+      err = ReadNames(c, &out->include);
+      if (!err.ok()) return err;
+      continue;
+    }
+    PropfindRequest::Kind kind;
+    if (name.local == "prop") {
+      kind = PropfindRequest::Kind::kProp;
+    } else if (name.local == "allprop") {
+      kind = PropfindRequest::Kind::kAllProp;
+    } else if (name.local == "propname") {
+      kind = PropfindRequest::Kind::kPropName;
+    } else {
+      continue;
+    }
+    if (seen) return DavError::Make(400, "propfind names more than one of prop/allprop/propname");
+    seen = true;
+    out->kind = kind;
+    if (kind == PropfindRequest::Kind::kProp) {
+      err = ReadNames(c, &out->props);
+      if (!err.ok()) return err;
+    }
+  }
+  if (!seen) return DavError::Make(400, "propfind without prop, allprop or propname");
+  return DavError::Ok();
+}
+
+DavError ParseProppatch(const std::string& body, const XmlLimits& limits,
+                        std::vector<storage::PropertyChange>* out) {
+  out->clear();
+  pugi::xml_document doc;
+  pugi::xml_node root;
+  DavError err = LoadDocument(body, limits, &doc, &root);
+  if (!err.ok()) return err;
+  if (!IsDav(root, "propertyupdate", &err)) {
+    return err.ok() ? DavError::Make(400, "expected DAV:propertyupdate") : err;
+  }
+  for (const pugi::xml_node& op : ElementChildren(root)) {
+    PropertyName opname;
+    if (!ResolveElement(op, &opname)) return DavError::Make(400, "undeclared namespace prefix");
+    if (opname.ns != kDav || (opname.local != "set" && opname.local != "remove")) continue;
+    bool remove = opname.local == "remove";
+    for (const pugi::xml_node& prop : ElementChildren(op)) {
+      PropertyName pn;
+      if (!ResolveElement(prop, &pn)) return DavError::Make(400, "undeclared namespace prefix");
+      if (pn.ns != kDav || pn.local != "prop") continue;
+      for (const pugi::xml_node& p : ElementChildren(prop)) {
+        storage::PropertyChange change;
+        if (!ResolveElement(p, &change.name)) {
+          return DavError::Make(400, "undeclared or empty namespace prefix in property name");
+        }
+        change.remove = remove;
+        if (!remove) {
+          pugi::xml_document frag;
+          pugi::xml_node copy = frag.append_copy(p);
+          AddInScopeDeclarations(p, copy);
+          StringWriter writer(&change.value);
+          frag.save(writer, "", pugi::format_raw | pugi::format_no_declaration,
+                    pugi::encoding_utf8);
+        }
+        out->push_back(std::move(change));
+      }
+    }
+  }
+  if (out->empty()) return DavError::Make(400, "propertyupdate without set or remove");
+  return DavError::Ok();
+}
+
+void AppendXmlEscaped(std::string* out, std::string_view text) {
+  for (char c : text) {
+    switch (c) {
+      case '<':
+        out->append("&lt;");
+        break;
+      case '>':
+        out->append("&gt;");
+        break;
+      case '&':
+        out->append("&amp;");
+        break;
+      case '"':
+        out->append("&quot;");
+        break;
+      case '\'':
+        out->append("&apos;");
+        break;
+      default:
+        out->push_back(c);
+    }
+  }
+}
+
+}  // namespace keepdav::webdav

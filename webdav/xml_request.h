@@ -1,0 +1,48 @@
+// Parsing of WebDAV request bodies (PROPFIND, PROPPATCH) into plain structs with pugixml.
+//
+// Namespaces are resolved by hand (pugixml is not namespace-aware). Safety: the body is bounded
+// by the caller (ReadBody), pugixml never loads a DTD or expands entities other than the five
+// predefined ones and character references, and element nesting is bounded by `max_depth`.
+// Any malformed or unexpected document is an error that maps to 400 Bad Request.
+#pragma once
+
+#include <istream>
+#include <string>
+#include <vector>
+
+#include "storage/property_store.h"
+#include "webdav/dav_error.h"
+
+namespace keepdav::webdav {
+
+using storage::PropertyName;
+
+struct XmlLimits {
+  size_t max_body_bytes = 1 << 20;
+  int max_depth = 64;
+};
+
+// Reads at most limits.max_body_bytes of `in` into `out`. 413 when the body is larger.
+DavError ReadBody(std::istream& in, int64_t content_length, const XmlLimits& limits,
+                  std::string* out);
+
+struct PropfindRequest {
+  enum class Kind { kAllProp, kPropName, kProp };
+  Kind kind = Kind::kAllProp;
+  std::vector<PropertyName> props;    // kProp: the requested names
+  std::vector<PropertyName> include;  // kAllProp: DAV:include names
+};
+
+// An empty body means allprop (RFC 4918 §9.1).
+DavError ParsePropfind(const std::string& body, const XmlLimits& limits, PropfindRequest* out);
+
+// The changes of a PROPPATCH in document order. A set's value is a verbatim, self-contained XML
+// fragment: the property element itself with every namespace declaration in scope (and an
+// inherited xml:lang) copied onto it, so it can be written back anywhere unchanged.
+DavError ParseProppatch(const std::string& body, const XmlLimits& limits,
+                        std::vector<storage::PropertyChange>* out);
+
+// Escapes text for element content and attribute values.
+void AppendXmlEscaped(std::string* out, std::string_view text);
+
+}  // namespace keepdav::webdav
