@@ -243,7 +243,14 @@ class DavRequestHandler : public Poco::Net::HTTPRequestHandler {
 }  // namespace
 
 Poco::Net::HTTPRequestHandler* DavRequestHandlerFactory::createRequestHandler(
-    const HTTPServerRequest&) {
+    const HTTPServerRequest& request) {
+  // Poco's connection sends "100 Continue" by itself right after this call whenever the response
+  // status is still 200. We send it lazily (BodyStreamBuf) so that a request refused before its
+  // body is read never asks for the body; a status other than 200 here stops Poco's eager one.
+  // Every handler sets the real status before responding.
+  if (request.getExpectContinue()) {
+    request.response().setStatus(HTTPResponse::HTTP_CONTINUE);
+  }
   return new DavRequestHandler(handler_);
 }
 

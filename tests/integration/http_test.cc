@@ -1,0 +1,131 @@
+// HTTP-level behaviour of the real server stack: framing, 100-continue, keep-alive after errors,
+// HTTP/1.0, streaming of PROPFIND.
+#include <gtest/gtest.h>
+
+#include "tests/integration/test_server.h"
+
+namespace keepdav::testing {
+namespace {
+
+TEST(HttpTest, OptionsAdvertisesClassOne) {
+  TestServer server;
+  HttpResult r = server.Request("OPTIONS", "/");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.headers["dav"].find('1'), std::string::npos);
+  EXPECT_NE(r.headers["allow"].find("PROPFIND"), std::string::npos);
+  EXPECT_EQ(r.headers["ms-author-via"], "DAV");
+}
+
+TEST(HttpTest, ChunkedPutIsStoredWhole) {
+  TestServer server;
+  std::string raw =
+      "PUT /chunked.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+      "Connection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+  HttpResult r;
+  ASSERT_GT(ParseResponse(server.Raw(raw), &r), 0u);
+  EXPECT_EQ(r.status, 201);
+  EXPECT_EQ(ReadFile(server.Disk("chunked.txt")), "hello world");
+}
+
+TEST(HttpTest, ExpectContinueGetsInterimResponseBeforeBody) {
+  TestServer server;
+  Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", server.port()));
+  socket.setReceiveTimeout(Poco::Timespan(5, 0));
+  std::string head =
+      "PUT /e.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n";
+  socket.sendBytes(head.data(), static_cast<int>(head.size()));
+  char buf[1024];
+  int n = socket.receiveBytes(buf, sizeof buf);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(n)).substr(0, 12), "HTTP/1.1 100");
+  socket.sendBytes("abc", 3);
+  n = socket.receiveBytes(buf, sizeof buf);
+  ASSERT_GT(n, 0);
+  // Exactly one 100 Continue: the next thing on the wire is the final response.
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(n)).substr(0, 12), "HTTP/1.1 201");
+  EXPECT_EQ(ReadFile(server.Disk("e.txt")), "abc");
+}
+
+TEST(HttpTest, RefusedPutWithExpectContinueNeverAsksForBody) {
+  TestServer server;
+  std::string raw =
+      "PUT /missing/e.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n"
+      "Expect: 100-continue\r\n\r\n";
+  std::string got = server.Raw(raw, 3000);
+  EXPECT_EQ(got.substr(0, 12), "HTTP/1.1 409") << got;
+  EXPECT_EQ(got.find("100 Continue"), std::string::npos);
+}
+
+TEST(HttpTest, KeepAliveSurvivesAnErrorWithSmallUnreadBody) {
+  TestServer server;
+  // MKCOL with a body is refused (415) without reading it; the next request on the same
+  // connection must still be understood.
+  std::string raw =
+      "MKCOL /c HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+      "OPTIONS / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  std::string got = server.Raw(raw);
+  HttpResult first, second;
+  size_t used = ParseResponse(got, &first);
+  ASSERT_GT(used, 0u) << got;
+  EXPECT_EQ(first.status, 415);
+  ASSERT_GT(ParseResponse(got.substr(used), &second), 0u) << got;
+  EXPECT_EQ(second.status, 200);
+}
+
+TEST(HttpTest, Http10GetsNoChunkedEncoding) {
+  TestServer server;
+  WriteFile(server.Disk("a.txt"), "x");
+  std::string got =
+      server.Raw("PROPFIND / HTTP/1.0\r\nHost: x\r\nDepth: 1\r\nContent-Length: 0\r\n\r\n");
+  // Poco answers in the request's version.
+  EXPECT_EQ(got.substr(8, 4), " 207") << got;
+  EXPECT_EQ(got.find("chunked"), std::string::npos);
+  EXPECT_NE(got.find("</D:multistatus>"), std::string::npos);
+}
+
+TEST(HttpTest, PropfindStreamsChunked) {
+  TestServer server;
+  for (int i = 0; i < 50; ++i) WriteFile(server.Disk("f" + std::to_string(i)), "x");
+  HttpResult r = server.Request("PROPFIND", "/", "", {{"Depth", "1"}});
+  EXPECT_EQ(r.status, 207);
+  EXPECT_EQ(r.headers["transfer-encoding"], "chunked");
+  size_t count = 0;
+  for (size_t p = 0; (p = r.body.find("<D:response>", p)) != std::string::npos; ++p) ++count;
+  EXPECT_EQ(count, 51u);
+}
+
+TEST(HttpTest, UnknownMethodIs501) {
+  TestServer server;
+  HttpResult r = server.Request("BREW", "/");
+  EXPECT_EQ(r.status, 501);
+}
+
+TEST(HttpTest, OversizedXmlBodyIs413) {
+  webdav::DavSettings settings;
+  settings.xml.max_body_bytes = 1024;
+  TestServer server(settings);
+  std::string body = "<?xml version=\"1.0\"?><D:propfind xmlns:D=\"DAV:\"><D:allprop/>" +
+                     std::string(2000, ' ') + "</D:propfind>";
+  HttpResult r = server.Request("PROPFIND", "/", body, {{"Depth", "0"}});
+  EXPECT_EQ(r.status, 413);
+}
+
+TEST(HttpTest, PropertiesSurviveRestart) {
+  TestServer server;
+  WriteFile(server.Disk("p.txt"), "x");
+  std::string patch =
+      "<?xml version=\"1.0\"?><D:propertyupdate xmlns:D=\"DAV:\" xmlns:Z=\"urn:z\">"
+      "<D:set><D:prop><Z:color>blue</Z:color></D:prop></D:set></D:propertyupdate>";
+  ASSERT_EQ(server.Request("PROPPATCH", "/p.txt", patch).status, 207);
+  server.Restart();
+  HttpResult r = server.Request(
+      "PROPFIND", "/p.txt",
+      "<?xml version=\"1.0\"?><D:propfind xmlns:D=\"DAV:\"><D:prop><Z:color xmlns:Z=\"urn:z\"/>"
+      "</D:prop></D:propfind>",
+      {{"Depth", "0"}});
+  EXPECT_EQ(r.status, 207);
+  EXPECT_NE(r.body.find(">blue</Z:color>"), std::string::npos) << r.body;
+}
+
+}  // namespace
+}  // namespace keepdav::testing
