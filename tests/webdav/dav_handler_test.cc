@@ -1,0 +1,908 @@
+// Per-method tests of DavHandler without sockets: a real PosixFileSystem on a fresh temporary
+// directory, an in-memory SQLite PropertyStore, and a fake ResponseSink that records everything.
+#include "webdav/dav_handler.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+#include <pugixml.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "storage/database.h"
+#include "storage/posix_file_system.h"
+#include "storage/property_store.h"
+
+namespace keepdav::webdav {
+namespace {
+
+namespace fsys = std::filesystem;
+using storage::ResourcePath;
+
+// Records status, headers and body; checks that exactly one Send* happens.
+class FakeSink : public ResponseSink {
+ public:
+  explicit FakeSink(bool head_only) : head_only_(head_only) {}
+
+  void SetStatus(int code) override {
+    EXPECT_FALSE(sent_) << "SetStatus after send";
+    status = code;
+  }
+  void SetHeader(const std::string& name, const std::string& value) override {
+    EXPECT_FALSE(sent_) << "SetHeader after send: " << name;
+    headers[name] = value;
+  }
+  void SendEmpty() override {
+    EXPECT_FALSE(sent_) << "sent twice";
+    sent_ = true;
+    content_length = 0;
+  }
+  std::ostream& SendBody(int64_t length) override {
+    EXPECT_FALSE(sent_) << "sent twice";
+    sent_ = true;
+    content_length = length;
+    return head_only_ ? discard_ : body;
+  }
+  bool SendFileRange(int fd, uint64_t offset, uint64_t length) override {
+    EXPECT_TRUE(sent_);
+    std::vector<char> buf(length);
+    size_t done = 0;
+    while (done < length) {
+      ssize_t n = pread(fd, buf.data() + done, length - done, static_cast<off_t>(offset + done));
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+    body.write(buf.data(), static_cast<std::streamsize>(done));
+    return done == length;
+  }
+  bool sent() const override { return sent_; }
+  bool head_only() const override { return head_only_; }
+
+  int status = 0;
+  HeaderMap headers;
+  int64_t content_length = -2;  // -2: nothing sent
+  std::ostringstream body;
+
+ private:
+  bool head_only_;
+  bool sent_ = false;
+  std::ostringstream discard_;
+};
+
+struct Response {
+  int status = 0;
+  HeaderMap headers;
+  int64_t content_length = -2;
+  std::string body;
+
+  std::string Header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// Multistatus parsing helpers (namespaces resolved by hand; pugixml is not namespace-aware).
+
+std::string NamespaceOf(const pugi::xml_node& node) {
+  std::string name = node.name();
+  auto colon = name.find(':');
+  std::string prefix = colon == std::string::npos ? "" : name.substr(0, colon);
+  std::string attr = prefix.empty() ? "xmlns" : "xmlns:" + prefix;
+  for (pugi::xml_node n = node; n && n.type() == pugi::node_element; n = n.parent()) {
+    if (pugi::xml_attribute a = n.attribute(attr.c_str())) return a.value();
+  }
+  return prefix.empty() ? "" : "?";
+}
+
+std::string LocalName(const pugi::xml_node& node) {
+  std::string name = node.name();
+  auto colon = name.find(':');
+  return colon == std::string::npos ? name : name.substr(colon + 1);
+}
+
+bool Is(const pugi::xml_node& node, const std::string& ns, const std::string& local) {
+  return node.type() == pugi::node_element && NamespaceOf(node) == ns && LocalName(node) == local;
+}
+
+std::vector<pugi::xml_node> Children(const pugi::xml_node& node, const std::string& ns,
+                                     const std::string& local) {
+  std::vector<pugi::xml_node> out;
+  for (pugi::xml_node c = node.first_child(); c; c = c.next_sibling()) {
+    if (Is(c, ns, local)) out.push_back(c);
+  }
+  return out;
+}
+
+pugi::xml_node Child(const pugi::xml_node& node, const std::string& ns, const std::string& local) {
+  auto all = Children(node, ns, local);
+  return all.empty() ? pugi::xml_node() : all.front();
+}
+
+// One property as found in a multistatus: which propstat status it was listed under.
+struct FoundProp {
+  std::string href;
+  int status = 0;
+  pugi::xml_node element;
+};
+
+class Multistatus {
+ public:
+  explicit Multistatus(const std::string& xml) {
+    ok_ = static_cast<bool>(
+        doc_.load_string(xml.c_str(), pugi::parse_default | pugi::parse_ws_pcdata));
+    if (ok_) ok_ = Is(doc_.document_element(), "DAV:", "multistatus");
+  }
+  bool ok() const { return ok_; }
+  std::vector<pugi::xml_node> Responses() const {
+    return Children(doc_.document_element(), "DAV:", "response");
+  }
+  std::vector<std::string> Hrefs() const {
+    std::vector<std::string> out;
+    for (auto r : Responses()) out.push_back(Child(r, "DAV:", "href").child_value());
+    return out;
+  }
+  // The property (ns, local) of the response whose href is `href`; status 0 when absent.
+  FoundProp Find(const std::string& href, const std::string& ns, const std::string& local) const {
+    for (auto r : Responses()) {
+      if (href != Child(r, "DAV:", "href").child_value()) continue;
+      for (auto ps : Children(r, "DAV:", "propstat")) {
+        for (auto p : Child(ps, "DAV:", "prop").children()) {
+          if (Is(p, ns, local)) {
+            std::string line = Child(ps, "DAV:", "status").child_value();
+            return {href, std::atoi(line.substr(9, 3).c_str()), p};
+          }
+        }
+      }
+    }
+    return {};
+  }
+
+ private:
+  pugi::xml_document doc_;
+  bool ok_ = false;
+};
+
+std::string PropfindBody(const std::string& props_xml) {
+  return "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:propfind xmlns:D=\"DAV:\" "
+         "xmlns:Z=\"urn:z\"><D:prop>" +
+         props_xml + "</D:prop></D:propfind>";
+}
+
+std::string ProppatchBody(const std::string& inner) {
+  return "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:propertyupdate xmlns:D=\"DAV:\" "
+         "xmlns:Z=\"urn:z\">" +
+         inner + "</D:propertyupdate>";
+}
+
+std::string SetColor(const std::string& value) {
+  return ProppatchBody("<D:set><D:prop><Z:color>" + value + "</Z:color></D:prop></D:set>");
+}
+
+// ---------------------------------------------------------------------------------------------
+
+class DavHandlerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fsys::temp_directory_path() / "keepdav-davhandler-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    root_ = tmpl;
+    auto fs = storage::PosixFileSystem::Open(root_, storage::PosixFileSystem::Options());
+    ASSERT_TRUE(fs.ok()) << fs.status().ToString();
+    fs_ = std::move(fs).value();
+    auto db = storage::Database::Open(":memory:");
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    db_ = std::move(db).value();
+    props_ = std::make_unique<storage::PropertyStore>(*db_);
+    handler_ = std::make_unique<DavHandler>(*fs_, *props_, DavSettings());
+  }
+  void TearDown() override {
+    handler_.reset();
+    props_.reset();
+    db_.reset();
+    fs_.reset();
+    std::error_code ec;
+    if (!root_.empty()) fsys::remove_all(root_, ec);
+  }
+
+  Response Do(DavHandler& handler, const std::string& method, const std::string& target,
+              HeaderMap headers = {}, const std::string& body = "", int64_t content_length = -3) {
+    DavRequest req;
+    req.method = method;
+    req.target = target;
+    req.host = "localhost:8080";
+    req.headers = std::move(headers);
+    std::istringstream in(body);
+    req.body = &in;
+    req.content_length = content_length == -3 ? static_cast<int64_t>(body.size()) : content_length;
+    Progress progress;
+    req.progress = &progress;
+    FakeSink sink(method == "HEAD");
+    handler.Handle(req, sink);
+    EXPECT_TRUE(sink.sent()) << method << " " << target << " sent no response";
+    Response r;
+    r.status = sink.status;
+    r.headers = sink.headers;
+    r.content_length = sink.content_length;
+    r.body = sink.body.str();
+    if (r.content_length >= 0 && r.status != 304 && method != "HEAD") {
+      EXPECT_EQ(static_cast<int64_t>(r.body.size()), r.content_length)
+          << method << " " << target << ": body does not match Content-Length";
+    }
+    return r;
+  }
+  Response Do(const std::string& method, const std::string& target, HeaderMap headers = {},
+              const std::string& body = "", int64_t content_length = -3) {
+    return Do(*handler_, method, target, std::move(headers), body, content_length);
+  }
+
+  Response Put(const std::string& target, const std::string& body, HeaderMap headers = {}) {
+    return Do("PUT", target, std::move(headers), body);
+  }
+  Response Get(const std::string& target, HeaderMap headers = {}) {
+    return Do("GET", target, std::move(headers));
+  }
+  Response Propfind(const std::string& target, const std::string& depth,
+                    const std::string& body = "") {
+    HeaderMap h;
+    if (!depth.empty()) h["Depth"] = depth;
+    return Do("PROPFIND", target, h, body);
+  }
+  Response Proppatch(const std::string& target, const std::string& body) {
+    return Do("PROPPATCH", target, {}, body);
+  }
+  Response CopyOrMove(const std::string& method, const std::string& from,
+                      const std::string& destination, HeaderMap headers = {}) {
+    headers["Destination"] = destination;
+    return Do(method, from, std::move(headers));
+  }
+
+  std::string ReadDisk(const std::string& rel) const {
+    std::ifstream in(root_ + "/" + rel, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+  bool OnDisk(const std::string& rel) const { return fsys::exists(root_ + "/" + rel); }
+
+  // The stored value of Z:color at `target` as seen through PROPFIND; "" when 404.
+  std::string ColorOf(const std::string& target, const std::string& href) {
+    Response r = Propfind(target, "0", PropfindBody("<Z:color/>"));
+    EXPECT_EQ(r.status, 207);
+    Multistatus ms(r.body);
+    EXPECT_TRUE(ms.ok()) << r.body;
+    FoundProp p = ms.Find(href, "urn:z", "color");
+    EXPECT_NE(p.status, 0) << r.body;
+    return p.status == 200 ? p.element.child_value() : "";
+  }
+
+  std::string root_;
+  std::unique_ptr<storage::PosixFileSystem> fs_;
+  std::unique_ptr<storage::Database> db_;
+  std::unique_ptr<storage::PropertyStore> props_;
+  std::unique_ptr<DavHandler> handler_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// OPTIONS and dispatch
+
+TEST_F(DavHandlerTest, Options) {
+  for (const char* target : {"/", "*"}) {
+    Response r = Do("OPTIONS", target);
+    EXPECT_EQ(r.status, 200) << target;
+    EXPECT_NE(r.Header("DAV").find('1'), std::string::npos) << r.Header("DAV");
+    EXPECT_NE(r.Header("Allow").find("PROPFIND"), std::string::npos);
+    EXPECT_NE(r.Header("Allow").find("MKCOL"), std::string::npos);
+  }
+}
+
+TEST_F(DavHandlerTest, UnknownMethodIs501WithAllow) {
+  Response r = Do("BREW", "/");
+  EXPECT_EQ(r.status, 501);
+  EXPECT_FALSE(r.Header("Allow").empty());
+}
+
+TEST_F(DavHandlerTest, ReservedNamesDoNotExist) {
+  EXPECT_EQ(Get("/.keepdav-tmp-x").status, 404);
+  EXPECT_EQ(Put("/.keepdav-tmp-x", "x").status, 404);
+}
+
+// ---------------------------------------------------------------------------------------------
+// MKCOL
+
+TEST_F(DavHandlerTest, Mkcol) {
+  EXPECT_EQ(Do("MKCOL", "/col").status, 201);
+  EXPECT_TRUE(fsys::is_directory(root_ + "/col"));
+  EXPECT_EQ(Do("MKCOL", "/col").status, 405);
+  EXPECT_EQ(Do("MKCOL", "/col/sub/").status, 201);
+  EXPECT_TRUE(fsys::is_directory(root_ + "/col/sub"));
+}
+
+TEST_F(DavHandlerTest, MkcolMissingParentIs409) {
+  EXPECT_EQ(Do("MKCOL", "/missing/col").status, 409);
+  ASSERT_EQ(Put("/file", "x").status, 201);
+  EXPECT_EQ(Do("MKCOL", "/file/col").status, 409);
+  EXPECT_EQ(Do("MKCOL", "/file").status, 405);
+}
+
+TEST_F(DavHandlerTest, MkcolWithBodyIs415) {
+  EXPECT_EQ(Do("MKCOL", "/col", {{"Content-Type", "application/xml"}}, "<x/>").status, 415);
+  EXPECT_FALSE(OnDisk("col"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// PUT
+
+TEST_F(DavHandlerTest, PutCreatesThenReplaces) {
+  Response r = Put("/f.txt", "hello");
+  EXPECT_EQ(r.status, 201);
+  EXPECT_FALSE(r.Header("ETag").empty());
+  EXPECT_EQ(ReadDisk("f.txt"), "hello");
+  Response again = Put("/f.txt", "bye");
+  EXPECT_EQ(again.status, 204);
+  EXPECT_NE(again.Header("ETag"), r.Header("ETag"));
+  EXPECT_EQ(ReadDisk("f.txt"), "bye");
+}
+
+TEST_F(DavHandlerTest, PutEmptyFile) {
+  EXPECT_EQ(Put("/empty", "").status, 201);
+  EXPECT_TRUE(OnDisk("empty"));
+  EXPECT_EQ(ReadDisk("empty"), "");
+}
+
+TEST_F(DavHandlerTest, PutDecodesTheTarget) {
+  EXPECT_EQ(Put("/a%20b", "x").status, 201);
+  EXPECT_TRUE(OnDisk("a b"));
+  EXPECT_EQ(Get("/a%20b").body, "x");
+}
+
+TEST_F(DavHandlerTest, PutMissingParentIs409) {
+  EXPECT_EQ(Put("/missing/f", "x").status, 409);
+  ASSERT_EQ(Put("/file", "x").status, 201);
+  EXPECT_EQ(Put("/file/f", "x").status, 409);
+}
+
+TEST_F(DavHandlerTest, PutOnCollectionIs405) {
+  ASSERT_EQ(Do("MKCOL", "/col").status, 201);
+  EXPECT_EQ(Put("/col", "x").status, 405);
+  EXPECT_TRUE(fsys::is_directory(root_ + "/col"));
+}
+
+TEST_F(DavHandlerTest, PutWithContentRangeIs400) {
+  EXPECT_EQ(Put("/f", "x", {{"Content-Range", "bytes 0-0/1"}}).status, 400);
+  EXPECT_FALSE(OnDisk("f"));
+}
+
+TEST_F(DavHandlerTest, PutShortBodyIs400AndKeepsOldContent) {
+  ASSERT_EQ(Put("/f", "old").status, 201);
+  EXPECT_EQ(Do("PUT", "/f", {}, "new", /*content_length=*/10).status, 400);
+  EXPECT_EQ(ReadDisk("f"), "old");
+  // No temporary file left visible.
+  EXPECT_EQ(std::distance(fsys::directory_iterator(root_), fsys::directory_iterator()), 1);
+}
+
+TEST_F(DavHandlerTest, PutConditional) {
+  Response created = Put("/f", "v1");
+  ASSERT_EQ(created.status, 201);
+  EXPECT_EQ(Put("/f", "v2", {{"If-Match", "\"nope\""}}).status, 412);
+  EXPECT_EQ(Put("/f", "v2", {{"If-None-Match", "*"}}).status, 412);
+  EXPECT_EQ(ReadDisk("f"), "v1");
+  EXPECT_EQ(Put("/f", "v2", {{"If-Match", created.Header("ETag")}}).status, 204);
+  EXPECT_EQ(Put("/g", "new", {{"If-None-Match", "*"}}).status, 201);
+}
+
+// ---------------------------------------------------------------------------------------------
+// GET / HEAD
+
+TEST_F(DavHandlerTest, GetFile) {
+  ASSERT_EQ(Put("/f.txt", "hello").status, 201);
+  Response r = Get("/f.txt");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "hello");
+  EXPECT_EQ(r.content_length, 5);
+  EXPECT_EQ(r.Header("Content-Type"), "text/plain; charset=utf-8");
+  EXPECT_FALSE(r.Header("ETag").empty());
+  EXPECT_FALSE(r.Header("Last-Modified").empty());
+  EXPECT_EQ(Get("/missing").status, 404);
+}
+
+TEST_F(DavHandlerTest, Head) {
+  ASSERT_EQ(Put("/f.txt", "hello").status, 201);
+  Response r = Do("HEAD", "/f.txt");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_length, 5);
+  EXPECT_EQ(r.body, "");
+  EXPECT_EQ(Do("HEAD", "/missing").status, 404);
+}
+
+TEST_F(DavHandlerTest, GetRange) {
+  ASSERT_EQ(Put("/f", "0123456789").status, 201);
+  Response r = Get("/f", {{"Range", "bytes=2-5"}});
+  EXPECT_EQ(r.status, 206);
+  EXPECT_EQ(r.body, "2345");
+  EXPECT_EQ(r.Header("Content-Range"), "bytes 2-5/10");
+  EXPECT_EQ(r.content_length, 4);
+
+  r = Get("/f", {{"Range", "bytes=-3"}});
+  EXPECT_EQ(r.status, 206);
+  EXPECT_EQ(r.body, "789");
+  EXPECT_EQ(r.Header("Content-Range"), "bytes 7-9/10");
+
+  r = Get("/f", {{"Range", "bytes=8-"}});
+  EXPECT_EQ(r.status, 206);
+  EXPECT_EQ(r.body, "89");
+
+  r = Get("/f", {{"Range", "bytes=5-100"}});
+  EXPECT_EQ(r.status, 206);
+  EXPECT_EQ(r.body, "56789");
+  EXPECT_EQ(r.Header("Content-Range"), "bytes 5-9/10");
+}
+
+TEST_F(DavHandlerTest, GetUnsatisfiableRangeIs416) {
+  ASSERT_EQ(Put("/f", "0123456789").status, 201);
+  Response r = Get("/f", {{"Range", "bytes=10-"}});
+  EXPECT_EQ(r.status, 416);
+  EXPECT_EQ(r.Header("Content-Range"), "bytes */10");
+}
+
+TEST_F(DavHandlerTest, GetIgnoresRangeWhenIfRangeDoesNotMatch) {
+  ASSERT_EQ(Put("/f", "0123456789").status, 201);
+  Response r = Get("/f", {{"Range", "bytes=2-5"}, {"If-Range", "\"old\""}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "0123456789");
+}
+
+TEST_F(DavHandlerTest, GetIfNoneMatchIs304) {
+  ASSERT_EQ(Put("/f", "data").status, 201);
+  std::string etag = Get("/f").Header("ETag");
+  ASSERT_FALSE(etag.empty());
+  Response r = Get("/f", {{"If-None-Match", etag}});
+  EXPECT_EQ(r.status, 304);
+  EXPECT_EQ(r.body, "");
+  EXPECT_EQ(r.Header("ETag"), etag);
+  EXPECT_EQ(Get("/f", {{"If-None-Match", "\"other\""}}).status, 200);
+  EXPECT_EQ(Get("/f", {{"If-Match", "\"other\""}}).status, 412);
+}
+
+TEST_F(DavHandlerTest, GetCollectionListsMembers) {
+  ASSERT_EQ(Do("MKCOL", "/dir").status, 201);
+  ASSERT_EQ(Put("/dir/a%20%3Cb%3E.txt", "x").status, 201);
+  Response r = Get("/dir/");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.Header("Content-Type").find("text/html"), std::string::npos);
+  EXPECT_NE(r.body.find("/dir/a%20%3Cb%3E.txt"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("<b>"), std::string::npos) << "member name not escaped";
+}
+
+// ---------------------------------------------------------------------------------------------
+// DELETE
+
+TEST_F(DavHandlerTest, DeleteFile) {
+  ASSERT_EQ(Put("/f", "x").status, 201);
+  EXPECT_EQ(Do("DELETE", "/f").status, 204);
+  EXPECT_FALSE(OnDisk("f"));
+  EXPECT_EQ(Get("/f").status, 404);
+  EXPECT_EQ(Do("DELETE", "/f").status, 404);
+}
+
+TEST_F(DavHandlerTest, DeleteRootIsForbidden) {
+  EXPECT_EQ(Do("DELETE", "/").status, 403);
+}
+
+TEST_F(DavHandlerTest, DeleteTreeRemovesProperties) {
+  ASSERT_EQ(Do("MKCOL", "/t").status, 201);
+  ASSERT_EQ(Put("/t/x", "x").status, 201);
+  ASSERT_EQ(Do("MKCOL", "/t/sub").status, 201);
+  ASSERT_EQ(Put("/t/sub/y", "y").status, 201);
+  ASSERT_EQ(Proppatch("/t", SetColor("red")).status, 207);
+  ASSERT_EQ(Proppatch("/t/sub/y", SetColor("blue")).status, 207);
+  ASSERT_EQ(Put("/tt", "sibling with a shared prefix").status, 201);
+  ASSERT_EQ(Proppatch("/tt", SetColor("green")).status, 207);
+  auto before = props_->PathsUnder(*ResourcePath::Parse("/t"));
+  ASSERT_TRUE(before.ok());
+  ASSERT_EQ(before->size(), 2u);
+
+  EXPECT_EQ(Do("DELETE", "/t").status, 204);
+  EXPECT_FALSE(OnDisk("t"));
+  auto after = props_->PathsUnder(*ResourcePath::Parse("/t"));
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(after->empty());
+  // Recreating the tree does not bring the old properties back.
+  ASSERT_EQ(Do("MKCOL", "/t").status, 201);
+  EXPECT_EQ(ColorOf("/t", "/t/"), "");
+  // The sibling is untouched.
+  EXPECT_EQ(ColorOf("/tt", "/tt"), "green");
+}
+
+TEST_F(DavHandlerTest, DeleteCollectionWithDepthZeroIs400) {
+  ASSERT_EQ(Do("MKCOL", "/t").status, 201);
+  EXPECT_EQ(Do("DELETE", "/t", {{"Depth", "0"}}).status, 400);
+  EXPECT_TRUE(OnDisk("t"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// COPY / MOVE
+
+TEST_F(DavHandlerTest, CopyFile) {
+  ASSERT_EQ(Put("/src", "data").status, 201);
+  EXPECT_EQ(CopyOrMove("COPY", "/src", "http://localhost:8080/dst").status, 201);
+  EXPECT_EQ(ReadDisk("dst"), "data");
+  EXPECT_EQ(ReadDisk("src"), "data");
+  ASSERT_EQ(Put("/src", "newer").status, 204);
+  EXPECT_EQ(CopyOrMove("COPY", "/src", "http://localhost:8080/dst").status, 204);
+  EXPECT_EQ(ReadDisk("dst"), "newer");
+  // An absolute path is a Destination on this server too.
+  EXPECT_EQ(CopyOrMove("COPY", "/src", "/dst2").status, 201);
+  EXPECT_EQ(ReadDisk("dst2"), "newer");
+  // Percent-encoded destination.
+  EXPECT_EQ(CopyOrMove("COPY", "/src", "http://localhost:8080/a%20c").status, 201);
+  EXPECT_TRUE(OnDisk("a c"));
+}
+
+TEST_F(DavHandlerTest, CopyOverwriteFalseIs412) {
+  ASSERT_EQ(Put("/src", "data").status, 201);
+  ASSERT_EQ(Put("/dst", "keep").status, 201);
+  EXPECT_EQ(CopyOrMove("COPY", "/src", "http://localhost:8080/dst", {{"Overwrite", "F"}}).status,
+            412);
+  EXPECT_EQ(ReadDisk("dst"), "keep");
+  EXPECT_EQ(CopyOrMove("COPY", "/src", "http://localhost:8080/new", {{"Overwrite", "F"}}).status,
+            201);
+}
+
+TEST_F(DavHandlerTest, CopyMissingDestinationParentIs409) {
+  ASSERT_EQ(Put("/src", "data").status, 201);
+  EXPECT_EQ(CopyOrMove("COPY", "/src", "http://localhost:8080/nope/dst").status, 409);
+  EXPECT_EQ(CopyOrMove("MOVE", "/src", "http://localhost:8080/nope/dst").status, 409);
+  EXPECT_TRUE(OnDisk("src"));
+}
+
+TEST_F(DavHandlerTest, CopyOntoItselfIs403) {
+  ASSERT_EQ(Put("/src", "data").status, 201);
+  EXPECT_EQ(CopyOrMove("COPY", "/src", "http://localhost:8080/src").status, 403);
+  EXPECT_EQ(CopyOrMove("MOVE", "/src", "/src").status, 403);
+  ASSERT_EQ(Do("MKCOL", "/dir").status, 201);
+  EXPECT_EQ(CopyOrMove("COPY", "/dir", "/dir/inside").status, 403);
+  EXPECT_EQ(ReadDisk("src"), "data");
+}
+
+TEST_F(DavHandlerTest, DestinationOnAnotherServerIs502) {
+  ASSERT_EQ(Put("/src", "data").status, 201);
+  EXPECT_EQ(CopyOrMove("COPY", "/src", "http://example.com/dst").status, 502);
+  EXPECT_EQ(CopyOrMove("COPY", "/src", "http://localhost:9999/dst").status, 502);
+  EXPECT_EQ(CopyOrMove("MOVE", "/src", "http://example.com:8080/dst").status, 502);
+  EXPECT_FALSE(OnDisk("dst"));
+}
+
+TEST_F(DavHandlerTest, CopyMissingSourceIs404AndMissingDestinationHeaderIs400) {
+  EXPECT_EQ(CopyOrMove("COPY", "/none", "/dst").status, 404);
+  ASSERT_EQ(Put("/src", "data").status, 201);
+  EXPECT_EQ(Do("COPY", "/src").status, 400);
+}
+
+TEST_F(DavHandlerTest, DeadPropertiesTravelWithCopy) {
+  ASSERT_EQ(Put("/src", "data").status, 201);
+  ASSERT_EQ(Proppatch("/src", SetColor("red")).status, 207);
+  EXPECT_EQ(CopyOrMove("COPY", "/src", "http://localhost:8080/copy").status, 201);
+  EXPECT_EQ(ColorOf("/copy", "/copy"), "red");
+  EXPECT_EQ(ColorOf("/src", "/src"), "red");
+  // Changing the copy does not change the source.
+  ASSERT_EQ(Proppatch("/copy", SetColor("blue")).status, 207);
+  EXPECT_EQ(ColorOf("/src", "/src"), "red");
+}
+
+TEST_F(DavHandlerTest, DeadPropertiesTravelWithCollectionCopy) {
+  ASSERT_EQ(Do("MKCOL", "/d").status, 201);
+  ASSERT_EQ(Do("MKCOL", "/d/sub").status, 201);
+  ASSERT_EQ(Put("/d/sub/a", "a").status, 201);
+  ASSERT_EQ(Proppatch("/d", SetColor("red")).status, 207);
+  ASSERT_EQ(Proppatch("/d/sub/a", SetColor("blue")).status, 207);
+  EXPECT_EQ(CopyOrMove("COPY", "/d", "/e").status, 201);
+  EXPECT_EQ(ReadDisk("e/sub/a"), "a");
+  EXPECT_EQ(ColorOf("/e", "/e/"), "red");
+  EXPECT_EQ(ColorOf("/e/sub/a", "/e/sub/a"), "blue");
+
+  // Depth 0: the collection and its own properties only.
+  EXPECT_EQ(CopyOrMove("COPY", "/d", "/f", {{"Depth", "0"}}).status, 201);
+  EXPECT_TRUE(fsys::is_directory(root_ + "/f"));
+  EXPECT_FALSE(OnDisk("f/sub"));
+  EXPECT_EQ(ColorOf("/f", "/f/"), "red");
+}
+
+TEST_F(DavHandlerTest, Move) {
+  ASSERT_EQ(Put("/m", "data").status, 201);
+  ASSERT_EQ(Proppatch("/m", SetColor("red")).status, 207);
+  EXPECT_EQ(CopyOrMove("MOVE", "/m", "http://localhost:8080/m2").status, 201);
+  EXPECT_FALSE(OnDisk("m"));
+  EXPECT_EQ(ReadDisk("m2"), "data");
+  EXPECT_EQ(Get("/m").status, 404);
+  EXPECT_EQ(ColorOf("/m2", "/m2"), "red");
+  auto old_props = props_->PathsUnder(*ResourcePath::Parse("/m"));
+  ASSERT_TRUE(old_props.ok());
+  EXPECT_TRUE(old_props->empty());
+
+  ASSERT_EQ(Put("/other", "other").status, 201);
+  EXPECT_EQ(CopyOrMove("MOVE", "/other", "/m2", {{"Overwrite", "F"}}).status, 412);
+  EXPECT_EQ(CopyOrMove("MOVE", "/other", "/m2").status, 204);
+  EXPECT_EQ(ReadDisk("m2"), "other");
+  // The overwritten destination's properties are gone.
+  EXPECT_EQ(ColorOf("/m2", "/m2"), "");
+}
+
+TEST_F(DavHandlerTest, MoveCollection) {
+  ASSERT_EQ(Do("MKCOL", "/d").status, 201);
+  ASSERT_EQ(Put("/d/a", "a").status, 201);
+  ASSERT_EQ(Proppatch("/d/a", SetColor("blue")).status, 207);
+  EXPECT_EQ(CopyOrMove("MOVE", "/d", "/e").status, 201);
+  EXPECT_FALSE(OnDisk("d"));
+  EXPECT_EQ(ReadDisk("e/a"), "a");
+  EXPECT_EQ(ColorOf("/e/a", "/e/a"), "blue");
+  EXPECT_EQ(CopyOrMove("MOVE", "/e", "/f", {{"Depth", "0"}}).status, 400);
+}
+
+// ---------------------------------------------------------------------------------------------
+// PROPFIND
+
+class PropfindTest : public DavHandlerTest {
+ protected:
+  void SetUp() override {
+    DavHandlerTest::SetUp();
+    ASSERT_EQ(Do("MKCOL", "/p").status, 201);
+    ASSERT_EQ(Put("/p/a.txt", "aaa").status, 201);
+    ASSERT_EQ(Put("/p/b%20c", "b").status, 201);
+    ASSERT_EQ(Do("MKCOL", "/p/sub").status, 201);
+    ASSERT_EQ(Put("/p/sub/c", "c").status, 201);
+  }
+};
+
+TEST_F(PropfindTest, DepthCounts) {
+  Response r0 = Propfind("/p", "0");
+  ASSERT_EQ(r0.status, 207);
+  EXPECT_NE(r0.Header("Content-Type").find("xml"), std::string::npos);
+  Multistatus ms0(r0.body);
+  ASSERT_TRUE(ms0.ok()) << r0.body;
+  EXPECT_EQ(ms0.Hrefs(), std::vector<std::string>{"/p/"});
+
+  Response r1 = Propfind("/p", "1");
+  Multistatus ms1(r1.body);
+  ASSERT_TRUE(ms1.ok()) << r1.body;
+  auto hrefs = ms1.Hrefs();
+  std::sort(hrefs.begin(), hrefs.end());
+  EXPECT_EQ(hrefs, (std::vector<std::string>{"/p/", "/p/a.txt", "/p/b%20c", "/p/sub/"}));
+
+  Response rinf = Propfind("/p", "infinity");
+  Multistatus msinf(rinf.body);
+  ASSERT_TRUE(msinf.ok()) << rinf.body;
+  EXPECT_EQ(msinf.Responses().size(), 5u);
+
+  // No Depth header means infinity (RFC 4918 §9.1).
+  Multistatus msdefault(Propfind("/p", "").body);
+  EXPECT_EQ(msdefault.Responses().size(), 5u);
+}
+
+TEST_F(PropfindTest, AllpropValues) {
+  Response r = Propfind("/p/a.txt", "0");
+  ASSERT_EQ(r.status, 207);
+  Multistatus ms(r.body);
+  ASSERT_TRUE(ms.ok()) << r.body;
+  FoundProp len = ms.Find("/p/a.txt", "DAV:", "getcontentlength");
+  EXPECT_EQ(len.status, 200);
+  EXPECT_STREQ(len.element.child_value(), "3");
+  FoundProp type = ms.Find("/p/a.txt", "DAV:", "getcontenttype");
+  EXPECT_EQ(type.status, 200);
+  EXPECT_STREQ(type.element.child_value(), "text/plain; charset=utf-8");
+  FoundProp etag = ms.Find("/p/a.txt", "DAV:", "getetag");
+  EXPECT_EQ(etag.status, 200);
+  EXPECT_EQ(etag.element.child_value(), Get("/p/a.txt").Header("ETag"));
+  FoundProp rt = ms.Find("/p/a.txt", "DAV:", "resourcetype");
+  EXPECT_EQ(rt.status, 200);
+  EXPECT_FALSE(rt.element.first_child());
+  // RFC 4331 quota properties are not part of allprop.
+  EXPECT_EQ(ms.Find("/p/a.txt", "DAV:", "quota-used-bytes").status, 0);
+
+  Multistatus dir(Propfind("/p", "0").body);
+  FoundProp drt = dir.Find("/p/", "DAV:", "resourcetype");
+  ASSERT_EQ(drt.status, 200);
+  EXPECT_TRUE(Is(drt.element.first_child(), "DAV:", "collection"));
+  EXPECT_EQ(dir.Find("/p/", "DAV:", "getcontentlength").status, 0);
+}
+
+TEST_F(PropfindTest, UnknownPropertyIs404Propstat) {
+  Response r = Propfind("/p/a.txt", "0",
+                        PropfindBody("<D:getcontentlength/><Z:unknown/><nons xmlns=\"\"/>"));
+  ASSERT_EQ(r.status, 207);
+  Multistatus ms(r.body);
+  ASSERT_TRUE(ms.ok()) << r.body;
+  EXPECT_EQ(ms.Find("/p/a.txt", "DAV:", "getcontentlength").status, 200);
+  EXPECT_EQ(ms.Find("/p/a.txt", "urn:z", "unknown").status, 404);
+  EXPECT_EQ(ms.Find("/p/a.txt", "", "nons").status, 404);
+  // getcontentlength is not defined on a collection.
+  Multistatus dir(Propfind("/p", "0", PropfindBody("<D:getcontentlength/>")).body);
+  EXPECT_EQ(dir.Find("/p/", "DAV:", "getcontentlength").status, 404);
+}
+
+TEST_F(PropfindTest, Propname) {
+  ASSERT_EQ(Proppatch("/p/a.txt", SetColor("red")).status, 207);
+  Response r = Propfind("/p/a.txt", "0", "<D:propfind xmlns:D=\"DAV:\"><D:propname/></D:propfind>");
+  ASSERT_EQ(r.status, 207);
+  Multistatus ms(r.body);
+  ASSERT_TRUE(ms.ok()) << r.body;
+  FoundProp color = ms.Find("/p/a.txt", "urn:z", "color");
+  EXPECT_EQ(color.status, 200);
+  EXPECT_FALSE(color.element.first_child()) << "propname returns names only";
+  EXPECT_EQ(ms.Find("/p/a.txt", "DAV:", "getetag").status, 200);
+}
+
+TEST_F(PropfindTest, BadDepthIs400) {
+  EXPECT_EQ(Propfind("/p", "2").status, 400);
+  EXPECT_EQ(Propfind("/p", "one").status, 400);
+}
+
+TEST_F(PropfindTest, BadBodyIs400AndMissingIs404) {
+  EXPECT_EQ(Propfind("/p", "0", "<D:propfind xmlns:D=\"DAV:\"><D:prop>").status, 400);
+  EXPECT_EQ(Propfind("/nothing", "0").status, 404);
+}
+
+TEST_F(PropfindTest, InfinityCanBeDisabled) {
+  DavSettings settings;
+  settings.allow_propfind_infinity = false;
+  DavHandler handler(*fs_, *props_, settings);
+  Response r = Do(handler, "PROPFIND", "/p", {{"Depth", "infinity"}});
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(r.body.find("propfind-finite-depth"), std::string::npos) << r.body;
+  EXPECT_EQ(Do(handler, "PROPFIND", "/p", {{"Depth", "1"}}).status, 207);
+}
+
+// ---------------------------------------------------------------------------------------------
+// PROPPATCH
+
+TEST_F(DavHandlerTest, ProppatchSetAndRemove) {
+  ASSERT_EQ(Put("/f", "x").status, 201);
+  Response r =
+      Proppatch("/f", ProppatchBody("<D:set><D:prop><Z:color>red</Z:color><Z:size>"
+                                    "<Z:w>1</Z:w> and \xF0\x9F\x98\x80</Z:size></D:prop></D:set>"));
+  ASSERT_EQ(r.status, 207);
+  Multistatus ms(r.body);
+  ASSERT_TRUE(ms.ok()) << r.body;
+  EXPECT_EQ(ms.Find("/f", "urn:z", "color").status, 200);
+  EXPECT_EQ(ms.Find("/f", "urn:z", "size").status, 200);
+  EXPECT_EQ(ColorOf("/f", "/f"), "red");
+
+  Multistatus got(Propfind("/f", "0", PropfindBody("<Z:size/>")).body);
+  FoundProp size = got.Find("/f", "urn:z", "size");
+  ASSERT_EQ(size.status, 200);
+  EXPECT_TRUE(Is(size.element.first_child(), "urn:z", "w"));
+  EXPECT_EQ(std::string(size.element.last_child().value()), " and \xF0\x9F\x98\x80");
+
+  ASSERT_EQ(
+      Proppatch("/f", ProppatchBody("<D:remove><D:prop><Z:color/></D:prop></D:remove>")).status,
+      207);
+  EXPECT_EQ(ColorOf("/f", "/f"), "");
+}
+
+TEST_F(DavHandlerTest, ProppatchProtectedPropertyFailsEverything) {
+  ASSERT_EQ(Put("/f", "x").status, 201);
+  ASSERT_EQ(Proppatch("/f", SetColor("old")).status, 207);
+  Response r =
+      Proppatch("/f", ProppatchBody("<D:set><D:prop><Z:color>new</Z:color><Z:extra>1</Z:extra>"
+                                    "</D:prop></D:set><D:set><D:prop><D:getetag>\"x\"</D:getetag>"
+                                    "</D:prop></D:set>"));
+  ASSERT_EQ(r.status, 207);
+  Multistatus ms(r.body);
+  ASSERT_TRUE(ms.ok()) << r.body;
+  EXPECT_EQ(ms.Find("/f", "DAV:", "getetag").status, 403);
+  EXPECT_EQ(ms.Find("/f", "urn:z", "color").status, 424);
+  EXPECT_EQ(ms.Find("/f", "urn:z", "extra").status, 424);
+  EXPECT_NE(r.body.find("cannot-modify-protected-property"), std::string::npos);
+  // Nothing was applied.
+  EXPECT_EQ(ColorOf("/f", "/f"), "old");
+  Multistatus extra(Propfind("/f", "0", PropfindBody("<Z:extra/>")).body);
+  EXPECT_EQ(extra.Find("/f", "urn:z", "extra").status, 404);
+}
+
+TEST_F(DavHandlerTest, ProppatchErrors) {
+  EXPECT_EQ(Proppatch("/missing", SetColor("x")).status, 404);
+  ASSERT_EQ(Put("/f", "x").status, 201);
+  EXPECT_EQ(Proppatch("/f", "<D:propertyupdate xmlns:D=\"DAV:\">").status, 400);
+  EXPECT_EQ(Proppatch("/f", ProppatchBody("<D:set><D:prop><Q:x/></D:prop></D:set>")).status, 400);
+}
+
+TEST_F(DavHandlerTest, DestinationHostMatching) {
+  ASSERT_EQ(Put("/src", "data").status, 201);
+  // Host names compare case-insensitively.
+  EXPECT_EQ(CopyOrMove("COPY", "/src", "http://LOCALHOST:8080/d1").status, 201);
+  EXPECT_TRUE(OnDisk("d1"));
+}
+
+TEST_F(DavHandlerTest, CopyCollectionOverFile) {
+  ASSERT_EQ(Do("MKCOL", "/d").status, 201);
+  ASSERT_EQ(Put("/d/a", "a").status, 201);
+  ASSERT_EQ(Put("/target", "file").status, 201);
+  EXPECT_EQ(CopyOrMove("COPY", "/d", "/target").status, 204);
+  EXPECT_TRUE(fsys::is_directory(root_ + "/target"));
+  EXPECT_EQ(ReadDisk("target/a"), "a");
+}
+
+TEST_F(DavHandlerTest, DeleteConditional) {
+  Response put = Put("/f", "x");
+  ASSERT_EQ(put.status, 201);
+  EXPECT_EQ(Do("DELETE", "/f", {{"If-Match", "\"nope\""}}).status, 412);
+  EXPECT_TRUE(OnDisk("f"));
+  EXPECT_EQ(Do("DELETE", "/f", {{"If-Match", put.Header("ETag")}}).status, 204);
+  EXPECT_FALSE(OnDisk("f"));
+}
+
+TEST_F(DavHandlerTest, GetIfModifiedSinceIs304) {
+  ASSERT_EQ(Put("/f", "data").status, 201);
+  std::string last_modified = Get("/f").Header("Last-Modified");
+  ASSERT_FALSE(last_modified.empty());
+  EXPECT_EQ(Get("/f", {{"If-Modified-Since", last_modified}}).status, 304);
+  EXPECT_EQ(Get("/f", {{"If-Modified-Since", "Thu, 01 Jan 1970 00:00:00 GMT"}}).status, 200);
+}
+
+TEST_F(PropfindTest, Depth1OnFileIsOneResponse) {
+  Multistatus ms(Propfind("/p/a.txt", "1").body);
+  ASSERT_TRUE(ms.ok());
+  EXPECT_EQ(ms.Hrefs(), std::vector<std::string>{"/p/a.txt"});
+}
+
+TEST_F(PropfindTest, NonAsciiHrefsArePercentEncoded) {
+  ASSERT_EQ(Put("/p/%C3%BC%23", "u").status, 201);
+  EXPECT_TRUE(OnDisk("p/\xC3\xBC#"));
+  Multistatus ms(Propfind("/p", "1").body);
+  ASSERT_TRUE(ms.ok());
+  auto hrefs = ms.Hrefs();
+  EXPECT_NE(std::find(hrefs.begin(), hrefs.end(), "/p/%C3%BC%23"), hrefs.end());
+}
+
+// displayname is not protected: a client may set it; the dead value then replaces the live one.
+TEST_F(DavHandlerTest, DisplaynameIsWritable) {
+  ASSERT_EQ(Put("/f", "x").status, 201);
+  Response r =
+      Proppatch("/f", ProppatchBody("<D:set><D:prop><D:displayname>My File</D:displayname></D:prop>"
+                                    "</D:set>"));
+  ASSERT_EQ(r.status, 207);
+  Multistatus set(r.body);
+  EXPECT_EQ(set.Find("/f", "DAV:", "displayname").status, 200) << r.body;
+  Multistatus ms(Propfind("/f", "0", PropfindBody("<D:displayname/>")).body);
+  FoundProp name = ms.Find("/f", "DAV:", "displayname");
+  EXPECT_EQ(name.status, 200);
+  EXPECT_STREQ(name.element.child_value(), "My File");
+  Multistatus all(Propfind("/f", "0").body);
+  int count = 0;
+  for (auto resp : all.Responses()) {
+    for (auto ps : Children(resp, "DAV:", "propstat")) {
+      count += static_cast<int>(Children(Child(ps, "DAV:", "prop"), "DAV:", "displayname").size());
+    }
+  }
+  EXPECT_EQ(count, 1) << "displayname listed twice in allprop";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Read-only mode
+
+TEST_F(DavHandlerTest, ReadOnlyRejectsModifications) {
+  ASSERT_EQ(Put("/f", "x").status, 201);
+  DavSettings settings;
+  settings.read_only = true;
+  DavHandler ro(*fs_, *props_, settings);
+  EXPECT_EQ(Do(ro, "PUT", "/f", {}, "changed").status, 403);
+  EXPECT_EQ(Do(ro, "PUT", "/new", {}, "new").status, 403);
+  EXPECT_EQ(Do(ro, "MKCOL", "/col").status, 403);
+  EXPECT_EQ(Do(ro, "DELETE", "/f").status, 403);
+  EXPECT_EQ(Do(ro, "COPY", "/f", {{"Destination", "/g"}}).status, 403);
+  EXPECT_EQ(Do(ro, "PROPPATCH", "/f", {}, SetColor("x")).status, 403);
+  EXPECT_EQ(ReadDisk("f"), "x");
+  EXPECT_FALSE(OnDisk("new"));
+  EXPECT_EQ(Do(ro, "GET", "/f").status, 200);
+  EXPECT_EQ(Do(ro, "PROPFIND", "/f", {{"Depth", "0"}}).status, 207);
+  EXPECT_EQ(Do(ro, "OPTIONS", "/").status, 200);
+}
+
+}  // namespace
+}  // namespace keepdav::webdav
