@@ -3,10 +3,10 @@
 #include <Poco/DateTime.h>
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
-#include <Poco/DateTimeParser.h>
 #include <Poco/Timestamp.h>
 
 #include <cstdio>
+#include <ctime>
 #include <string_view>
 #include <vector>
 
@@ -75,17 +75,46 @@ std::string Iso8601Date(int64_t unix_seconds) {
 }
 
 std::optional<int64_t> ParseHttpDate(const std::string& text) {
-  Poco::DateTime dt;
-  int tzd = 0;
-  for (const std::string& fmt :
-       {Poco::DateTimeFormat::HTTP_FORMAT, Poco::DateTimeFormat::RFC850_FORMAT,
-        Poco::DateTimeFormat::ASCTIME_FORMAT}) {
-    if (Poco::DateTimeParser::tryParse(fmt, text, dt, tzd)) {
-      dt.makeUTC(tzd);
-      return static_cast<int64_t>(dt.timestamp().epochTime());
-    }
+  // Strict shapes: Poco's DateTimeParser is lenient (it reads "94" as the year 94 and accepts
+  // garbage as year 0), and RFC 9110 §13.1.4 requires an invalid date to be ignored.
+  static const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  char wkday[16] = {0}, month[4] = {0}, zone[4] = {0};
+  int day = 0, year = 0, hh = 0, mm = 0, ss = 0, used = 0;
+  bool ok = false;
+  if (std::sscanf(text.c_str(), "%3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d %3[A-Z]%n", wkday, &day,
+                  month, &year, &hh, &mm, &ss, zone, &used) == 8 &&
+      used == static_cast<int>(text.size()) && text.size() == 29) {
+    ok = true;  // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
+  } else if (std::sscanf(text.c_str(), "%15[A-Za-z], %2d-%3[A-Za-z]-%2d %2d:%2d:%2d %3[A-Z]%n",
+                         wkday, &day, month, &year, &hh, &mm, &ss, zone, &used) == 8 &&
+             used == static_cast<int>(text.size())) {
+    // RFC 850: Sunday, 06-Nov-94 08:49:37 GMT. Two-digit years: RFC 9110 §5.6.7 says one
+    // that appears more than 50 years in the future is in the past; 70 is the usual pivot.
+    year += year < 70 ? 2000 : 1900;
+    ok = true;
+  } else if (std::sscanf(text.c_str(), "%3[A-Za-z] %3[A-Za-z] %2d %2d:%2d:%2d %4d%n", wkday, month,
+                         &day, &hh, &mm, &ss, &year, &used) == 7 &&
+             used == static_cast<int>(text.size())) {
+    std::snprintf(zone, sizeof zone, "GMT");  // asctime: Sun Nov  6 08:49:37 1994
+    ok = true;
   }
-  return std::nullopt;
+  if (!ok || std::string(zone) != "GMT") return std::nullopt;
+  int mon = -1;
+  for (int i = 0; i < 12; ++i) {
+    if (std::string(month) == kMonths[i]) mon = i;
+  }
+  if (mon < 0 || day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60 || year < 1900) {
+    return std::nullopt;
+  }
+  struct tm tm = {};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = mon;
+  tm.tm_mday = day;
+  tm.tm_hour = hh;
+  tm.tm_min = mm;
+  tm.tm_sec = ss;
+  return static_cast<int64_t>(timegm(&tm));
 }
 
 Condition EvaluateConditionalHeaders(const DavRequest& req, const storage::FileInfo* info,

@@ -73,8 +73,9 @@ DavError LoadDocument(const std::string& body, const XmlLimits& limits, pugi::xm
   struct DepthCheck : pugi::xml_tree_walker {
     int max_depth = 0;
     bool too_deep = false;
-    bool for_each(pugi::xml_node&) override {
-      if (depth() >= max_depth) {
+    bool for_each(pugi::xml_node& node) override {
+      // Only elements count as nesting levels; text inside the deepest element does not.
+      if (node.type() == pugi::node_element && depth() >= max_depth) {
         too_deep = true;
         return false;
       }

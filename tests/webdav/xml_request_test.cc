@@ -14,11 +14,6 @@ namespace {
 
 using storage::PropertyChange;
 
-// Tests of known bugs skip themselves unless KEEPDAV_RUN_KNOWN_BUGS is set (to check a fix).
-bool RunKnownBugs() {
-  return std::getenv("KEEPDAV_RUN_KNOWN_BUGS") != nullptr;
-}
-
 // Resolves an element's namespace by hand (pugixml is not namespace-aware). "?" when unbound.
 std::string NamespaceOf(const pugi::xml_node& node) {
   std::string name = node.name();
@@ -219,11 +214,6 @@ TEST(ParsePropfindTest, HostileNestingDoesNotExhaustTheStack) {
 // The header promises that *element* nesting is bounded by max_depth; character data inside the
 // deepest allowed element is not an extra level of element nesting.
 TEST(ParsePropfindTest, TextInsideDeepestAllowedElementIsAccepted) {
-  if (!RunKnownBugs()) {
-    GTEST_SKIP() << "BUG: xml_request.cc LoadDocument's DepthCheck counts text nodes as a "
-                    "nesting level: max_depth element levels with text in the innermost element "
-                    "-> 400";
-  }
   PropfindRequest req;
   XmlLimits limits;
   limits.max_depth = 5;
