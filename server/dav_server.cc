@@ -11,9 +11,14 @@
 #include <Poco/SHA1Engine.h>
 #include <Poco/Thread.h>
 #include <Poco/ThreadPool.h>
+#include <Poco/Timestamp.h>
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
+#include <mutex>
+#include <thread>
 
 #include "server/http_adapter.h"
 #include "storage/database.h"
@@ -65,6 +70,13 @@ storage::Result<std::unique_ptr<DavServer>> DavServer::Create(ServerConfig confi
   if (!database.ok()) return database.status();
   server->fs_ = std::move(fs.value());
   server->db_ = std::move(database.value());
+  if (config.wrap_file_system) server->fs_ = config.wrap_file_system(std::move(server->fs_));
+  auto policy = ProcessingPolicy::Create(config.processing.mode, config.processing.client_rules,
+                                         config.processing.max_per_request);
+  if (!policy.ok()) return policy.status();
+  if (policy->mode() != ProcessingPolicy::Mode::kNever) {
+    server->long_ops_ = std::make_unique<LongOperations>(policy.value(), config.processing);
+  }
   server->props_ = std::make_unique<storage::PropertyStore>(*server->db_);
   server->handler_ =
       std::make_unique<webdav::DavHandler>(*server->fs_, *server->props_, config.dav);
@@ -94,16 +106,40 @@ void DavServer::Start() {
   params->setSoftwareVersion("keepdav/0.1");
   // Our own pool: Poco's default pool caps at 16 threads, below what --threads may ask for.
   pool_ = std::make_unique<Poco::ThreadPool>(2, std::max(2, config_.threads) + 2);
-  http_ = std::make_unique<Poco::Net::HTTPServer>(new DavRequestHandlerFactory(*handler_), *pool_,
-                                                  socket, params);
+  http_ = std::make_unique<Poco::Net::HTTPServer>(
+      new DavRequestHandlerFactory(*handler_, long_ops_.get()), *pool_, socket, params);
   http_->start();
 }
 
 void DavServer::Stop() {
   if (!http_) return;
+  Poco::Logger& log = Poco::Logger::get("keepdav.server");
+  const int limit_s = config_.processing.shutdown_timeout_s;
+  // stopAll(false) lets every request in progress finish (Poco waits for each connection's
+  // current request). A watchdog cancels long operations still running after the limit, so a
+  // shutdown is bounded even during a huge COPY; cancelled operations roll back.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool finished = false;
+  std::thread watchdog([&] {
+    std::unique_lock<std::mutex> lock(mu);
+    if (!cv.wait_for(lock, std::chrono::seconds(limit_s), [&] { return finished; })) {
+      log.warning("shutdown: requests still running after %d s; cancelling long operations",
+                  limit_s);
+      if (long_ops_) long_ops_->CancelAll();
+    }
+  });
   http_->stopAll(false);
   // Requests in progress still use the handler: wait for them before it is destroyed.
-  for (int i = 0; i < 600 && http_->currentConnections() > 0; ++i) Poco::Thread::sleep(50);
+  for (int i = 0; i < (limit_s + 10) * 50 && http_->currentConnections() > 0; ++i) {
+    Poco::Thread::sleep(20);
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    finished = true;
+  }
+  cv.notify_all();
+  watchdog.join();
   http_.reset();
   pool_->joinAll();
   pool_.reset();

@@ -10,6 +10,9 @@
 #include <memory>
 #include <string>
 
+#include <functional>
+
+#include "server/long_operations.h"
 #include "storage/file_system.h"
 #include "storage/status.h"
 #include "webdav/dav_handler.h"
@@ -39,6 +42,10 @@ struct ServerConfig {
   int timeout_s = 60;
   bool fsync = false;
   webdav::DavSettings dav;
+  ProcessingSettings processing;
+  // For tests: wraps the file system (to slow it down or make it fail).
+  std::function<std::unique_ptr<storage::FileSystem>(std::unique_ptr<storage::FileSystem>)>
+      wrap_file_system;
 };
 
 // $XDG_STATE_HOME/keepdav/<name>-<hash of root>.sqlite (or ~/.local/state/...): outside the root.
@@ -53,7 +60,8 @@ class DavServer {
 
   // Binds and starts serving. Throws Poco::Exception if the address cannot be bound.
   void Start();
-  // Stops accepting connections and waits for running requests.
+  // Stops accepting connections and waits up to processing.shutdown_timeout_s for running
+  // requests; long operations still running then are cancelled at their next safe point.
   void Stop();
 
   uint16_t port() const { return port_; }
@@ -70,6 +78,7 @@ class DavServer {
   std::unique_ptr<storage::Database> db_;
   std::unique_ptr<storage::PropertyStore> props_;
   std::unique_ptr<webdav::DavHandler> handler_;
+  std::unique_ptr<LongOperations> long_ops_;
   std::unique_ptr<Poco::ThreadPool> pool_;
   std::unique_ptr<Poco::Net::HTTPServer> http_;
   uint16_t port_ = 0;

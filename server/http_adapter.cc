@@ -101,8 +101,8 @@ class BodyStreamBuf : public std::streambuf {
 class PocoResponseSink : public webdav::ResponseSink {
  public:
   PocoResponseSink(HTTPServerRequest& request, HTTPServerResponse& response,
-                   const webdav::DavRequest& dav, BodyStreamBuf& body)
-      : request_(request), response_(response), dav_(dav), body_(body) {
+                   const webdav::DavRequest& dav, BodyStreamBuf& body, InterimGate* gate)
+      : request_(request), response_(response), dav_(dav), body_(body), gate_(gate) {
     head_only_ = dav.method == "HEAD";
   }
 
@@ -115,12 +115,14 @@ class PocoResponseSink : public webdav::ResponseSink {
     response_.set(name, value);
   }
   void SendEmpty() override {
+    if (gate_) gate_->MarkFinal();
     PrepareConnection();
     if (status_ != 204 && status_ != 304 && status_ >= 200) response_.setContentLength(0);
     response_.send();
     sent_ = true;
   }
   std::ostream& SendBody(int64_t length) override {
+    if (gate_) gate_->MarkFinal();
     PrepareConnection();
     if (length >= 0) {
       response_.setContentLength64(length);
@@ -175,6 +177,7 @@ class PocoResponseSink : public webdav::ResponseSink {
   HTTPServerResponse& response_;
   const webdav::DavRequest& dav_;
   BodyStreamBuf& body_;
+  InterimGate* gate_;
   std::ostream* body_out_ = nullptr;
   int status_ = 200;
   bool sent_ = false;
@@ -183,7 +186,8 @@ class PocoResponseSink : public webdav::ResponseSink {
 
 class DavRequestHandler : public Poco::Net::HTTPRequestHandler {
  public:
-  explicit DavRequestHandler(webdav::DavHandler& handler) : handler_(handler) {}
+  DavRequestHandler(webdav::DavHandler& handler, LongOperations* long_ops)
+      : handler_(handler), long_ops_(long_ops) {}
 
   void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
     Poco::Timestamp started;
@@ -211,13 +215,17 @@ class DavRequestHandler : public Poco::Net::HTTPRequestHandler {
     webdav::Progress progress;
     dav.progress = &progress;
 
-    PocoResponseSink sink(request, response, dav, body_buf);
+    int allowed =
+        long_ops_ && LongOperations::IsDeepMethod(dav.method) ? long_ops_->Allowed(dav) : 0;
+    std::istringstream whole_body;
+    if (allowed != 0 && dav.HasBody() && !ReadWholeBody(dav, &whole_body)) allowed = 0;
+    InterimGate gate;
+    PocoResponseSink sink(request, response, dav, body_buf, allowed != 0 ? &gate : nullptr);
     try {
-      handler_.Handle(dav, sink);
-      if (!sink.sent()) {
-        Log().error("%s %s: handler sent no response", dav.method, dav.target);
-        sink.SetStatus(500);
-        sink.SendEmpty();
+      if (allowed != 0) {
+        RunLong(dav, request, response, sink, gate, allowed, started);
+      } else {
+        Handle(dav, sink);
       }
     } catch (const std::exception& e) {
       // Poco throws on socket errors while we write: the client is gone.
@@ -237,7 +245,65 @@ class DavRequestHandler : public Poco::Net::HTTPRequestHandler {
   }
 
  private:
+  // Runs the handler; a handler that sends nothing still produces a response.
+  void Handle(const webdav::DavRequest& dav, PocoResponseSink& sink) {
+    handler_.Handle(dav, sink);
+    if (!sink.sent()) {
+      Log().error("%s %s: handler sent no response", dav.method, dav.target);
+      sink.SetStatus(500);
+      sink.SendEmpty();
+    }
+  }
+
+  // Reads the whole (small) body into `out` and points the request at it, so the connection is
+  // quiet on the reading side before any 102 goes out. False when the body is too large for
+  // that; the request then runs inline without 102s.
+  bool ReadWholeBody(webdav::DavRequest& dav, std::istringstream* out) {
+    constexpr int64_t kMaxPreRead = 4 << 20;
+    if (dav.content_length > kMaxPreRead) return false;
+    std::string data;
+    char buf[16384];
+    while (static_cast<int64_t>(data.size()) <= kMaxPreRead &&
+           dav.body->read(buf, sizeof buf).gcount() > 0) {
+      data.append(buf, static_cast<size_t>(dav.body->gcount()));
+    }
+    if (static_cast<int64_t>(data.size()) > kMaxPreRead) {
+      // A chunked body of unknown size that turned out large: the part read cannot be given
+      // back, so hand the handler the prefix it would reject anyway as oversized XML.
+      Log().warning("%s %s: request body over %Ld bytes", dav.method, dav.target,
+                    static_cast<Poco::Int64>(kMaxPreRead));
+    }
+    out->str(std::move(data));
+    dav.body = out;
+    return true;
+  }
+
+  void RunLong(const webdav::DavRequest& dav, HTTPServerRequest& request,
+               HTTPServerResponse& response, PocoResponseSink& sink, InterimGate& gate, int allowed,
+               const Poco::Timestamp& started) {
+    auto& socket = static_cast<Poco::Net::HTTPServerRequestImpl&>(request).socket();
+    std::exception_ptr failure;
+    LongOperations::Outcome outcome = long_ops_->Run(
+        [&] {
+          try {
+            Handle(dav, sink);
+          } catch (...) {
+            failure = std::current_exception();
+          }
+        },
+        *dav.progress, allowed, socket, gate);
+    double seconds = static_cast<double>(started.elapsed()) / 1e6;
+    if (seconds >= 1.0 || outcome.interim_sent > 0 || outcome.client_gone) {
+      Log().information("long %s %s: %Lu resources, %.3f s, %d x 102, status %d%s", dav.method,
+                        dav.target, static_cast<Poco::UInt64>(dav.progress->done()), seconds,
+                        outcome.interim_sent, static_cast<int>(response.getStatus()),
+                        std::string(outcome.client_gone ? ", client hung up (cancelled)" : ""));
+    }
+    if (failure) std::rethrow_exception(failure);
+  }
+
   webdav::DavHandler& handler_;
+  LongOperations* long_ops_;
 };
 
 }  // namespace
@@ -251,7 +317,7 @@ Poco::Net::HTTPRequestHandler* DavRequestHandlerFactory::createRequestHandler(
   if (request.getExpectContinue()) {
     request.response().setStatus(HTTPResponse::HTTP_CONTINUE);
   }
-  return new DavRequestHandler(handler_);
+  return new DavRequestHandler(handler_, long_ops_);
 }
 
 }  // namespace keepdav::server

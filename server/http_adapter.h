@@ -11,18 +11,22 @@
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 
+#include "server/long_operations.h"
 #include "webdav/dav_handler.h"
 
 namespace keepdav::server {
 
 class DavRequestHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
  public:
-  explicit DavRequestHandlerFactory(webdav::DavHandler& handler) : handler_(handler) {}
+  // `long_ops` may be null (no worker, no 102 Processing).
+  DavRequestHandlerFactory(webdav::DavHandler& handler, LongOperations* long_ops)
+      : handler_(handler), long_ops_(long_ops) {}
   Poco::Net::HTTPRequestHandler* createRequestHandler(
       const Poco::Net::HTTPServerRequest& request) override;
 
  private:
   webdav::DavHandler& handler_;
+  LongOperations* long_ops_;
 };
 
 }  // namespace keepdav::server

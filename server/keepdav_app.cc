@@ -53,6 +53,17 @@ const Setting kSettings[] = {
     {"max-tree-depth", "N", "256", "deepest level COPY, DELETE and PROPFIND recurse into"},
     {"propfind-infinity", "BOOL", "true", "allow PROPFIND with Depth: infinity"},
     {"fsync", "BOOL", "false", "fsync uploaded files before they replace the old ones"},
+    {"processing", "MODE", "auto",
+     "102 Processing during long operations: auto (per client, see README), always or never"},
+    {"processing-interval-ms", "MS", "20000", "time between two 102 Processing responses"},
+    {"processing-first-ms", "MS", "", "delay before the first 102 (default: the interval)"},
+    {"processing-max", "N", "-1", "most 102s for one request; -1: no cap beyond the client's"},
+    {"processing-clients", "RULES", "",
+     "User-Agent substring=max 102s, first match wins, e.g. 'rclone=5,curl=-1,*=0' "
+     "(default: the built-in list in README)"},
+    {"long-workers", "N", "16", "long operations (deep COPY/MOVE/DELETE/PROPFIND) run at once"},
+    {"shutdown-timeout", "SECONDS", "30",
+     "on SIGTERM, wait this long for running requests, then cancel long operations"},
     {"log-level", "LEVEL", "information",
      "fatal, critical, error, warning, notice, information, debug or trace"},
 };
@@ -167,6 +178,14 @@ int KeepdavApp::main(const std::vector<std::string>& args) {
     cfg.dav.max_upload_bytes = config().getUInt64("max-upload", 0);
     cfg.dav.max_tree_depth = config().getInt("max-tree-depth", 256);
     cfg.dav.allow_propfind_infinity = config().getBool("propfind-infinity", true);
+    cfg.processing.mode = get("processing");
+    cfg.processing.interval_ms = config().getInt("processing-interval-ms", 20000);
+    cfg.processing.first_ms = config().getInt("processing-first-ms", -1);
+    cfg.processing.max_per_request = config().getInt("processing-max", -1);
+    std::string rules = get("processing-clients");
+    if (!rules.empty()) cfg.processing.client_rules = rules;
+    cfg.processing.workers = config().getInt("long-workers", 16);
+    cfg.processing.shutdown_timeout_s = config().getInt("shutdown-timeout", 30);
   } catch (const Poco::Exception& e) {
     log.error("bad option value: %s", e.displayText());
     return EXIT_USAGE;
