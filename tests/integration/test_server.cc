@@ -16,7 +16,9 @@
 
 namespace keepdav::testing {
 
-TestServer::TestServer(webdav::DavSettings settings) : settings_(settings) {
+TestServer::TestServer(webdav::DavSettings settings,
+                       std::function<void(server::ServerConfig&)> customize)
+    : settings_(settings), customize_(std::move(customize)) {
   char tmpl[] = "/tmp/keepdav-it-XXXXXX";
   char* d = mkdtemp(tmpl);
   if (!d) std::abort();
@@ -40,6 +42,7 @@ void TestServer::Restart() {
   config.port = 0;
   config.threads = 8;
   config.dav = settings_;
+  if (customize_) customize_(config);
   auto created = server::DavServer::Create(config);
   if (!created.ok()) {
     ADD_FAILURE() << "cannot create server: " << created.status().ToString();

@@ -7,6 +7,7 @@
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -25,7 +26,8 @@ struct HttpResult {
 class TestServer {
  public:
   // Creates <tmp>/root (served) and <tmp>/keepdav.sqlite, and starts the server.
-  explicit TestServer(webdav::DavSettings settings = webdav::DavSettings());
+  explicit TestServer(webdav::DavSettings settings = webdav::DavSettings(),
+                      std::function<void(server::ServerConfig&)> customize = nullptr);
   ~TestServer();
 
   uint16_t port() const { return server_->port(); }
@@ -47,6 +49,7 @@ class TestServer {
   std::string dir_;
   std::string root_;
   webdav::DavSettings settings_;
+  std::function<void(server::ServerConfig&)> customize_;
   std::unique_ptr<server::DavServer> server_;
 };
 

@@ -1,0 +1,178 @@
+// 102 Processing during long operations, with a slowed file system so that a tree operation takes
+// about a second while 102s are due every few tens of milliseconds.
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "tests/integration/slow_file_system.h"
+#include "tests/integration/test_server.h"
+
+namespace keepdav::testing {
+namespace {
+
+struct Exchange {
+  int interim = 0;  // 102s before the final response
+  int final_status = 0;
+  std::vector<std::string> done_headers;  // Keepdav-Resources-Done values, in order
+  std::string rest;                       // bytes after the final response
+};
+
+// Sends `request` on `socket` and reads interim responses and the final response.
+Exchange Talk(Poco::Net::StreamSocket& socket, const std::string& request) {
+  socket.sendBytes(request.data(), static_cast<int>(request.size()));
+  Exchange ex;
+  std::string buf;
+  char chunk[65536];
+  for (;;) {
+    HttpResult r;
+    size_t used = ParseResponse(buf, &r);
+    if (used > 0) {
+      buf.erase(0, used);
+      if (r.status == 102) {
+        ++ex.interim;
+        ex.done_headers.push_back(r.headers["keepdav-resources-done"]);
+        continue;
+      }
+      ex.final_status = r.status;
+      ex.rest = buf;
+      return ex;
+    }
+    int n = socket.receiveBytes(chunk, sizeof chunk);
+    if (n <= 0) return ex;
+    buf.append(chunk, static_cast<size_t>(n));
+  }
+}
+
+class ProcessingTest : public ::testing::Test {
+ protected:
+  void Start(const std::string& mode = "auto", const std::string& clients = "") {
+    knobs_ = std::make_shared<SlowFileSystem::Knobs>();
+    auto knobs = knobs_;
+    server_ = std::make_unique<TestServer>(webdav::DavSettings(), [=](server::ServerConfig& c) {
+      c.processing.mode = mode;
+      if (!clients.empty()) c.processing.client_rules = clients;
+      c.processing.first_ms = 30;
+      c.processing.interval_ms = 30;
+      c.wrap_file_system = [knobs](std::unique_ptr<storage::FileSystem> fs) {
+        return std::make_unique<SlowFileSystem>(std::move(fs), knobs);
+      };
+    });
+    // 4 folders of 100 files: with 2.5 ms per file a COPY takes about a second.
+    for (int d = 0; d < 4; ++d) {
+      std::string dir = server_->Disk("src/d" + std::to_string(d));
+      std::filesystem::create_directories(dir);
+      for (int f = 0; f < 100; ++f) WriteFile(dir + "/f" + std::to_string(f), "data");
+    }
+  }
+  Exchange Send(const std::string& method, const std::string& target, const std::string& headers,
+                const std::string& version = "HTTP/1.1") {
+    Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", server_->port()));
+    socket.setReceiveTimeout(Poco::Timespan(30, 0));
+    return Talk(socket, method + " " + target + " " + version + "\r\nHost: 127.0.0.1\r\n" +
+                            headers + "Connection: close\r\n\r\n");
+  }
+  std::shared_ptr<SlowFileSystem::Knobs> knobs_;
+  std::unique_ptr<TestServer> server_;
+};
+
+TEST_F(ProcessingTest, CopySends102WithProgressThenFinalAndKeepsAlive) {
+  Start();
+  knobs_->copy_delay = std::chrono::microseconds(2500);
+  Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", server_->port()));
+  socket.setReceiveTimeout(Poco::Timespan(30, 0));
+  Exchange ex = Talk(socket,
+                     "COPY /src/ HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: curl/7.88.1\r\n"
+                     "Destination: /dst/\r\n\r\n");
+  EXPECT_EQ(ex.final_status, 201);
+  EXPECT_GE(ex.interim, 5);
+  ASSERT_FALSE(ex.done_headers.empty());
+  EXPECT_LE(std::stoul(ex.done_headers.front()), std::stoul(ex.done_headers.back()));
+  EXPECT_GT(std::stoul(ex.done_headers.back()), 0u);
+  EXPECT_TRUE(Exists(server_->Disk("dst/d3/f99")));
+  // Keep-alive still works after interim responses.
+  Exchange next = Talk(socket, "OPTIONS / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  EXPECT_EQ(next.final_status, 200);
+  EXPECT_EQ(next.interim, 0);
+}
+
+TEST_F(ProcessingTest, DeleteAndCrossDeviceMoveSend102) {
+  Start();
+  knobs_->remove_delay = std::chrono::microseconds(2500);
+  knobs_->copy_delay = std::chrono::microseconds(1000);
+  knobs_->rename_cross_device = true;
+  Exchange move = Send("MOVE", "/src/", "User-Agent: curl/7.88.1\r\nDestination: /moved/\r\n");
+  EXPECT_EQ(move.final_status, 201);
+  EXPECT_GE(move.interim, 3);
+  EXPECT_FALSE(Exists(server_->Disk("src")));
+  EXPECT_TRUE(Exists(server_->Disk("moved/d0/f0")));
+  Exchange del = Send("DELETE", "/moved/", "User-Agent: node\r\n");
+  EXPECT_EQ(del.final_status, 204);
+  EXPECT_GE(del.interim, 3);
+  EXPECT_FALSE(Exists(server_->Disk("moved")));
+}
+
+TEST_F(ProcessingTest, PropfindStreamsWithoutInterimResponses) {
+  Start();
+  knobs_->list_delay = std::chrono::microseconds(2500);
+  Exchange ex = Send("PROPFIND", "/src/", "User-Agent: curl/7.88.1\r\nDepth: infinity\r\n");
+  EXPECT_EQ(ex.final_status, 207);
+  EXPECT_EQ(ex.interim, 0);  // the 207 starts at once and streams; the client is never idle
+}
+
+TEST_F(ProcessingTest, PerClientPolicy) {
+  Start();
+  knobs_->copy_delay = std::chrono::microseconds(2500);
+  struct Case {
+    const char* agent;
+    int min, max;
+  } cases[] = {
+      {"python-requests/2.31.0", 0, 0},
+      {"Python-urllib/3.11", 0, 0},
+      {"", 0, 0},  // unknown (bare http.client sends no User-Agent)
+      {"SomeUnknownClient/1.0", 0, 0},
+      {"Go-http-client/1.1", 5, 5},
+      {"rclone/v1.60.1", 5, 5},
+      {"cadaver/0.23.3 neon/0.32.5", 5, 120},
+      {"curl/7.88.1", 5, 1000},
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    std::string headers = "Destination: /copy" + std::to_string(n++) + "/\r\n";
+    if (*c.agent) headers += std::string("User-Agent: ") + c.agent + "\r\n";
+    Exchange ex = Send("COPY", "/src/", headers);
+    EXPECT_EQ(ex.final_status, 201) << c.agent;
+    EXPECT_GE(ex.interim, c.min) << c.agent;
+    EXPECT_LE(ex.interim, c.max) << c.agent;
+  }
+}
+
+TEST_F(ProcessingTest, NoInterimResponseToHttp10) {
+  Start("always");
+  knobs_->copy_delay = std::chrono::microseconds(2500);
+  Exchange ex =
+      Send("COPY", "/src/", "User-Agent: curl/7.88.1\r\nDestination: /dst/\r\n", "HTTP/1.0");
+  EXPECT_EQ(ex.final_status, 201);
+  EXPECT_EQ(ex.interim, 0);
+}
+
+TEST_F(ProcessingTest, NeverMeansNever) {
+  Start("never");
+  knobs_->copy_delay = std::chrono::microseconds(2500);
+  Exchange ex = Send("COPY", "/src/", "User-Agent: curl/7.88.1\r\nDestination: /dst/\r\n");
+  EXPECT_EQ(ex.final_status, 201);
+  EXPECT_EQ(ex.interim, 0);
+}
+
+TEST_F(ProcessingTest, ConfiguredClientRules) {
+  Start("auto", "mytool=2,*=0");
+  knobs_->copy_delay = std::chrono::microseconds(2500);
+  Exchange ex = Send("COPY", "/src/", "User-Agent: MyTool/3\r\nDestination: /dst/\r\n");
+  EXPECT_EQ(ex.interim, 2);
+  ex = Send("COPY", "/src/", "User-Agent: curl/7.88.1\r\nDestination: /dst2/\r\n");
+  EXPECT_EQ(ex.interim, 0);
+}
+
+}  // namespace
+}  // namespace keepdav::testing

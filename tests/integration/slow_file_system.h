@@ -1,0 +1,82 @@
+// A FileSystem wrapper for tests: delays chosen operations (to make a tree operation long enough
+// to see 102 Processing), can pretend renames cross devices (to force the copy path of MOVE) and
+// can fail CopyFile after a number of calls.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <thread>
+
+#include "storage/file_system.h"
+
+namespace keepdav::testing {
+
+class SlowFileSystem : public storage::FileSystem {
+ public:
+  struct Knobs {
+    std::chrono::microseconds copy_delay{0};    // per CopyFile
+    std::chrono::microseconds remove_delay{0};  // per Remove
+    std::chrono::microseconds list_delay{0};    // per member listed
+    bool rename_cross_device = false;           // Rename answers kCrossDevice
+    std::atomic<int> fail_copy_after{-1};       // CopyFile fails once this many succeeded
+  };
+
+  SlowFileSystem(std::unique_ptr<storage::FileSystem> inner, std::shared_ptr<Knobs> knobs)
+      : inner_(std::move(inner)), knobs_(std::move(knobs)) {}
+
+  storage::Result<storage::FileInfo> Stat(const storage::ResourcePath& p) override {
+    return inner_->Stat(p);
+  }
+  storage::Status List(
+      const storage::ResourcePath& dir,
+      const std::function<bool(std::string_view, const storage::FileInfo&)>& visit) override {
+    return inner_->List(dir, [&](std::string_view name, const storage::FileInfo& info) {
+      Sleep(knobs_->list_delay);
+      return visit(name, info);
+    });
+  }
+  storage::Result<std::unique_ptr<storage::ReadableFile>> OpenRead(
+      const storage::ResourcePath& p) override {
+    return inner_->OpenRead(p);
+  }
+  storage::Result<std::unique_ptr<storage::PendingWrite>> BeginWrite(
+      const storage::ResourcePath& p) override {
+    return inner_->BeginWrite(p);
+  }
+  storage::Status MakeDirectory(const storage::ResourcePath& p) override {
+    return inner_->MakeDirectory(p);
+  }
+  storage::Status Remove(const storage::ResourcePath& p) override {
+    Sleep(knobs_->remove_delay);
+    return inner_->Remove(p);
+  }
+  storage::Status Rename(const storage::ResourcePath& from, const storage::ResourcePath& to,
+                         bool replace) override {
+    if (knobs_->rename_cross_device) {
+      return storage::Status::WithCode(storage::StatusCode::kCrossDevice, "simulated EXDEV");
+    }
+    return inner_->Rename(from, to, replace);
+  }
+  storage::Status CopyFile(const storage::ResourcePath& from,
+                           const storage::ResourcePath& to) override {
+    Sleep(knobs_->copy_delay);
+    int left = knobs_->fail_copy_after.load();
+    if (left == 0) return storage::Status::IoError("simulated copy failure");
+    if (left > 0) knobs_->fail_copy_after.fetch_sub(1);
+    return inner_->CopyFile(from, to);
+  }
+  storage::Status SetModifiedTime(const storage::ResourcePath& p, int64_t ns) override {
+    return inner_->SetModifiedTime(p, ns);
+  }
+  storage::Result<storage::SpaceInfo> Space() override { return inner_->Space(); }
+
+ private:
+  static void Sleep(std::chrono::microseconds d) {
+    if (d.count() > 0) std::this_thread::sleep_for(d);
+  }
+  std::unique_ptr<storage::FileSystem> inner_;
+  std::shared_ptr<Knobs> knobs_;
+};
+
+}  // namespace keepdav::testing
