@@ -20,6 +20,20 @@ constexpr const char* kMigrations[] = {
     "  value BLOB NOT NULL,"
     "  PRIMARY KEY (path, ns, name)"
     ") WITHOUT ROWID;",
+    // v2: WebDAV locks (LockStore). A lock is named by its token; `root` is the locked path,
+    // indexed for the per-path and subtree queries. Times are whole seconds since the epoch; a
+    // lock is active while now < expires_at. `owner` is opaque bytes, like property values.
+    "CREATE TABLE locks ("
+    "  token TEXT PRIMARY KEY NOT NULL,"
+    "  root TEXT NOT NULL,"
+    "  infinite_depth INTEGER NOT NULL,"
+    "  exclusive INTEGER NOT NULL,"
+    "  owner BLOB NOT NULL,"
+    "  timeout_s INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX locks_by_root ON locks (root);"
+    "CREATE INDEX locks_by_expiry ON locks (expires_at);",
 };
 static_assert(std::size(kMigrations) == Database::kSchemaVersion,
               "one migration per schema version");

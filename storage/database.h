@@ -1,4 +1,4 @@
-// Database: the SQLite file that holds dead properties (and, later, locks) for one served root.
+// Database: the SQLite file that holds dead properties and locks for one served root.
 //
 // Opened in WAL mode with a busy timeout; the schema carries a version (PRAGMA user_version) and
 // is created or migrated on Open. One connection, serialised by a mutex: every public call of
@@ -62,7 +62,8 @@ class Statement {
 
 class Database {
  public:
-  static constexpr int kSchemaVersion = 1;
+  // 1: properties. 2: locks (a v1 database gains an empty locks table on Open).
+  static constexpr int kSchemaVersion = 2;
 
   // Opens or creates the file (":memory:" for an in-memory database), applies pragmas and the
   // schema. `busy_timeout_ms` bounds waits for other processes holding the file.

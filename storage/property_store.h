@@ -74,6 +74,9 @@ class PropertyStore {
   // reconciling after a partly failed tree operation).
   Result<std::vector<std::string>> PathsUnder(const ResourcePath& path);
 
+  // The database the properties live in (the LockStore of the same root shares it).
+  Database& database() const { return db_; }
+
  private:
   Database& db_;
 };

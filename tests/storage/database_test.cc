@@ -200,7 +200,7 @@ TEST(DatabaseFileTest, ReopenKeepsDataAndSchema) {
   Result<std::unique_ptr<Database>> db = Database::Open(file);
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   EXPECT_EQ(QueryText(**db, "SELECT count(*) FROM properties"), "1");
-  EXPECT_EQ(QueryText(**db, "PRAGMA user_version"), "1");
+  EXPECT_EQ(QueryText(**db, "PRAGMA user_version"), std::to_string(Database::kSchemaVersion));
 }
 
 TEST(DatabaseFileTest, RefusesANewerSchema) {

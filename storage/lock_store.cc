@@ -1,0 +1,198 @@
+#include "storage/lock_store.h"
+
+namespace keepdav::storage {
+namespace {
+
+constexpr const char kColumns[] =
+    "SELECT token, root, infinite_depth, exclusive, owner, timeout_s, expires_at FROM locks ";
+
+// Reads every row of a statement that selects kColumns. A root that no longer parses (a row
+// written by hand, or by a future version with other path rules) is skipped rather than failing
+// every query that meets it.
+Result<std::vector<LockRecord>> ReadRows(Statement& st) {
+  std::vector<LockRecord> out;
+  while (st.Step()) {
+    Result<ResourcePath> root = ResourcePath::Parse(st.ColumnText(1));
+    if (!root.ok()) continue;
+    LockRecord r;
+    r.token = std::string(st.ColumnText(0));
+    r.root = root.value();
+    r.infinite_depth = st.ColumnInt(2) != 0;
+    r.exclusive = st.ColumnInt(3) != 0;
+    r.owner = std::string(st.ColumnBlob(4));
+    r.timeout_s = st.ColumnInt(5);
+    r.expires_at = st.ColumnInt(6);
+    out.push_back(std::move(r));
+  }
+  if (!st.status().ok()) return st.status();
+  return out;
+}
+
+Result<int64_t> ReadCount(Statement& st) {
+  if (!st.Step()) {
+    return st.status().ok() ? Status::IoError("count returned no row") : st.status();
+  }
+  return st.ColumnInt(0);
+}
+
+// Runs a statement that changes rows and returns how many it changed. REQUIRES: db lock held.
+Result<int64_t> RunCountingChanges(Database& db, Statement& st) {
+  Status s = st.Run();
+  if (!s.ok()) return s;
+  Result<Statement> changes = db.Prepare("SELECT changes()");
+  if (!changes.ok()) return changes.status();
+  return ReadCount(*changes);
+}
+
+// The subtree of P is P itself plus [P + "/", P + "0"): see property_store.cc.
+std::string SubtreeLow(const ResourcePath& p) {
+  return p.IsRoot() ? "/" : p.str() + "/";
+}
+std::string SubtreeHigh(const ResourcePath& p) {
+  return p.IsRoot() ? "0" : p.str() + "0";
+}
+
+}  // namespace
+
+Status LockStore::Insert(const LockRecord& lock) {
+  if (lock.token.empty()) return Status::InvalidArgument("lock with an empty token");
+  auto guard = db_.Lock();
+  Result<Statement> st = db_.Prepare(
+      "INSERT INTO locks (token, root, infinite_depth, exclusive, owner, timeout_s, expires_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  if (!st.ok()) return st.status();
+  st->BindText(1, lock.token)
+      .BindText(2, lock.root.str())
+      .BindInt(3, lock.infinite_depth ? 1 : 0)
+      .BindInt(4, lock.exclusive ? 1 : 0)
+      .BindBlob(5, lock.owner)
+      .BindInt(6, lock.timeout_s)
+      .BindInt(7, lock.expires_at);
+  Status s = st->Run();
+  if (s.code() == StatusCode::kAlreadyExists) {
+    return Status::AlreadyExists("lock token " + lock.token + " is already in use");
+  }
+  return s;
+}
+
+Result<LockRecord> LockStore::Find(const std::string& token, int64_t now) {
+  auto guard = db_.Lock();
+  Result<Statement> st =
+      db_.Prepare(std::string(kColumns) + "WHERE token = ?1 AND expires_at > ?2");
+  if (!st.ok()) return st.status();
+  st->BindText(1, token).BindInt(2, now);
+  Result<std::vector<LockRecord>> rows = ReadRows(*st);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return Status::NotFound("no active lock with token " + token);
+  return std::move(rows->front());
+}
+
+Result<std::vector<LockRecord>> LockStore::FindCovering(const ResourcePath& path, int64_t now) {
+  // One indexed lookup per ancestor: a path is a handful of segments, while a scan would read
+  // every lock in the table for every request.
+  std::vector<ResourcePath> chain;
+  for (ResourcePath p = path;; p = p.Parent()) {
+    chain.push_back(p);
+    if (p.IsRoot()) break;
+  }
+  auto guard = db_.Lock();
+  Result<Statement> st = db_.Prepare(
+      std::string(kColumns) +
+      "WHERE root = ?1 AND expires_at > ?2 AND (infinite_depth = 1 OR ?3 = 1) ORDER BY token");
+  if (!st.ok()) return st.status();
+  std::vector<LockRecord> out;
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    st->Reset();
+    st->BindText(1, it->str()).BindInt(2, now).BindInt(3, *it == path ? 1 : 0);
+    Result<std::vector<LockRecord>> rows = ReadRows(*st);
+    if (!rows.ok()) return rows.status();
+    for (LockRecord& r : rows.value()) out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<std::vector<LockRecord>> LockStore::FindAtOrBelow(const ResourcePath& path, int64_t now) {
+  auto guard = db_.Lock();
+  Result<Statement> st = db_.Prepare(
+      std::string(kColumns) +
+      "WHERE (root = ?1 OR (root >= ?2 AND root < ?3)) AND expires_at > ?4 ORDER BY root, token");
+  if (!st.ok()) return st.status();
+  st->BindText(1, path.str())
+      .BindText(2, SubtreeLow(path))
+      .BindText(3, SubtreeHigh(path))
+      .BindInt(4, now);
+  return ReadRows(*st);
+}
+
+Result<std::vector<LockRecord>> LockStore::All(int64_t now) {
+  auto guard = db_.Lock();
+  Result<Statement> st =
+      db_.Prepare(std::string(kColumns) + "WHERE expires_at > ?1 ORDER BY root, token");
+  if (!st.ok()) return st.status();
+  st->BindInt(1, now);
+  return ReadRows(*st);
+}
+
+Result<int64_t> LockStore::Count(int64_t now) {
+  auto guard = db_.Lock();
+  Result<Statement> st = db_.Prepare("SELECT count(*) FROM locks WHERE expires_at > ?1");
+  if (!st.ok()) return st.status();
+  st->BindInt(1, now);
+  return ReadCount(*st);
+}
+
+Result<int64_t> LockStore::CountAt(const ResourcePath& path, int64_t now) {
+  auto guard = db_.Lock();
+  Result<Statement> st =
+      db_.Prepare("SELECT count(*) FROM locks WHERE root = ?1 AND expires_at > ?2");
+  if (!st.ok()) return st.status();
+  st->BindText(1, path.str()).BindInt(2, now);
+  return ReadCount(*st);
+}
+
+Status LockStore::SetExpiry(const std::string& token, int64_t timeout_s, int64_t expires_at,
+                            int64_t now) {
+  auto guard = db_.Lock();
+  Result<Statement> st = db_.Prepare(
+      "UPDATE locks SET timeout_s = ?2, expires_at = ?3 WHERE token = ?1 AND expires_at > ?4");
+  if (!st.ok()) return st.status();
+  st->BindText(1, token).BindInt(2, timeout_s).BindInt(3, expires_at).BindInt(4, now);
+  Result<int64_t> n = RunCountingChanges(db_, *st);
+  if (!n.ok()) return n.status();
+  if (*n == 0) return Status::NotFound("no active lock with token " + token);
+  return Status::Ok();
+}
+
+Status LockStore::Delete(const std::string& token) {
+  auto guard = db_.Lock();
+  Result<Statement> st = db_.Prepare("DELETE FROM locks WHERE token = ?1");
+  if (!st.ok()) return st.status();
+  st->BindText(1, token);
+  Result<int64_t> n = RunCountingChanges(db_, *st);
+  if (!n.ok()) return n.status();
+  if (*n == 0) return Status::NotFound("no lock with token " + token);
+  return Status::Ok();
+}
+
+Result<int64_t> LockStore::DeleteTree(const ResourcePath& path, bool keep_root) {
+  auto guard = db_.Lock();
+  Result<Statement> st = db_.Prepare(
+      "DELETE FROM locks WHERE (root = ?1 AND ?4 = 0) OR (root <> ?1 AND root >= ?2 AND root < "
+      "?3)");
+  if (!st.ok()) return st.status();
+  st->BindText(1, path.str())
+      .BindText(2, SubtreeLow(path))
+      .BindText(3, SubtreeHigh(path))
+      .BindInt(4, keep_root ? 1 : 0);
+  return RunCountingChanges(db_, *st);
+}
+
+Result<int64_t> LockStore::PurgeExpired(int64_t now) {
+  auto guard = db_.Lock();
+  Result<Statement> st = db_.Prepare("DELETE FROM locks WHERE expires_at <= ?1");
+  if (!st.ok()) return st.status();
+  st->BindInt(1, now);
+  return RunCountingChanges(db_, *st);
+}
+
+}  // namespace keepdav::storage
