@@ -34,6 +34,19 @@ constexpr const char* kMigrations[] = {
     ");"
     "CREATE INDEX locks_by_root ON locks (root);"
     "CREATE INDEX locks_by_expiry ON locks (expires_at);",
+    // v3: the OperationJournal of staged COPY/MOVE (see operation_journal.h). Paths are
+    // ResourcePath strings; staging and trash are reserved names beside the destination.
+    "CREATE TABLE operations ("
+    "  id INTEGER PRIMARY KEY,"
+    "  kind INTEGER NOT NULL,"
+    "  state INTEGER NOT NULL,"
+    "  source TEXT NOT NULL,"
+    "  destination TEXT NOT NULL,"
+    "  staging TEXT NOT NULL,"
+    "  trash TEXT NOT NULL,"
+    "  staged_inode INTEGER NOT NULL,"
+    "  staged_device INTEGER NOT NULL"
+    ");",
 };
 static_assert(std::size(kMigrations) == Database::kSchemaVersion,
               "one migration per schema version");

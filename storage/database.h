@@ -63,7 +63,8 @@ class Statement {
 class Database {
  public:
   // 1: properties. 2: locks (a v1 database gains an empty locks table on Open).
-  static constexpr int kSchemaVersion = 2;
+  // 3: the operation journal of staged COPY/MOVE.
+  static constexpr int kSchemaVersion = 3;
 
   // Opens or creates the file (":memory:" for an in-memory database), applies pragmas and the
   // schema. `busy_timeout_ms` bounds waits for other processes holding the file.

@@ -95,6 +95,11 @@ class FileSystem {
   // the file system cannot rename between the two places.
   virtual Status Rename(const ResourcePath& from, const ResourcePath& to, bool replace) = 0;
 
+  // Atomically swaps the two names (renameat2 RENAME_EXCHANGE): readers see either the old or the
+  // new tree at each name, never nothing. kNotFound if either is missing; kInvalidArgument when
+  // the file system cannot exchange (the caller falls back to two renames).
+  virtual Status Exchange(const ResourcePath& a, const ResourcePath& b) = 0;
+
   // Copies the contents (and modification time) of file `from` to `to`, atomically replacing an
   // existing file at `to`. kIsADirectory if either is a collection.
   virtual Status CopyFile(const ResourcePath& from, const ResourcePath& to) = 0;

@@ -584,6 +584,30 @@ Status PosixFileSystem::Rename(const ResourcePath& from, const ResourcePath& to,
   return Status::Ok();
 }
 
+Status PosixFileSystem::Exchange(const ResourcePath& a, const ResourcePath& b) {
+  const std::string context = "exchange " + a.str() + " and " + b.str();
+  if (a.IsRoot() || b.IsRoot() || a.Contains(b) || b.Contains(a)) {
+    return Status::InvalidArgument(context + ": overlapping paths");
+  }
+  if (Impl::IsHidden(*this, a.Relative()) || Impl::IsHidden(*this, b.Relative())) {
+    return Status::WithCode(StatusCode::kPermissionDenied, context + ": hidden");
+  }
+  Result<UniqueFd> a_dir = Impl::OpenParent(*this, a, context);
+  if (!a_dir.ok()) return a_dir.status();
+  Result<UniqueFd> b_dir = Impl::OpenParent(*this, b, context);
+  if (!b_dir.ok()) return b_dir.status();
+  const std::string a_name(a.Name());
+  const std::string b_name(b.Name());
+  if (::renameat2(a_dir->get(), a_name.c_str(), b_dir->get(), b_name.c_str(), RENAME_EXCHANGE) ==
+      0) {
+    return Status::Ok();
+  }
+  if (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP) {
+    return Status::InvalidArgument(context + ": not supported by this file system");
+  }
+  return Status::FromErrno(errno, context);
+}
+
 Status PosixFileSystem::CopyFile(const ResourcePath& from, const ResourcePath& to) {
   const std::string context = "copy " + from.str() + " to " + to.str();
   FileInfo info;

@@ -50,6 +50,7 @@ class PosixFileSystem : public FileSystem {
   Status MakeDirectory(const ResourcePath& path) override;
   Status Remove(const ResourcePath& path) override;
   Status Rename(const ResourcePath& from, const ResourcePath& to, bool replace) override;
+  Status Exchange(const ResourcePath& a, const ResourcePath& b) override;
   Status CopyFile(const ResourcePath& from, const ResourcePath& to) override;
   Status SetModifiedTime(const ResourcePath& path, int64_t mtime_ns) override;
   Result<SpaceInfo> Space() override;

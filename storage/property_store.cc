@@ -24,14 +24,17 @@ void BindSubtree(Statement& st, const SubtreeRange& r) {
   st.BindText(1, r.self).BindText(2, r.low).BindText(3, r.high);
 }
 
-Status DeleteTreeLocked(Database& db, const ResourcePath& path) {
+}  // namespace
+
+Status PropertyStore::DeleteTreeLocked(Database& db, const ResourcePath& path) {
   Result<Statement> st = db.Prepare(std::string("DELETE FROM properties WHERE ") + kSubtreeWhere);
   if (!st.ok()) return st.status();
   BindSubtree(*st, SubtreeRange(path));
   return st->Run();
 }
 
-Status CopyTreeLocked(Database& db, const ResourcePath& from, const ResourcePath& to) {
+Status PropertyStore::CopyTreeLocked(Database& db, const ResourcePath& from,
+                                     const ResourcePath& to) {
   Status s = DeleteTreeLocked(db, to);
   if (!s.ok()) return s;
   // New path: `to` for `from` itself, else `to` followed by the rest of the old path after
@@ -51,6 +54,23 @@ Status CopyTreeLocked(Database& db, const ResourcePath& from, const ResourcePath
       .BindInt(6, from.IsRoot() ? 1 : static_cast<int64_t>(from.str().size()) + 1);
   return st->Run();
 }
+
+Status PropertyStore::CopyOneLocked(Database& db, const ResourcePath& from,
+                                    const ResourcePath& to) {
+  Result<Statement> del = db.Prepare("DELETE FROM properties WHERE path = ?1");
+  if (!del.ok()) return del.status();
+  del->BindText(1, to.str());
+  Status s = del->Run();
+  if (!s.ok()) return s;
+  Result<Statement> st = db.Prepare(
+      "INSERT INTO properties (path, ns, name, value) "
+      "SELECT ?2, ns, name, value FROM properties WHERE path = ?1");
+  if (!st.ok()) return st.status();
+  st->BindText(1, from.str()).BindText(2, to.str());
+  return st->Run();
+}
+
+namespace {
 
 // COPY and MOVE onto an ancestor or descendant are refused by WebDAV (RFC 4918 §9.8.5, §9.9.4:
 // 403 when source and destination overlap), and the delete-then-copy above would lose data.

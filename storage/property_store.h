@@ -23,9 +23,7 @@ struct PropertyName {
   std::string ns;
   std::string local;
   bool operator==(const PropertyName& o) const { return ns == o.ns && local == o.local; }
-  bool operator<(const PropertyName& o) const {
-    return ns != o.ns ? ns < o.ns : local < o.local;
-  }
+  bool operator<(const PropertyName& o) const { return ns != o.ns ? ns < o.ns : local < o.local; }
 };
 
 struct DeadProperty {
@@ -53,9 +51,9 @@ class PropertyStore {
   // Calls `visit` for every property of every direct member of `dir` (not `dir` itself), grouped
   // by member path in ascending order: one query for a whole folder, for PROPFIND Depth 1.
   // `visit` runs under the database lock, so it must not call back into the store.
-  Status ForEachInMembers(const ResourcePath& dir,
-                          const std::function<void(std::string_view member_path,
-                                                   const DeadProperty&)>& visit);
+  Status ForEachInMembers(
+      const ResourcePath& dir,
+      const std::function<void(std::string_view member_path, const DeadProperty&)>& visit);
 
   // Applies all changes in order in one transaction: all or nothing. Removing an absent property
   // is not an error.
@@ -73,6 +71,14 @@ class PropertyStore {
   // The distinct paths at or below `path` that have properties, in ascending order (for
   // reconciling after a partly failed tree operation).
   Result<std::vector<std::string>> PathsUnder(const ResourcePath& path);
+
+  // Building blocks for transactions that span other tables too (OperationJournal).
+  // REQUIRES: db.Lock() held and a transaction open.
+  static Status DeleteTreeLocked(Database& db, const ResourcePath& path);
+  // Replaces the subtree of `to` by a copy of the subtree of `from`.
+  static Status CopyTreeLocked(Database& db, const ResourcePath& from, const ResourcePath& to);
+  // Replaces the properties of `to` alone by those of `from` alone.
+  static Status CopyOneLocked(Database& db, const ResourcePath& from, const ResourcePath& to);
 
   // The database the properties live in (the LockStore of the same root shares it).
   Database& database() const { return db_; }

@@ -73,6 +73,12 @@ std::string_view ResourcePath::Name() const {
   return std::string_view(path_).substr(path_.rfind('/') + 1);
 }
 
+ResourcePath ResourcePath::InternalChild(std::string_view reserved_name) const {
+  assert(IsWellFormedSegment(reserved_name) && IsReservedName(reserved_name));
+  return ResourcePath(IsRoot() ? "/" + std::string(reserved_name)
+                               : path_ + "/" + std::string(reserved_name));
+}
+
 ResourcePath ResourcePath::Child(std::string_view name) const {
   assert(IsValidSegment(name));
   std::string p = IsRoot() ? std::string() : path_;

@@ -45,6 +45,10 @@ class ResourcePath {
   std::string_view Name() const;
   // REQUIRES: IsValidSegment(name).
   ResourcePath Child(std::string_view name) const;
+  // A path for keepdav's own bookkeeping (staging and trash trees) below this one.
+  // REQUIRES: IsReservedName(name) and name is otherwise a well-formed segment. Such paths are
+  // never produced by Parse, so clients cannot name them.
+  ResourcePath InternalChild(std::string_view reserved_name) const;
   // True when `other` is this path or lies below it.
   bool Contains(const ResourcePath& other) const;
   // REQUIRES: Contains(other). The path `other` would have if `this` were renamed to `to`.

@@ -18,7 +18,7 @@ class SlowFileSystem : public storage::FileSystem {
     std::chrono::microseconds copy_delay{0};    // per CopyFile
     std::chrono::microseconds remove_delay{0};  // per Remove
     std::chrono::microseconds list_delay{0};    // per member listed
-    bool rename_cross_device = false;           // Rename answers kCrossDevice
+    bool rename_cross_device = false;           // Rename of client paths answers kCrossDevice
     std::atomic<int> fail_copy_after{-1};       // CopyFile fails once this many succeeded
   };
 
@@ -53,10 +53,16 @@ class SlowFileSystem : public storage::FileSystem {
   }
   storage::Status Rename(const storage::ResourcePath& from, const storage::ResourcePath& to,
                          bool replace) override {
-    if (knobs_->rename_cross_device) {
+    // Only a client's MOVE crosses the simulated device boundary; keepdav's own staging
+    // renames stay within the destination's directory.
+    if (knobs_->rename_cross_device && !storage::ResourcePath::IsReservedName(from.Name())) {
       return storage::Status::WithCode(storage::StatusCode::kCrossDevice, "simulated EXDEV");
     }
     return inner_->Rename(from, to, replace);
+  }
+  storage::Status Exchange(const storage::ResourcePath& a,
+                           const storage::ResourcePath& b) override {
+    return inner_->Exchange(a, b);
   }
   storage::Status CopyFile(const storage::ResourcePath& from,
                            const storage::ResourcePath& to) override {
