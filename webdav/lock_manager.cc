@@ -1,0 +1,238 @@
+#include "webdav/lock_manager.h"
+
+#include <Poco/UUIDGenerator.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "webdav/multistatus_writer.h"
+
+namespace keepdav::webdav {
+
+using storage::LockRecord;
+using storage::ResourcePath;
+using storage::Result;
+using storage::Status;
+
+namespace {
+
+// RFC 4918 §10.7: DAVTimeOutVal is at most 2^32 - 1.
+constexpr int64_t kMaxTimeoutValue = 4294967295LL;
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
+  }
+  return true;
+}
+
+bool AnySubmitted(const std::vector<const LockRecord*>& locks,
+                  const std::vector<std::string>& submitted) {
+  if (locks.empty()) return true;
+  for (const LockRecord* lock : locks) {
+    if (std::find(submitted.begin(), submitted.end(), lock->token) != submitted.end()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::vector<const LockRecord*> Pointers(const std::vector<LockRecord>& locks) {
+  std::vector<const LockRecord*> out;
+  for (const LockRecord& l : locks) out.push_back(&l);
+  return out;
+}
+
+}  // namespace
+
+int64_t ParseTimeoutHeader(std::string_view value) {
+  while (!value.empty()) {
+    size_t comma = value.find(',');
+    std::string_view item = Trim(value.substr(0, comma));
+    value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
+    if (item.size() == 8 && StartsWithIgnoreCase(item, "infinite")) return kInfiniteTimeout;
+    if (!StartsWithIgnoreCase(item, "second-")) continue;
+    std::string_view digits = item.substr(7);
+    if (digits.empty() ||
+        !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      continue;
+    }
+    int64_t n = 0;
+    for (char c : digits) {
+      n = std::min(kMaxTimeoutValue, n * 10 + (c - '0'));
+    }
+    return std::max<int64_t>(n, 1);  // "Second-0" would expire at once: ask for the least instead
+  }
+  return kNoTimeout;
+}
+
+LockManager::LockManager(storage::LockStore& store, const storage::Clock& clock,
+                         LockSettings settings, HrefFor href_for)
+    : store_(store), clock_(clock), settings_(settings), href_for_(std::move(href_for)) {
+  settings_.timeout_max_s = std::max<int64_t>(settings_.timeout_max_s, 1);
+  if (!href_for_) {
+    href_for_ = [](const ResourcePath& p) { return EncodeHrefPath(p.str()); };
+  }
+}
+
+int64_t LockManager::GrantedTimeout(int64_t requested) const {
+  if (requested <= 0) return settings_.timeout_max_s;  // none, or Infinite: the cap
+  return std::min(requested, settings_.timeout_max_s);
+}
+
+DavError LockManager::Blocked(const LockRecord& lock, const char* precondition,
+                              const std::string& message) const {
+  DavError err =
+      DavError::Make(423, message + " (lock rooted at " + lock.root.str() + ")", precondition);
+  err.href = href_for_(lock.root);
+  return err;
+}
+
+DavError LockManager::Lock(const LockRequest& request, LockRecord* granted) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  int64_t now = clock_.Now();
+  Result<int64_t> purged = store_.PurgeExpired(now);
+  if (!purged.ok()) return DavError::FromStorage(purged.status());
+
+  auto covering = store_.FindCovering(request.root, now);
+  if (!covering.ok()) return DavError::FromStorage(covering.status());
+  for (const LockRecord& other : covering.value()) {
+    if (request.exclusive || other.exclusive) {
+      return Blocked(other, "no-conflicting-lock", "the resource is already locked");
+    }
+  }
+  if (request.infinite_depth) {
+    auto below = store_.FindAtOrBelow(request.root, now);
+    if (!below.ok()) return DavError::FromStorage(below.status());
+    for (const LockRecord& other : below.value()) {
+      if (other.root != request.root && (request.exclusive || other.exclusive)) {
+        return Blocked(other, "no-conflicting-lock", "a member of the collection is locked");
+      }
+    }
+  }
+
+  auto at = store_.CountAt(request.root, now);
+  if (!at.ok()) return DavError::FromStorage(at.status());
+  if (*at >= settings_.max_locks_per_resource) {
+    return DavError::Make(507, "too many locks on " + request.root.str() + " (at most " +
+                                   std::to_string(settings_.max_locks_per_resource) +
+                                   ", --max-locks-per-resource)");
+  }
+  auto total = store_.Count(now);
+  if (!total.ok()) return DavError::FromStorage(total.status());
+  if (*total >= settings_.max_locks) {
+    return DavError::Make(507, "the lock table is full (" + std::to_string(settings_.max_locks) +
+                                   " active locks, --max-locks)");
+  }
+
+  LockRecord lock;
+  lock.token = "urn:uuid:" + Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+  lock.root = request.root;
+  lock.infinite_depth = request.infinite_depth;
+  lock.exclusive = request.exclusive;
+  lock.owner = request.owner;
+  lock.timeout_s = GrantedTimeout(request.timeout_s);
+  lock.expires_at = now + lock.timeout_s;
+  Status s = store_.Insert(lock);
+  if (!s.ok()) return DavError::FromStorage(s);
+  *granted = std::move(lock);
+  return DavError::Ok();
+}
+
+DavError LockManager::Refresh(const std::string& token, const ResourcePath& path, int64_t timeout_s,
+                              LockRecord* refreshed) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  int64_t now = clock_.Now();
+  Result<LockRecord> lock = store_.Find(token, now);
+  if (!lock.ok() && !lock.status().IsNotFound()) return DavError::FromStorage(lock.status());
+  if (!lock.ok() || !lock->Covers(path)) {
+    // §9.10.6: 412 with lock-token-matches-request-uri.
+    return DavError::Make(412, "no active lock " + token + " covers " + path.str(),
+                          "lock-token-matches-request-uri");
+  }
+  int64_t granted = GrantedTimeout(timeout_s);
+  Status s = store_.SetExpiry(token, granted, now + granted, now);
+  if (!s.ok()) return DavError::FromStorage(s);
+  *refreshed = std::move(lock.value());
+  refreshed->timeout_s = granted;
+  refreshed->expires_at = now + granted;
+  return DavError::Ok();
+}
+
+DavError LockManager::Unlock(const std::string& token, const ResourcePath& path) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  Result<LockRecord> lock = store_.Find(token, clock_.Now());
+  if (!lock.ok() && !lock.status().IsNotFound()) return DavError::FromStorage(lock.status());
+  if (!lock.ok() || !lock->Covers(path)) {
+    // §9.11.1: 409 with lock-token-matches-request-uri.
+    return DavError::Make(409, "no active lock " + token + " covers " + path.str(),
+                          "lock-token-matches-request-uri");
+  }
+  Status s = store_.Delete(token);
+  if (!s.ok() && !s.IsNotFound()) return DavError::FromStorage(s);
+  return DavError::Ok();
+}
+
+DavError LockManager::CheckSubmitted(const std::vector<ChangedResource>& changes,
+                                     const std::vector<std::string>& submitted) {
+  int64_t now = clock_.Now();
+  for (const ChangedResource& change : changes) {
+    auto covering = store_.FindCovering(change.path, now);
+    if (!covering.ok()) return DavError::FromStorage(covering.status());
+    if (!AnySubmitted(Pointers(covering.value()), submitted)) {
+      return Blocked(covering->front(), "lock-token-submitted",
+                     "the resource is locked and no lock token was submitted");
+    }
+    if (change.adds_or_removes && !change.path.IsRoot()) {
+      auto parent = store_.FindCovering(change.path.Parent(), now);
+      if (!parent.ok()) return DavError::FromStorage(parent.status());
+      if (!AnySubmitted(Pointers(parent.value()), submitted)) {
+        return Blocked(parent->front(), "lock-token-submitted",
+                       "the parent collection is locked and no lock token was submitted");
+      }
+    }
+    if (change.with_members) {
+      auto below = store_.FindAtOrBelow(change.path, now);
+      if (!below.ok()) return DavError::FromStorage(below.status());
+      for (const LockRecord& inner : below.value()) {
+        if (inner.root == change.path) continue;  // checked with `covering`
+        // The locks whose scope includes this member: its own, and deep ones above it.
+        std::vector<const LockRecord*> scope;
+        for (const LockRecord& l : covering.value()) {
+          if (l.Covers(inner.root)) scope.push_back(&l);
+        }
+        for (const LockRecord& l : below.value()) {
+          if (l.Covers(inner.root)) scope.push_back(&l);
+        }
+        if (!AnySubmitted(scope, submitted)) {
+          return Blocked(inner, "lock-token-submitted",
+                         "a member is locked and no lock token was submitted");
+        }
+      }
+    }
+  }
+  return DavError::Ok();
+}
+
+Result<std::vector<LockRecord>> LockManager::Covering(const ResourcePath& path) {
+  return store_.FindCovering(path, clock_.Now());
+}
+
+Result<std::vector<LockRecord>> LockManager::AtOrBelow(const ResourcePath& path) {
+  return store_.FindAtOrBelow(path, clock_.Now());
+}
+
+Status LockManager::RemoveTree(const ResourcePath& path, bool keep_root) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  Result<int64_t> n = store_.DeleteTree(path, keep_root);
+  return n.ok() ? Status::Ok() : n.status();
+}
+
+}  // namespace keepdav::webdav
