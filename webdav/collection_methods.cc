@@ -19,7 +19,8 @@ DavError DavHandler::HandleMkcol(const DavRequest& req, ResponseSink& sink) {
   if (info.status().code() == StatusCode::kNotADirectory) {
     return DavError::Make(409, "a parent of the target is not a collection");
   }
-  err = CheckConditions(req, path, nullptr);
+  err = CheckConditions(req, path, nullptr,
+                        {{path, /*with_members=*/false, /*adds_or_removes=*/true}});
   if (!err.ok()) return err;
   // Clear properties a crash may have left behind at this path before the collection appears.
   Status s = props_.DeleteTree(path);
@@ -54,10 +55,14 @@ DavError DavHandler::HandleDelete(const DavRequest& req, ResponseSink& sink) {
       (info->IsDirectory() && depth != TreeWalker::kInfinity)) {
     return DavError::Make(400, "DELETE of a collection requires Depth: infinity");
   }
-  err = CheckConditions(req, path, &info.value());
+  // §9.6.1 / §7.4: every locked member needs its token, and so does a locked parent. All are
+  // checked before anything is removed, so a locked member is a 423 for the whole request.
+  err = CheckConditions(req, path, &info.value(),
+                        {{path, /*with_members=*/true, /*adds_or_removes=*/true}});
   if (!err.ok()) return err;
   std::vector<MemberFailure> failures;
   Status s = DeleteResource(req, path, info.value(), &failures);
+  ForgetRemovedLocks(path, /*all_removed=*/s.ok());
   if (s.ok()) {
     sink.SetStatus(204);
     sink.SendEmpty();

@@ -61,7 +61,13 @@ DavError DavHandler::CopyOrMove(const DavRequest& req, ResponseSink& sink, bool 
   bool existed = dst.ok();
   if (!existed && !dst.status().IsNotFound()) return DavError::FromStorage(dst.status());
 
-  err = CheckConditions(req, from, &src.value());
+  // RFC 4918 §7.4, §7.5: the destination (and whatever it replaces) and its parent need their
+  // tokens; MOVE's source too, with every locked member, and the parent it leaves.
+  std::vector<ChangedResource> changes = {{to, /*with_members=*/existed, /*adds_or_removes=*/true}};
+  if (move) {
+    changes.insert(changes.begin(), {from, /*with_members=*/true, /*adds_or_removes=*/true});
+  }
+  err = CheckConditions(req, from, &src.value(), changes);
   if (!err.ok()) return err;
   if (existed && !overwrite) {
     return DavError::Make(412, "the destination exists and Overwrite is F");
@@ -125,6 +131,10 @@ DavError DavHandler::CopyOrMove(const DavRequest& req, ResponseSink& sink, bool 
       return DavError::Ok();
     }
   }
+  // §7.5: MOVE does not move locks and COPY does not copy them. An overwritten destination's own
+  // locks stay and now cover the new resource; locks inside what it replaced are gone.
+  if (move) ForgetRemovedLocks(from, /*all_removed=*/true);
+  if (existed) locks_.RemoveTree(to, /*keep_root=*/true);
   sink.SetStatus(existed ? 204 : 201);
   sink.SendEmpty();
   return DavError::Ok();

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "webdav/conditional.h"
+#include "webdav/if_header.h"
 #include "webdav/multistatus_writer.h"
 #include "webdav/tree_walker.h"
 
@@ -49,6 +50,17 @@ void SplitAuthority(const std::string& authority, std::string* host, unsigned* p
   }
 }
 
+// True when an absolute URI names this server: same host and port as the request's Host.
+bool NamesThisServer(const DavRequest& req, const Poco::URI& uri) {
+  std::string host;
+  unsigned port = 0;
+  SplitAuthority(req.host, &host, &port);
+  unsigned default_port = uri.getScheme() == "https" ? 443 : 80;
+  unsigned request_port = port ? port : (req.scheme == "https" ? 443 : 80);
+  unsigned uri_port = uri.getPort() ? uri.getPort() : default_port;
+  return EqualsIgnoreCase(uri.getHost(), host) && uri_port == request_port;
+}
+
 DavError PathError(const Status& s) {
   return DavError::Make(s.IsNotFound() ? 404 : 400, s.message());
 }
@@ -77,7 +89,7 @@ DavHandler::DavHandler(storage::FileSystem& fs, storage::PropertyStore& props, D
     : fs_(fs), props_(props), settings_(std::move(settings)) {}
 
 const char* DavHandler::AllowedMethods() {
-  return "OPTIONS, GET, HEAD, PUT, DELETE, MKCOL, COPY, MOVE, PROPFIND, PROPPATCH";
+  return "OPTIONS, GET, HEAD, PUT, DELETE, MKCOL, COPY, MOVE, PROPFIND, PROPPATCH, LOCK, UNLOCK";
 }
 
 DavHandler::Method DavHandler::FindMethod(const std::string& name, bool* modifies) {
@@ -96,6 +108,8 @@ DavHandler::Method DavHandler::FindMethod(const std::string& name, bool* modifie
       {"MOVE", {&DavHandler::HandleMove, true}},
       {"PROPFIND", {&DavHandler::HandlePropfind, false}},
       {"PROPPATCH", {&DavHandler::HandleProppatch, true}},
+      {"LOCK", {&DavHandler::HandleLock, true}},
+      {"UNLOCK", {&DavHandler::HandleUnlock, true}},
   };
   auto it = kTable.find(name);
   if (it == kTable.end()) return nullptr;
@@ -183,7 +197,8 @@ DavError DavHandler::HandleOptions(const DavRequest& req, ResponseSink& sink) {
     if (!err.ok()) return err;
   }
   sink.SetStatus(200);
-  sink.SetHeader("DAV", "1");
+  // Class 2: LOCK and UNLOCK (RFC 4918 §18.2). Finder mounts read-write only with it.
+  sink.SetHeader("DAV", "1, 2");
   sink.SetHeader("MS-Author-Via", "DAV");
   sink.SetHeader("Allow", AllowedMethods());
   sink.SetHeader("Accept-Ranges", "bytes");
@@ -221,13 +236,7 @@ DavError DavHandler::ParseDestination(const DavRequest& req, ResourcePath* out) 
     Poco::URI uri(*dest);
     if (!uri.getHost().empty()) {
       // RFC 4918 §9.8.4 / §9.9.4: a Destination on another server is 502 Bad Gateway.
-      std::string host;
-      unsigned port = 0;
-      SplitAuthority(req.host, &host, &port);
-      unsigned default_port = uri.getScheme() == "https" ? 443 : 80;
-      unsigned request_port = port ? port : (req.scheme == "https" ? 443 : 80);
-      unsigned dest_port = uri.getPort() ? uri.getPort() : default_port;
-      if (!EqualsIgnoreCase(uri.getHost(), host) || dest_port != request_port) {
+      if (!NamesThisServer(req, uri)) {
         return DavError::Make(502, "Destination names another server: " + *dest);
       }
     }
@@ -249,12 +258,83 @@ DavError DavHandler::ParseDestination(const DavRequest& req, ResourcePath* out) 
 }
 
 DavError DavHandler::CheckConditions(const DavRequest& req, const ResourcePath& path,
-                                     const FileInfo* info) const {
-  (void)path;
+                                     const FileInfo* info,
+                                     const std::vector<ChangedResource>& changes) const {
   if (EvaluateConditionalHeaders(req, info, /*read_method=*/false) != Condition::kProceed) {
     return DavError::Make(412, "a conditional header did not match");
   }
-  return DavError::Ok();
+  IfHeader if_header;
+  if (const std::string* value = req.Header("If")) {
+    std::string error;
+    if (!ParseIfHeader(*value, &if_header, &error)) {
+      return DavError::Make(400, "malformed If header: " + error);
+    }
+    auto resolve = [&](const std::string& tag) { return ResolveUrl(req, tag); };
+    auto lookup = [&](const ResourcePath& p) {
+      IfResourceState state;
+      if (p == path && info) {
+        state.exists = true;
+        state.etag = ETagFor(*info);
+      } else if (p != path) {
+        auto st = fs_.Stat(p);
+        state.exists = st.ok();
+        if (st.ok()) state.etag = ETagFor(st.value());
+      }
+      auto locks = locks_.Covering(p);
+      if (locks.ok()) {
+        for (const storage::LockRecord& l : locks.value()) state.lock_tokens.push_back(l.token);
+      } else {
+        Log().warning("If header: locks of %s unavailable: %s", p.str(), locks.status().message());
+      }
+      return state;
+    };
+    if (!EvaluateIfHeader(if_header, path, resolve, lookup)) {
+      return DavError::Make(412, "the If header did not match");
+    }
+  }
+  if (changes.empty()) return DavError::Ok();
+  return locks_.CheckSubmitted(changes, if_header.StateTokens());
+}
+
+std::optional<ResourcePath> DavHandler::ResolveUrl(const DavRequest& req,
+                                                   const std::string& url) const {
+  std::string decoded;
+  try {
+    Poco::URI uri(url);
+    if (!uri.getHost().empty() && !NamesThisServer(req, uri)) return std::nullopt;
+    decoded = uri.getPath();
+  } catch (const Poco::Exception&) {
+    return std::nullopt;
+  }
+  if (decoded.empty() || decoded[0] != '/') return std::nullopt;
+  auto parsed = ResourcePath::Parse(decoded);
+  if (!parsed.ok()) return std::nullopt;
+  return parsed.value();
+}
+
+std::string DavHandler::HrefFor(const ResourcePath& path) const {
+  std::string href = EncodeHrefPath(path.str());
+  if (!path.IsRoot()) {
+    auto info = fs_.Stat(path);
+    if (info.ok() && info->IsDirectory()) href.push_back('/');
+  }
+  return href;
+}
+
+void DavHandler::ForgetRemovedLocks(const ResourcePath& path, bool all_removed) {
+  Status s;
+  if (all_removed) {
+    s = locks_.RemoveTree(path);
+  } else {
+    auto locks = locks_.AtOrBelow(path);
+    s = locks.status();
+    if (locks.ok()) {
+      for (const storage::LockRecord& l : locks.value()) {
+        if (fs_.Stat(l.root).status().IsNotFound()) locks_.Unlock(l.token, l.root);
+      }
+    }
+  }
+  if (!s.ok()) Log().warning("locks below %s not removed: %s", path.str(), s.message());
 }
 
 Status DavHandler::DeleteResource(const DavRequest& req, const ResourcePath& path,

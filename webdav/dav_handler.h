@@ -1,9 +1,10 @@
-// DavHandler: WebDAV class 1 semantics over a FileSystem and a PropertyStore.
+// DavHandler: WebDAV class 1 and 2 semantics over a FileSystem, a PropertyStore and locks.
 //
 // One member function per method (each family in its own .cc file), routed by a method table.
 // Each returns a DavError: ok() when it has written the response itself; otherwise Handle()
 // writes the error response, once, and logs it. Every modifying method goes through
-// CheckConditions() before it changes anything; deep operations go through TreeWalker and report
+// CheckConditions() before it changes anything (conditional headers, the If header, locks); deep
+// operations go through TreeWalker and report
 // progress to the request's Progress.
 //
 // Thread-safe: one DavHandler serves all connections; it keeps no per-request state.
@@ -11,12 +12,18 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "storage/clock.h"
 #include "storage/file_system.h"
+#include "storage/lock_store.h"
 #include "storage/property_store.h"
 #include "webdav/dav_error.h"
 #include "webdav/dav_request.h"
+#include "webdav/live_properties.h"
+#include "webdav/lock_manager.h"
 #include "webdav/xml_request.h"
 
 namespace keepdav::webdav {
@@ -30,6 +37,8 @@ struct DavSettings {
   uint64_t max_upload_bytes = 0;
   // Whether PROPFIND with "Depth: infinity" is allowed (403 propfind-finite-depth otherwise).
   bool allow_propfind_infinity = true;
+  // Lock timeouts and caps (lock_manager.h).
+  LockSettings locks;
 };
 
 class DavHandler {
@@ -62,6 +71,12 @@ class DavHandler {
   // propfind.cc / proppatch.cc
   DavError HandlePropfind(const DavRequest& req, ResponseSink& sink);
   DavError HandleProppatch(const DavRequest& req, ResponseSink& sink);
+  // lock_methods.cc
+  DavError HandleLock(const DavRequest& req, ResponseSink& sink);
+  DavError HandleUnlock(const DavRequest& req, ResponseSink& sink);
+  // Points DAV:lockdiscovery and DAV:supportedlock of a PROPFIND walk from `path` at the locks.
+  void SetLockSources(const storage::ResourcePath& path, int depth,
+                      LiveValueSources* sources) const;
 
   // Decodes and checks the request-target. 400 for paths that can never be valid, 404 for
   // reserved names.
@@ -69,10 +84,24 @@ class DavHandler {
   // Parses the Destination header: an absolute URI naming this server (502 otherwise) or an
   // absolute path.
   DavError ParseDestination(const DavRequest& req, storage::ResourcePath* out) const;
-  // The precondition step every modifying method goes through: conditional headers on the target
-  // (`info` null when it does not exist). Locks and the If header join here with class 2.
+  // The precondition step every modifying method goes through, in this order: If-Match and the
+  // other HTTP conditional headers on the target (`info` null when it does not exist; 412); the
+  // If header (400 when malformed, 412 when false), with untagged lists evaluated against
+  // `path` and tagged ones against their own resource; then lock enforcement for the resources
+  // the method changes (423 lock-token-submitted), with every state token in the If header
+  // counting as submitted (RFC 4918 §10.4.1).
   DavError CheckConditions(const DavRequest& req, const storage::ResourcePath& path,
-                           const storage::FileInfo* info) const;
+                           const storage::FileInfo* info,
+                           const std::vector<ChangedResource>& changes) const;
+  // The resource a URL in a request header names (an If header's Resource-Tag): nullopt when it
+  // names another server or no possible resource.
+  std::optional<storage::ResourcePath> ResolveUrl(const DavRequest& req,
+                                                  const std::string& url) const;
+  // The href of a resource: percent-encoded, with a trailing slash for a collection.
+  std::string HrefFor(const storage::ResourcePath& path) const;
+  // Forgets the locks of a tree DELETE or MOVE removed: all of them, or after a partial failure
+  // those whose root is gone.
+  void ForgetRemovedLocks(const storage::ResourcePath& path, bool all_removed);
   // Removes the dead properties and the files of a whole tree (DELETE, and an overwritten
   // destination). OK, or an error; member failures go to `failures`.
   storage::Status DeleteResource(const DavRequest& req, const storage::ResourcePath& path,
@@ -85,6 +114,13 @@ class DavHandler {
   storage::FileSystem& fs_;
   storage::PropertyStore& props_;
   DavSettings settings_;
+  // Class 2 locking, persisted in the properties' database. Initialised here rather than in the
+  // constructor's list because they depend on props_ and settings_, declared above (members are
+  // initialised in declaration order).
+  storage::SystemClock clock_;
+  storage::LockStore lock_store_{props_.database()};
+  LockManager locks_{lock_store_, clock_, settings_.locks,
+                     [this](const storage::ResourcePath& p) { return HrefFor(p); }};
 };
 
 // Parses a Depth header value: "0", "1", "infinity" (TreeWalker::kInfinity). `fallback` when the

@@ -170,7 +170,9 @@ DavError DavHandler::HandlePut(const DavRequest& req, ResponseSink& sink) {
   if (existed && info->IsDirectory()) {
     return DavError::Make(405, "PUT on a collection");
   }
-  err = CheckConditions(req, path, existed ? &info.value() : nullptr);
+  // A new file adds a member to its collection (RFC 4918 §7.4).
+  err = CheckConditions(req, path, existed ? &info.value() : nullptr,
+                        {{path, /*with_members=*/false, /*adds_or_removes=*/!existed}});
   if (!err.ok()) return err;
 
   auto writer = fs_.BeginWrite(path);

@@ -181,7 +181,7 @@ DavError LockManager::Unlock(const std::string& token, const ResourcePath& path)
 }
 
 DavError LockManager::CheckSubmitted(const std::vector<ChangedResource>& changes,
-                                     const std::vector<std::string>& submitted) {
+                                     const std::vector<std::string>& submitted) const {
   int64_t now = clock_.Now();
   for (const ChangedResource& change : changes) {
     auto covering = store_.FindCovering(change.path, now);
@@ -221,11 +221,11 @@ DavError LockManager::CheckSubmitted(const std::vector<ChangedResource>& changes
   return DavError::Ok();
 }
 
-Result<std::vector<LockRecord>> LockManager::Covering(const ResourcePath& path) {
+Result<std::vector<LockRecord>> LockManager::Covering(const ResourcePath& path) const {
   return store_.FindCovering(path, clock_.Now());
 }
 
-Result<std::vector<LockRecord>> LockManager::AtOrBelow(const ResourcePath& path) {
+Result<std::vector<LockRecord>> LockManager::AtOrBelow(const ResourcePath& path) const {
   return store_.FindAtOrBelow(path, clock_.Now());
 }
 

@@ -100,13 +100,15 @@ class LockManager {
   // OK when `submitted` holds the tokens every changed resource needs; else 423
   // lock-token-submitted naming the root of a lock whose token is missing.
   DavError CheckSubmitted(const std::vector<ChangedResource>& changes,
-                          const std::vector<std::string>& submitted);
+                          const std::vector<std::string>& submitted) const;
 
   // Active locks whose scope includes `path` (DAV:lockdiscovery, If evaluation), outermost
   // root first.
-  storage::Result<std::vector<storage::LockRecord>> Covering(const storage::ResourcePath& path);
+  storage::Result<std::vector<storage::LockRecord>> Covering(
+      const storage::ResourcePath& path) const;
   // Active locks rooted at `path` or below it.
-  storage::Result<std::vector<storage::LockRecord>> AtOrBelow(const storage::ResourcePath& path);
+  storage::Result<std::vector<storage::LockRecord>> AtOrBelow(
+      const storage::ResourcePath& path) const;
 
   // Forgets the locks of a removed tree (DELETE, MOVE's source: §7.5 says locks do not move).
   // With `keep_root` the locks rooted exactly at `path` stay: when COPY or MOVE overwrites a

@@ -21,6 +21,9 @@ namespace {
 // Writes the <response> of one resource for a parsed PROPFIND.
 class PropfindResponder {
  public:
+  // Where DAV:lockdiscovery and DAV:supportedlock come from (DavHandler::SetLockSources).
+  LiveValueSources& sources() { return sources_; }
+
   PropfindResponder(const PropfindRequest& request, storage::PropertyStore& props,
                     storage::FileSystem& fs, MultistatusWriter& writer)
       : request_(request), props_(props), writer_(writer) {
@@ -173,6 +176,7 @@ DavError DavHandler::HandlePropfind(const DavRequest& req, ResponseSink& sink) {
   MultistatusWriter writer(sink.SendBody(-1));
   writer.Begin();
   PropfindResponder responder(request, props_, fs_, writer);
+  SetLockSources(path, depth, &responder.sources());
   TreeWalker walker(fs_, *req.progress, settings_.max_tree_depth);
   Status s = walker.Walk(path, info.value(), depth, [&](const ResourcePath& p, const FileInfo& fi) {
     return responder.Write(p, fi);

@@ -17,7 +17,7 @@ DavError DavHandler::HandleProppatch(const DavRequest& req, ResponseSink& sink) 
   if (!err.ok()) return err;
   auto info = fs_.Stat(path);
   if (!info.ok()) return DavError::FromStorage(info.status());
-  err = CheckConditions(req, path, &info.value());
+  err = CheckConditions(req, path, &info.value(), {{path}});
   if (!err.ok()) return err;
   std::string body;
   err = ReadBody(*req.body, req.content_length, settings_.xml, &body);

@@ -239,6 +239,57 @@ DavError ParseProppatch(const std::string& body, const XmlLimits& limits,
   return DavError::Ok();
 }
 
+DavError ParseLockinfo(const std::string& body, const XmlLimits& limits, LockInfo* out) {
+  *out = LockInfo();
+  pugi::xml_document doc;
+  pugi::xml_node root;
+  DavError err = LoadDocument(body, limits, &doc, &root);
+  if (!err.ok()) return err;
+  if (!IsDav(root, "lockinfo", &err)) {
+    return err.ok() ? DavError::Make(400, "expected DAV:lockinfo") : err;
+  }
+  bool have_scope = false, have_type = false;
+  for (const pugi::xml_node& c : ElementChildren(root)) {
+    PropertyName name;
+    if (!ResolveElement(c, &name)) return DavError::Make(400, "undeclared namespace prefix");
+    if (name.ns != kDav) continue;  // unknown extension elements are ignored (RFC 4918 §17)
+    if (name.local == "lockscope" || name.local == "locktype") {
+      bool scope = name.local == "lockscope";
+      if ((scope && have_scope) || (!scope && have_type)) {
+        return DavError::Make(400, "lockinfo names DAV:" + name.local + " twice");
+      }
+      std::vector<pugi::xml_node> values = ElementChildren(c);
+      PropertyName value;
+      if (values.size() != 1 || !ResolveElement(values[0], &value)) {
+        return DavError::Make(400, "DAV:" + name.local + " must hold exactly one element");
+      }
+      if (scope) {
+        if (value.ns != kDav || (value.local != "exclusive" && value.local != "shared")) {
+          return DavError::Make(400, "DAV:lockscope must be DAV:exclusive or DAV:shared");
+        }
+        out->exclusive = value.local == "exclusive";
+        have_scope = true;
+      } else {
+        if (value.ns != kDav || value.local != "write") {
+          return DavError::Make(422, "only DAV:write locks are supported");
+        }
+        have_type = true;
+      }
+    } else if (name.local == "owner") {
+      if (!out->owner.empty()) return DavError::Make(400, "lockinfo names DAV:owner twice");
+      pugi::xml_document frag;
+      pugi::xml_node copy = frag.append_copy(c);
+      AddInScopeDeclarations(c, copy);
+      StringWriter writer(&out->owner);
+      frag.save(writer, "", pugi::format_raw | pugi::format_no_declaration, pugi::encoding_utf8);
+    }
+  }
+  if (!have_scope || !have_type) {
+    return DavError::Make(400, "lockinfo without DAV:lockscope or DAV:locktype");
+  }
+  return DavError::Ok();
+}
+
 void AppendXmlEscaped(std::string* out, std::string_view text) {
   for (char c : text) {
     switch (c) {

@@ -42,6 +42,18 @@ DavError ParsePropfind(const std::string& body, const XmlLimits& limits, Propfin
 DavError ParseProppatch(const std::string& body, const XmlLimits& limits,
                         std::vector<storage::PropertyChange>* out);
 
+// A LOCK request body (RFC 4918 §14.11 DAV:lockinfo).
+struct LockInfo {
+  bool exclusive = true;  // DAV:lockscope: exclusive or shared
+  // The DAV:owner element, verbatim and self-contained like a dead property value (see
+  // ParseProppatch); "" when the body has none.
+  std::string owner;
+};
+
+// DAV:lockscope and DAV:locktype are required; a locktype other than DAV:write is 422 (it is
+// well-formed, but write is the only lock type there is). Anything malformed is 400.
+DavError ParseLockinfo(const std::string& body, const XmlLimits& limits, LockInfo* out);
+
 // Escapes text for element content and attribute values.
 void AppendXmlEscaped(std::string* out, std::string_view text);
 
