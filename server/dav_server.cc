@@ -22,8 +22,11 @@
 
 #include "server/http_adapter.h"
 #include "storage/database.h"
+#include "storage/delaying_file_system.h"
+#include "storage/operation_journal.h"
 #include "storage/posix_file_system.h"
 #include "storage/property_store.h"
+#include "webdav/staged_transfer.h"
 
 namespace keepdav::server {
 
@@ -70,6 +73,14 @@ storage::Result<std::unique_ptr<DavServer>> DavServer::Create(ServerConfig confi
   if (!database.ok()) return database.status();
   server->fs_ = std::move(fs.value());
   server->db_ = std::move(database.value());
+  if (config.test_delay_us > 0) {
+    log.warning(
+        "--test-delay-us=%d: every copy, removal and listed member is slowed down (a "
+        "testing aid, not for production)",
+        config.test_delay_us);
+    server->fs_ = std::make_unique<storage::DelayingFileSystem>(
+        std::move(server->fs_), std::chrono::microseconds(config.test_delay_us));
+  }
   if (config.wrap_file_system) server->fs_ = config.wrap_file_system(std::move(server->fs_));
   auto policy = ProcessingPolicy::Create(config.processing.mode, config.processing.client_rules,
                                          config.processing.max_per_request);
@@ -78,8 +89,13 @@ storage::Result<std::unique_ptr<DavServer>> DavServer::Create(ServerConfig confi
     server->long_ops_ = std::make_unique<LongOperations>(policy.value(), config.processing);
   }
   server->props_ = std::make_unique<storage::PropertyStore>(*server->db_);
-  server->handler_ =
-      std::make_unique<webdav::DavHandler>(*server->fs_, *server->props_, config.dav);
+  server->journal_ = std::make_unique<storage::OperationJournal>(*server->db_);
+  // Finish or undo whatever a killed process left half-done, before any request is served.
+  storage::Status recovered =
+      webdav::StagedTransfer::Recover(*server->fs_, *server->journal_, config.dav.max_tree_depth);
+  if (!recovered.ok()) return recovered;
+  server->handler_ = std::make_unique<webdav::DavHandler>(*server->fs_, *server->props_,
+                                                          *server->journal_, config.dav);
   server->config_ = std::move(config);
   return server;
 }

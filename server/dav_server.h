@@ -26,6 +26,7 @@ class HTTPServer;
 
 namespace keepdav::storage {
 class Database;
+class OperationJournal;
 class PropertyStore;
 }  // namespace keepdav::storage
 
@@ -43,6 +44,8 @@ struct ServerConfig {
   bool fsync = false;
   webdav::DavSettings dav;
   ProcessingSettings processing;
+  // Testing aid (--test-delay-us): sleep this long per copied/removed/listed resource.
+  int test_delay_us = 0;
   // For tests: wraps the file system (to slow it down or make it fail).
   std::function<std::unique_ptr<storage::FileSystem>(std::unique_ptr<storage::FileSystem>)>
       wrap_file_system;
@@ -77,6 +80,7 @@ class DavServer {
   std::unique_ptr<storage::FileSystem> fs_;
   std::unique_ptr<storage::Database> db_;
   std::unique_ptr<storage::PropertyStore> props_;
+  std::unique_ptr<storage::OperationJournal> journal_;
   std::unique_ptr<webdav::DavHandler> handler_;
   std::unique_ptr<LongOperations> long_ops_;
   std::unique_ptr<Poco::ThreadPool> pool_;

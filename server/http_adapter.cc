@@ -291,13 +291,16 @@ class DavRequestHandler : public Poco::Net::HTTPRequestHandler {
             failure = std::current_exception();
           }
         },
-        *dav.progress, allowed, socket, gate);
+        *dav.progress, allowed, LongOperations::CancelOnHangUp(dav.method), socket, gate);
     double seconds = static_cast<double>(started.elapsed()) / 1e6;
     if (seconds >= 1.0 || outcome.interim_sent > 0 || outcome.client_gone) {
       Log().information("long %s %s: %Lu resources, %.3f s, %d x 102, status %d%s", dav.method,
                         dav.target, static_cast<Poco::UInt64>(dav.progress->done()), seconds,
                         outcome.interim_sent, static_cast<int>(response.getStatus()),
-                        std::string(outcome.client_gone ? ", client hung up (cancelled)" : ""));
+                        std::string(!outcome.client_gone ? ""
+                                    : LongOperations::CancelOnHangUp(dav.method)
+                                        ? ", client hung up (cancelled)"
+                                        : ", client hung up (finished anyway)"));
     }
     if (failure) std::rethrow_exception(failure);
   }

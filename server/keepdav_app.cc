@@ -53,6 +53,10 @@ const Setting kSettings[] = {
     {"max-tree-depth", "N", "256", "deepest level COPY, DELETE and PROPFIND recurse into"},
     {"propfind-infinity", "BOOL", "true", "allow PROPFIND with Depth: infinity"},
     {"fsync", "BOOL", "false", "fsync uploaded files before they replace the old ones"},
+    {"lock-timeout-max", "SECONDS", "3600",
+     "longest lock timeout granted; Infinite and longer requests get this"},
+    {"max-locks-per-resource", "N", "64", "most active locks on one resource (shared locks)"},
+    {"max-locks", "N", "10000", "most active locks in total; beyond, LOCK answers 507"},
     {"processing", "MODE", "auto",
      "102 Processing during long operations: auto (per client, see README), always or never"},
     {"processing-interval-ms", "MS", "20000", "time between two 102 Processing responses"},
@@ -64,6 +68,9 @@ const Setting kSettings[] = {
     {"long-workers", "N", "16", "long operations (deep COPY/MOVE/DELETE/PROPFIND) run at once"},
     {"shutdown-timeout", "SECONDS", "30",
      "on SIGTERM, wait this long for running requests, then cancel long operations"},
+    {"test-delay-us", "US", "0",
+     "testing aid: sleep this long per copied, removed or listed resource, to make tree "
+     "operations long (never in production)"},
     {"log-level", "LEVEL", "information",
      "fatal, critical, error, warning, notice, information, debug or trace"},
 };
@@ -102,7 +109,7 @@ void KeepdavApp::handleOption(const std::string& name, const std::string& value)
 
 void KeepdavApp::DisplayHelp() {
   std::cout << "usage: keepdav --root=DIR [options]\n\n"
-               "keepdav serves a directory over WebDAV (RFC 4918 class 1).\n\nOptions:\n";
+               "keepdav serves a directory over WebDAV (RFC 4918 class 1 and 2).\n\nOptions:\n";
   std::cout << "  --help                 show this text\n"
                "  --config=FILE          read options from a properties file (key = value);\n"
                "                         options given on the command line win\n";
@@ -178,6 +185,14 @@ int KeepdavApp::main(const std::vector<std::string>& args) {
     cfg.dav.max_upload_bytes = config().getUInt64("max-upload", 0);
     cfg.dav.max_tree_depth = config().getInt("max-tree-depth", 256);
     cfg.dav.allow_propfind_infinity = config().getBool("propfind-infinity", true);
+    cfg.dav.locks.timeout_max_s = config().getInt64("lock-timeout-max", 3600);
+    cfg.dav.locks.max_locks_per_resource = config().getInt64("max-locks-per-resource", 64);
+    cfg.dav.locks.max_locks = config().getInt64("max-locks", 10000);
+    if (cfg.dav.locks.timeout_max_s < 1 || cfg.dav.locks.max_locks_per_resource < 1 ||
+        cfg.dav.locks.max_locks < 1) {
+      log.error("--lock-timeout-max, --max-locks-per-resource and --max-locks must be at least 1");
+      return EXIT_USAGE;
+    }
     cfg.processing.mode = get("processing");
     cfg.processing.interval_ms = config().getInt("processing-interval-ms", 20000);
     cfg.processing.first_ms = config().getInt("processing-first-ms", -1);
@@ -186,6 +201,7 @@ int KeepdavApp::main(const std::vector<std::string>& args) {
     if (!rules.empty()) cfg.processing.client_rules = rules;
     cfg.processing.workers = config().getInt("long-workers", 16);
     cfg.processing.shutdown_timeout_s = config().getInt("shutdown-timeout", 30);
+    cfg.test_delay_us = config().getInt("test-delay-us", 0);
   } catch (const Poco::Exception& e) {
     log.error("bad option value: %s", e.displayText());
     return EXIT_USAGE;

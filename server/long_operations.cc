@@ -80,7 +80,8 @@ int LongOperations::Allowed(const webdav::DavRequest& req) const {
 
 LongOperations::Outcome LongOperations::Run(const std::function<void()>& work,
                                             webdav::Progress& progress, int allowed,
-                                            Poco::Net::StreamSocket& socket, InterimGate& gate) {
+                                            bool cancel_on_hang_up, Poco::Net::StreamSocket& socket,
+                                            InterimGate& gate) {
   Outcome outcome;
   Job job(work);
   {
@@ -109,7 +110,7 @@ LongOperations::Outcome LongOperations::Run(const std::function<void()>& work,
         next_poll = now + poll_every;
         if (!outcome.client_gone && PeerHungUp(socket)) {
           outcome.client_gone = true;
-          progress.Cancel();
+          if (cancel_on_hang_up) progress.Cancel();
         }
       }
       if (now >= next_interim) {
@@ -128,7 +129,7 @@ LongOperations::Outcome LongOperations::Run(const std::function<void()>& work,
             ++outcome.interim_sent;
           } catch (const Poco::Exception&) {
             outcome.client_gone = true;
-            progress.Cancel();
+            if (cancel_on_hang_up) progress.Cancel();
           }
         });
       }

@@ -87,11 +87,16 @@ class LongOperations {
     bool client_gone = false;
   };
 
+  // What a client hang-up does to an operation of `method`: COPY (and a cross-device MOVE, which
+  // is staged) roll back, PROPFIND just stops; DELETE finishes, because removed members cannot
+  // be brought back and a half-deleted tree helps nobody. Shutdown cancels all of them.
+  static bool CancelOnHangUp(const std::string& method) { return method != "DELETE"; }
+
   // Runs `work` on a worker thread and sends up to `allowed` (or unlimited) interim responses on
   // `socket` through `gate` while it runs. Falls back to running `work` on the calling thread
   // (no 102s) when every worker is busy. Returns when `work` has finished.
   Outcome Run(const std::function<void()>& work, webdav::Progress& progress, int allowed,
-              Poco::Net::StreamSocket& socket, InterimGate& gate);
+              bool cancel_on_hang_up, Poco::Net::StreamSocket& socket, InterimGate& gate);
 
   // Asks every running operation to stop at its next safe point (shutdown).
   void CancelAll();

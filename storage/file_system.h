@@ -27,8 +27,8 @@ enum class FileType { kFile, kDirectory, kOther };
 struct FileInfo {
   FileType type = FileType::kOther;
   uint64_t size = 0;
-  int64_t mtime_ns = 0;     // modification time, ns since the epoch
-  int64_t birth_ns = 0;     // creation time where the file system records it, else ctime
+  int64_t mtime_ns = 0;  // modification time, ns since the epoch
+  int64_t birth_ns = 0;  // creation time where the file system records it, else ctime
   uint64_t inode = 0;
   uint64_t device = 0;
 
@@ -76,6 +76,13 @@ class FileSystem {
   // (returning OK) when `visit` returns false. kNotADirectory if `path` is a file.
   virtual Status List(const ResourcePath& dir,
                       const std::function<bool(std::string_view name, const FileInfo&)>& visit) = 0;
+
+  // Like List, but also reports reserved names (keepdav's own temporary, staging and trash
+  // entries), so that removing a tree can remove its leftovers too. Hidden names and symlinks
+  // are still skipped.
+  virtual Status ListForRemoval(
+      const ResourcePath& dir,
+      const std::function<bool(std::string_view name, const FileInfo&)>& visit) = 0;
 
   // kNotFound, kIsADirectory.
   virtual Result<std::unique_ptr<ReadableFile>> OpenRead(const ResourcePath& path) = 0;

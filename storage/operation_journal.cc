@@ -7,6 +7,7 @@ namespace keepdav::storage {
 Result<ResourcePath> OperationJournal::PathFromText(const std::string& text) {
   // Journal paths may contain reserved segments (staging names), which Parse refuses; rebuild
   // them segment by segment instead.
+  if (text.empty() || text[0] != '/') return Status::InvalidPath("journal path '" + text + "'");
   ResourcePath p;
   size_t pos = 1;
   while (pos < text.size()) {
@@ -112,14 +113,78 @@ Status OperationJournal::CommitSwap(JournalEntry* entry) {
   return s;
 }
 
-Status OperationJournal::Finish(const JournalEntry& entry) {
-  auto staging = PathOf(entry.staging);
-  if (!staging.ok()) return staging.status();
+Status OperationJournal::BeginRename(JournalEntry* entry, uint64_t inode, uint64_t device) {
+  auto source = PathOf(entry->source);
+  auto destination = PathOf(entry->destination);
+  if (!source.ok()) return source.status();
+  if (!destination.ok()) return destination.status();
   auto lock = db_.Lock();
   Database::Transaction tx(db_);
   if (!tx.begin_status().ok()) return tx.begin_status();
-  Status s = PropertyStore::DeleteTreeLocked(db_, staging.value());
+  Result<Statement> st = db_.Prepare(
+      "INSERT INTO operations (kind, state, source, destination, staging, trash, staged_inode, "
+      "staged_device) VALUES (?1, ?2, ?3, ?4, '', '', ?5, ?6)");
+  if (!st.ok()) return st.status();
+  st->BindInt(1, static_cast<int64_t>(JournalEntry::Kind::kRename))
+      .BindInt(2, static_cast<int64_t>(JournalEntry::State::kReady))
+      .BindText(3, entry->source)
+      .BindText(4, entry->destination)
+      .BindInt(5, static_cast<int64_t>(inode))
+      .BindInt(6, static_cast<int64_t>(device));
+  Status s = st->Run();
   if (!s.ok()) return s;
+  int64_t id = 0;
+  {
+    Result<Statement> rowid = db_.Prepare("SELECT last_insert_rowid()");
+    if (!rowid.ok()) return rowid.status();
+    if (!rowid->Step()) return rowid->status().ok() ? Status::IoError("no rowid") : rowid->status();
+    id = rowid->ColumnInt(0);
+  }
+  s = PropertyStore::CopyTreeLocked(db_, source.value(), destination.value());
+  if (s.ok()) s = PropertyStore::DeleteTreeLocked(db_, source.value());
+  if (!s.ok()) return s;
+  s = tx.Commit();
+  if (!s.ok()) return s;
+  entry->id = id;
+  entry->kind = JournalEntry::Kind::kRename;
+  entry->state = JournalEntry::State::kReady;
+  entry->staging.clear();
+  entry->trash.clear();
+  entry->staged_inode = inode;
+  entry->staged_device = device;
+  return Status::Ok();
+}
+
+Status OperationJournal::UndoRename(const JournalEntry& entry) {
+  auto source = PathOf(entry.source);
+  auto destination = PathOf(entry.destination);
+  if (!source.ok()) return source.status();
+  if (!destination.ok()) return destination.status();
+  auto lock = db_.Lock();
+  Database::Transaction tx(db_);
+  if (!tx.begin_status().ok()) return tx.begin_status();
+  Status s = PropertyStore::CopyTreeLocked(db_, destination.value(), source.value());
+  if (s.ok()) s = PropertyStore::DeleteTreeLocked(db_, destination.value());
+  if (!s.ok()) return s;
+  Result<Statement> st = db_.Prepare("DELETE FROM operations WHERE id = ?1");
+  if (!st.ok()) return st.status();
+  st->BindInt(1, entry.id);
+  s = st->Run();
+  if (!s.ok()) return s;
+  return tx.Commit();
+}
+
+Status OperationJournal::Finish(const JournalEntry& entry) {
+  auto lock = db_.Lock();
+  Database::Transaction tx(db_);
+  if (!tx.begin_status().ok()) return tx.begin_status();
+  Status s;
+  if (!entry.staging.empty()) {  // a rename has no staging path (and "" is not the root)
+    auto staging = PathOf(entry.staging);
+    if (!staging.ok()) return staging.status();
+    s = PropertyStore::DeleteTreeLocked(db_, staging.value());
+    if (!s.ok()) return s;
+  }
   Result<Statement> st = db_.Prepare("DELETE FROM operations WHERE id = ?1");
   if (!st.ok()) return st.status();
   st->BindInt(1, entry.id);

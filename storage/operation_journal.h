@@ -30,7 +30,8 @@
 namespace keepdav::storage {
 
 struct JournalEntry {
-  enum class Kind { kCopy = 0, kMove = 1 };
+  // kCopy/kMove: staged through a reserved name. kRename: a same-device MOVE (one rename).
+  enum class Kind { kCopy = 0, kMove = 1, kRename = 2 };
   enum class State { kBuilding = 0, kReady = 1, kSwapped = 2 };
   int64_t id = 0;
   Kind kind = Kind::kCopy;
@@ -58,6 +59,14 @@ class OperationJournal {
   // In one transaction: the destination's properties are replaced by the staged ones (and for a
   // move the source's are deleted); the row becomes kSwapped.
   Status CommitSwap(JournalEntry* entry);
+
+  // Same-device MOVE: in one transaction, records the rename (with the source's identity) as
+  // kReady and moves the properties of the whole subtree. After the disk rename, Finish().
+  // Start-up recovery: if the destination has the recorded identity the rename happened (done);
+  // otherwise UndoRename() puts the properties back.
+  Status BeginRename(JournalEntry* entry, uint64_t inode, uint64_t device);
+  // In one transaction: the properties go back to the source and the row is dropped.
+  Status UndoRename(const JournalEntry& entry);
 
   // Drops the row and any properties left at the staging path (roll-back or done).
   Status Finish(const JournalEntry& entry);

@@ -462,6 +462,17 @@ Result<FileInfo> PosixFileSystem::Stat(const ResourcePath& path) {
 
 Status PosixFileSystem::List(const ResourcePath& dir,
                              const std::function<bool(std::string_view, const FileInfo&)>& visit) {
+  return ListImpl(dir, /*include_reserved=*/false, visit);
+}
+
+Status PosixFileSystem::ListForRemoval(
+    const ResourcePath& dir, const std::function<bool(std::string_view, const FileInfo&)>& visit) {
+  return ListImpl(dir, /*include_reserved=*/true, visit);
+}
+
+Status PosixFileSystem::ListImpl(
+    const ResourcePath& dir, bool include_reserved,
+    const std::function<bool(std::string_view, const FileInfo&)>& visit) {
   const std::string context = "list " + dir.str();
   if (!dir.IsRoot() && Impl::IsHidden(*this, dir.Relative())) {
     return Status::NotFound(context + ": hidden");
@@ -481,8 +492,13 @@ Status PosixFileSystem::List(const ResourcePath& dir,
       return Status::Ok();
     }
     std::string_view name(e->d_name);
-    // Skips ".", "..", reserved names and names no ResourcePath could address (backslash).
-    if (!ResourcePath::IsValidSegment(name)) continue;
+    // Skips ".", "..", reserved names (unless asked for) and names no ResourcePath could
+    // address (backslash).
+    if (!ResourcePath::IsValidSegment(name) &&
+        !(include_reserved && name != "." && name != ".." && ResourcePath::IsReservedName(name) &&
+          name.find('\\') == std::string_view::npos)) {
+      continue;
+    }
     if (e->d_type == DT_LNK) continue;
     if (!options_.hidden.empty() && Impl::IsHidden(*this, prefix + std::string(name))) continue;
     EntryStat st;

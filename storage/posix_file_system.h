@@ -45,6 +45,9 @@ class PosixFileSystem : public FileSystem {
   Result<FileInfo> Stat(const ResourcePath& path) override;
   Status List(const ResourcePath& dir,
               const std::function<bool(std::string_view, const FileInfo&)>& visit) override;
+  Status ListForRemoval(
+      const ResourcePath& dir,
+      const std::function<bool(std::string_view, const FileInfo&)>& visit) override;
   Result<std::unique_ptr<ReadableFile>> OpenRead(const ResourcePath& path) override;
   Result<std::unique_ptr<PendingWrite>> BeginWrite(const ResourcePath& path) override;
   Status MakeDirectory(const ResourcePath& path) override;
@@ -59,6 +62,8 @@ class PosixFileSystem : public FileSystem {
 
  private:
   PosixFileSystem(int root_fd, Options options);
+  Status ListImpl(const ResourcePath& dir, bool include_reserved,
+                  const std::function<bool(std::string_view, const FileInfo&)>& visit);
   struct Impl;
   int root_fd_;
   Options options_;

@@ -1,5 +1,6 @@
 // COPY and MOVE (RFC 4918 §9.8, §9.9).
 #include "webdav/dav_handler.h"
+#include "webdav/staged_transfer.h"
 #include "webdav/tree_walker.h"
 
 namespace keepdav::webdav {
@@ -15,6 +16,26 @@ DavError DavHandler::HandleCopy(const DavRequest& req, ResponseSink& sink) {
 
 DavError DavHandler::HandleMove(const DavRequest& req, ResponseSink& sink) {
   return CopyOrMove(req, sink, /*move=*/true);
+}
+
+DavError DavHandler::RunStaged(const DavRequest& req, ResponseSink& sink, bool move,
+                               const ResourcePath& from, const FileInfo& from_info,
+                               const ResourcePath& to, bool to_existed, int depth) {
+  StagedTransfer transfer(fs_, journal_, *req.progress, settings_.max_tree_depth);
+  ResourcePath failed_member = to;
+  std::vector<MemberFailure> leftovers;
+  Status s = transfer.Run(move, from, from_info, to, to_existed, depth, &failed_member, &leftovers);
+  if (!s.ok()) {
+    // Nothing changed at the destination: one status for the whole request, naming the member.
+    DavError err = DavError::FromStorage(s);
+    if (failed_member != to) err.message += " (at " + failed_member.str() + ")";
+    return err;
+  }
+  if (!leftovers.empty()) {
+    // The move happened, but parts of the source could not be removed.
+    WriteFailures(sink, leftovers);
+  }
+  return DavError::Ok();
 }
 
 DavError DavHandler::CopyOrMove(const DavRequest& req, ResponseSink& sink, bool move) {
@@ -74,61 +95,38 @@ DavError DavHandler::CopyOrMove(const DavRequest& req, ResponseSink& sink, bool 
   }
 
   std::vector<MemberFailure> failures;
-  if (existed) {
-    // §9.8.4: with Overwrite T the destination is deleted first (as by DELETE Depth infinity).
-    Status s = DeleteResource(req, to, dst.value(), &failures);
-    if (!s.ok()) {
-      if (failures.empty()) return DavError::FromStorage(s);
-      WriteFailures(sink, failures);
-      return DavError::Ok();
-    }
+  if (!move) {
+    // All or nothing (staged_transfer.h): the old destination stays whole until the swap.
+    err = RunStaged(req, sink, /*move=*/false, from, src.value(), to, existed, depth);
+    if (!err.ok() || sink.sent()) return err;
   } else {
-    // Clear properties a crash may have left behind at the destination.
-    Status s = props_.DeleteTree(to);
-    if (!s.ok()) return DavError::FromStorage(s);
-  }
-
-  if (move) {
-    Status s = fs_.Rename(from, to, /*replace=*/false);
-    if (s.ok()) {
-      s = props_.MoveTree(from, to);
-      req.progress->AddDone();
-      if (!s.ok()) return DavError::FromStorage(s);
-    } else if (s.code() != StatusCode::kCrossDevice) {
-      return DavError::FromStorage(s);
-    } else {
-      // Another file system below the root: copy, then delete the source.
-      TreeWalker walker(fs_, *req.progress, settings_.max_tree_depth);
-      s = walker.CopyTree(from, src.value(), to, TreeWalker::kInfinity, &failures);
-      if (!s.ok()) return DavError::FromStorage(s);
-      if (failures.empty()) {
-        props_.CopyTree(from, to);
-        s = DeleteResource(req, from, src.value(), &failures);
-      }
-      if (!failures.empty()) {
+    if (existed) {
+      // §9.9.3: with Overwrite T the destination is deleted first (as by DELETE Depth infinity).
+      Status s = DeleteResource(req, to, dst.value(), &failures);
+      if (!s.ok()) {
+        if (failures.empty()) return DavError::FromStorage(s);
         WriteFailures(sink, failures);
         return DavError::Ok();
       }
     }
-  } else {
-    TreeWalker walker(fs_, *req.progress, settings_.max_tree_depth);
-    Status s = walker.CopyTree(from, src.value(), to, depth, &failures);
+    // Same device: one journaled property transaction and one rename, in constant time.
+    storage::JournalEntry entry;
+    entry.source = from.str();
+    entry.destination = to.str();
+    Status s = journal_.BeginRename(&entry, src->inode, src->device);
     if (!s.ok()) return DavError::FromStorage(s);
-    if (depth == 0) {
-      // Only the collection itself: its own properties, not its members'.
-      auto props = props_.GetAll(from);
-      if (props.ok() && !props->empty()) {
-        std::vector<storage::PropertyChange> changes;
-        for (auto& p : props.value()) changes.push_back({p.name, false, p.value});
-        s = props_.Apply(to, changes);
-      }
+    s = fs_.Rename(from, to, /*replace=*/false);
+    req.progress->AddDone();
+    if (s.ok()) {
+      journal_.Finish(entry);
     } else {
-      s = props_.CopyTree(from, to);
-    }
-    if (!s.ok()) return DavError::FromStorage(s);
-    if (!failures.empty()) {
-      WriteFailures(sink, failures);
-      return DavError::Ok();
+      Status undo = journal_.UndoRename(entry);
+      if (!undo.ok()) return DavError::FromStorage(undo);
+      if (s.code() != StatusCode::kCrossDevice) return DavError::FromStorage(s);
+      // Another file system below the root: a staged copy, then the source goes.
+      err = RunStaged(req, sink, /*move=*/true, from, src.value(), to, /*to_existed=*/false,
+                      TreeWalker::kInfinity);
+      if (!err.ok() || sink.sent()) return err;
     }
   }
   // §7.5: MOVE does not move locks and COPY does not copy them. An overwritten destination's own

@@ -85,8 +85,9 @@ bool ParseDepth(const DavRequest& req, int fallback, int* depth) {
   return true;
 }
 
-DavHandler::DavHandler(storage::FileSystem& fs, storage::PropertyStore& props, DavSettings settings)
-    : fs_(fs), props_(props), settings_(std::move(settings)) {}
+DavHandler::DavHandler(storage::FileSystem& fs, storage::PropertyStore& props,
+                       storage::OperationJournal& journal, DavSettings settings)
+    : fs_(fs), props_(props), journal_(journal), settings_(std::move(settings)) {}
 
 const char* DavHandler::AllowedMethods() {
   return "OPTIONS, GET, HEAD, PUT, DELETE, MKCOL, COPY, MOVE, PROPFIND, PROPPATCH, LOCK, UNLOCK";

@@ -19,6 +19,7 @@
 #include "storage/clock.h"
 #include "storage/file_system.h"
 #include "storage/lock_store.h"
+#include "storage/operation_journal.h"
 #include "storage/property_store.h"
 #include "webdav/dav_error.h"
 #include "webdav/dav_request.h"
@@ -43,7 +44,8 @@ struct DavSettings {
 
 class DavHandler {
  public:
-  DavHandler(storage::FileSystem& fs, storage::PropertyStore& props, DavSettings settings);
+  DavHandler(storage::FileSystem& fs, storage::PropertyStore& props,
+             storage::OperationJournal& journal, DavSettings settings);
 
   // Handles one request completely. Never throws; an unexpected exception becomes a 500 (if no
   // response has been sent yet) and a log line.
@@ -68,6 +70,11 @@ class DavHandler {
   DavError HandleCopy(const DavRequest& req, ResponseSink& sink);
   DavError HandleMove(const DavRequest& req, ResponseSink& sink);
   DavError CopyOrMove(const DavRequest& req, ResponseSink& sink, bool move);
+  // A staged (all or nothing) COPY or cross-device MOVE; writes a 207 only for source leftovers
+  // of a move, otherwise leaves the success response to the caller.
+  DavError RunStaged(const DavRequest& req, ResponseSink& sink, bool move,
+                     const storage::ResourcePath& from, const storage::FileInfo& from_info,
+                     const storage::ResourcePath& to, bool to_existed, int depth);
   // propfind.cc / proppatch.cc
   DavError HandlePropfind(const DavRequest& req, ResponseSink& sink);
   DavError HandleProppatch(const DavRequest& req, ResponseSink& sink);
@@ -113,6 +120,7 @@ class DavHandler {
 
   storage::FileSystem& fs_;
   storage::PropertyStore& props_;
+  storage::OperationJournal& journal_;
   DavSettings settings_;
   // Class 2 locking, persisted in the properties' database. Initialised here rather than in the
   // constructor's list because they depend on props_ and settings_, declared above (members are

@@ -136,6 +136,17 @@ Status StagedTransfer::Recover(storage::FileSystem& fs, storage::OperationJourna
   auto pending = journal.Pending();
   if (!pending.ok()) return pending.status();
   for (JournalEntry& e : pending.value()) {
+    if (e.kind == JournalEntry::Kind::kRename) {
+      // A same-device MOVE: its properties moved first; keep them only if the rename happened.
+      auto to = storage::OperationJournal::PathFromText(e.destination);
+      auto dest = to.ok() ? fs.Stat(to.value()) : storage::Result<FileInfo>(to.status());
+      bool renamed = dest.ok() && dest->inode == e.staged_inode && dest->device == e.staged_device;
+      Log().information("recovery: %s the interrupted MOVE %s to %s",
+                        std::string(renamed ? "finishing" : "undoing"), e.source, e.destination);
+      Status s = renamed ? journal.Finish(e) : journal.UndoRename(e);
+      if (!s.ok()) return s;
+      continue;
+    }
     auto source = storage::OperationJournal::PathFromText(e.source);
     auto to = storage::OperationJournal::PathFromText(e.destination);
     auto staging = storage::OperationJournal::PathFromText(e.staging);

@@ -124,8 +124,10 @@ bool TreeWalker::DeleteMembers(const ResourcePath& dir, int level,
   }
   // Names are collected before removing: unlinking while readdir() iterates the same directory is
   // not specified by POSIX. Only this directory's names are held at a time.
+  // Reserved leftovers (an interrupted upload's temporary file) go too, or the directory could
+  // never be removed.
   std::vector<std::pair<std::string, bool>> members;
-  Status s = fs_.List(dir, [&](std::string_view name, const FileInfo& info) {
+  Status s = fs_.ListForRemoval(dir, [&](std::string_view name, const FileInfo& info) {
     members.emplace_back(std::string(name), info.IsDirectory());
     return true;
   });
@@ -136,7 +138,8 @@ bool TreeWalker::DeleteMembers(const ResourcePath& dir, int level,
   bool all = true;
   for (const auto& [name, is_dir] : members) {
     if (progress_.cancelled()) return false;
-    ResourcePath child = dir.Child(name);
+    ResourcePath child =
+        ResourcePath::IsReservedName(name) ? dir.InternalChild(name) : dir.Child(name);
     if (is_dir && !DeleteMembers(child, level + 1, failures)) {
       all = false;
       continue;

@@ -36,6 +36,11 @@ class SlowFileSystem : public storage::FileSystem {
       return visit(name, info);
     });
   }
+  storage::Status ListForRemoval(
+      const storage::ResourcePath& dir,
+      const std::function<bool(std::string_view, const storage::FileInfo&)>& visit) override {
+    return inner_->ListForRemoval(dir, visit);
+  }
   storage::Result<std::unique_ptr<storage::ReadableFile>> OpenRead(
       const storage::ResourcePath& p) override {
     return inner_->OpenRead(p);

@@ -473,6 +473,46 @@ TEST_P(PosixFileSystemTest, Rename) {
   EXPECT_EQ(fs_->Rename(ResourcePath(), P("/x"), false).code(), StatusCode::kPermissionDenied);
 }
 
+TEST_P(PosixFileSystemTest, ExchangeSwapsTreesAndInternalPathsWork) {
+  fs::create_directories(root_ / "d" / "sub");
+  WriteFile(root_ / "d" / "sub" / "old", "OLD");
+  ResourcePath stage = P("/").InternalChild(".keepdav-stage-1");
+  ASSERT_TRUE(fs_->MakeDirectory(stage).ok());
+  WriteFile(root_ / ".keepdav-stage-1" / "new", "NEW");
+  ASSERT_TRUE(fs_->Exchange(stage, P("/d")).ok());
+  EXPECT_EQ(ReadFile(root_ / "d" / "new"), "NEW");
+  EXPECT_EQ(ReadFile(root_ / ".keepdav-stage-1" / "sub" / "old"), "OLD");
+  // A file and a directory can trade places too.
+  WriteFile(root_ / "f", "F");
+  ASSERT_TRUE(fs_->Exchange(P("/f"), P("/d")).ok());
+  EXPECT_EQ(ReadFile(root_ / "d"), "F");
+  EXPECT_EQ(ReadFile(root_ / "f" / "new"), "NEW");
+  EXPECT_EQ(fs_->Exchange(P("/f"), P("/missing")).code(), StatusCode::kNotFound);
+  EXPECT_EQ(fs_->Exchange(P("/f"), P("/f/new")).code(), StatusCode::kInvalidArgument);
+}
+
+TEST_P(PosixFileSystemTest, ListForRemovalAlsoReportsReservedNames) {
+  fs::create_directories(root_ / "d");
+  WriteFile(root_ / "d" / "a", "A");
+  WriteFile(root_ / "d" / ".keepdav-tmp-123", "partial");
+  std::set<std::string> listed, all;
+  ASSERT_TRUE(fs_->List(P("/d"),
+                        [&](std::string_view n, const FileInfo&) {
+                          listed.emplace(n);
+                          return true;
+                        })
+                  .ok());
+  ASSERT_TRUE(fs_->ListForRemoval(P("/d"),
+                                  [&](std::string_view n, const FileInfo&) {
+                                    all.emplace(n);
+                                    return true;
+                                  })
+                  .ok());
+  EXPECT_EQ(listed, (std::set<std::string>{"a"}));
+  EXPECT_EQ(all, (std::set<std::string>{"a", ".keepdav-tmp-123"}));
+  ASSERT_TRUE(fs_->Remove(P("/d").InternalChild(".keepdav-tmp-123")).ok());
+}
+
 TEST_P(PosixFileSystemTest, CopyFile) {
   std::string content(1 << 20, '\0');
   for (size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>(i * 7);

@@ -200,7 +200,8 @@ class DavHandlerTest : public ::testing::Test {
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     db_ = std::move(db).value();
     props_ = std::make_unique<storage::PropertyStore>(*db_);
-    handler_ = std::make_unique<DavHandler>(*fs_, *props_, DavSettings());
+    journal_ = std::make_unique<storage::OperationJournal>(*db_);
+    handler_ = std::make_unique<DavHandler>(*fs_, *props_, *journal_, DavSettings());
   }
   void TearDown() override {
     handler_.reset();
@@ -286,6 +287,7 @@ class DavHandlerTest : public ::testing::Test {
   std::unique_ptr<storage::PosixFileSystem> fs_;
   std::unique_ptr<storage::Database> db_;
   std::unique_ptr<storage::PropertyStore> props_;
+  std::unique_ptr<storage::OperationJournal> journal_;
   std::unique_ptr<DavHandler> handler_;
 };
 
@@ -751,7 +753,7 @@ TEST_F(PropfindTest, BadBodyIs400AndMissingIs404) {
 TEST_F(PropfindTest, InfinityCanBeDisabled) {
   DavSettings settings;
   settings.allow_propfind_infinity = false;
-  DavHandler handler(*fs_, *props_, settings);
+  DavHandler handler(*fs_, *props_, *journal_, settings);
   Response r = Do(handler, "PROPFIND", "/p", {{"Depth", "infinity"}});
   EXPECT_EQ(r.status, 403);
   EXPECT_NE(r.body.find("propfind-finite-depth"), std::string::npos) << r.body;
@@ -890,7 +892,7 @@ TEST_F(DavHandlerTest, ReadOnlyRejectsModifications) {
   ASSERT_EQ(Put("/f", "x").status, 201);
   DavSettings settings;
   settings.read_only = true;
-  DavHandler ro(*fs_, *props_, settings);
+  DavHandler ro(*fs_, *props_, *journal_, settings);
   EXPECT_EQ(Do(ro, "PUT", "/f", {}, "changed").status, 403);
   EXPECT_EQ(Do(ro, "PUT", "/new", {}, "new").status, 403);
   EXPECT_EQ(Do(ro, "MKCOL", "/col").status, 403);
