@@ -3,8 +3,8 @@
 # Runs the litmus WebDAV compliance suites against the real keepdav binary.
 #
 # Usage: litmus.sh KEEPDAV_BINARY [SUITE...]
-#   SUITE defaults to: basic copymove props http
-#   (add `locks` once class 2 lands: tests/interop/CMakeLists.txt passes the list)
+#   SUITE defaults to: basic copymove props locks http
+#   (tests/interop/CMakeLists.txt passes the list)
 #
 # litmus (Debian package `litmus`) is a shell wrapper: /usr/bin/litmus runs each
 # program named in $TESTS from $TESTROOT (/usr/libexec/litmus). With -k it goes
@@ -27,7 +27,7 @@ fi
 bin="$1"
 shift
 suites=("$@")
-[[ ${#suites[@]} -gt 0 ]] || suites=(basic copymove props http)
+[[ ${#suites[@]} -gt 0 ]] || suites=(basic copymove props locks http)
 
 litmus="${LITMUS:-litmus}"
 if ! litmus="$(command -v "$litmus")"; then
