@@ -521,5 +521,64 @@ TEST(AppendXmlEscapedTest, EscapesMarkupCharacters) {
   EXPECT_EQ(out, "x=&lt;a href=&quot;b&quot;&gt;&apos;&amp;&apos;&lt;/a&gt; \xF0\x9F\x98\x80");
 }
 
+// ---------------------------------------------------------------------------------------------
+// ParseLockinfo (RFC 4918 §14.11)
+
+TEST(ParseLockinfoTest, ExclusiveWithOwnerKeptVerbatim) {
+  LockInfo info;
+  DavError err = ParseLockinfo(
+      "<?xml version=\"1.0\"?><D:lockinfo xmlns:D=\"DAV:\" xmlns:o=\"urn:o\" xml:lang=\"en\">"
+      "<D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype>"
+      "<D:owner><o:who>Ann <![CDATA[&]]> Bob</o:who></D:owner></D:lockinfo>",
+      XmlLimits(), &info);
+  ASSERT_TRUE(err.ok()) << err.message;
+  EXPECT_TRUE(info.exclusive);
+  pugi::xml_document doc;
+  ASSERT_TRUE(doc.load_string(info.owner.c_str())) << info.owner;
+  pugi::xml_node owner = doc.document_element();
+  EXPECT_EQ(NamespaceOf(owner), "DAV:");
+  EXPECT_EQ(NamespaceOf(owner.first_child()), "urn:o");
+  EXPECT_STREQ(owner.attribute("xml:lang").value(), "en");
+  EXPECT_NE(info.owner.find("Ann "), std::string::npos) << info.owner;
+}
+
+TEST(ParseLockinfoTest, SharedWithoutOwnerAndDefaultNamespace) {
+  LockInfo info;
+  DavError err = ParseLockinfo(
+      "<lockinfo xmlns=\"DAV:\"><locktype><write/></locktype><lockscope><shared/></lockscope>"
+      "<x:ext xmlns:x=\"urn:x\"/></lockinfo>",
+      XmlLimits(), &info);
+  ASSERT_TRUE(err.ok()) << err.message;
+  EXPECT_FALSE(info.exclusive);
+  EXPECT_TRUE(info.owner.empty());
+}
+
+TEST(ParseLockinfoTest, Malformed) {
+  const char* kScope = "<D:lockscope><D:exclusive/></D:lockscope>";
+  const char* kType = "<D:locktype><D:write/></D:locktype>";
+  auto wrap = [](const std::string& inner) {
+    return "<D:lockinfo xmlns:D=\"DAV:\">" + inner + "</D:lockinfo>";
+  };
+  LockInfo info;
+  EXPECT_EQ(ParseLockinfo("", XmlLimits(), &info).status, 400);
+  EXPECT_EQ(ParseLockinfo("<D:propfind xmlns:D=\"DAV:\"/>", XmlLimits(), &info).status, 400);
+  EXPECT_EQ(ParseLockinfo(wrap(kScope), XmlLimits(), &info).status, 400);
+  EXPECT_EQ(ParseLockinfo(wrap(kType), XmlLimits(), &info).status, 400);
+  EXPECT_EQ(ParseLockinfo(wrap(std::string(kScope) + kScope + kType), XmlLimits(), &info).status,
+            400);
+  EXPECT_EQ(ParseLockinfo(wrap("<D:lockscope><D:other/></D:lockscope>" + std::string(kType)),
+                          XmlLimits(), &info)
+                .status,
+            400);
+  EXPECT_EQ(ParseLockinfo(wrap(std::string(kScope) + "<D:locktype><D:read/></D:locktype>"),
+                          XmlLimits(), &info)
+                .status,
+            422);
+  EXPECT_EQ(ParseLockinfo(wrap(std::string(kScope) + "<D:locktype><x:write/></D:locktype>"),
+                          XmlLimits(), &info)
+                .status,
+            400);  // unbound prefix
+}
+
 }  // namespace
 }  // namespace keepdav::webdav
