@@ -1,0 +1,156 @@
+"""Medians, spread and keepdav's ratios; the printed table and the TSV/JSON files."""
+
+import json
+import statistics
+
+# (metric, scenario it comes from, label, better: "higher" or "lower", decimals)
+METRICS = [
+    ("get_rps", "get", "GET 4 KiB, req/s (wrk 2 thr/32 conn)", "higher", 0),
+    ("get_p99_ms", "get", "GET 4 KiB, p99 latency, ms", "lower", 2),
+    ("pf1_rps", "propfind_d1", "PROPFIND D1 10k, req/s (4 conn)", "higher", 1),
+    ("pf1_ms", "propfind_d1", "PROPFIND D1 10k, single request, ms", "lower", 1),
+    ("pfinf_s", "propfind_inf", "PROPFIND Dinf 20k tree, s", "lower", 3),
+    ("rss:propfind_inf", "propfind_inf", "  peak RSS during it, MiB", "lower", 1),
+    ("put_mibs", "big_file", "PUT 1 GiB, MiB/s", "higher", 0),
+    ("get_mibs", "big_file", "GET 1 GiB, MiB/s", "higher", 0),
+    ("copy_s", "copy_move_delete", "COPY tree, s", "lower", 3),
+    ("move_ms", "copy_move_delete", "MOVE tree, ms", "lower", 2),
+    ("delete_s", "copy_move_delete", "DELETE tree, s", "lower", 3),
+    ("proppatch_rps", "proppatch", "PROPPATCH x1000, 1 conn, req/s", "higher", 0),
+    ("put_many_rps", "mkcol_put", "MKCOL + PUT 1 KiB x2000, 1 conn, req/s", "higher", 0),
+    ("rss:get", "get", "peak RSS, GET 4 KiB, MiB", "lower", 1),
+    ("rss:propfind_d1", "propfind_d1", "peak RSS, PROPFIND D1, MiB", "lower", 1),
+    ("rss:copy_move_delete", "copy_move_delete", "peak RSS, COPY/MOVE/DELETE, MiB", "lower", 1),
+    ("rss:proppatch", "proppatch", "peak RSS, PROPPATCH, MiB", "lower", 1),
+    ("rss:mkcol_put", "mkcol_put", "peak RSS, MKCOL + PUT, MiB", "lower", 1),
+    ("rss:big_file", "big_file", "peak RSS, PUT/GET 1 GiB, MiB", "lower", 1),
+    ("pf100k_s", "propfind_100k", "keepdav PROPFIND Dinf 100k entries, s", "lower", 2),
+    ("rss:propfind_100k", "propfind_100k", "  peak RSS during it, MiB (target < 64)", "lower", 1),
+]
+
+
+def values(records, server, metric, scenario):
+    """Values over rounds, and the reasons of rounds where the scenario did not run."""
+    vals, reasons = [], []
+    for r in records:
+        if r["server"] != server or r["scenario"] != scenario:
+            continue
+        if r["status"] != "ok":
+            reasons.append(f'{r["status"]}: {r["reason"]}')
+            continue
+        if metric.startswith("rss:"):
+            v = r["rss_sum_mib"]
+        else:
+            v = r["metrics"].get(metric)
+        if v is not None:
+            vals.append(v)
+    return vals, reasons
+
+
+def summarize(records, servers):
+    """{metric: {server: {median, min, max, n, reason}}}."""
+    out = {}
+    for metric, scenario, *_ in METRICS:
+        row = {}
+        for s in servers:
+            vals, reasons = values(records, s, metric, scenario)
+            if vals:
+                row[s] = dict(median=statistics.median(vals), min=min(vals), max=max(vals),
+                              n=len(vals), reason="; ".join(sorted(set(reasons))))
+            elif reasons:
+                row[s] = dict(median=None, reason=reasons[0])
+        out[metric] = row
+    return out
+
+
+def advantage(kd, peer, better):
+    """How many times better keepdav is than the peer: > 1 means keepdav is ahead."""
+    if kd is None or peer is None or kd <= 0 or peer <= 0:
+        return None
+    return kd / peer if better == "higher" else peer / kd
+
+
+def _fmt(v, dec):
+    if v is None:
+        return "-"
+    return f"{v:,.{dec}f}"
+
+
+def _cell(c, dec):
+    if c is None:
+        return ""
+    if c["median"] is None:
+        r = c["reason"]
+        return "n/a" if r.startswith("n/a") else "fails"
+    s = _fmt(c["median"], dec)
+    if c["n"] > 1 and c["median"]:
+        spread = (c["max"] - c["min"]) / 2 / c["median"] * 100
+        s += f" ±{spread:.0f}%"
+    if c.get("reason"):
+        s += "*"
+    return s
+
+
+def table(summary, servers, rss_notes):
+    peers = [s for s in servers if s != "keepdav"]
+    lines = []
+    w0 = 42
+    head = f'{"scenario":<{w0}} {"better":<7}' + "".join(f"{s:>17}" for s in servers)
+    lines.append(head)
+    lines.append("-" * len(head))
+    for metric, _, label, better, dec in METRICS:
+        row = summary.get(metric, {})
+        if not row:
+            continue
+        lines.append(f"{label:<{w0}} {better:<7}" +
+                     "".join(f"{_cell(row.get(s), dec):>17}" for s in servers))
+    lines.append("")
+    lines.append("keepdav's advantage over each peer (peer/keepdav for 'lower is better' rows, "
+                 "keepdav/peer for 'higher'): > 1.00x means keepdav is ahead")
+    head = f'{"scenario":<{w0}}' + "".join(f"{'vs ' + s:>13}" for s in peers) + \
+        f'{"vs best peer":>15}'
+    lines.append(head)
+    lines.append("-" * len(head))
+    for metric, _, label, better, dec in METRICS:
+        row = summary.get(metric, {})
+        kd = row.get("keepdav", {}).get("median")
+        if not row or kd is None or not peers:
+            continue
+        cells, ratios = [], []
+        for p in peers:
+            a = advantage(kd, row.get(p, {}).get("median"), better)
+            cells.append(f"{a:.2f}x" if a is not None else "-")
+            if a is not None:
+                ratios.append(a)
+        best = f"{min(ratios):.2f}x" if ratios else "-"
+        lines.append(f"{label:<{w0}}" + "".join(f"{c:>13}" for c in cells) + f"{best:>15}")
+    lines.append("")
+    lines.append("peak RSS = VmHWM reset before each scenario (/proc/PID/clear_refs), summed "
+                 "over the server's processes: " +
+                 "; ".join(f"{s}: {n}" for s, n in rss_notes.items()))
+    reasons = []
+    for metric, _, label, *_ in METRICS:
+        for s, c in summary.get(metric, {}).items():
+            if c.get("reason"):
+                reasons.append(f"  {s:<9} {label.strip()}: {c['reason']}")
+    if reasons:
+        lines.append("n/a and failures (* = some rounds only):")
+        lines.extend(sorted(set(reasons)))
+    return "\n".join(lines)
+
+
+def write_files(path_base, meta, records, summary):
+    with open(path_base + ".json", "w") as f:
+        json.dump(dict(meta=meta, summary=summary, records=records), f, indent=1)
+    with open(path_base + ".tsv", "w") as f:
+        f.write("round\tserver\tscenario\tmetric\tvalue\tstatus\treason\n")
+        for r in records:
+            items = list(r["metrics"].items()) + [("rss_sum_mib", r["rss_sum_mib"]),
+                                                  ("rss_max_mib", r["rss_max_mib"]),
+                                                  ("server_cpu_s", r["server_cpu_s"]),
+                                                  ("client_cpu_s", r["client_cpu_s"]),
+                                                  ("wall_s", r["wall_s"])]
+            for k, v in items:
+                reason = r["reason"].replace("\t", " ").replace("\n", " ")
+                f.write(f'{r["round"]}\t{r["server"]}\t{r["scenario"]}\t{k}\t{v:.6g}\t'
+                        f'{r["status"]}\t{reason}\n')

@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# keepdav side-by-side WebDAV benchmark (issue 6): keepdav against lighttpd, nginx, Apache and
+# rclone on the same machine, the same freshly generated data, in one run.
+#
+# Usage: bash bench/run.sh [--smoke] [--rounds=N] [--servers=keepdav,lighttpd,...]
+#                          [--keepdav-bin=PATH] [--out=PATH] [--no-install] [--keep-tmp]
+#   (default)          build keepdav Release in build-bench/, install missing peers (as root),
+#                      full data, 2 rounds, results in bench/results/<time>.json and .tsv
+#   --out=PATH         write the results to PATH.json and PATH.tsv instead
+#   --smoke            tiny data, one round, 1-second wrk runs, keepdav plus whichever peers are
+#                      already installed (nothing is installed but wrk); exits non-zero when a
+#                      correctness check of keepdav fails. For CI: well under 2 minutes.
+#   --keepdav-bin=PATH use this keepdav binary instead of building one
+#   --no-install       never call apt-get; peers that are missing are skipped
+#   --keep-tmp         leave the temp dir (configs, server logs) behind for inspection
+#
+# What it does: mounts a tmpfs of its own under a temp dir (the document roots live there: on
+# these machines the root file system is ext4 without a journal and create-heavy runs varied up
+# to 6x after mass deletes), generates the data once, then for every round and every server
+# (order rotated each round) copies the data into a fresh root, starts the server in the
+# foreground as a child with a config generated in the temp dir (never the system's config, no
+# system service), runs the scenarios in bench/scenarios.py, stops the server. Every request
+# goes to 127.0.0.1 and every loop is bounded in count and time. On exit, whatever happens, the
+# trap stops the servers it started (by pid) and unmounts the tmpfs.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/.." && pwd)"
+
+smoke=0
+install=1
+keep_tmp=0
+keepdav_bin=""
+py_args=()
+for arg in "$@"; do
+  case "$arg" in
+    --smoke) smoke=1; install=0; py_args+=(--smoke) ;;
+    --no-install) install=0 ;;
+    --keep-tmp) keep_tmp=1 ;;
+    --keepdav-bin=*) keepdav_bin="${arg#*=}" ;;
+    --rounds=* | --servers=* | --out=*) py_args+=("$arg") ;;
+    -h | --help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench: unknown argument: $arg (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+is_root=0
+[[ "$(id -u)" -eq 0 ]] && is_root=1
+
+# --- packages -------------------------------------------------------------------------------
+# Debian package that brings each command; peers are optional, the client tools are not.
+missing_packages() {
+  local pkg status out=()
+  for pkg in "$@"; do
+    status="$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)"
+    [[ "$status" == "install ok installed" ]] || out+=("$pkg")
+  done
+  echo "${out[@]:-}"
+}
+
+apt_install() {
+  local missing
+  missing="$(missing_packages "$@")"
+  [[ -z "$missing" ]] && return 0
+  if [[ $is_root -ne 1 ]]; then
+    echo "bench: not root, not installing: $missing" >&2
+    return 0
+  fi
+  echo "bench: installing missing Debian packages: $missing"
+  export DEBIAN_FRONTEND=noninteractive
+  # One update per run, and only when something is missing.
+  if [[ -z "${bench_apt_updated:-}" ]]; then
+    apt-get update -q >/dev/null
+    bench_apt_updated=1
+  fi
+  # shellcheck disable=SC2086  # word splitting of the package list is wanted
+  apt-get install -y -q --no-install-recommends $missing >/dev/null
+}
+
+if [[ $install -eq 1 ]]; then
+  apt_install curl python3 wrk lighttpd lighttpd-mod-webdav apache2 nginx \
+    libnginx-mod-http-dav-ext rclone
+elif [[ $smoke -eq 1 ]]; then
+  # The load generator is not a peer: the smoke run needs it for scenarios 1 and 2 (skipped, not
+  # failed, when it cannot be had).
+  apt_install wrk || true
+fi
+for tool in curl python3; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool is required" >&2; exit 1; }
+done
+
+# --- keepdav ----------------------------------------------------------------------------------
+if [[ -z "$keepdav_bin" ]]; then
+  if [[ $install -eq 1 ]]; then bash "$repo/scripts/install-deps.sh" build; fi
+  echo "bench: building keepdav (Release) in build-bench/"
+  cmake -S "$repo" -B "$repo/build-bench" -DCMAKE_BUILD_TYPE=Release -DKEEPDAV_TESTS=OFF >/dev/null
+  cmake --build "$repo/build-bench" -j2 >/dev/null
+  keepdav_bin="$repo/build-bench/server/keepdav"
+  rev="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  if [[ -n "$(git -C "$repo" status --porcelain --untracked-files=no 2>/dev/null)" ]]; then
+    rev="$rev+local changes"
+  fi
+  py_args+=("--keepdav-rev=$rev")
+else
+  py_args+=("--keepdav-rev=prebuilt $keepdav_bin")
+fi
+[[ -x "$keepdav_bin" ]] || { echo "bench: no keepdav binary at $keepdav_bin" >&2; exit 1; }
+
+# --- temp dir, tmpfs, cleanup -----------------------------------------------------------------
+work="$(mktemp -d /tmp/keepdav-bench.XXXXXX)"
+# Servers that drop root privileges (apache, nginx as www-data) must reach their roots.
+chmod 755 "$work"
+mnt="$work/tmpfs"
+mkdir -p "$mnt"
+mounted=0
+shm_dir=""
+py_pid=""
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [[ -n "${py_pid:-}" ]] && kill -0 "$py_pid" 2>/dev/null; then
+    kill -TERM "$py_pid" 2>/dev/null || true  # it stops its server on the way out
+    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$py_pid" 2>/dev/null || break; sleep 0.5; done
+  fi
+  # The Python driver stops its servers itself; this catches a driver that died. Every server
+  # it starts writes its pid (a session leader) to pids/, so only those process groups are hit.
+  if [[ -d "$work/pids" ]]; then
+    for f in "$work"/pids/*.pid; do
+      [[ -e "$f" ]] || continue
+      pid="$(cat "$f")"
+      kill -TERM -- "-$pid" 2>/dev/null || true
+    done
+    sleep 0.5
+    for f in "$work"/pids/*.pid; do
+      [[ -e "$f" ]] || continue
+      kill -KILL -- "-$(cat "$f")" 2>/dev/null || true
+    done
+  fi
+  if [[ $mounted -eq 1 ]]; then
+    umount "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || true
+  fi
+  if [[ $keep_tmp -eq 1 ]]; then
+    echo "bench: temp dir kept: $work ${shm_dir:-}"
+  else
+    rm -rf "$work" "${shm_dir:-/nonexistent}"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Full run: 1 GiB file + its PUT copy + peers' temp copies of the body + trees < 5 GiB.
+size=6G
+[[ $smoke -eq 1 ]] && size=512M
+if [[ $is_root -eq 1 ]] && mount -t tmpfs -o "size=$size,mode=0755" keepdav-bench "$mnt"; then
+  mounted=1
+  echo "bench: data on a tmpfs of $size mounted at $mnt"
+else
+  # Not root (or no mount in this container): /dev/shm is a tmpfs too, just not ours.
+  mnt="$(mktemp -d /dev/shm/keepdav-bench.XXXXXX)"
+  echo "bench: could not mount a tmpfs; using $mnt (/dev/shm) instead"
+  shm_dir="$mnt"
+fi
+
+results_dir="$here/results"
+mkdir -p "$results_dir"
+# In the background and waited for: bash runs a trap only between commands, so a TERM or INT
+# must not wait for the whole benchmark to end.
+python3 "$here/bench.py" --work="$work" --data="$mnt" --keepdav-bin="$keepdav_bin" \
+  --results-dir="$results_dir" "${py_args[@]}" &
+py_pid=$!
+wait "$py_pid"

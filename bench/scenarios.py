@@ -1,0 +1,428 @@
+"""The scenarios of issue 6, each a function (server, ctx) -> Outcome.
+
+Every scenario checks correctness as well as timing — status codes, byte counts, the number of
+<response> elements, and where the result lands on disk (the document root is local, so the
+check reads it directly, outside the timed part). A scenario a peer cannot do is recorded as
+"n/a" (the method or depth is refused) or "fails" (it answers, but wrongly), with the reason.
+
+Every request loop is bounded in count and by a time budget, and talks only to 127.0.0.1.
+"""
+
+import json
+import os
+import re
+import resource
+import subprocess
+import time
+
+import data
+from davclient import Connection, ResponseCounter, count_responses
+
+NS = "urn:keepdav:bench"
+ALLPROP = (b'<?xml version="1.0" encoding="utf-8"?>'
+           b'<D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>')
+XML = {"Content-Type": "application/xml; charset=utf-8"}
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class Outcome:
+    """status: "ok", "n/a" (not supported by this server) or "fails"; metrics: name -> value."""
+
+    def __init__(self, status="ok", reason="", **metrics):
+        self.status = status
+        self.reason = reason
+        self.metrics = metrics
+        self.notes = []
+
+
+class ScenarioFailed(Exception):
+    def __init__(self, status, reason):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def check(cond, reason, status="fails"):
+    if not cond:
+        raise ScenarioFailed(status, reason)
+
+
+# --- measuring the server process(es) ----------------------------------------------------------
+
+def reset_peak_rss(pids):
+    """Reset VmHWM to the current RSS (Linux >= 4.0, clear_refs value 5); False if refused."""
+    ok = True
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/clear_refs", "w") as f:
+                f.write("5")
+        except OSError:
+            ok = False
+    return ok
+
+
+def peak_rss_kib(pids):
+    """(sum, max) of VmHWM over the processes, KiB."""
+    vals = []
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        vals.append(int(line.split()[1]))
+        except OSError:
+            pass
+    return (sum(vals), max(vals)) if vals else (0, 0)
+
+
+def cpu_seconds(pids):
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                s = f.read()
+            fields = s[s.rfind(")") + 2:].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / tick
+
+
+def client_cpu_seconds():
+    """This process plus its waited-for children (wrk, curl)."""
+    s = resource.getrusage(resource.RUSAGE_SELF)
+    c = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+def count_tree(path):
+    """(files, dirs below path, total bytes of files)."""
+    files = dirs = size = 0
+    for dirpath, dirnames, filenames in os.walk(path):
+        dirs += len(dirnames)
+        files += len(filenames)
+        for n in filenames:
+            size += os.lstat(os.path.join(dirpath, n)).st_size
+    return files, dirs, size
+
+
+def run_wrk(ctx, port, path, mode, connections, threads):
+    env = dict(os.environ, BENCH_MODE=mode, BENCH_FILES=str(ctx.sizes["get_files"]))
+    secs = ctx.sizes["wrk_seconds"]
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{secs}s", "--timeout", "5s",
+           "-s", os.path.join(HERE, "wrk", "bench.lua"), f"http://127.0.0.1:{port}{path}"]
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=secs + 60)
+    for line in p.stdout.splitlines():
+        if line.startswith("BENCH_JSON "):
+            return json.loads(line[len("BENCH_JSON "):])
+    raise ScenarioFailed("fails", f"wrk gave no summary (rc {p.returncode}): "
+                         f"{(p.stdout + p.stderr)[-300:]!r}")
+
+
+def wrk_errors(w):
+    return {k: w[k] for k in ("connect", "read", "write", "status", "timeout") if w[k]}
+
+
+def multistatus(conn, path, depth, body=ALLPROP, keep_body=False):
+    """One PROPFIND; (response, number of <response> elements, seconds)."""
+    counter = ResponseCounter()
+    t0 = time.perf_counter()
+    r = conn.request("PROPFIND", path, dict(XML, Depth=depth), body, keep_body=keep_body,
+                     sink=counter)
+    dt = time.perf_counter() - t0
+    return r, counter.finish(), dt
+
+
+# --- the scenarios ----------------------------------------------------------------------------
+
+def s1_get(srv, ctx):
+    """GET of 4 KiB files: wrk, 2 threads, 32 connections."""
+    if not ctx.have_wrk:
+        raise ScenarioFailed("n/a", "wrk not installed")
+    c = Connection(srv.port)
+    r = c.request("GET", "/get/f0001.bin")
+    with open(os.path.join(srv.root, "get", "f0001.bin"), "rb") as f:
+        want = f.read()
+    c.close()
+    check(r.status == 200, f"GET answered {r.status}")
+    check(r.body == want, f"GET body: {r.body_len} bytes, not the file's {len(want)}")
+    w = run_wrk(ctx, srv.port, "/", "get", 32, 2)
+    check(w["requests"] > 0, "wrk completed no request")
+    check(w["status"] == 0, f"{w['status']} of {w['requests']} answers were not 2xx/3xx")
+    per = w["bytes"] / w["requests"]
+    size = ctx.sizes["get_size"]
+    check(size <= per <= size + 1024, f"{per:.0f} bytes per response, expected {size} + headers")
+    o = Outcome(get_rps=w["requests"] / (w["duration_us"] / 1e6), get_p99_ms=w["p99_us"] / 1e3)
+    errs = wrk_errors(w)
+    if errs:
+        o.notes.append(f"wrk socket errors {errs}")
+    # A few resets under load (Apache recycling a worker's connections) are noted, not fatal.
+    sock = sum(v for k, v in errs.items() if k not in ("status", "timeout"))
+    check(sock <= w["requests"] / 100, f"socket errors {errs} in {w['requests']} requests")
+    return o
+
+
+def s2_propfind_d1(srv, ctx):
+    """PROPFIND Depth 1 allprop on a folder of d1_files: single-request latency, then wrk."""
+    want = ctx.sizes["d1_files"] + 1
+    c = Connection(srv.port, timeout=120)
+    times = []
+    size = 0
+    for _ in range(ctx.sizes["latency_samples"]):
+        r, n, dt = multistatus(c, "/d1/", "1")
+        check(r.status == 207, f"PROPFIND Depth 1 answered {r.status}",
+              "n/a" if r.status in (403, 405, 501) else "fails")
+        check(n == want, f"{n} <response> elements, expected {want}")
+        times.append(dt)
+        size = r.body_len
+    c.close()
+    times.sort()
+    o = Outcome(pf1_ms=times[len(times) // 2] * 1e3)
+    if not ctx.have_wrk:
+        o.notes.append("wrk not installed: no req/s")
+        return o
+    w = run_wrk(ctx, srv.port, "/d1/", "propfind", 4, 2)
+    check(w["requests"] > 0, "wrk completed no PROPFIND")
+    check(w["status"] == 0, f"{w['status']} of {w['requests']} answers were not 2xx")
+    per = w["bytes"] / w["requests"]
+    check(0.9 * size <= per <= 1.1 * size + 4096,
+          f"{per:.0f} bytes per response under load, {size} when alone")
+    o.metrics["pf1_rps"] = w["requests"] / (w["duration_us"] / 1e6)
+    errs = wrk_errors(w)
+    if errs:
+        o.notes.append(f"wrk socket errors {errs}")
+    return o
+
+
+def _propfind_infinity(srv, path, files, dirs, timeout):
+    want = files + dirs + 1
+    c = Connection(srv.port, timeout=timeout)
+    r, n, dt = multistatus(c, path, "infinity")
+    c.close()
+    if r.status in (403, 400, 501):
+        raise ScenarioFailed("n/a", f"refuses Depth infinity ({r.status})")
+    check(r.status == 207, f"PROPFIND Depth infinity answered {r.status}")
+    check(n == want, f"{n} <response> elements, expected {want} "
+                     f"({r.body_len} bytes in {dt:.2f} s)")
+    return dt
+
+
+def s3_propfind_infinity(srv, ctx):
+    files, dirs = data.tree_counts(ctx.sizes)
+    return Outcome(pfinf_s=_propfind_infinity(srv, "/tree/", files, dirs, ctx.timeout))
+
+
+def s5_copy_move_delete(srv, ctx):
+    files, dirs = data.tree_counts(ctx.sizes)
+    base = f"http://127.0.0.1:{srv.port}"
+    c = Connection(srv.port, timeout=ctx.timeout)
+    root = srv.root
+
+    t0 = time.perf_counter()
+    r = c.request("COPY", "/tree/", {"Destination": f"{base}/tree-copy/", "Depth": "infinity",
+                                      "Overwrite": "F"})
+    t_copy = time.perf_counter() - t0
+    check(r.status in (200, 201, 204), f"COPY answered {r.status}")
+    odd = [f"COPY answered {r.status}"] if r.status != 201 else []
+    got = count_tree(os.path.join(root, "tree-copy"))[:2]
+    check(got == (files, dirs), f"COPY made {got[0]} files / {got[1]} folders, expected "
+                                f"{files} / {dirs}")
+
+    t0 = time.perf_counter()
+    r = c.request("MOVE", "/tree-copy/", {"Destination": f"{base}/tree-moved/",
+                                           "Overwrite": "F"})
+    t_move = time.perf_counter() - t0
+    check(r.status in (200, 201, 204), f"MOVE answered {r.status}")
+    odd += [f"MOVE answered {r.status}"] if r.status != 201 else []
+    check(not os.path.exists(os.path.join(root, "tree-copy")), "MOVE left the source")
+    got = count_tree(os.path.join(root, "tree-moved"))[:2]
+    check(got == (files, dirs), f"MOVE left {got[0]} files / {got[1]} folders")
+
+    t0 = time.perf_counter()
+    r = c.request("DELETE", "/tree-moved/")
+    t_delete = time.perf_counter() - t0
+    c.close()
+    check(r.status in (200, 204), f"DELETE answered {r.status}")
+    check(not os.path.exists(os.path.join(root, "tree-moved")), "DELETE left the tree")
+    o = Outcome(copy_s=t_copy, move_ms=t_move * 1e3, delete_s=t_delete)
+    o.notes.extend(f"{x} (RFC 4918: 201 for a new resource)" for x in odd)
+    return o
+
+
+_PROPSTAT_OK = re.compile(rb"HTTP/1\.[01] 200")
+
+
+def _proppatch_ok(r):
+    """207 with a 200 propstat; lighttpd answers a fully applied PROPPATCH with 204 (the
+    read-back at the end checks that it was applied)."""
+    return (r.status == 207 and _PROPSTAT_OK.search(r.body)) or r.status in (200, 204)
+
+
+def s6_proppatch(srv, ctx):
+    """PROPPATCH requests on one keep-alive connection, round robin over props/."""
+    n_files = ctx.sizes["props_files"]
+    total = ctx.sizes["proppatch_requests"]
+    c = Connection(srv.port, timeout=30)
+    # Built before the clock starts: the loop only sends and parses.
+    reqs = []
+    for i in range(total):
+        body = (f'<?xml version="1.0" encoding="utf-8"?><D:propertyupdate xmlns:D="DAV:" '
+                f'xmlns:b="{NS}"><D:set><D:prop><b:note>value {i}</b:note></D:prop></D:set>'
+                f'</D:propertyupdate>').encode()
+        reqs.append(c.build("PROPPATCH", f"/props/f{i % n_files:03d}.txt", XML, body))
+    r = c.send_raw(reqs[0])
+    if r.status in (405, 501):
+        raise ScenarioFailed("n/a", f"no PROPPATCH ({r.status})")
+    check(r.status in (200, 204, 207), f"PROPPATCH answered {r.status}")
+    if not _proppatch_ok(r):
+        m = re.search(rb"HTTP/1\.[01] (\d{3}[^<]*)", r.body)
+        why = m.group(1).decode("latin-1") if m else r.body[-120:].decode("utf-8", "replace")
+        # rclone (x/net/webdav without a dead-property store) answers 403 in the propstat.
+        raise ScenarioFailed("n/a" if why.startswith("403") else "fails",
+                             f"does not store dead properties (propstat {why})")
+    deadline = time.monotonic() + ctx.timeout
+    c0 = time.process_time()
+    t0 = time.perf_counter()
+    bad = 0
+    for raw in reqs[1:]:
+        r = c.send_raw(raw)
+        if not _proppatch_ok(r):
+            bad += 1
+        if time.monotonic() > deadline:
+            raise ScenarioFailed("fails", "time budget exceeded")
+    dt = time.perf_counter() - t0
+    cpu = time.process_time() - c0
+    check(bad == 0, f"{bad} of {total} PROPPATCH answers were not 207 with 200 propstat")
+    first_status = r.status
+    # The last value set on f000 must read back.
+    last = max(i for i in range(total) if i % n_files == 0)
+    body = (f'<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><b:note xmlns:b="{NS}"/>'
+            f'</D:prop></D:propfind>').encode()
+    r = c.request("PROPFIND", "/props/f000.txt", dict(XML, Depth="0"), body)
+    c.close()
+    check(r.status == 207 and f"value {last}<".encode() in r.body,
+          "the property set last does not read back")
+    o = Outcome(proppatch_rps=(total - 1) / dt)
+    if first_status != 207:
+        o.notes.append(f"PROPPATCH answered {first_status}, not 207 (RFC 4918 9.2)")
+    o.notes.append(f"client CPU {100 * cpu / dt:.0f}% of one core")
+    return o
+
+
+def s7_mkcol_put(srv, ctx):
+    """MKCOL, then PUTs of 1 KiB on one keep-alive connection."""
+    total = ctx.sizes["put_requests"]
+    size = ctx.sizes["put_size"]
+    payload = bytes(range(256)) * (size // 256)
+    c = Connection(srv.port, timeout=30)
+    reqs = [c.build("PUT", f"/many/f{i:04d}.bin", {"Content-Type": "application/octet-stream"},
+                    payload) for i in range(total)]
+    mkcol = c.build("MKCOL", "/many/")
+    deadline = time.monotonic() + ctx.timeout
+    c0 = time.process_time()
+    t0 = time.perf_counter()
+    r = c.send_raw(mkcol)
+    check(r.status == 201, f"MKCOL answered {r.status}")
+    bad = []
+    for raw in reqs:
+        r = c.send_raw(raw)
+        if r.status not in (200, 201, 204):
+            bad.append(r.status)
+        if time.monotonic() > deadline:
+            raise ScenarioFailed("fails", "time budget exceeded")
+    dt = time.perf_counter() - t0
+    cpu = time.process_time() - c0
+    c.close()
+    check(not bad, f"{len(bad)} PUTs failed, e.g. {bad[0] if bad else ''}")
+    got = count_tree(os.path.join(srv.root, "many"))
+    check(got == (total, 0, total * size), f"on disk: {got[0]} files, {got[2]} bytes; "
+                                           f"expected {total}, {total * size}")
+    o = Outcome(put_many_rps=(total + 1) / dt)
+    o.notes.append(f"client CPU {100 * cpu / dt:.0f}% of one core")
+    return o
+
+
+def _curl(args, timeout):
+    p = subprocess.run(["curl", "-sS", "--noproxy", "*", "-o", "/dev/null", "-w",
+                        "%{http_code} %{size_upload} %{size_download} %{time_total}"] + args,
+                       capture_output=True, text=True, timeout=timeout)
+    if p.returncode != 0:
+        raise ScenarioFailed("fails", f"curl rc {p.returncode}: {p.stderr.strip()[-200:]}")
+    code, up, down, t = p.stdout.split()
+    return int(code), int(float(up)), int(float(down)), float(t)
+
+
+def s4_big_file(srv, ctx):
+    """PUT, then GET, of one big file with curl."""
+    src = os.path.join(ctx.base, "src", "big.bin")
+    size = os.path.getsize(src)
+    url = f"http://127.0.0.1:{srv.port}/big.bin"
+    code, up, _, t_put = _curl(["-T", src, url], ctx.timeout)
+    check(code in (200, 201, 204), f"PUT answered {code}")
+    check(up == size, f"curl sent {up} of {size} bytes")
+    dst = os.path.join(srv.root, "big.bin")
+    check(os.path.getsize(dst) == size, f"stored {os.path.getsize(dst)} of {size} bytes")
+    with open(src, "rb") as a, open(dst, "rb") as b:  # sample 16 MiB-apart blocks
+        for off in range(0, size, max(1 << 20, size // 16)):
+            a.seek(off)
+            b.seek(off)
+            check(a.read(4096) == b.read(4096), f"stored file differs at byte {off}")
+    code, _, down, t_get = _curl([url], ctx.timeout)
+    check(code == 200, f"GET answered {code}")
+    check(down == size, f"GET returned {down} of {size} bytes")
+    mib = size / (1 << 20)
+    return Outcome(put_mibs=mib / t_put, get_mibs=mib / t_get)
+
+
+def s8_propfind_100k(srv, ctx):
+    """keepdav only: PROPFIND Depth infinity over the 100k tree; peak RSS is the figure."""
+    files, dirs = data.tree100k_counts(ctx.sizes)
+    dt = _propfind_infinity(srv, "/big-tree/", files, dirs, ctx.timeout)
+    o = Outcome(pf100k_s=dt)
+    o.notes.append(f"{files + dirs + 1} entries")
+    return o
+
+
+# (key, function, servers it runs on or None for all)
+SCENARIOS = [
+    ("get", s1_get, None),
+    ("propfind_d1", s2_propfind_d1, None),
+    ("propfind_inf", s3_propfind_infinity, None),
+    ("copy_move_delete", s5_copy_move_delete, None),
+    ("proppatch", s6_proppatch, None),
+    ("mkcol_put", s7_mkcol_put, None),
+    ("big_file", s4_big_file, None),
+    ("propfind_100k", s8_propfind_100k, ("keepdav",)),
+]
+
+
+def run(key, fn, srv, ctx):
+    """Run one scenario with RSS/CPU accounting; never raises for a scenario failure."""
+    pids = srv.pids()
+    reset_ok = reset_peak_rss(pids)
+    scpu0 = cpu_seconds(pids)
+    ccpu0 = client_cpu_seconds()
+    t0 = time.perf_counter()
+    try:
+        o = fn(srv, ctx)
+    except ScenarioFailed as e:
+        o = Outcome(e.status, e.reason)
+    except (OSError, subprocess.TimeoutExpired, ValueError) as e:
+        o = Outcome("fails", f"{type(e).__name__}: {e}")
+    wall = time.perf_counter() - t0
+    pids = sorted(set(pids) | set(srv.pids()))
+    rss_sum, rss_max = peak_rss_kib(pids)
+    o.rss_sum_mib = rss_sum / 1024
+    o.rss_max_mib = rss_max / 1024
+    o.rss_reset = reset_ok
+    o.wall_s = wall
+    o.server_cpu_s = cpu_seconds(pids) - scpu0
+    o.client_cpu_s = client_cpu_seconds() - ccpu0
+    if srv.proc is not None and srv.proc.poll() is not None:
+        o.status = "fails"
+        o.reason = (o.reason + "; " if o.reason else "") + \
+            f"server died (rc {srv.proc.returncode}): {srv.tail_log(300)}"
+    return o

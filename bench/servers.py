@@ -1,0 +1,375 @@
+"""The servers under test: how to configure, start, find and stop each one.
+
+Each server runs in the foreground as a child of the benchmark, in a session of its own (so its
+workers can be found and stopped as one group), on 127.0.0.1 and a free port, with a config
+generated in its own directory. No system config file is read and no system service is
+started. Settings are the packages' defaults except where a scenario needs a feature switched
+on (WebDAV itself, Depth infinity, unlimited body size) — each such line says why.
+"""
+
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+from davclient import Connection
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _www_data():
+    """(uid, gid) of www-data when we are root and it exists, else None."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        pw = pwd.getpwnam("www-data")
+        return pw.pw_uid, pw.pw_gid
+    except KeyError:
+        return None
+
+
+def chown_tree(path, ids):
+    uid, gid = ids
+    for dirpath, dirnames, filenames in os.walk(path):
+        os.lchown(dirpath, uid, gid)
+        for n in filenames:
+            os.lchown(os.path.join(dirpath, n), uid, gid)
+
+
+class Server:
+    """Base: subclasses say how to write the config and which command line to run."""
+
+    name = "?"
+    # Programs that must exist for this server to be run.
+    needs = ()
+    # Whether the doc root must belong to www-data (servers that drop root privileges).
+    drops_privileges = False
+    rss_note = "one process"
+
+    def __init__(self, work, root, pid_dir, state):
+        self.work = work  # this instance's private dir (config, logs)
+        # Databases, upload staging and temp files: on the tmpfs with the root, so that no
+        # server pays for the disk (or copies a 1 GiB body across file systems) and others not.
+        self.state = state
+        self.root = root
+        self.pid_dir = pid_dir
+        self.port = None
+        self.proc = None
+        self.log = os.path.join(work, "server.log")
+
+    @classmethod
+    def available(cls):
+        missing = [p for p in cls.needs if not (os.path.exists(p) or shutil.which(p))]
+        return (not missing), ("missing " + ", ".join(missing)) if missing else ""
+
+    def command(self):
+        raise NotImplementedError
+
+    def prepare(self):
+        """Write configs; set ownership. Called with self.port chosen."""
+
+    def start(self, timeout=30.0):
+        self.port = free_port()
+        os.makedirs(self.work, exist_ok=True)
+        os.makedirs(self.state, exist_ok=True)
+        self.prepare()
+        if self.drops_privileges and _www_data():
+            chown_tree(self.root, _www_data())
+            chown_tree(self.work, _www_data())
+            chown_tree(self.state, _www_data())
+        logf = open(self.log, "ab")
+        self.proc = subprocess.Popen(self.command(), stdout=logf, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True,
+                                     cwd=self.work, env=self.environment())
+        logf.close()
+        with open(os.path.join(self.pid_dir, f"{self.name}.pid"), "w") as f:
+            f.write(str(self.proc.pid))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited at start (rc {self.proc.returncode}); "
+                                   f"log: {self.tail_log()}")
+            self.discover_port()
+            if self.port and self._answers():
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name} did not answer within {timeout:.0f} s; "
+                           f"log: {self.tail_log()}")
+
+    def environment(self):
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("RCLONE_", "APACHE"))}
+        return env
+
+    def discover_port(self):
+        pass
+
+    def _answers(self):
+        try:
+            c = Connection(self.port, timeout=2.0)
+            r = c.request("OPTIONS", "/")
+            c.close()
+            return r.status < 500
+        except OSError:
+            return False
+
+    def pids(self):
+        """Every live process in the server's session (its workers included)."""
+        if self.proc is None:
+            return []
+        out = []
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            fields = stat[stat.rfind(")") + 2:].split()
+            # fields[3] is the session id (field 6 of stat)
+            if int(fields[3]) == self.proc.pid:
+                out.append(int(d))
+        return out
+
+    def stop(self):
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait(timeout=10)
+        # Workers that outlived the leader (apache, nginx) go with the group.
+        deadline = time.monotonic() + 5
+        while self.pids() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for pid in self.pids():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            os.unlink(os.path.join(self.pid_dir, f"{self.name}.pid"))
+        except FileNotFoundError:
+            pass
+        self.proc = None
+
+    def tail_log(self, n=600):
+        try:
+            with open(self.log, "rb") as f:
+                data = f.read()[-n:]
+            return data.decode("utf-8", "replace").strip().replace("\n", " | ")
+        except OSError:
+            return "(no log)"
+
+
+class Keepdav(Server):
+    name = "keepdav"
+    rss_note = "one process"
+
+    def __init__(self, work, root, pid_dir, state, binary):
+        super().__init__(work, root, pid_dir, state)
+        self.binary = binary
+        self.needs = (binary,)
+
+    def prepare(self):
+        self.port_file = os.path.join(self.work, "port")
+        if os.path.exists(self.port_file):
+            os.unlink(self.port_file)
+
+    def command(self):
+        # Defaults for everything else (16 threads): what a user gets.
+        return [self.binary, f"--root={self.root}", f"--db={self.state}/props.sqlite",
+                "--port=0", f"--port-file={self.port_file}", "--bind=127.0.0.1",
+                "--log-level=warning"]
+
+    def discover_port(self):
+        try:
+            with open(self.port_file) as f:
+                txt = f.read().strip()
+            self.port = int(txt) if txt else None
+        except (OSError, ValueError):
+            self.port = None
+
+
+class Lighttpd(Server):
+    name = "lighttpd"
+    needs = ("lighttpd", "/usr/lib/lighttpd/mod_webdav.so")
+    rss_note = "one process"
+
+    def prepare(self):
+        os.makedirs(f"{self.state}/upload", exist_ok=True)
+        conf = f"""
+server.document-root = "{self.root}"
+server.bind = "127.0.0.1"
+server.port = {self.port}
+server.errorlog = "{self.work}/error.log"
+server.modules = ("mod_webdav")
+# Request bodies are staged here: on the tmpfs, like the root.
+server.upload-dirs = ("{self.state}/upload")
+# In KiB; the default (0) is unlimited already, said for the 1 GiB PUT.
+server.max-request-size = 0
+webdav.activate = "enable"
+webdav.is-readonly = "disable"
+# Dead properties and locks: the SQLite database the issue asks for.
+webdav.sqlite-db-name = "{self.state}/webdav.sqlite"
+# Off by default; scenario 3 needs it.
+webdav.opts = ("propfind-depth-infinity" => "enable")
+"""
+        with open(f"{self.work}/lighttpd.conf", "w") as f:
+            f.write(conf)
+
+    def command(self):
+        return ["lighttpd", "-D", "-f", f"{self.work}/lighttpd.conf"]
+
+
+class Nginx(Server):
+    name = "nginx"
+    needs = ("nginx", "/usr/lib/nginx/modules/ngx_http_dav_ext_module.so")
+    drops_privileges = True
+    rss_note = "sum over master and workers"
+
+    def prepare(self):
+        user = "user www-data www-data;" if _www_data() else ""
+        conf = f"""
+daemon off;
+master_process on;
+worker_processes auto;
+{user}
+pid {self.work}/nginx.pid;
+error_log {self.work}/error.log warn;
+load_module /usr/lib/nginx/modules/ngx_http_dav_ext_module.so;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  sendfile on;
+  keepalive_requests 1000000;
+  # Same file system as the root: a PUT body is renamed into place, not copied.
+  client_body_temp_path {self.state}/body;
+  proxy_temp_path {self.work}/proxy;
+  fastcgi_temp_path {self.work}/fastcgi;
+  uwsgi_temp_path {self.work}/uwsgi;
+  scgi_temp_path {self.work}/scgi;
+  server {{
+    listen 127.0.0.1:{self.port};
+    root {self.root};
+    location / {{
+      dav_methods PUT DELETE MKCOL COPY MOVE;
+      dav_ext_methods PROPFIND OPTIONS;
+      create_full_put_path on;
+      client_max_body_size 0;
+    }}
+  }}
+}}
+"""
+        with open(f"{self.work}/nginx.conf", "w") as f:
+            f.write(conf)
+
+    def command(self):
+        return ["nginx", "-p", self.work, "-e", f"{self.work}/error.log",
+                "-c", f"{self.work}/nginx.conf"]
+
+
+class Apache(Server):
+    name = "apache"
+    needs = ("apache2", "/usr/lib/apache2/modules/mod_dav_fs.so")
+    drops_privileges = True
+    rss_note = "sum over parent and workers"
+
+    def prepare(self):
+        m = "/usr/lib/apache2/modules"
+        user = "User www-data\nGroup www-data" if _www_data() else ""
+        os.makedirs(f"{self.work}/run", exist_ok=True)
+        conf = f"""
+ServerRoot "{self.work}"
+ServerName 127.0.0.1
+Listen 127.0.0.1:{self.port}
+PidFile {self.work}/run/httpd.pid
+DefaultRuntimeDir {self.work}/run
+Mutex file:{self.work}/run default
+ErrorLog {self.work}/error.log
+LogLevel warn
+{user}
+LoadModule mpm_event_module {m}/mod_mpm_event.so
+LoadModule authz_core_module {m}/mod_authz_core.so
+LoadModule dav_module {m}/mod_dav.so
+LoadModule dav_fs_module {m}/mod_dav_fs.so
+# Debian's mpm_event.conf values.
+StartServers 2
+MinSpareThreads 25
+MaxSpareThreads 75
+ThreadLimit 64
+ThreadsPerChild 25
+MaxRequestWorkers 150
+MaxConnectionsPerChild 0
+KeepAlive On
+MaxKeepAliveRequests 0
+KeepAliveTimeout 15
+DocumentRoot "{self.root}"
+DavLockDB {self.state}/davlock
+<Directory "{self.root}">
+  Dav On
+  # Off by default; scenario 3 needs it.
+  DavDepthInfinity On
+  Options None
+  AllowOverride None
+  Require all granted
+</Directory>
+LimitRequestBody 0
+"""
+        with open(f"{self.work}/apache2.conf", "w") as f:
+            f.write(conf)
+
+    def command(self):
+        return ["apache2", "-d", self.work, "-f", f"{self.work}/apache2.conf", "-DFOREGROUND"]
+
+
+class Rclone(Server):
+    name = "rclone"
+    needs = ("rclone",)
+    rss_note = "one process"
+
+    def prepare(self):
+        open(f"{self.work}/rclone.conf", "w").close()
+
+    def environment(self):
+        env = super().environment()
+        env["RCLONE_CONFIG"] = f"{self.work}/rclone.conf"
+        env["HOME"] = self.work  # its cache dir, not the user's
+        env["XDG_CACHE_HOME"] = f"{self.work}/cache"
+        return env
+
+    def command(self):
+        return ["rclone", "serve", "webdav", self.root, "--addr", f"127.0.0.1:{self.port}",
+                "--log-level", "ERROR"]
+
+
+PEERS = {"lighttpd": Lighttpd, "nginx": Nginx, "apache": Apache, "rclone": Rclone}
+ALL = ["keepdav", "lighttpd", "nginx", "apache", "rclone"]
+
+
+def make(name, work, root, pid_dir, state, keepdav_bin):
+    if name == "keepdav":
+        return Keepdav(work, root, pid_dir, state, keepdav_bin)
+    return PEERS[name](work, root, pid_dir, state)
+
+
+def availability(name, keepdav_bin):
+    if name == "keepdav":
+        ok = os.access(keepdav_bin, os.X_OK)
+        return ok, "" if ok else f"no binary at {keepdav_bin}"
+    return PEERS[name].available()
