@@ -29,13 +29,14 @@ repo="$(cd "$here/.." && pwd)"
 
 smoke=0
 install=1
+no_install=0
 keep_tmp=0
 keepdav_bin=""
 py_args=()
 for arg in "$@"; do
   case "$arg" in
     --smoke) smoke=1; install=0; py_args+=(--smoke) ;;
-    --no-install) install=0 ;;
+    --no-install) install=0; no_install=1 ;;
     --keep-tmp) keep_tmp=1 ;;
     --keepdav-bin=*) keepdav_bin="${arg#*=}" ;;
     --rounds=* | --servers=* | --out=*) py_args+=("$arg") ;;
@@ -80,7 +81,7 @@ apt_install() {
 if [[ $install -eq 1 ]]; then
   apt_install curl python3 wrk lighttpd lighttpd-mod-webdav apache2 nginx \
     libnginx-mod-http-dav-ext rclone
-elif [[ $smoke -eq 1 ]]; then
+elif [[ $smoke -eq 1 && $no_install -eq 0 ]]; then
   # The load generator is not a peer: the smoke run needs it for scenarios 1 and 2 (skipped, not
   # failed, when it cannot be had).
   apt_install wrk || true
