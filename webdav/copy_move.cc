@@ -105,6 +105,7 @@ DavError DavHandler::CopyOrMove(const DavRequest& req, ResponseSink& sink, bool 
       Status s = DeleteResource(req, to, dst.value(), &failures);
       if (!s.ok()) {
         if (failures.empty()) return DavError::FromStorage(s);
+        ForgetRemovedLocks(to, /*all_removed=*/false);
         WriteFailures(sink, failures);
         return DavError::Ok();
       }
@@ -126,6 +127,8 @@ DavError DavHandler::CopyOrMove(const DavRequest& req, ResponseSink& sink, bool 
       // Another file system below the root: a staged copy, then the source goes.
       err = RunStaged(req, sink, /*move=*/true, from, src.value(), to, /*to_existed=*/false,
                       TreeWalker::kInfinity);
+      // A 207 means the move happened but parts of the source stayed: those keep their locks.
+      if (sink.sent()) ForgetRemovedLocks(from, /*all_removed=*/false);
       if (!err.ok() || sink.sent()) return err;
     }
   }
