@@ -69,7 +69,7 @@ storage::Result<std::unique_ptr<DavServer>> DavServer::Create(ServerConfig confi
   }
   auto fs = storage::PosixFileSystem::Open(root, fs_options);
   if (!fs.ok()) return fs.status();
-  auto database = storage::Database::Open(db_path);
+  auto database = storage::Database::Open(db_path, 5000, /*exclusive=*/true);
   if (!database.ok()) return database.status();
   server->fs_ = std::move(fs.value());
   server->db_ = std::move(database.value());

@@ -252,3 +252,28 @@ TEST(DatabaseFileTest, OpenFailsInAMissingDirectory) {
 
 }  // namespace
 }  // namespace keepdav::storage
+
+namespace keepdav::storage {
+namespace {
+
+TEST(DatabaseExclusiveTest, AnExclusiveOwnerKeepsOtherProcessesOut) {
+  std::string dir = ::testing::TempDir() + "keepdav-db-exclusive-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  std::string file = dir + "/x.sqlite";
+  {
+    auto owner = Database::Open(file, 100, /*exclusive=*/true);
+    ASSERT_TRUE(owner.ok()) << owner.status().ToString();
+    auto other = Database::Open(file, 100, /*exclusive=*/false);
+    EXPECT_FALSE(other.ok());
+    auto second_owner = Database::Open(file, 100, /*exclusive=*/true);
+    ASSERT_FALSE(second_owner.ok());
+    EXPECT_NE(second_owner.status().message().find("in use"), std::string::npos);
+  }
+  // Released on close.
+  auto again = Database::Open(file, 100, /*exclusive=*/true);
+  EXPECT_TRUE(again.ok()) << again.status().ToString();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace keepdav::storage
