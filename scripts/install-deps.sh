@@ -3,7 +3,8 @@
 #
 # Usage: scripts/install-deps.sh build|test
 #   build  compiler, CMake and the libraries the server links against
-#   test   build, plus GoogleTest and the interop clients (litmus, curl, cadaver)
+#   test   build, plus GoogleTest, the interop clients (litmus, curl, cadaver, rclone, node)
+#          and the reverse proxies the 102 Processing tests start (haproxy, apache2)
 #
 # As root it installs what is missing (one `apt-get update` first, and only when
 # something is missing). As anyone else it prints the command to run and exits 1,
@@ -12,7 +13,13 @@ set -euo pipefail
 
 profile="${1:-}"
 build_packages=(cmake g++ make pkg-config libpoco-dev libpugixml-dev libsqlite3-dev)
-test_packages=("${build_packages[@]}" googletest libgtest-dev litmus curl cadaver python3)
+test_packages=("${build_packages[@]}" googletest libgtest-dev litmus curl cadaver python3
+  haproxy apache2 rclone)
+# The 102 Processing interop tests need a Node client; a node already on PATH (e.g. from
+# nodesource, whose package is also named nodejs but may be pinned elsewhere) is enough.
+if ! command -v node >/dev/null 2>&1; then
+  test_packages+=(nodejs)
+fi
 
 case "$profile" in
   build) wanted=("${build_packages[@]}") ;;
