@@ -85,9 +85,9 @@ storage::Result<std::unique_ptr<DavServer>> DavServer::Create(ServerConfig confi
   auto policy = ProcessingPolicy::Create(config.processing.mode, config.processing.client_rules,
                                          config.processing.max_per_request);
   if (!policy.ok()) return policy.status();
-  if (policy->mode() != ProcessingPolicy::Mode::kNever) {
-    server->long_ops_ = std::make_unique<LongOperations>(policy.value(), config.processing);
-  }
+  // Also with --processing=never: long operations still run on a worker that notices a client
+  // hanging up, and are logged.
+  server->long_ops_ = std::make_unique<LongOperations>(policy.value(), config.processing);
   server->props_ = std::make_unique<storage::PropertyStore>(*server->db_);
   server->journal_ = std::make_unique<storage::OperationJournal>(*server->db_);
   // Finish or undo whatever a killed process left half-done, before any request is served.

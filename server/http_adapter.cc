@@ -215,14 +215,16 @@ class DavRequestHandler : public Poco::Net::HTTPRequestHandler {
     webdav::Progress progress;
     dav.progress = &progress;
 
-    int allowed =
-        long_ops_ && LongOperations::IsDeepMethod(dav.method) ? long_ops_->Allowed(dav) : 0;
+    // Requests whose work grows with a tree run on a worker, so that the client can get 102s
+    // and a hang-up is noticed; everything else runs on this thread.
+    bool long_running = long_ops_ && handler_.MayRunLong(dav);
+    int allowed = long_running ? long_ops_->Allowed(dav) : 0;
     std::istringstream whole_body;
-    if (allowed != 0 && dav.HasBody() && !ReadWholeBody(dav, &whole_body)) allowed = 0;
+    if (long_running && dav.HasBody() && !ReadWholeBody(dav, &whole_body)) long_running = false;
     InterimGate gate;
-    PocoResponseSink sink(request, response, dav, body_buf, allowed != 0 ? &gate : nullptr);
+    PocoResponseSink sink(request, response, dav, body_buf, long_running ? &gate : nullptr);
     try {
-      if (allowed != 0) {
+      if (long_running) {
         RunLong(dav, request, response, sink, gate, allowed, started);
       } else {
         Handle(dav, sink);

@@ -6,6 +6,11 @@
 // lazily, the first time the handler reads the body (so a PUT that is refused early never asks
 // the client for its body), and a body left unread closes the connection instead of corrupting
 // the next request on it.
+//
+// Requests that may run long (DavHandler::MayRunLong) run on a LongOperations worker, whether or
+// not the client may get "102 Processing": the connection's thread then also watches for a
+// hang-up and logs the operation. Their whole body is read first (RFC 2518 §10.1: a 102 only
+// after the complete request), and the sink closes the InterimGate before the final status line.
 #pragma once
 
 #include <Poco/Net/HTTPRequestHandler.h>
@@ -18,7 +23,7 @@ namespace keepdav::server {
 
 class DavRequestHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
  public:
-  // `long_ops` may be null (no worker, no 102 Processing).
+  // `long_ops` may be null: then everything runs on the connection's thread.
   DavRequestHandlerFactory(webdav::DavHandler& handler, LongOperations* long_ops)
       : handler_(handler), long_ops_(long_ops) {}
   Poco::Net::HTTPRequestHandler* createRequestHandler(

@@ -68,11 +68,6 @@ LongOperations::~LongOperations() {
   pool_->joinAll();
 }
 
-bool LongOperations::IsDeepMethod(const std::string& method) {
-  return method == "COPY" || method == "MOVE" || method == "DELETE" || method == "PROPFIND" ||
-         method == "LOCK";
-}
-
 int LongOperations::Allowed(const webdav::DavRequest& req) const {
   const std::string* ua = req.Header("User-Agent");
   return policy_.Allowed(ua ? *ua : std::string(), req.http10);

@@ -75,9 +75,6 @@ class LongOperations {
   LongOperations(ProcessingPolicy policy, ProcessingSettings settings);
   ~LongOperations();
 
-  // Methods whose work can grow with the size of a tree.
-  static bool IsDeepMethod(const std::string& method);
-
   // How many 102s this request may get (ProcessingPolicy::Allowed).
   int Allowed(const webdav::DavRequest& req) const;
 

@@ -54,6 +54,13 @@ class DavHandler {
   // The value of the Allow header.
   static const char* AllowedMethods();
 
+  // True when handling `req` may take time that grows with the size of a tree or a file (a COPY
+  // of a collection or a large file, a DELETE of a collection, a MOVE that must copy or replace a
+  // tree), so the server runs it on a worker and watches the client; false when it finishes in
+  // about constant time. PROPFIND is never "long": its 207 streams from the first member.
+  // Costs a stat or two; never writes.
+  bool MayRunLong(const DavRequest& req) const;
+
  private:
   using Method = DavError (DavHandler::*)(const DavRequest&, ResponseSink&);
   static Method FindMethod(const std::string& name, bool* modifies);

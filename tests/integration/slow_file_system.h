@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <string>
 #include <thread>
 
 #include "storage/file_system.h"
@@ -20,13 +21,16 @@ class SlowFileSystem : public storage::FileSystem {
     std::chrono::microseconds list_delay{0};    // per member listed
     bool rename_cross_device = false;           // Rename of client paths answers kCrossDevice
     std::atomic<int> fail_copy_after{-1};       // CopyFile fails once this many succeeded
+    std::string other_device_path;              // Stat of this path reports another device
   };
 
   SlowFileSystem(std::unique_ptr<storage::FileSystem> inner, std::shared_ptr<Knobs> knobs)
       : inner_(std::move(inner)), knobs_(std::move(knobs)) {}
 
   storage::Result<storage::FileInfo> Stat(const storage::ResourcePath& p) override {
-    return inner_->Stat(p);
+    auto r = inner_->Stat(p);
+    if (r.ok() && p.str() == knobs_->other_device_path) r->device += 1;
+    return r;
   }
   storage::Status List(
       const storage::ResourcePath& dir,

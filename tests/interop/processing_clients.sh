@@ -62,7 +62,8 @@ for d in range(10):
         with open(f"{sys.argv[1]}/d{d}/f{f}.txt", "w") as fh:
             fh.write(f"{d}/{f}\n")
 PY
-head -c 65536 /dev/urandom >"$root/rc/one.bin"
+# 16 MiB: keepdav treats a COPY of a file this large as long (DavHandler::MayRunLong).
+head -c 16777216 /dev/urandom >"$root/rc/one.bin"
 tree_files=400
 tree_dirs=11
 
