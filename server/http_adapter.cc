@@ -1,5 +1,7 @@
 #include "server/http_adapter.h"
 
+#include "server/socket_response.h"
+
 #include <Poco/Logger.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
@@ -98,91 +100,21 @@ class BodyStreamBuf : public std::streambuf {
   char buf_[16384];
 };
 
-class PocoResponseSink : public webdav::ResponseSink {
- public:
-  PocoResponseSink(HTTPServerRequest& request, HTTPServerResponse& response,
-                   const webdav::DavRequest& dav, BodyStreamBuf& body, InterimGate* gate)
-      : request_(request), response_(response), dav_(dav), body_(body), gate_(gate) {
-    head_only_ = dav.method == "HEAD";
-  }
-
-  void SetStatus(int code) override {
-    status_ = code;
-    response_.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(code),
-                                 webdav::ReasonPhrase(code));
-  }
-  void SetHeader(const std::string& name, const std::string& value) override {
-    response_.set(name, value);
-  }
-  void SendEmpty() override {
-    if (gate_) gate_->MarkFinal();
-    PrepareConnection();
-    if (status_ != 204 && status_ != 304 && status_ >= 200) response_.setContentLength(0);
-    response_.send();
-    sent_ = true;
-  }
-  std::ostream& SendBody(int64_t length) override {
-    if (gate_) gate_->MarkFinal();
-    PrepareConnection();
-    if (length >= 0) {
-      response_.setContentLength64(length);
-    } else if (dav_.http10) {
-      // No chunked encoding in HTTP/1.0: the body ends when the connection closes.
-      response_.setKeepAlive(false);
-    } else {
-      response_.setChunkedTransferEncoding(true);
+// A body the handler did not read must not be parsed as the next request: a small one is read
+// and dropped, otherwise the connection closes after the response. Returns whether it may stay
+// open.
+bool DrainUnreadBody(const HTTPServerRequest& request, const webdav::DavRequest& dav,
+                     const BodyStreamBuf& body) {
+  if (!dav.HasBody() || body.at_end()) return true;
+  bool client_waits = request.getExpectContinue() && !body.continue_sent();
+  if (!client_waits && dav.content_length >= 0 && dav.content_length <= 64 * 1024) {
+    char buf[4096];
+    while (dav.body->read(buf, sizeof buf) || dav.body->gcount() > 0) {
     }
-    sent_ = true;
-    body_out_ = &response_.send();
-    return *body_out_;
+    if (body.at_end()) return true;
   }
-  bool SendFileRange(int fd, uint64_t offset, uint64_t length) override {
-    // Poco writes the status line and headers into the body stream's buffer (for fixed-length
-    // bodies): they must reach the socket before the file does.
-    if (!body_out_ || !body_out_->flush()) return false;
-    auto& impl = static_cast<Poco::Net::HTTPServerRequestImpl&>(request_);
-    int sock = impl.socket().impl()->sockfd();
-    off_t off = static_cast<off_t>(offset);
-    uint64_t left = length;
-    while (left > 0) {
-      ssize_t n = ::sendfile(sock, fd, &off, std::min<uint64_t>(left, 1u << 30));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        // The client went away, or the file shrank: the connection cannot be reused.
-        response_.setKeepAlive(false);
-        return false;
-      }
-      left -= static_cast<uint64_t>(n);
-    }
-    return true;
-  }
-  bool sent() const override { return sent_; }
-  bool head_only() const override { return head_only_; }
-
- private:
-  // A body the handler did not read must not be parsed as the next request.
-  void PrepareConnection() {
-    if (!dav_.HasBody() || body_.at_end()) return;
-    bool client_waits = request_.getExpectContinue() && !body_.continue_sent();
-    if (!client_waits && dav_.content_length >= 0 && dav_.content_length <= 64 * 1024) {
-      char buf[4096];
-      while (dav_.body->read(buf, sizeof buf) || dav_.body->gcount() > 0) {
-      }
-      if (body_.at_end()) return;
-    }
-    response_.setKeepAlive(false);
-  }
-
-  HTTPServerRequest& request_;
-  HTTPServerResponse& response_;
-  const webdav::DavRequest& dav_;
-  BodyStreamBuf& body_;
-  InterimGate* gate_;
-  std::ostream* body_out_ = nullptr;
-  int status_ = 200;
-  bool sent_ = false;
-  bool head_only_ = false;
-};
+  return false;
+}
 
 class DavRequestHandler : public Poco::Net::HTTPRequestHandler {
  public:
@@ -222,15 +154,24 @@ class DavRequestHandler : public Poco::Net::HTTPRequestHandler {
     std::istringstream whole_body;
     if (long_running && dav.HasBody() && !ReadWholeBody(dav, &whole_body)) long_running = false;
     InterimGate gate;
-    PocoResponseSink sink(request, response, dav, body_buf, long_running ? &gate : nullptr);
+    auto& socket = static_cast<Poco::Net::HTTPServerRequestImpl&>(request).socket();
+    SocketResponseSink* sink_ptr = nullptr;
+    SocketResponseSink sink(socket.impl()->sockfd(), response, dav.http10, dav.method == "HEAD",
+                            [&, long_running] {
+                              if (long_running) gate.MarkFinal();
+                              if (!DrainUnreadBody(request, dav, body_buf)) {
+                                sink_ptr->set_keep_alive(false);
+                              }
+                            });
+    sink_ptr = &sink;
     try {
       if (long_running) {
-        RunLong(dav, request, response, sink, gate, allowed, started);
+        RunLong(dav, request, sink, gate, allowed, started);
       } else {
         Handle(dav, sink);
       }
     } catch (const std::exception& e) {
-      // Poco throws on socket errors while we write: the client is gone.
+      // A write failed (the client is gone) or something unexpected escaped the handler.
       Log().warning("%s %s: %s", dav.method, dav.target, std::string(e.what()));
       if (!sink.sent()) {
         try {
@@ -239,22 +180,24 @@ class DavRequestHandler : public Poco::Net::HTTPRequestHandler {
         } catch (...) {
         }
       }
+      response.setKeepAlive(false);
     }
     if (Log().debug()) {
-      Log().debug("%s %s %d %Ldus", dav.method, dav.target, static_cast<int>(response.getStatus()),
+      Log().debug("%s %s %d %Ldus", dav.method, dav.target, sink.status(),
                   static_cast<Poco::Int64>(started.elapsed()));
     }
   }
 
  private:
   // Runs the handler; a handler that sends nothing still produces a response.
-  void Handle(const webdav::DavRequest& dav, PocoResponseSink& sink) {
+  void Handle(const webdav::DavRequest& dav, SocketResponseSink& sink) {
     handler_.Handle(dav, sink);
     if (!sink.sent()) {
       Log().error("%s %s: handler sent no response", dav.method, dav.target);
       sink.SetStatus(500);
       sink.SendEmpty();
     }
+    sink.Finish();
   }
 
   // Reads the whole (small) body into `out` and points the request at it, so the connection is
@@ -280,9 +223,8 @@ class DavRequestHandler : public Poco::Net::HTTPRequestHandler {
     return true;
   }
 
-  void RunLong(const webdav::DavRequest& dav, HTTPServerRequest& request,
-               HTTPServerResponse& response, PocoResponseSink& sink, InterimGate& gate, int allowed,
-               const Poco::Timestamp& started) {
+  void RunLong(const webdav::DavRequest& dav, HTTPServerRequest& request, SocketResponseSink& sink,
+               InterimGate& gate, int allowed, const Poco::Timestamp& started) {
     auto& socket = static_cast<Poco::Net::HTTPServerRequestImpl&>(request).socket();
     std::exception_ptr failure;
     LongOperations::Outcome outcome = long_ops_->Run(
@@ -298,7 +240,7 @@ class DavRequestHandler : public Poco::Net::HTTPRequestHandler {
     if (seconds >= 1.0 || outcome.interim_sent > 0 || outcome.client_gone) {
       Log().information("long %s %s: %Lu resources, %.3f s, %d x 102, status %d%s", dav.method,
                         dav.target, static_cast<Poco::UInt64>(dav.progress->done()), seconds,
-                        outcome.interim_sent, static_cast<int>(response.getStatus()),
+                        outcome.interim_sent, sink.status(),
                         std::string(!outcome.client_gone ? ""
                                     : LongOperations::CancelOnHangUp(dav.method)
                                         ? ", client hung up (cancelled)"

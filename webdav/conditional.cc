@@ -1,10 +1,7 @@
 #include "webdav/conditional.h"
 
-#include <Poco/DateTime.h>
-#include <Poco/DateTimeFormat.h>
-#include <Poco/DateTimeFormatter.h>
-#include <Poco/Timestamp.h>
-
+#include <climits>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <string_view>
@@ -64,14 +61,47 @@ std::string ETagFor(const storage::FileInfo& info) {
   return buf;
 }
 
+namespace {
+
+// Formats with gmtime_r and a per-thread cache of the last second: PROPFIND writes two dates per
+// member, mostly of the same few seconds, and Poco's formatter showed up in its profile.
+struct DateCache {
+  int64_t seconds = INT64_MIN;
+  std::string text;
+};
+
+std::string FormatDate(int64_t unix_seconds, bool http, DateCache& cache) {
+  if (cache.seconds == unix_seconds) return cache.text;
+  static const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  time_t t = static_cast<time_t>(unix_seconds);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  char buf[64];
+  if (http) {
+    std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday],
+                  tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                  tm.tm_sec);
+  } else {
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  }
+  cache.seconds = unix_seconds;
+  cache.text = buf;
+  return cache.text;
+}
+
+}  // namespace
+
 std::string HttpDate(int64_t unix_seconds) {
-  return Poco::DateTimeFormatter::format(Poco::Timestamp::fromEpochTime(unix_seconds),
-                                         Poco::DateTimeFormat::HTTP_FORMAT);
+  thread_local DateCache cache;
+  return FormatDate(unix_seconds, /*http=*/true, cache);
 }
 
 std::string Iso8601Date(int64_t unix_seconds) {
-  return Poco::DateTimeFormatter::format(Poco::Timestamp::fromEpochTime(unix_seconds),
-                                         Poco::DateTimeFormat::ISO8601_FORMAT);
+  thread_local DateCache cache;
+  return FormatDate(unix_seconds, /*http=*/false, cache);
 }
 
 std::optional<int64_t> ParseHttpDate(const std::string& text) {

@@ -99,6 +99,20 @@ void MultistatusWriter::WriteProperty(const storage::PropertyName& name,
   buf_.push_back('>');
 }
 
+void MultistatusWriter::WriteDavProperty(const char* local, std::string_view inner_xml) {
+  buf_.append("<D:");
+  buf_.append(local);
+  if (inner_xml.empty()) {
+    buf_.append("/>");
+    return;
+  }
+  buf_.push_back('>');
+  buf_.append(inner_xml);
+  buf_.append("</D:");
+  buf_.append(local);
+  buf_.push_back('>');
+}
+
 void MultistatusWriter::EndPropstat(int status, std::string_view precondition) {
   buf_.append("</D:prop><D:status>");
   buf_.append(StatusLine(status));
@@ -123,6 +137,7 @@ void MultistatusWriter::End() {
 }
 
 void MultistatusWriter::Flush() {
+  last_flush_ = std::chrono::steady_clock::now();
   if (!buf_.empty()) {
     out_.write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
     buf_.clear();

@@ -6,6 +6,7 @@
 // namespace on the element itself. Not thread-safe.
 #pragma once
 
+#include <chrono>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -34,6 +35,8 @@ class MultistatusWriter {
   void WriteEmptyProperty(const storage::PropertyName& name);
   // <prefix:name>inner</prefix:name>; `inner_xml` must already be well-formed XML content.
   void WriteProperty(const storage::PropertyName& name, std::string_view inner_xml);
+  // <D:local>inner</D:local>, or <D:local/> when `inner_xml` is empty.
+  void WriteDavProperty(const char* local, std::string_view inner_xml);
   // A stored dead property: a complete element (see ParseProppatch).
   void WriteRawElement(std::string_view element_xml) { buf_.append(element_xml); }
   void EndPropstat(int status, std::string_view precondition = {});
@@ -45,11 +48,24 @@ class MultistatusWriter {
 
  private:
   void OpenTag(const storage::PropertyName& name, bool empty);
+  // Flushes when the buffer is full, and at least once a second while a slow walk produces
+  // little, so that a client (or a proxy's read timeout) never waits long for the next bytes.
   void MaybeFlush() {
-    if (buf_.size() >= kFlushBytes) Flush();
+    if (buf_.size() >= kFlushBytes) {
+      Flush();
+    } else if (!buf_.empty() && ++since_check_ >= 64) {
+      since_check_ = 0;
+      auto now = std::chrono::steady_clock::now();
+      if (now - last_flush_ >= std::chrono::seconds(1)) {
+        Flush();
+        out_.flush();
+      }
+    }
   }
   std::ostream& out_;
   std::string buf_;
+  unsigned since_check_ = 0;
+  std::chrono::steady_clock::time_point last_flush_ = std::chrono::steady_clock::now();
 };
 
 // "HTTP/1.1 200 OK"

@@ -2,6 +2,7 @@
 #include <Poco/Logger.h>
 
 #include <optional>
+#include <unordered_map>
 
 #include "webdav/dav_handler.h"
 #include "webdav/live_properties.h"
@@ -27,6 +28,14 @@ class PropfindResponder {
   PropfindResponder(const PropfindRequest& request, storage::PropertyStore& props,
                     storage::FileSystem& fs, MultistatusWriter& writer)
       : request_(request), props_(props), writer_(writer) {
+    // allprop: the live properties RFC 4918 defines, plus those named in DAV:include.
+    for (const LivePropertyDef& def : LiveProperties()) {
+      bool included = def.in_allprop;
+      for (const PropertyName& inc : request_.include) {
+        included = included || (inc.ns == "DAV:" && inc.local == def.local_name);
+      }
+      if (included) allprop_defs_.push_back(&def);
+    }
     sources_.space = [this, &fs]() {
       if (!space_) {
         auto s = fs.Space();
@@ -36,15 +45,14 @@ class PropfindResponder {
     };
   }
 
+  // `target` is the request's own resource: its properties are read on their own; those of
+  // members are read one folder at a time (one query per folder instead of one per member).
   Status Write(const ResourcePath& path, const FileInfo& info) {
     std::vector<DeadProperty> dead;
-    auto got = props_.GetAll(path);
-    if (got.ok()) {
-      dead = std::move(got.value());
-    } else {
+    Status got = DeadPropertiesOf(path, &dead);
+    if (!got.ok()) {
       Poco::Logger::get("keepdav.dav")
-          .warning("PROPFIND %s: dead properties unavailable: %s", path.str(),
-                   got.status().message());
+          .warning("PROPFIND %s: dead properties unavailable: %s", path.str(), got.message());
     }
     std::string href = EncodeHrefPath(path.str());
     if (info.IsDirectory() && !path.IsRoot()) href.push_back('/');
@@ -65,6 +73,35 @@ class PropfindResponder {
   }
 
  private:
+  Status DeadPropertiesOf(const ResourcePath& path, std::vector<DeadProperty>* out) {
+    if (!first_done_) {
+      first_done_ = true;
+      auto got = props_.GetAll(path);
+      if (!got.ok()) return got.status();
+      *out = std::move(got.value());
+      return Status::Ok();
+    }
+    // TreeWalker visits all members of one folder before moving on, so the cache holds one
+    // folder at a time.
+    ResourcePath parent = path.Parent();
+    if (!folder_loaded_ || parent.str() != folder_) {
+      folder_ = parent.str();
+      folder_loaded_ = true;
+      folder_props_.clear();
+      Status s =
+          props_.ForEachInMembers(parent, [&](std::string_view member, const DeadProperty& p) {
+            folder_props_[std::string(member)].push_back(p);
+          });
+      if (!s.ok()) {
+        folder_loaded_ = false;
+        return s;
+      }
+    }
+    auto it = folder_props_.find(path.str());
+    if (it != folder_props_.end()) *out = std::move(it->second);
+    return Status::Ok();
+  }
+
   static const DeadProperty* FindDead(const std::vector<DeadProperty>& dead,
                                       const PropertyName& name) {
     for (const DeadProperty& d : dead) {
@@ -73,14 +110,22 @@ class PropfindResponder {
     return nullptr;
   }
 
+  // The DAV: property `local` among the dead ones (a client may have set displayname), without
+  // building a PropertyName: this runs eleven times per member.
+  static bool HasDeadDav(const std::vector<DeadProperty>& dead, const char* local) {
+    for (const DeadProperty& d : dead) {
+      if (d.name.ns == "DAV:" && d.name.local == local) return true;
+    }
+    return false;
+  }
+
   void WriteNames(const ResourcePath& path, const FileInfo& info,
                   const std::vector<DeadProperty>& dead) {
     (void)path;
     writer_.BeginPropstat();
     for (const LivePropertyDef& def : LiveProperties()) {
       if (def.files_only && info.IsDirectory()) continue;
-      PropertyName name{"DAV:", def.local_name};
-      if (!FindDead(dead, name)) writer_.WriteEmptyProperty(name);
+      if (!HasDeadDav(dead, def.local_name)) writer_.WriteDavProperty(def.local_name, {});
     }
     for (const DeadProperty& d : dead) writer_.WriteEmptyProperty(d.name);
     writer_.EndPropstat(200);
@@ -89,12 +134,9 @@ class PropfindResponder {
   void WriteAll(const ResourcePath& path, const FileInfo& info,
                 const std::vector<DeadProperty>& dead) {
     writer_.BeginPropstat();
-    for (const LivePropertyDef& def : LiveProperties()) {
-      PropertyName name{"DAV:", def.local_name};
-      bool included = def.in_allprop;
-      for (const PropertyName& inc : request_.include) included = included || inc == name;
-      if (!included || FindDead(dead, name)) continue;
-      WriteLive(def, path, info);
+    for (const LivePropertyDef* def : allprop_defs_) {
+      if (!dead.empty() && HasDeadDav(dead, def->local_name)) continue;
+      WriteLive(*def, path, info);
     }
     for (const DeadProperty& d : dead) writer_.WriteRawElement(d.value);
     writer_.EndPropstat(200);
@@ -132,12 +174,7 @@ class PropfindResponder {
   void WriteLive(const LivePropertyDef& def, const ResourcePath& path, const FileInfo& info) {
     value_.clear();
     if (!AppendLiveValue(def, path, info, sources_, &value_)) return;
-    PropertyName name{"DAV:", def.local_name};
-    if (value_.empty()) {
-      writer_.WriteEmptyProperty(name);
-    } else {
-      writer_.WriteProperty(name, value_);
-    }
+    writer_.WriteDavProperty(def.local_name, value_);
   }
 
   const PropfindRequest& request_;
@@ -145,6 +182,11 @@ class PropfindResponder {
   MultistatusWriter& writer_;
   LiveValueSources sources_;
   std::optional<storage::SpaceInfo> space_;
+  std::vector<const LivePropertyDef*> allprop_defs_;
+  bool first_done_ = false;
+  bool folder_loaded_ = false;
+  std::string folder_;
+  std::unordered_map<std::string, std::vector<DeadProperty>> folder_props_;
   std::string value_;
 };
 

@@ -1,0 +1,260 @@
+#include "server/socket_response.h"
+
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#include <strings.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+#include <streambuf>
+
+#include "webdav/conditional.h"
+#include "webdav/dav_error.h"
+
+namespace keepdav::server {
+
+namespace {
+
+constexpr size_t kBodyBuffer = 64 * 1024;
+
+bool NoBodyAllowed(int status) {
+  return status < 200 || status == 204 || status == 304;
+}
+
+}  // namespace
+
+// Buffers body bytes and hands them to the sink 64 KiB at a time.
+class SocketResponseSink::BodyBuf : public std::streambuf {
+ public:
+  explicit BodyBuf(SocketResponseSink& sink) : sink_(sink), buf_(kBodyBuffer) {
+    setp(buf_.data(), buf_.data() + buf_.size());
+  }
+  // Sends what is buffered; true on success.
+  bool Drain() {
+    size_t n = static_cast<size_t>(pptr() - pbase());
+    if (n > 0 || !sink_.pending_.empty()) sink_.SendOut(pbase(), n);
+    setp(buf_.data(), buf_.data() + buf_.size());
+    return true;
+  }
+
+ protected:
+  int_type overflow(int_type c) override {
+    try {
+      Drain();
+    } catch (const std::exception&) {
+      return traits_type::eof();
+    }
+    if (!traits_type::eq_int_type(c, traits_type::eof())) {
+      *pptr() = traits_type::to_char_type(c);
+      pbump(1);
+    }
+    return traits_type::not_eof(c);
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    std::streamsize done = 0;
+    while (done < n) {
+      std::streamsize room = epptr() - pptr();
+      if (room == 0) {
+        if (traits_type::eq_int_type(overflow(traits_type::eof()), traits_type::eof())) break;
+        continue;
+      }
+      std::streamsize take = std::min(room, n - done);
+      std::memcpy(pptr(), s + done, static_cast<size_t>(take));
+      pbump(static_cast<int>(take));
+      done += take;
+    }
+    return done;
+  }
+  int sync() override {
+    try {
+      Drain();
+    } catch (const std::exception&) {
+      return -1;
+    }
+    return 0;
+  }
+
+ private:
+  SocketResponseSink& sink_;
+  std::vector<char> buf_;
+};
+
+SocketResponseSink::SocketResponseSink(int socket_fd, Poco::Net::HTTPServerResponse& response,
+                                       bool http10, bool head_only,
+                                       std::function<void()> before_send)
+    : fd_(socket_fd),
+      response_(response),
+      http10_(http10),
+      head_only_(head_only),
+      before_send_(std::move(before_send)),
+      keep_alive_(response.getKeepAlive()) {}
+
+SocketResponseSink::~SocketResponseSink() = default;
+
+void SocketResponseSink::SetHeader(const std::string& name, const std::string& value) {
+  for (auto& [n, v] : headers_) {
+    if (strcasecmp(n.c_str(), name.c_str()) == 0) {
+      v = value;
+      return;
+    }
+  }
+  headers_.emplace_back(name, value);
+}
+
+void SocketResponseSink::Begin(Framing framing, int64_t length) {
+  if (before_send_) before_send_();
+  sent_ = true;
+  if (framing == Framing::kUntilClose) keep_alive_ = false;
+  framing_ = framing;
+  length_ = length;
+  pending_.reserve(512);
+  pending_ = "HTTP/1.1 " + std::to_string(status_) + " " + webdav::ReasonPhrase(status_) + "\r\n";
+  pending_ += "Date: " + webdav::HttpDate(static_cast<int64_t>(::time(nullptr))) + "\r\n";
+  pending_ += "Server: keepdav/0.1\r\n";
+  for (const auto& [n, v] : headers_) {
+    pending_ += n;
+    pending_ += ": ";
+    pending_ += v;
+    pending_ += "\r\n";
+  }
+  if (framing == Framing::kLength) {
+    pending_ += "Content-Length: " + std::to_string(length) + "\r\n";
+  } else if (framing == Framing::kChunked) {
+    pending_ += "Transfer-Encoding: chunked\r\n";
+  }
+  if (!keep_alive_) {
+    pending_ += "Connection: close\r\n";
+  } else if (http10_) {
+    pending_ += "Connection: Keep-Alive\r\n";
+  }
+  pending_ += "\r\n";
+  response_.setKeepAlive(keep_alive_);
+}
+
+void SocketResponseSink::WriteAll(const ::iovec* iov_in, int count, int flags) {
+  struct iovec iov[4];
+  std::memcpy(iov, iov_in, sizeof(struct iovec) * static_cast<size_t>(count));
+  int first = 0;
+  while (first < count) {
+    struct msghdr msg = {};
+    msg.msg_iov = iov + first;
+    msg.msg_iovlen = static_cast<size_t>(count - first);
+    ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | flags);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      keep_alive_ = false;
+      response_.setKeepAlive(false);
+      throw std::runtime_error(std::string("send: ") + std::strerror(errno));
+    }
+    size_t left = static_cast<size_t>(n);
+    while (first < count && left >= iov[first].iov_len) {
+      left -= iov[first].iov_len;
+      ++first;
+    }
+    if (first < count) {
+      iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + left;
+      iov[first].iov_len -= left;
+    }
+  }
+}
+
+void SocketResponseSink::SendOut(const char* data, size_t len) {
+  if (head_only_) len = 0;
+  if (framing_ == Framing::kLength && len > 0) {
+    // Never more than announced: the rest would be read as the next response.
+    int64_t room = length_ - body_sent_;
+    if (static_cast<int64_t>(len) > room) len = static_cast<size_t>(std::max<int64_t>(room, 0));
+  }
+  struct iovec iov[4];
+  int count = 0;
+  char chunk_head[24];
+  if (!pending_.empty()) iov[count++] = {pending_.data(), pending_.size()};
+  if (len > 0) {
+    if (framing_ == Framing::kChunked) {
+      int n = std::snprintf(chunk_head, sizeof chunk_head, "%zx\r\n", len);
+      iov[count++] = {chunk_head, static_cast<size_t>(n)};
+    }
+    iov[count++] = {const_cast<char*>(data), len};
+    if (framing_ == Framing::kChunked) iov[count++] = {const_cast<char*>("\r\n"), 2};
+  }
+  if (count == 0) return;
+  WriteAll(iov, count);
+  pending_.clear();
+  body_sent_ += static_cast<int64_t>(len);
+}
+
+void SocketResponseSink::SendEmpty() {
+  Begin(NoBodyAllowed(status_) ? Framing::kNone : Framing::kLength, 0);
+  SendOut(nullptr, 0);
+  finished_ = true;
+}
+
+std::ostream& SocketResponseSink::SendBody(int64_t length) {
+  Framing framing = length >= 0 ? Framing::kLength
+                    : http10_   ? Framing::kUntilClose
+                                : Framing::kChunked;
+  Begin(framing, length);
+  body_buf_ = std::make_unique<BodyBuf>(*this);
+  body_ = std::make_unique<std::ostream>(body_buf_.get());
+  return *body_;
+}
+
+bool SocketResponseSink::SendFileRange(int fd, uint64_t offset, uint64_t length) {
+  if (!body_ || framing_ != Framing::kLength) return false;
+  try {
+    body_->flush();
+    if (!pending_.empty()) {
+      // Headers go out with MSG_MORE so that they share a packet with the file's start.
+      struct iovec iov = {pending_.data(), pending_.size()};
+      WriteAll(&iov, 1, MSG_MORE);
+      pending_.clear();
+    }
+  } catch (const std::exception&) {
+    return false;
+  }
+  off_t off = static_cast<off_t>(offset);
+  uint64_t left = length;
+  while (left > 0) {
+    ssize_t n = ::sendfile(fd_, fd, &off, std::min<uint64_t>(left, 1u << 30));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      // The client went away, or the file shrank: the connection cannot be reused.
+      keep_alive_ = false;
+      response_.setKeepAlive(false);
+      return false;
+    }
+    left -= static_cast<uint64_t>(n);
+    body_sent_ += n;
+  }
+  return true;
+}
+
+void SocketResponseSink::Finish() {
+  if (finished_ || !sent_) return;
+  finished_ = true;
+  if (body_) {
+    body_->flush();
+    if (!*body_) {
+      keep_alive_ = false;
+      response_.setKeepAlive(false);
+      return;
+    }
+  }
+  if (!pending_.empty()) SendOut(nullptr, 0);
+  if (framing_ == Framing::kChunked) {
+    struct iovec iov = {const_cast<char*>("0\r\n\r\n"), 5};
+    WriteAll(&iov, 1);
+  } else if (framing_ == Framing::kLength && !head_only_ && body_sent_ != length_) {
+    // Short body: only closing the connection tells the client.
+    keep_alive_ = false;
+    response_.setKeepAlive(false);
+  }
+}
+
+}  // namespace keepdav::server

@@ -1,0 +1,80 @@
+// SocketResponseSink: writes a response straight to the connection's socket.
+//
+// Poco's response streams write through 4 KiB buffers (one send() per 4 KiB of a 207, headers
+// and a small file's body in separate sends). This sink formats the status line and headers
+// itself and sends them together with the first 64 KiB of body, frames chunked bodies in 64 KiB
+// chunks with one sendmsg() each, and sends files with sendfile() right behind the headers.
+// Poco's HTTPServerResponse is only told whether the connection stays open.
+//
+// Framing: a length >= 0 gives Content-Length; -1 gives chunked encoding, or for HTTP/1.0 a body
+// that ends when the connection closes. A fixed-length body that comes out short closes the
+// connection (the client would otherwise wait for bytes that never come).
+//
+// Write errors throw std::runtime_error (the client is gone); the adapter then closes.
+// Not thread-safe; one per request.
+#pragma once
+
+#include <Poco/Net/HTTPServerResponse.h>
+#include <sys/uio.h>
+
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "webdav/dav_request.h"
+
+namespace keepdav::server {
+
+class SocketResponseSink : public webdav::ResponseSink {
+ public:
+  // `before_send` runs right before the status line goes out (the 102 gate, draining an unread
+  // request body); it may call set_keep_alive(false).
+  SocketResponseSink(int socket_fd, Poco::Net::HTTPServerResponse& response, bool http10,
+                     bool head_only, std::function<void()> before_send);
+  ~SocketResponseSink() override;
+
+  void SetStatus(int code) override { status_ = code; }
+  void SetHeader(const std::string& name, const std::string& value) override;
+  void SendEmpty() override;
+  std::ostream& SendBody(int64_t length) override;
+  bool SendFileRange(int fd, uint64_t offset, uint64_t length) override;
+  bool sent() const override { return sent_; }
+  bool head_only() const override { return head_only_; }
+
+  // Completes the response: flushes the body and ends a chunked one. Call once the handler has
+  // returned; safe to call when nothing was sent.
+  void Finish();
+
+  int status() const { return status_; }
+  void set_keep_alive(bool keep) { keep_alive_ = keep; }
+
+ private:
+  class BodyBuf;
+  enum class Framing { kNone, kLength, kChunked, kUntilClose };
+  void Begin(Framing framing, int64_t length);
+  // Sends pending header bytes plus `data` (framed as a chunk when chunked).
+  void SendOut(const char* data, size_t len);
+  void WriteAll(const ::iovec* iov, int count, int flags = 0);
+
+  int fd_;
+  Poco::Net::HTTPServerResponse& response_;
+  bool http10_;
+  bool head_only_;
+  std::function<void()> before_send_;
+  int status_ = 200;
+  std::vector<std::pair<std::string, std::string>> headers_;
+  bool sent_ = false;
+  bool finished_ = false;
+  bool keep_alive_ = true;
+  Framing framing_ = Framing::kNone;
+  int64_t length_ = 0;
+  int64_t body_sent_ = 0;
+  std::string pending_;  // status line and headers not yet on the wire
+  std::unique_ptr<BodyBuf> body_buf_;
+  std::unique_ptr<std::ostream> body_;
+};
+
+}  // namespace keepdav::server
