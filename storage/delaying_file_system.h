@@ -53,6 +53,10 @@ class DelayingFileSystem : public FileSystem {
     Sleep();
     return inner_->CopyFile(from, to);
   }
+  Status CopyFileNew(const ResourcePath& from, const ResourcePath& to) override {
+    Sleep();
+    return inner_->CopyFileNew(from, to);
+  }
   Status SetModifiedTime(const ResourcePath& p, int64_t ns) override {
     return inner_->SetModifiedTime(p, ns);
   }

@@ -111,6 +111,11 @@ class FileSystem {
   // existing file at `to`. kIsADirectory if either is a collection.
   virtual Status CopyFile(const ResourcePath& from, const ResourcePath& to) = 0;
 
+  // Like CopyFile, but `to` is created in place, not through a temporary name: for building a
+  // tree nobody can see yet (a staging tree), where per-file atomicity buys nothing.
+  // kAlreadyExists if `to` exists.
+  virtual Status CopyFileNew(const ResourcePath& from, const ResourcePath& to) = 0;
+
   // Sets the modification time (ns since the epoch) without following symlinks.
   virtual Status SetModifiedTime(const ResourcePath& path, int64_t mtime_ns) = 0;
 

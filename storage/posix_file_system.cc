@@ -640,6 +640,33 @@ Status PosixFileSystem::CopyFile(const ResourcePath& from, const ResourcePath& t
   return (*dst)->Commit();
 }
 
+Status PosixFileSystem::CopyFileNew(const ResourcePath& from, const ResourcePath& to) {
+  const std::string context = "copy " + from.str() + " to " + to.str();
+  if (to.IsRoot()) return Status::WithCode(StatusCode::kAlreadyExists, context);
+  if (Impl::IsHidden(*this, to.Relative())) {
+    return Status::WithCode(StatusCode::kPermissionDenied, context + ": hidden");
+  }
+  FileInfo info;
+  Result<UniqueFd> src = Impl::OpenRegularFile(*this, from, context, &info);
+  if (!src.ok()) return src.status();
+  Result<UniqueFd> parent = Impl::OpenParent(*this, to, context);
+  if (!parent.ok()) return parent.status();
+  const std::string name(to.Name());
+  int raw = ::openat(parent->get(), name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+  if (raw < 0) return Status::FromErrno(errno, context);
+  UniqueFd dst(raw);
+  Status s = CopyContents(src->get(), dst.get(), context);
+  if (s.ok()) {
+    struct timespec times[2];
+    times[0].tv_sec = 0;
+    times[0].tv_nsec = UTIME_OMIT;
+    times[1] = ToTimespec(info.mtime_ns);
+    if (::futimens(dst.get(), times) != 0) s = Status::FromErrno(errno, context);
+  }
+  if (!s.ok()) ::unlinkat(parent->get(), name.c_str(), 0);  // no half file left behind
+  return s;
+}
+
 Status PosixFileSystem::SetModifiedTime(const ResourcePath& path, int64_t mtime_ns) {
   const std::string context = "set mtime " + path.str();
   struct timespec times[2];

@@ -55,6 +55,7 @@ class PosixFileSystem : public FileSystem {
   Status Rename(const ResourcePath& from, const ResourcePath& to, bool replace) override;
   Status Exchange(const ResourcePath& a, const ResourcePath& b) override;
   Status CopyFile(const ResourcePath& from, const ResourcePath& to) override;
+  Status CopyFileNew(const ResourcePath& from, const ResourcePath& to) override;
   Status SetModifiedTime(const ResourcePath& path, int64_t mtime_ns) override;
   Result<SpaceInfo> Space() override;
 

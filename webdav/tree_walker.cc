@@ -57,7 +57,7 @@ Status TreeWalker::WalkMembers(const ResourcePath& dir, int depth, int level,
 Status TreeWalker::CopyTree(const ResourcePath& from, const FileInfo& info, const ResourcePath& to,
                             int depth, std::vector<MemberFailure>* failures) {
   if (!info.IsDirectory()) {
-    Status s = fs_.CopyFile(from, to);
+    Status s = fresh_destination_ ? fs_.CopyFileNew(from, to) : fs_.CopyFile(from, to);
     progress_.AddDone();
     return s;
   }
@@ -87,7 +87,7 @@ void TreeWalker::CopyMembers(const ResourcePath& from, const ResourcePath& to, i
         failures->push_back({dst, true, m});
       }
     } else if (info.IsFile()) {
-      Status c = fs_.CopyFile(src, dst);
+      Status c = fresh_destination_ ? fs_.CopyFileNew(src, dst) : fs_.CopyFile(src, dst);
       if (!c.ok()) failures->push_back({dst, false, c});
     }
     progress_.AddDone();

@@ -31,6 +31,10 @@ class TreeWalker {
   TreeWalker(storage::FileSystem& fs, Progress& progress, int max_depth)
       : fs_(fs), progress_(progress), max_depth_(max_depth) {}
 
+  // CopyTree creates files in place (FileSystem::CopyFileNew) instead of through temporary
+  // names: for a destination nobody can see until it is complete (a staging tree).
+  void set_fresh_destination(bool fresh) { fresh_destination_ = fresh; }
+
   using Visitor =
       std::function<storage::Status(const storage::ResourcePath&, const storage::FileInfo&)>;
 
@@ -62,6 +66,7 @@ class TreeWalker {
   storage::FileSystem& fs_;
   Progress& progress_;
   int max_depth_;
+  bool fresh_destination_ = false;
 };
 
 }  // namespace keepdav::webdav

@@ -81,6 +81,14 @@ class SlowFileSystem : public storage::FileSystem {
     if (left > 0) knobs_->fail_copy_after.fetch_sub(1);
     return inner_->CopyFile(from, to);
   }
+  storage::Status CopyFileNew(const storage::ResourcePath& from,
+                              const storage::ResourcePath& to) override {
+    Sleep(knobs_->copy_delay);
+    int left = knobs_->fail_copy_after.load();
+    if (left == 0) return storage::Status::IoError("simulated copy failure");
+    if (left > 0) knobs_->fail_copy_after.fetch_sub(1);
+    return inner_->CopyFileNew(from, to);
+  }
   storage::Status SetModifiedTime(const storage::ResourcePath& p, int64_t ns) override {
     return inner_->SetModifiedTime(p, ns);
   }

@@ -513,6 +513,18 @@ TEST_P(PosixFileSystemTest, ListForRemovalAlsoReportsReservedNames) {
   ASSERT_TRUE(fs_->Remove(P("/d").InternalChild(".keepdav-tmp-123")).ok());
 }
 
+TEST_P(PosixFileSystemTest, CopyFileNewCreatesInPlaceAndNeverOverwrites) {
+  WriteFile(root_ / "a", "A");
+  ASSERT_TRUE(fs_->CopyFileNew(P("/a"), P("/b")).ok());
+  EXPECT_EQ(ReadFile(root_ / "b"), "A");
+  EXPECT_EQ(fs_->Stat(P("/b"))->mtime_ns, fs_->Stat(P("/a"))->mtime_ns);
+  WriteFile(root_ / "c", "C");
+  EXPECT_EQ(fs_->CopyFileNew(P("/a"), P("/c")).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(ReadFile(root_ / "c"), "C");
+  EXPECT_EQ(fs_->CopyFileNew(P("/missing"), P("/d")).code(), StatusCode::kNotFound);
+  EXPECT_FALSE(fs::exists(root_ / "d"));
+}
+
 TEST_P(PosixFileSystemTest, CopyFile) {
   std::string content(1 << 20, '\0');
   for (size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>(i * 7);
