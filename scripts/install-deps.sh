@@ -3,8 +3,11 @@
 #
 # Usage: scripts/install-deps.sh build|test
 #   build  compiler, CMake and the libraries the server links against
-#   test   build, plus GoogleTest, the interop clients (litmus, curl, cadaver, rclone, node)
-#          and the reverse proxies the 102 Processing tests start (haproxy, apache2)
+#   test   build, plus GoogleTest, the interop clients (litmus, curl, cadaver, rclone, node,
+#          davfs2, GNOME's gvfsd-dav with dbus-run-session, fuse3 for rclone mount), the
+#          reverse proxies the 102 Processing tests start (haproxy, apache2), and then the
+#          `webdav` npm package into tests/interop/node/node_modules (npm ci from the committed
+#          package-lock.json: the tests themselves never reach a registry)
 #
 # As root it installs what is missing (one `apt-get update` first, and only when
 # something is missing). As anyone else it prints the command to run and exits 1,
@@ -19,6 +22,9 @@ test_packages=("${build_packages[@]}" googletest libgtest-dev litmus curl cadave
 # nodesource, whose package is also named nodejs but may be pinned elsewhere) is enough.
 if ! command -v node >/dev/null 2>&1; then
   test_packages+=(nodejs)
+fi
+if ! command -v npm >/dev/null 2>&1; then
+  test_packages+=(npm)
 fi
 
 case "$profile" in
@@ -40,8 +46,25 @@ for pkg in "${wanted[@]}"; do
   fi
 done
 
+# The Node packages the interop tests import, pinned by tests/interop/node/package-lock.json.
+# Any user can run this (it writes only below the source tree); npm ci again only when the lock
+# file changed since the last install.
+install_node_modules() {
+  [[ "$profile" == test ]] || return 0
+  local dir
+  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/interop/node"
+  if [[ -f "$dir/node_modules/.package-lock.json" &&
+    "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]]; then
+    echo "install-deps: npm packages in $dir are installed"
+    return 0
+  fi
+  echo "install-deps: npm ci in $dir"
+  npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+}
+
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "install-deps: all '$profile' packages are installed"
+  install_node_modules
   exit 0
 fi
 
@@ -57,4 +80,5 @@ echo "install-deps: installing missing packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 "${install_cmd[@]}"
+install_node_modules
 echo "install-deps: done"
