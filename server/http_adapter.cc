@@ -6,15 +6,17 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/HTTPServerSession.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Timestamp.h>
 
-#include <sys/sendfile.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <sstream>
 #include <streambuf>
+#include <vector>
 
 namespace keepdav::server {
 
@@ -28,41 +30,45 @@ Poco::Logger& Log() {
   return Poco::Logger::get("keepdav.http");
 }
 
+// Access to two protected members of Poco's HTTPSession: how many bytes it has buffered past the
+// request head, and reading them. A pointer to a protected member formed through a derived
+// class may be applied to any object of the base class.
+struct SessionAccess : Poco::Net::HTTPSession {
+  static int Buffered(Poco::Net::HTTPSession& s) { return (s.*(&SessionAccess::buffered))(); }
+  static int Read(Poco::Net::HTTPSession& s, char* dst, std::streamsize n) {
+    return (s.*(&SessionAccess::read))(dst, n);
+  }
+};
+
 // Wraps the request body: sends "100 Continue" before the first read when the client asked for
-// it, and remembers whether the body was read to its end.
+// it, and remembers whether the body was read to its end. A body with a Content-Length is read
+// straight from the socket in large pieces once Poco's 4 KiB session buffer is empty (Poco's
+// stream reads 4 KiB per recv: 262,000 calls for a 1 GiB PUT); chunked bodies go through Poco.
 class BodyStreamBuf : public std::streambuf {
  public:
-  BodyStreamBuf(std::istream* in, HTTPServerResponse& response, bool expect_continue)
-      : in_(in), response_(response), expect_continue_(expect_continue) {}
+  // `in` null: no body. `session` non-null (with `fd`) selects direct reads of `length` bytes.
+  BodyStreamBuf(std::istream* in, HTTPServerResponse& response, bool expect_continue,
+                Poco::Net::HTTPSession* session, int fd, int64_t length)
+      : in_(in),
+        response_(response),
+        expect_continue_(expect_continue),
+        session_(session),
+        fd_(fd),
+        remaining_(length) {}
 
   bool continue_sent() const { return continue_sent_; }
   bool at_end() const { return at_end_; }
-  bool touched() const { return touched_; }
 
  protected:
   int_type underflow() override {
     if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
-    touched_ = true;
-    if (!in_) {
-      at_end_ = true;
-      return traits_type::eof();
-    }
-    if (expect_continue_ && !continue_sent_) {
-      response_.sendContinue();
-      continue_sent_ = true;
-    }
-    in_->read(buf_, sizeof buf_);
-    std::streamsize n = in_->gcount();
-    if (n <= 0) {
-      at_end_ = !in_->bad();
-      return traits_type::eof();
-    }
-    setg(buf_, buf_, buf_ + n);
+    std::streamsize n = ReadSome(buf_.data(), static_cast<std::streamsize>(buf_.size()));
+    if (n <= 0) return traits_type::eof();
+    setg(buf_.data(), buf_.data(), buf_.data() + n);
     return traits_type::to_int_type(*gptr());
   }
 
   std::streamsize xsgetn(char* s, std::streamsize count) override {
-    // Large reads bypass our buffer.
     std::streamsize done = 0;
     while (done < count) {
       std::streamsize avail = egptr() - gptr();
@@ -73,31 +79,64 @@ class BodyStreamBuf : public std::streambuf {
         done += n;
         continue;
       }
-      if (count - done >= static_cast<std::streamsize>(sizeof buf_) && in_ &&
-          (!expect_continue_ || continue_sent_)) {
-        touched_ = true;
-        in_->read(s + done, count - done);
-        std::streamsize n = in_->gcount();
-        if (n <= 0) {
-          at_end_ = !in_->bad();
-          break;
-        }
-        done += n;
-        continue;
-      }
-      if (traits_type::eq_int_type(underflow(), traits_type::eof())) break;
+      // Large reads go straight into the caller's buffer.
+      std::streamsize n = ReadSome(s + done, count - done);
+      if (n <= 0) break;
+      done += n;
     }
     return done;
   }
 
  private:
+  // Up to `max` body bytes into `dst`: > 0 read, 0 at the end, -1 on an error (the client went
+  // away, or timed out, before the body was complete).
+  std::streamsize ReadSome(char* dst, std::streamsize max) {
+    if (!in_ || at_end_) {
+      at_end_ = true;
+      return 0;
+    }
+    if (expect_continue_ && !continue_sent_) {
+      response_.sendContinue();
+      continue_sent_ = true;
+    }
+    if (!session_) {
+      in_->read(dst, max);
+      std::streamsize n = in_->gcount();
+      if (n <= 0) {
+        at_end_ = !in_->bad();
+        return at_end_ ? 0 : -1;
+      }
+      return n;
+    }
+    if (remaining_ <= 0) {
+      at_end_ = true;
+      return 0;
+    }
+    max = std::min<std::streamsize>(max, static_cast<std::streamsize>(remaining_));
+    std::streamsize n;
+    int buffered = SessionAccess::Buffered(*session_);
+    if (buffered > 0) {
+      n = SessionAccess::Read(*session_, dst, std::min<std::streamsize>(max, buffered));
+    } else {
+      do {
+        n = ::recv(fd_, dst, static_cast<size_t>(max), 0);
+      } while (n < 0 && errno == EINTR);
+    }
+    if (n <= 0) return -1;  // EOF before Content-Length, an error, or the receive timeout
+    remaining_ -= n;
+    if (remaining_ == 0) at_end_ = true;
+    return n;
+  }
+
   std::istream* in_;
   HTTPServerResponse& response_;
   bool expect_continue_;
+  Poco::Net::HTTPSession* session_;
+  int fd_;
+  int64_t remaining_;
   bool continue_sent_ = false;
   bool at_end_ = false;
-  bool touched_ = false;
-  char buf_[16384];
+  std::vector<char> buf_ = std::vector<char>(64 * 1024);
 };
 
 // A body the handler did not read must not be parsed as the next request: a small one is read
@@ -141,7 +180,11 @@ class DavRequestHandler : public Poco::Net::HTTPRequestHandler {
     // RFC 9110 §6.4.1: a request without Content-Length or chunked encoding has no body; Poco
     // would otherwise read such a body until the connection closes.
     std::istream* source = dav.HasBody() ? &request.stream() : nullptr;
-    BodyStreamBuf body_buf(source, response, request.getExpectContinue() && dav.HasBody());
+    auto& impl = static_cast<Poco::Net::HTTPServerRequestImpl&>(request);
+    bool direct = dav.HasBody() && !dav.chunked && dav.content_length > 0;
+    BodyStreamBuf body_buf(source, response, request.getExpectContinue() && dav.HasBody(),
+                           direct ? &impl.session() : nullptr, impl.socket().impl()->sockfd(),
+                           dav.content_length);
     std::istream body(&body_buf);
     dav.body = &body;
     webdav::Progress progress;

@@ -78,7 +78,11 @@ DavError DavHandler::HandleGet(const DavRequest& req, ResponseSink& sink) {
   ResourcePath path;
   DavError err = ParseTarget(req, &path);
   if (!err.ok()) return err;
-  auto info = fs_.Stat(path);
+  // Open first: one path resolution and one stat for the common case of a file; a collection
+  // or a special file answers kIsADirectory / kPermissionDenied and is looked at again below.
+  auto file = fs_.OpenRead(path);
+  storage::Result<FileInfo> info =
+      file.ok() ? storage::Result<FileInfo>(file.value()->info()) : fs_.Stat(path);
   if (!info.ok()) return DavError::FromStorage(info.status());
 
   switch (EvaluateConditionalHeaders(req, &info.value(), /*read_method=*/true)) {
@@ -95,8 +99,6 @@ DavError DavHandler::HandleGet(const DavRequest& req, ResponseSink& sink) {
 
   if (info->IsDirectory()) return WriteCollectionListing(fs_, path, req, sink);
   if (!info->IsFile()) return DavError::Make(403, "not a regular file");
-
-  auto file = fs_.OpenRead(path);
   if (!file.ok()) return DavError::FromStorage(file.status());
   const FileInfo& fi = file.value()->info();  // the opened file's own figures
   uint64_t size = fi.size;
