@@ -17,7 +17,7 @@ set -euo pipefail
 profile="${1:-}"
 build_packages=(cmake g++ make pkg-config libpoco-dev libpugixml-dev libsqlite3-dev)
 test_packages=("${build_packages[@]}" googletest libgtest-dev litmus curl cadaver python3
-  haproxy apache2 rclone)
+  haproxy apache2 rclone wrk)
 # The 102 Processing interop tests need a Node client; a node already on PATH (e.g. from
 # nodesource, whose package is also named nodejs but may be pinned elsewhere) is enough.
 if ! command -v node >/dev/null 2>&1; then
