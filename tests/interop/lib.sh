@@ -9,6 +9,9 @@
 #                                KEEPDAV_PORT, KEEPDAV_URL (with trailing slash)
 #   interop_stop                 SIGTERM, then waits; returns 1 unless the server
 #                                exited 0 within $KEEPDAV_STOP_TIMEOUT seconds
+#   interop_teardown             optional: a test that defines this function has it called
+#                                by the EXIT trap before the server stops (unmount what
+#                                the test mounted, while the server still answers)
 #   interop_run_client LOG CMD...
 #                                runs a long client in the background and waits
 #                                for it, so a signal (ctest timeout, Ctrl-C)
@@ -48,6 +51,9 @@ interop_cleanup() {
     # children too.
     pkill -TERM -P "$INTEROP_CLIENT_PID" 2>/dev/null || true
     kill -TERM "$INTEROP_CLIENT_PID" 2>/dev/null || true
+  fi
+  if declare -F interop_teardown >/dev/null; then
+    interop_teardown || true
   fi
   interop_stop >/dev/null 2>&1 || true
   if [[ $rc -ne 0 && -s "$INTEROP_TMP/server.log" ]]; then

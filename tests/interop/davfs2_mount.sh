@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# Mounts the real keepdav binary with davfs2 (Debian's 1.6.1, a FUSE file system) and runs the
+# common mount checks (mount_checks.sh) through it, each looked for on the server's disk; then
+# checks that davfs2 locked what it wrote and left no lock behind.
+#
+# Nothing outside the test's temp dir is configured: `-o conf=FILE` names a davfs2.conf there,
+# which names a secrets file and a cache directory there too; /etc is never edited. When root
+# mounts, the mount.davfs daemon drops to the `davfs2` user, so the cache directory is
+# root:davfs2 mode 775 (what davfs2 demands of /var/cache/davfs2) and the temp dir is opened
+# for traversal (711).
+#
+# davfs2.conf settings, and why:
+#   buf_size 64       kernels >= 6.16 refuse davfs2 1.6.1's default 16 KiB FUSE buffer: every
+#                     directory listing fails with EINVAL (this machine runs 6.18)
+#   delay_upload 0    upload on close rather than 10 s later, so the disk checks see it
+#   dir_refresh 1     re-read listings after a second, not 60
+#   use_locks 1       the default, said aloud: LOCK, PUT, UNLOCK around every upload
+#   ask_auth 0        keepdav has no authentication; never prompt
+#
+# Exit 77 (skipped) without mount.davfs, without /dev/fuse, or when not root (mounting needs it
+# unless /etc/fstab allows users, which a test must not edit).
+#
+# Usage: davfs2_mount.sh KEEPDAV_BINARY
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck disable=SC2034 # read by lib.sh
+INTEROP_NAME=davfs2_mount
+# shellcheck source=lib.sh
+source "$here/lib.sh"
+# shellcheck source=mount_checks.sh
+source "$here/mount_checks.sh"
+
+if [[ $# -ne 1 ]]; then
+  echo "usage: $0 KEEPDAV_BINARY" >&2
+  exit 2
+fi
+bin="$1"
+
+skip() {
+  echo "davfs2_mount: SKIPPED: $*"
+  exit 77
+}
+command -v mount.davfs >/dev/null 2>&1 ||
+  skip "mount.davfs is not installed (run scripts/install-deps.sh test)"
+[[ -c /dev/fuse ]] || skip "no /dev/fuse on this machine (davfs2 mounts through FUSE)"
+[[ "$(id -u)" -eq 0 ]] || skip "mounting with davfs2 needs root (or an /etc/fstab entry)"
+getent group davfs2 >/dev/null || skip "the davfs2 group is missing (reinstall davfs2)"
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+
+interop_init
+chmod 711 "$INTEROP_TMP"
+root="$INTEROP_TMP/root"
+mnt="$INTEROP_TMP/mnt"
+cache="$INTEROP_TMP/davfs2-cache"
+scratch="$INTEROP_TMP/scratch"
+mkdir -p "$root" "$mnt" "$cache" "$scratch"
+chown root:davfs2 "$cache"
+chmod 775 "$cache"
+printf 'on the server before the mount\n' >"$root/seed.txt"
+
+# Debug logging: one line per request, to see what davfs2 sent.
+interop_start "$bin" "$root" --log-level=debug
+
+conf="$INTEROP_TMP/davfs2.conf"
+secrets="$INTEROP_TMP/davfs2.secrets"
+cat >"$conf" <<EOF
+buf_size 64
+cache_dir $cache
+secrets $secrets
+ask_auth 0
+use_locks 1
+delay_upload 0
+dir_refresh 1
+file_refresh 1
+EOF
+# keepdav has no authentication: an entry with empty credentials keeps davfs2 from asking.
+printf '%s "" ""\n' "$KEEPDAV_URL" >"$secrets"
+chmod 600 "$secrets"
+
+mounted=0
+interop_teardown() {
+  [[ $mounted -eq 1 ]] || return 0
+  # umount.davfs waits for mount.davfs to upload what is dirty, then to exit.
+  timeout 30 umount "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null ||
+    fusermount3 -uz "$mnt" 2>/dev/null || true
+  mounted=0
+}
+
+davfs_version="$(mount.davfs -V 2>&1 | head -n 1)"
+echo "# $davfs_version, kernel $(uname -r)"
+mount_rc=0
+timeout 30 mount -t davfs -o "conf=$conf,uid=0,gid=0" "$KEEPDAV_URL" "$mnt" </dev/null \
+  >"$INTEROP_TMP/mount.out" 2>&1 || mount_rc=$?
+sed 's/^/# mount: /' "$INTEROP_TMP/mount.out"
+if [[ $mount_rc -eq 0 ]] && grep -qF " $mnt fuse" /proc/mounts; then
+  mounted=1
+fi
+
+checks=0 failures=0
+check() { # check DESCRIPTION COMMAND...
+  local what="$1"
+  shift
+  checks=$((checks + 1))
+  if "$@"; then
+    echo "ok $checks - $what"
+  else
+    echo "not ok $checks - $what"
+    failures=$((failures + 1))
+  fi
+}
+
+check "davfs2: mount.davfs mounted the server (exit $mount_rc)" [ "$mounted" -eq 1 ]
+if [[ $mounted -eq 1 ]]; then
+  mount_checks davfs2 "$mnt" "$root" "$scratch"
+  umount_rc=0
+  timeout 30 umount "$mnt" >"$INTEROP_TMP/umount.out" 2>&1 || umount_rc=$?
+  sed 's/^/# umount: /' "$INTEROP_TMP/umount.out"
+  check "davfs2: umount finished cleanly" [ "$umount_rc" -eq 0 ]
+  grep -qF " $mnt fuse" /proc/mounts || mounted=0
+fi
+
+# What davfs2 sent, from the server's request log.
+log="$INTEROP_TMP/server.log"
+for method in LOCK UNLOCK PUT MKCOL MOVE DELETE PROPFIND GET; do
+  echo "# server saw $(grep -c "keepdav.http: $method " "$log" || true) x $method"
+done
+check "davfs2: locked the files it wrote (use_locks 1)" grep -q 'keepdav.http: LOCK /renamed.txt' "$log"
+check "davfs2: every request it sent succeeded (no 4xx or 5xx but its existence probes)" \
+  bash -c '! grep -E "keepdav.http: [A-Z]+ .* [45][0-9][0-9] [0-9]+us$" "$1" |
+    grep -vE "keepdav.http: (PROPFIND|HEAD|GET) .* 404 "' _ "$log"
+lock_state="$(curl -sS --noproxy '*' --max-time 10 -X PROPFIND -H 'Depth: infinity' \
+  "$KEEPDAV_URL" --data-binary \
+  '<D:propfind xmlns:D="DAV:"><D:prop><D:lockdiscovery/></D:prop></D:propfind>')"
+check "davfs2: no lock is left on the server after umount" \
+  bash -c '! grep -q "<D:activelock>" <<<"$1"' _ "$lock_state"
+
+stop_ok=1
+interop_stop || stop_ok=0
+check "server stops cleanly on SIGTERM" test "$stop_ok" -eq 1
+echo "davfs2_mount: $checks checks, $failures not ok"
+[[ $failures -eq 0 ]]
