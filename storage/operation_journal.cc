@@ -53,6 +53,13 @@ Status OperationJournal::Begin(JournalEntry* entry) {
   return Status::Ok();
 }
 
+Status OperationJournal::DeleteRowLocked(int64_t id) {
+  Result<Statement> st = db_.Prepare("DELETE FROM operations WHERE id = ?1");
+  if (!st.ok()) return st.status();
+  st->BindInt(1, id);
+  return st->Run();
+}
+
 Status OperationJournal::SetState(const JournalEntry& entry) {
   Result<Statement> st = db_.Prepare(
       "UPDATE operations SET state = ?2, staged_inode = ?3, staged_device = ?4 WHERE id = ?1");
@@ -98,8 +105,7 @@ Status OperationJournal::CommitSwap(JournalEntry* entry) {
   Database::Transaction tx(db_);
   if (!tx.begin_status().ok()) return tx.begin_status();
   // The staged properties become the destination's; what was at the destination goes.
-  Status s = PropertyStore::CopyTreeLocked(db_, staging.value(), destination.value());
-  if (s.ok()) s = PropertyStore::DeleteTreeLocked(db_, staging.value());
+  Status s = PropertyStore::MoveTreeLocked(db_, staging.value(), destination.value());
   if (s.ok() && entry->kind == JournalEntry::Kind::kMove) {
     s = PropertyStore::DeleteTreeLocked(db_, source.value());
   }
@@ -140,8 +146,7 @@ Status OperationJournal::BeginRename(JournalEntry* entry, uint64_t inode, uint64
     if (!rowid->Step()) return rowid->status().ok() ? Status::IoError("no rowid") : rowid->status();
     id = rowid->ColumnInt(0);
   }
-  s = PropertyStore::CopyTreeLocked(db_, source.value(), destination.value());
-  if (s.ok()) s = PropertyStore::DeleteTreeLocked(db_, source.value());
+  s = PropertyStore::MoveTreeLocked(db_, source.value(), destination.value());
   if (!s.ok()) return s;
   s = tx.Commit();
   if (!s.ok()) return s;
@@ -163,13 +168,8 @@ Status OperationJournal::UndoRename(const JournalEntry& entry) {
   auto lock = db_.Lock();
   Database::Transaction tx(db_);
   if (!tx.begin_status().ok()) return tx.begin_status();
-  Status s = PropertyStore::CopyTreeLocked(db_, destination.value(), source.value());
-  if (s.ok()) s = PropertyStore::DeleteTreeLocked(db_, destination.value());
-  if (!s.ok()) return s;
-  Result<Statement> st = db_.Prepare("DELETE FROM operations WHERE id = ?1");
-  if (!st.ok()) return st.status();
-  st->BindInt(1, entry.id);
-  s = st->Run();
+  Status s = PropertyStore::MoveTreeLocked(db_, destination.value(), source.value());
+  if (s.ok()) s = DeleteRowLocked(entry.id);
   if (!s.ok()) return s;
   return tx.Commit();
 }
@@ -185,10 +185,7 @@ Status OperationJournal::Finish(const JournalEntry& entry) {
     s = PropertyStore::DeleteTreeLocked(db_, staging.value());
     if (!s.ok()) return s;
   }
-  Result<Statement> st = db_.Prepare("DELETE FROM operations WHERE id = ?1");
-  if (!st.ok()) return st.status();
-  st->BindInt(1, entry.id);
-  s = st->Run();
+  s = DeleteRowLocked(entry.id);
   if (!s.ok()) return s;
   return tx.Commit();
 }

@@ -78,7 +78,9 @@ class OperationJournal {
   static Result<ResourcePath> PathFromText(const std::string& text);
 
  private:
+  // REQUIRES: the database lock held (as do the two below).
   Status SetState(const JournalEntry& entry);
+  Status DeleteRowLocked(int64_t id);
   Database& db_;
 };
 

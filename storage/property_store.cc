@@ -184,11 +184,15 @@ Status PropertyStore::MoveTree(const ResourcePath& from, const ResourcePath& to)
   auto lock = db_.Lock();
   Database::Transaction tx(db_);
   if (!tx.begin_status().ok()) return tx.begin_status();
-  s = CopyTreeLocked(db_, from, to);
-  if (!s.ok()) return s;
-  s = DeleteTreeLocked(db_, from);
+  s = MoveTreeLocked(db_, from, to);
   if (!s.ok()) return s;
   return tx.Commit();
+}
+
+Status PropertyStore::MoveTreeLocked(Database& db, const ResourcePath& from,
+                                     const ResourcePath& to) {
+  Status s = CopyTreeLocked(db, from, to);
+  return s.ok() ? DeleteTreeLocked(db, from) : s;
 }
 
 Status PropertyStore::DeleteTree(const ResourcePath& path) {

@@ -77,6 +77,8 @@ class PropertyStore {
   static Status DeleteTreeLocked(Database& db, const ResourcePath& path);
   // Replaces the subtree of `to` by a copy of the subtree of `from`.
   static Status CopyTreeLocked(Database& db, const ResourcePath& from, const ResourcePath& to);
+  // Replaces the subtree of `to` by the subtree of `from`, which goes.
+  static Status MoveTreeLocked(Database& db, const ResourcePath& from, const ResourcePath& to);
   // Replaces the properties of `to` alone by those of `from` alone.
   static Status CopyOneLocked(Database& db, const ResourcePath& from, const ResourcePath& to);
 
