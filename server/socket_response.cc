@@ -247,7 +247,7 @@ void SocketResponseSink::Finish() {
     }
   }
   if (!pending_.empty()) SendOut(nullptr, 0);
-  if (framing_ == Framing::kChunked) {
+  if (framing_ == Framing::kChunked && !head_only_) {  // a HEAD response has no body at all
     struct iovec iov = {const_cast<char*>("0\r\n\r\n"), 5};
     WriteAll(&iov, 1);
   } else if (framing_ == Framing::kLength && !head_only_ && body_sent_ != length_) {

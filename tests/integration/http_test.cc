@@ -94,6 +94,19 @@ TEST(HttpTest, PropfindStreamsChunked) {
   EXPECT_EQ(count, 51u);
 }
 
+// A HEAD response carries no body, not even the end of a chunked one: the next response on the
+// connection must start right after the headers.
+TEST(HttpTest, HeadOfACollectionThenAnotherRequestOnTheSameConnection) {
+  TestServer server;
+  std::string got = server.Raw(
+      "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n"
+      "OPTIONS / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  size_t end = got.find("\r\n\r\n");
+  ASSERT_NE(end, std::string::npos) << got;
+  EXPECT_EQ(got.substr(0, 12), "HTTP/1.1 200") << got;
+  EXPECT_EQ(got.substr(end + 4, 12), "HTTP/1.1 200") << got;
+}
+
 TEST(HttpTest, UnknownMethodIs501) {
   TestServer server;
   HttpResult r = server.Request("BREW", "/");
