@@ -1,9 +1,11 @@
 // PROPPATCH (RFC 4918 §9.2): all or nothing.
 #include <algorithm>
+#include <optional>
 
 #include "webdav/dav_handler.h"
 #include "webdav/live_properties.h"
 #include "webdav/multistatus_writer.h"
+#include "webdav/win32_properties.h"
 
 namespace keepdav::webdav {
 
@@ -27,20 +29,41 @@ DavError DavHandler::HandleProppatch(const DavRequest& req, ResponseSink& sink) 
   if (!err.ok()) return err;
 
   // Any change to a protected live property fails the whole request: that one gets 403, every
-  // other one 424 Failed Dependency (§9.2.1).
+  // other one 424 Failed Dependency (§9.2.1). Windows' Win32LastModifiedTime sets the real
+  // modification time instead of being stored (win32_properties.h); a value that is not a date
+  // is 409, "a value whose semantics are not appropriate for the property" (§9.2.1).
   std::vector<int> statuses(changes.size(), 200);
+  std::vector<PropertyChange> dead;
+  std::optional<int64_t> new_mtime_ns;
   bool rejected = false;
   for (size_t i = 0; i < changes.size(); ++i) {
     const LivePropertyDef* def = FindLiveProperty(changes[i].name);
     if (def && def->is_protected) {
       statuses[i] = 403;
       rejected = true;
+    } else if (IsWin32LastModifiedTime(changes[i].name)) {
+      if (changes[i].remove) continue;  // nothing stored, nothing to remove
+      std::optional<int64_t> seconds = ParseWin32Time(changes[i].value);
+      if (!seconds) {
+        statuses[i] = 409;
+        rejected = true;
+      } else {
+        new_mtime_ns = *seconds * 1000000000;
+      }
+    } else {
+      dead.push_back(changes[i]);
     }
   }
   if (rejected) {
     for (int& s : statuses) s = s == 200 ? 424 : s;
   } else {
-    Status s = props_.Apply(path, changes);
+    // The time first: it can be put back if the property transaction then fails.
+    Status s;
+    if (new_mtime_ns) s = fs_.SetModifiedTime(path, *new_mtime_ns);
+    if (s.ok() && !dead.empty()) {
+      s = props_.Apply(path, dead);
+      if (!s.ok() && new_mtime_ns) fs_.SetModifiedTime(path, info->mtime_ns);
+    }
     if (!s.ok()) {
       int code = DavError::HttpStatusFor(s);
       for (int& st : statuses) st = code;
