@@ -156,8 +156,18 @@ DavError DavHandler::HandlePut(const DavRequest& req, ResponseSink& sink) {
   if (req.Header("Content-Range")) {
     return DavError::Make(400, "partial PUT with Content-Range is not supported");
   }
-  if (settings_.max_upload_bytes > 0 && req.content_length > 0 &&
-      static_cast<uint64_t>(req.content_length) > settings_.max_upload_bytes) {
+  // macOS Finder (WebDAVFS) sends uploads chunked and announces their length in
+  // X-Expected-Entity-Length (other servers stored 0 bytes of them). It is held to that length as
+  // to a Content-Length: over --max-upload is 413 before reading, and a body of another length
+  // is an upload gone wrong (400, the old file stays). A value that is not a number is ignored.
+  int64_t expected_length = req.content_length;
+  if (const std::string* h = req.Header("X-Expected-Entity-Length");
+      h && expected_length < 0 && !h->empty() && h->size() <= 18 &&
+      std::all_of(h->begin(), h->end(), ::isdigit)) {
+    expected_length = std::strtoll(h->c_str(), nullptr, 10);
+  }
+  if (settings_.max_upload_bytes > 0 && expected_length > 0 &&
+      static_cast<uint64_t>(expected_length) > settings_.max_upload_bytes) {
     return DavError::Make(413, "upload larger than the configured maximum");
   }
   auto info = fs_.Stat(path);
@@ -199,7 +209,7 @@ DavError DavHandler::HandlePut(const DavRequest& req, ResponseSink& sink) {
     Status s = writer.value()->Write(buf.data(), static_cast<size_t>(n));
     if (!s.ok()) return DavError::FromStorage(s);
   }
-  if (in.bad() || (req.content_length >= 0 && total != static_cast<uint64_t>(req.content_length))) {
+  if (in.bad() || (expected_length >= 0 && total != static_cast<uint64_t>(expected_length))) {
     // The client went away mid-body: the temporary file is dropped, the old file stays.
     return DavError::Make(400, "incomplete request body (" + std::to_string(total) + " bytes)");
   }
