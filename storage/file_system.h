@@ -61,6 +61,8 @@ class PendingWrite {
   virtual Status Write(const char* data, size_t len) = 0;
   // Replaces (or creates) the target. kIsADirectory if a collection appeared there meanwhile.
   virtual Status Commit() = 0;
+  // After a successful Commit: the new file's figures (for its ETag), with no further lookup.
+  virtual const FileInfo& committed_info() const = 0;
 };
 
 class FileSystem {

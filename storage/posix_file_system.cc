@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <ctime>
 #include <utility>
 #include <vector>
 
@@ -170,17 +171,26 @@ int StatEntry(int dirfd, const char* name, int at_flags, EntryStat* out) {
 }
 
 std::string RandomHex() {
-  unsigned char bytes[8];
-  ssize_t got = ::getrandom(bytes, sizeof(bytes), GRND_NONBLOCK);
-  if (got != static_cast<ssize_t>(sizeof(bytes))) {
-    // Uniqueness, not secrecy, is what matters (O_EXCL guards collisions): any varying value does.
-    static std::atomic<uint64_t> counter{0};
-    uint64_t v = (static_cast<uint64_t>(::getpid()) << 32) ^ counter.fetch_add(1) ^
-                 reinterpret_cast<uintptr_t>(&got);
-    for (unsigned char& b : bytes) {
-      b = static_cast<unsigned char>(v);
-      v >>= 8;
+  // Uniqueness, not secrecy, is what matters (O_EXCL guards collisions): a per-thread generator
+  // seeded once from getrandom() saves a system call per upload.
+  thread_local uint64_t state = [] {
+    uint64_t seed = 0;
+    if (::getrandom(&seed, sizeof seed, GRND_NONBLOCK) != static_cast<ssize_t>(sizeof seed)) {
+      static std::atomic<uint64_t> counter{0};
+      seed = (static_cast<uint64_t>(::getpid()) << 32) ^ counter.fetch_add(1) ^
+             static_cast<uint64_t>(::time(nullptr));
     }
+    return seed | 1;
+  }();
+  // xorshift64*
+  state ^= state >> 12;
+  state ^= state << 25;
+  state ^= state >> 27;
+  uint64_t v = state * 0x2545F4914F6CDD1DULL;
+  unsigned char bytes[8];
+  for (unsigned char& b : bytes) {
+    b = static_cast<unsigned char>(v);
+    v >>= 8;
   }
   static const char kHex[] = "0123456789abcdef";
   std::string out;
@@ -263,6 +273,10 @@ class PosixPendingWrite : public PendingWrite {
     if (!error_.ok()) return error_;
     if (committed_) return Status::InvalidArgument("second commit: " + display_);
     if (fsync_ && ::fsync(fd_.get()) != 0) return Fail(errno, "fsync ");
+    // The inode, size and times survive the rename: read them now for the caller's ETag.
+    EntryStat st;
+    if (int err = StatEntry(fd_.get(), "", AT_EMPTY_PATH, &st); err != 0) return Fail(err, "stat ");
+    info_ = st.info;
     // close() can report delayed write errors (NFS), so its result counts.
     if (::close(fd_.release()) != 0 && errno != EINTR) return Fail(errno, "close ");
     // rename(2) refuses to replace a directory with a file (EISDIR -> kIsADirectory), so a
@@ -281,6 +295,8 @@ class PosixPendingWrite : public PendingWrite {
     return Status::Ok();
   }
 
+  const FileInfo& committed_info() const override { return info_; }
+
   int fd() const { return fd_.get(); }
 
  private:
@@ -293,6 +309,7 @@ class PosixPendingWrite : public PendingWrite {
   }
 
   UniqueFd dir_;  // O_PATH descriptor of the target's directory
+  FileInfo info_;
   std::string temp_name_;
   std::string target_name_;
   UniqueFd fd_;

@@ -200,6 +200,17 @@ Status PropertyStore::DeleteTree(const ResourcePath& path) {
   return DeleteTreeLocked(db_, path);
 }
 
+Result<bool> PropertyStore::AnyUnder(const ResourcePath& path) {
+  auto lock = db_.Lock();
+  Result<Statement> st =
+      db_.Prepare(std::string("SELECT 1 FROM properties WHERE ") + kSubtreeWhere + " LIMIT 1");
+  if (!st.ok()) return st.status();
+  BindSubtree(*st, SubtreeRange(path));
+  bool any = st->Step();
+  if (!st->status().ok()) return st->status();
+  return any;
+}
+
 Result<std::vector<std::string>> PropertyStore::PathsUnder(const ResourcePath& path) {
   auto lock = db_.Lock();
   Result<Statement> st = db_.Prepare(std::string("SELECT DISTINCT path FROM properties WHERE ") +

@@ -68,6 +68,9 @@ class PropertyStore {
   // Deletes the properties of `path` and everything below it.
   Status DeleteTree(const ResourcePath& path);
 
+  // Whether `path` or anything below it has a property (one indexed read).
+  Result<bool> AnyUnder(const ResourcePath& path);
+
   // The distinct paths at or below `path` that have properties, in ascending order (for
   // reconciling after a partly failed tree operation).
   Result<std::vector<std::string>> PathsUnder(const ResourcePath& path);

@@ -110,19 +110,30 @@ DavError DavHandler::CopyOrMove(const DavRequest& req, ResponseSink& sink, bool 
         return DavError::Ok();
       }
     }
-    // Same device: one journaled property transaction and one rename, in constant time.
+    // Same device: one journaled property transaction and one rename, in constant time. A tree
+    // without dead properties needs no journal: the rename alone is atomic.
+    auto has_props = props_.AnyUnder(from);
+    if (!has_props.ok()) return DavError::FromStorage(has_props.status());
     storage::JournalEntry entry;
     entry.source = from.str();
     entry.destination = to.str();
-    Status s = journal_.BeginRename(&entry, src->inode, src->device);
+    Status s;
+    if (has_props.value()) {
+      s = journal_.BeginRename(&entry, src->inode, src->device);
+    } else {
+      // Properties a crash may have left at the destination must not attach to the moved tree.
+      s = props_.DeleteTree(to);
+    }
     if (!s.ok()) return DavError::FromStorage(s);
     s = fs_.Rename(from, to, /*replace=*/false);
     req.progress->AddDone();
     if (s.ok()) {
-      journal_.Finish(entry);
+      if (has_props.value()) journal_.Finish(entry);
     } else {
-      Status undo = journal_.UndoRename(entry);
-      if (!undo.ok()) return DavError::FromStorage(undo);
+      if (has_props.value()) {
+        Status undo = journal_.UndoRename(entry);
+        if (!undo.ok()) return DavError::FromStorage(undo);
+      }
       if (s.code() != StatusCode::kCrossDevice) return DavError::FromStorage(s);
       // Another file system below the root: a staged copy, then the source goes.
       err = RunStaged(req, sink, /*move=*/true, from, src.value(), to, /*to_existed=*/false,

@@ -224,8 +224,7 @@ DavError DavHandler::HandlePut(const DavRequest& req, ResponseSink& sink) {
                                                  : DavError::FromStorage(s);
   }
   sink.SetStatus(existed ? 204 : 201);
-  auto after = fs_.Stat(path);
-  if (after.ok()) sink.SetHeader("ETag", ETagFor(after.value()));
+  sink.SetHeader("ETag", ETagFor(writer.value()->committed_info()));
   sink.SendEmpty();
   return DavError::Ok();
 }
