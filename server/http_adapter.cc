@@ -161,6 +161,20 @@ class DavRequestHandler : public Poco::Net::HTTPRequestHandler {
       : handler_(handler), long_ops_(long_ops) {}
 
   void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
+    // RFC 9112 §3: request-line = method SP request-target SP HTTP-version. Poco splits the line
+    // on whitespace and does not check the version, so a client that left a space unencoded
+    // ("MKCOL /New folder HTTP/1.1") would have keepdav act on "/New". Refuse it (§3: 400).
+    if (request.getVersion() != Poco::Net::HTTPMessage::HTTP_1_1 &&
+        request.getVersion() != Poco::Net::HTTPMessage::HTTP_1_0) {
+      Log().information("%s %s: malformed request line (HTTP version '%s')", request.getMethod(),
+                        request.getURI(), request.getVersion());
+      response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);  // Poco would echo the bad one
+      response.setStatusAndReason(HTTPResponse::HTTP_BAD_REQUEST);
+      response.setKeepAlive(false);
+      response.setContentLength(0);
+      response.send();
+      return;
+    }
     Poco::Timestamp started;
     webdav::DavRequest dav;
     dav.method = request.getMethod();

@@ -313,6 +313,21 @@ TEST_F(MicrosoftMiniRedirTest, UnusualNamesInEveryMethod) {
   EXPECT_FALSE(Exists(server_.Disk("über #4 %.txt")));
 }
 
+// A client that forgets to percent-encode a space puts it raw in the request line. That line is
+// malformed (RFC 9112 §3): 400, and nothing is created at the part before the space.
+TEST(RequestLineTest, UnencodedSpaceInTheTargetIs400) {
+  TestServer server;
+  HttpResult r;
+  ParseResponse(server.Raw("MKCOL /New folder HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                           "Content-Length: 0\r\nConnection: close\r\n\r\n"),
+                &r);
+  EXPECT_EQ(r.status, 400) << r.raw;
+  EXPECT_FALSE(Exists(server.Disk("New")));
+  EXPECT_FALSE(Exists(server.Disk("New folder")));
+  // The encoded form works.
+  EXPECT_EQ(server.Request("MKCOL", "/New%20folder").status, 201);
+}
+
 // ---- macOS Finder (WebDAVFS) ------------------------------------------------------------------
 
 class FinderTest : public ClientTest {
