@@ -11,9 +11,11 @@
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Timestamp.h>
 
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <chrono>
 #include <sstream>
 #include <streambuf>
 #include <vector>
@@ -139,6 +141,32 @@ class BodyStreamBuf : public std::streambuf {
   std::vector<char> buf_ = std::vector<char>(64 * 1024);
 };
 
+// A request refused before its body was read (a 423 to a PUT, say) closes the connection. If it
+// closed with the body still arriving, the kernel would answer with a reset, and a client still
+// sending (Windows and Office send whole bodies without Expect: 100-continue) would see the
+// reset instead of the answer. So: stop writing, then read and drop what still comes, for a
+// bounded time and amount (Apache's "lingering close"), before Poco closes the socket.
+void LingeringClose(int fd) {
+  constexpr int kMaxMillis = 2000;
+  constexpr size_t kMaxBytes = 256u << 20;
+  ::shutdown(fd, SHUT_WR);
+  std::vector<char> sink(64 * 1024);
+  size_t dropped = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kMaxMillis);
+  while (dropped < kMaxBytes) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
+    if (left <= 0) break;
+    struct pollfd p = {fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left)) <= 0) break;
+    ssize_t n = ::recv(fd, sink.data(), sink.size(), MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    dropped += static_cast<size_t>(n);
+  }
+}
+
 // A body the handler did not read must not be parsed as the next request: a small one is read
 // and dropped, otherwise the connection closes after the response. Returns whether it may stay
 // open.
@@ -238,6 +266,9 @@ class DavRequestHandler : public Poco::Net::HTTPRequestHandler {
         }
       }
       response.setKeepAlive(false);
+    }
+    if (!response.getKeepAlive() && dav.HasBody() && !body_buf.at_end()) {
+      LingeringClose(impl.socket().impl()->sockfd());
     }
     if (Log().debug()) {
       Log().debug("%s %s %d %Ldus", dav.method, dav.target, sink.status(),

@@ -107,6 +107,37 @@ TEST(HttpTest, HeadOfACollectionThenAnotherRequestOnTheSameConnection) {
   EXPECT_EQ(got.substr(end + 4, 12), "HTTP/1.1 200") << got;
 }
 
+// Windows and Office send a whole body without Expect: 100-continue. When keepdav refuses such a
+// request before reading the body (here 409: no parent), the client must still get the answer,
+// not a connection reset caused by closing with unread data.
+TEST(HttpTest, RefusedLargeBodyStillGetsTheAnswer) {
+  TestServer server;
+  const size_t size = 8 << 20;
+  Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", server.port()));
+  socket.setReceiveTimeout(Poco::Timespan(10, 0));
+  std::string head =
+      "PUT /missing/big.bin HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(size) +
+      "\r\n\r\n";
+  socket.sendBytes(head.data(), static_cast<int>(head.size()));
+  std::string chunk(64 * 1024, 'x');
+  size_t sent = 0;
+  try {
+    while (sent < size) {
+      sent += static_cast<size_t>(socket.sendBytes(chunk.data(), static_cast<int>(chunk.size())));
+    }
+  } catch (const Poco::Exception& e) {
+    ADD_FAILURE() << "sending the body failed after " << sent << " bytes: " << e.displayText();
+  }
+  std::string got;
+  char buf[4096];
+  try {
+    for (int n; (n = socket.receiveBytes(buf, sizeof buf)) > 0;) got.append(buf, n);
+  } catch (const Poco::Exception& e) {
+    ADD_FAILURE() << "reading the answer failed: " << e.displayText();
+  }
+  EXPECT_EQ(got.substr(0, 12), "HTTP/1.1 409") << got;
+}
+
 TEST(HttpTest, UnknownMethodIs501) {
   TestServer server;
   HttpResult r = server.Request("BREW", "/");
