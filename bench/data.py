@@ -54,6 +54,19 @@ def _write(path, data):
         f.write(data)
 
 
+def generate_tree(top, sizes, rnd):
+    """The nested tree (top/dNN/sNN/fNNN.dat, sizes["tree"]) with one random block per file;
+    also the long-operation benchmark's data (bench/long_ops.py)."""
+    a, b, c = sizes["tree"]
+    block = rnd.randbytes(sizes["tree_file_size"])
+    for i in range(a):
+        for j in range(b):
+            d = f"{top}/d{i:02d}/s{j:02d}"
+            os.makedirs(d)
+            for k in range(c):
+                _write(f"{d}/f{k:03d}.dat", block)
+
+
 def generate(base, sizes):
     """Create base/seed, base/seed100k and base/src/big.bin."""
     rnd = random.Random(6)  # issue 6
@@ -67,14 +80,7 @@ def generate(base, sizes):
     for k in range(1, sizes["d1_files"] + 1):
         _write(f"{seed}/d1/f{k:05d}.txt", b"keepdav bench %d\n" % k)
 
-    a, b, c = sizes["tree"]
-    block = rnd.randbytes(sizes["tree_file_size"])
-    for i in range(a):
-        for j in range(b):
-            d = f"{seed}/tree/d{i:02d}/s{j:02d}"
-            os.makedirs(d)
-            for k in range(c):
-                _write(f"{d}/f{k:03d}.dat", block)
+    generate_tree(f"{seed}/tree", sizes, rnd)
 
     for k in range(sizes["props_files"]):
         _write(f"{seed}/props/f{k:03d}.txt", b"properties\n")

@@ -3,7 +3,9 @@
 Why not http.client: on 2 cores shared with the server, the client's CPU time is taken from the
 server, so the per-request cost matters. This client sends pre-built request bytes and parses
 only what the checks need (status, headers, Content-Length or chunked body). It talks only to
-127.0.0.1 (the constructor refuses anything else) and every read has a timeout.
+127.0.0.1 (the constructor refuses anything else) and every read has a timeout. Interim (1xx)
+responses before the final one are skipped and kept on the Response (keepdav's 102 Processing
+during a long COPY, MOVE or DELETE; http.client would take a 102 for the final answer).
 """
 
 import re
@@ -20,13 +22,15 @@ def count_responses(body: bytes) -> int:
 
 
 class Response:
-    __slots__ = ("status", "headers", "body", "body_len")
+    __slots__ = ("status", "headers", "body", "body_len", "interim")
 
-    def __init__(self, status, headers, body, body_len):
+    def __init__(self, status, headers, body, body_len, interim=()):
         self.status = status
         self.headers = headers
         self.body = body
         self.body_len = body_len
+        # (status, headers, seconds since the request was sent) of each 1xx before this one.
+        self.interim = interim
 
 
 class Connection:
@@ -70,7 +74,7 @@ class Connection:
         if self.sock is None:
             self._connect()
         self.sock.sendall(raw)
-        status, headers = self._read_head()
+        status, headers, interim = self._read_head(time.perf_counter())
         body_len = 0
         parts = [] if keep_body else None
 
@@ -83,7 +87,7 @@ class Connection:
                 sink(chunk)
 
         te = headers.get("transfer-encoding", "").lower()
-        if head or status in (204, 304) or 100 <= status < 200:
+        if head or status in (101, 204, 304):
             pass
         elif "chunked" in te:
             while True:
@@ -107,7 +111,7 @@ class Connection:
         if headers.get("connection", "").lower() == "close" and self.sock is not None:
             self.close()
         body = b"".join(parts) if parts is not None else b""
-        return Response(status, headers, body, body_len)
+        return Response(status, headers, body, body_len, interim)
 
     def _recv(self):
         if self.buf:
@@ -141,7 +145,9 @@ class Connection:
             take(chunk)
             n -= len(chunk)
 
-    def _read_head(self):
+    def _read_head(self, sent_at):
+        """(status, headers, interim) of the final response; 101 counts as final."""
+        interim = []
         while True:
             line = self._read_line()
             status = int(line.split(b" ", 2)[1])
@@ -152,9 +158,10 @@ class Connection:
                     break
                 k, _, v = h.partition(b":")
                 headers[k.strip().lower().decode("latin-1")] = v.strip().decode("latin-1")
-            if status == 100:  # interim; the final response follows
+            if 100 <= status < 200 and status != 101:  # interim; the final response follows
+                interim.append((status, headers, time.perf_counter() - sent_at))
                 continue
-            return status, headers
+            return status, headers, interim
 
 
 class ResponseCounter:

@@ -47,10 +47,11 @@ def values(records, server, metric, scenario):
     return vals, reasons
 
 
-def summarize(records, servers):
-    """{metric: {server: {median, min, max, n, reason}}}."""
+def summarize(records, servers, metrics=METRICS):
+    """{metric: {server: {median, min, max, n, reason}}}; metrics as in METRICS (bench/long_ops.py
+    passes its own)."""
     out = {}
-    for metric, scenario, *_ in METRICS:
+    for metric, scenario, *_ in metrics:
         row = {}
         for s in servers:
             vals, reasons = values(records, s, metric, scenario)

@@ -181,10 +181,12 @@ class Keepdav(Server):
     name = "keepdav"
     rss_note = "one process"
 
-    def __init__(self, work, root, pid_dir, state, binary):
+    def __init__(self, work, root, pid_dir, state, binary, extra_args=()):
         super().__init__(work, root, pid_dir, state)
         self.binary = binary
         self.needs = (binary,)
+        # Options a benchmark sets on purpose (bench/long_ops.py: the 102 Processing ones).
+        self.extra_args = list(extra_args)
 
     def prepare(self):
         self.port_file = os.path.join(self.work, "port")
@@ -193,9 +195,12 @@ class Keepdav(Server):
 
     def command(self):
         # Defaults for everything else (16 threads): what a user gets.
-        return [self.binary, f"--root={self.root}", f"--db={self.state}/props.sqlite",
-                "--port=0", f"--port-file={self.port_file}", "--bind=127.0.0.1",
-                "--log-level=warning"]
+        cmd = [self.binary, f"--root={self.root}", f"--db={self.state}/props.sqlite",
+               "--port=0", f"--port-file={self.port_file}", "--bind=127.0.0.1"]
+        # keepdav refuses an option given twice; extra_args may choose the log level.
+        if not any(x.startswith("--log-level=") for x in self.extra_args):
+            cmd.append("--log-level=warning")
+        return cmd + self.extra_args
 
     def discover_port(self):
         try:
@@ -362,9 +367,9 @@ PEERS = {"lighttpd": Lighttpd, "nginx": Nginx, "apache": Apache, "rclone": Rclon
 ALL = ["keepdav", "lighttpd", "nginx", "apache", "rclone"]
 
 
-def make(name, work, root, pid_dir, state, keepdav_bin):
+def make(name, work, root, pid_dir, state, keepdav_bin, keepdav_args=()):
     if name == "keepdav":
-        return Keepdav(work, root, pid_dir, state, keepdav_bin)
+        return Keepdav(work, root, pid_dir, state, keepdav_bin, keepdav_args)
     return PEERS[name](work, root, pid_dir, state)
 
 
