@@ -4,6 +4,7 @@
 #
 # Usage: bash bench/run.sh [--smoke] [--rounds=N] [--servers=keepdav,lighttpd,...]
 #                          [--keepdav-bin=PATH] [--out=PATH] [--no-install] [--keep-tmp]
+#                          [--long-ops]
 #   (default)          build keepdav Release in build-bench/, install missing peers (as root),
 #                      full data, 2 rounds, results in bench/results/<time>.json and .tsv
 #   --out=PATH         write the results to PATH.json and PATH.tsv instead
@@ -13,6 +14,10 @@
 #   --keepdav-bin=PATH use this keepdav binary instead of building one
 #   --no-install       never call apt-get; peers that are missing are skipped
 #   --keep-tmp         leave the temp dir (configs, server logs) behind for inspection
+#   --long-ops         the long-operation benchmark of issue 4 instead (bench/long_ops.py):
+#                      deep COPY, COPY with Overwrite: T, MOVE and DELETE of a 20,000-file tree,
+#                      time and number of 102s, keepdav beside Apache mod_dav, on the tmpfs and
+#                      on the disk (under the temp dir); 3 rounds (--smoke: tiny tree, 1 round)
 #
 # What it does: mounts a tmpfs of its own under a temp dir (the document roots live there: on
 # these machines the root file system is ext4 without a journal and create-heavy runs varied up
@@ -31,6 +36,7 @@ smoke=0
 install=1
 no_install=0
 keep_tmp=0
+long_ops=0
 keepdav_bin=""
 py_args=()
 for arg in "$@"; do
@@ -38,9 +44,10 @@ for arg in "$@"; do
     --smoke) smoke=1; install=0; py_args+=(--smoke) ;;
     --no-install) install=0; no_install=1 ;;
     --keep-tmp) keep_tmp=1 ;;
+    --long-ops) long_ops=1 ;;
     --keepdav-bin=*) keepdav_bin="${arg#*=}" ;;
     --rounds=* | --servers=* | --out=*) py_args+=("$arg") ;;
-    -h | --help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown argument: $arg (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -78,10 +85,12 @@ apt_install() {
   apt-get install -y -q --no-install-recommends $missing >/dev/null
 }
 
-if [[ $install -eq 1 ]]; then
+if [[ $install -eq 1 && $long_ops -eq 1 ]]; then
+  apt_install curl python3 apache2  # the only peer of --long-ops
+elif [[ $install -eq 1 ]]; then
   apt_install curl python3 wrk lighttpd lighttpd-mod-webdav apache2 nginx \
     libnginx-mod-http-dav-ext rclone
-elif [[ $smoke -eq 1 && $no_install -eq 0 ]]; then
+elif [[ $smoke -eq 1 && $no_install -eq 0 && $long_ops -eq 0 ]]; then
   # The load generator is not a peer: the smoke run needs it for scenarios 1 and 2 (skipped, not
   # failed, when it cannot be had).
   apt_install wrk || true
@@ -106,6 +115,8 @@ else
   py_args+=("--keepdav-rev=prebuilt $keepdav_bin")
 fi
 [[ -x "$keepdav_bin" ]] || { echo "bench: no keepdav binary at $keepdav_bin" >&2; exit 1; }
+# The servers run with their own working directory: a relative path would not resolve there.
+keepdav_bin="$(realpath "$keepdav_bin")"
 
 # --- temp dir, tmpfs, cleanup -----------------------------------------------------------------
 work="$(mktemp -d /tmp/keepdav-bench.XXXXXX)"
@@ -154,6 +165,8 @@ trap 'exit 143' TERM
 # Full run: 1 GiB file + its PUT copy + peers' temp copies of the body + trees < 5 GiB.
 size=6G
 [[ $smoke -eq 1 ]] && size=512M
+# --long-ops: the 20,000-file seed plus one root holding two trees (4 KiB pages: ~80 MiB each).
+[[ $long_ops -eq 1 ]] && size=1G
 if [[ $is_root -eq 1 ]] && mount -t tmpfs -o "size=$size,mode=0755" keepdav-bench "$mnt"; then
   mounted=1
   echo "bench: data on a tmpfs of $size mounted at $mnt"
@@ -168,7 +181,14 @@ results_dir="$here/results"
 mkdir -p "$results_dir"
 # In the background and waited for: bash runs a trap only between commands, so a TERM or INT
 # must not wait for the whole benchmark to end.
-python3 "$here/bench.py" --work="$work" --data="$mnt" --keepdav-bin="$keepdav_bin" \
-  --results-dir="$results_dir" "${py_args[@]}" &
+if [[ $long_ops -eq 1 ]]; then
+  # The disk pass: the temp dir is on the root file system (removed by the trap with $work).
+  mkdir -p "$work/disk"
+  python3 "$here/long_ops.py" --work="$work" --data="$mnt" --disk="$work/disk" \
+    --keepdav-bin="$keepdav_bin" --results-dir="$results_dir" "${py_args[@]}" &
+else
+  python3 "$here/bench.py" --work="$work" --data="$mnt" --keepdav-bin="$keepdav_bin" \
+    --results-dir="$results_dir" "${py_args[@]}" &
+fi
 py_pid=$!
 wait "$py_pid"
