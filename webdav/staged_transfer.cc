@@ -33,12 +33,13 @@ Status StagedTransfer::RemoveIfExists(storage::FileSystem& fs, const ResourcePat
                                       Progress* count_into, std::vector<MemberFailure>* failures) {
   auto info = fs.Stat(p);
   if (!info.ok()) return info.status().IsNotFound() ? Status::Ok() : info.status();
-  Progress own;  // never cancelled: clean-up after a swap must finish
-  TreeWalker walker(fs, own, max_depth);
+  // Counts into the request's progress as it goes (so 102s keep showing it), but clean-up after
+  // a swap must finish: cancellation is ignored.
+  Progress own;
+  TreeWalker walker(fs, count_into ? *count_into : own, max_depth);
+  walker.set_ignore_cancel(true);
   std::vector<MemberFailure> local;
-  Status s = walker.DeleteTree(p, info.value(), failures ? failures : &local);
-  if (count_into) count_into->AddDone(own.done());
-  return s;
+  return walker.DeleteTree(p, info.value(), failures ? failures : &local);
 }
 
 void StagedTransfer::RollBack(const JournalEntry& entry, const ResourcePath& staging) {

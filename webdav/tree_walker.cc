@@ -10,7 +10,7 @@ using storage::Status;
 
 namespace {
 
-Status Cancelled() {
+Status CancelledStatus() {
   return Status::IoError("operation cancelled: the client went away");
 }
 
@@ -34,8 +34,8 @@ Status TreeWalker::WalkMembers(const ResourcePath& dir, int depth, int level,
   std::vector<std::string> subdirs;
   Status inner;
   Status s = fs_.List(dir, [&](std::string_view name, const FileInfo& info) {
-    if (progress_.cancelled()) {
-      inner = Cancelled();
+    if (Cancelled()) {
+      inner = CancelledStatus();
       return false;
     }
     ResourcePath child = dir.Child(name);
@@ -76,7 +76,7 @@ void TreeWalker::CopyMembers(const ResourcePath& from, const ResourcePath& to, i
   }
   std::vector<std::string> subdirs;
   Status s = fs_.List(from, [&](std::string_view name, const FileInfo& info) {
-    if (progress_.cancelled()) return false;
+    if (Cancelled()) return false;
     ResourcePath src = from.Child(name);
     ResourcePath dst = to.Child(name);
     if (info.IsDirectory()) {
@@ -94,8 +94,8 @@ void TreeWalker::CopyMembers(const ResourcePath& from, const ResourcePath& to, i
     return true;
   });
   if (!s.ok()) failures->push_back({to, true, s});
-  if (progress_.cancelled()) {
-    failures->push_back({to, true, Cancelled()});
+  if (Cancelled()) {
+    failures->push_back({to, true, CancelledStatus()});
     return;
   }
   for (const std::string& name : subdirs) {
@@ -107,7 +107,7 @@ Status TreeWalker::DeleteTree(const ResourcePath& path, const FileInfo& info,
                               std::vector<MemberFailure>* failures) {
   size_t before = failures->size();
   if (info.IsDirectory() && !DeleteMembers(path, 1, failures)) {
-    return failures->size() > before ? (*failures)[before].status : Cancelled();
+    return failures->size() > before ? (*failures)[before].status : CancelledStatus();
   }
   Status s = fs_.Remove(path);
   progress_.AddDone();
@@ -137,7 +137,7 @@ bool TreeWalker::DeleteMembers(const ResourcePath& dir, int level,
   }
   bool all = true;
   for (const auto& [name, is_dir] : members) {
-    if (progress_.cancelled()) return false;
+    if (Cancelled()) return false;
     ResourcePath child =
         ResourcePath::IsReservedName(name) ? dir.InternalChild(name) : dir.Child(name);
     if (is_dir && !DeleteMembers(child, level + 1, failures)) {

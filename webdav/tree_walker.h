@@ -34,6 +34,9 @@ class TreeWalker {
   // CopyTree creates files in place (FileSystem::CopyFileNew) instead of through temporary
   // names: for a destination nobody can see until it is complete (a staging tree).
   void set_fresh_destination(bool fresh) { fresh_destination_ = fresh; }
+  // Walks that must finish once started (clean-up after a swap) still count into Progress but
+  // ignore its cancellation.
+  void set_ignore_cancel(bool ignore) { ignore_cancel_ = ignore; }
 
   using Visitor =
       std::function<storage::Status(const storage::ResourcePath&, const storage::FileInfo&)>;
@@ -66,7 +69,10 @@ class TreeWalker {
   storage::FileSystem& fs_;
   Progress& progress_;
   int max_depth_;
+  bool Cancelled() const { return !ignore_cancel_ && progress_.cancelled(); }
+
   bool fresh_destination_ = false;
+  bool ignore_cancel_ = false;
 };
 
 }  // namespace keepdav::webdav

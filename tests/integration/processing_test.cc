@@ -115,6 +115,20 @@ TEST_F(ProcessingTest, DeleteAndCrossDeviceMoveSend102) {
   EXPECT_FALSE(Exists(server_->Disk("moved")));
 }
 
+// After the swap of a COPY with Overwrite: T, removing the old destination is part of the work:
+// the 102s keep counting through it instead of repeating the last copy figure.
+TEST_F(ProcessingTest, ProgressKeepsCountingWhileTheOldDestinationIsRemoved) {
+  Start();
+  ASSERT_EQ(server_->Request("COPY", "/src/", "", {{"Destination", "/dst/"}}).status, 201);
+  knobs_->remove_delay = std::chrono::microseconds(2500);  // about 1 s for the old tree
+  Exchange ex =
+      Send("COPY", "/src/", "User-Agent: curl/7.88.1\r\nDestination: /dst/\r\nOverwrite: T\r\n");
+  EXPECT_EQ(ex.final_status, 204);
+  ASSERT_FALSE(ex.done_headers.empty());
+  // 405 resources were copied; the old tree's removal adds to that.
+  EXPECT_GT(std::stoul(ex.done_headers.back()), 450u);
+}
+
 TEST_F(ProcessingTest, PropfindStreamsWithoutInterimResponses) {
   Start();
   knobs_->list_delay = std::chrono::microseconds(2500);
