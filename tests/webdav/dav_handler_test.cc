@@ -3,8 +3,10 @@
 #include "webdav/dav_handler.h"
 
 #include <gtest/gtest.h>
+
 #include <unistd.h>
 #include <pugixml.hpp>
+#include "tests/webdav/xml_test_util.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -90,40 +92,11 @@ struct Response {
 // ---------------------------------------------------------------------------------------------
 // Multistatus parsing helpers (namespaces resolved by hand; pugixml is not namespace-aware).
 
-std::string NamespaceOf(const pugi::xml_node& node) {
-  std::string name = node.name();
-  auto colon = name.find(':');
-  std::string prefix = colon == std::string::npos ? "" : name.substr(0, colon);
-  std::string attr = prefix.empty() ? "xmlns" : "xmlns:" + prefix;
-  for (pugi::xml_node n = node; n && n.type() == pugi::node_element; n = n.parent()) {
-    if (pugi::xml_attribute a = n.attribute(attr.c_str())) return a.value();
-  }
-  return prefix.empty() ? "" : "?";
-}
-
-std::string LocalName(const pugi::xml_node& node) {
-  std::string name = node.name();
-  auto colon = name.find(':');
-  return colon == std::string::npos ? name : name.substr(colon + 1);
-}
-
-bool Is(const pugi::xml_node& node, const std::string& ns, const std::string& local) {
-  return node.type() == pugi::node_element && NamespaceOf(node) == ns && LocalName(node) == local;
-}
-
-std::vector<pugi::xml_node> Children(const pugi::xml_node& node, const std::string& ns,
-                                     const std::string& local) {
-  std::vector<pugi::xml_node> out;
-  for (pugi::xml_node c = node.first_child(); c; c = c.next_sibling()) {
-    if (Is(c, ns, local)) out.push_back(c);
-  }
-  return out;
-}
-
-pugi::xml_node Child(const pugi::xml_node& node, const std::string& ns, const std::string& local) {
-  auto all = Children(node, ns, local);
-  return all.empty() ? pugi::xml_node() : all.front();
-}
+using testing::Child;
+using testing::Children;
+using testing::Is;
+using testing::LocalName;
+using testing::NamespaceOf;
 
 // One property as found in a multistatus: which propstat status it was listed under.
 struct FoundProp {
