@@ -75,17 +75,6 @@ cd "$INTEROP_TMP"
 sed 's/^/# cadaver: /' "$work/session.out"
 
 checks=0 failures=0
-check() { # check DESCRIPTION COMMAND...
-  local what="$1"
-  shift
-  checks=$((checks + 1))
-  if "$@"; then
-    echo "ok $checks - $what"
-  else
-    echo "not ok $checks - $what"
-    failures=$((failures + 1))
-  fi
-}
 said() { grep -qF -- "$1" "$work/session.out"; }
 
 check "cadaver exited 0" [ "$cadaver_rc" -eq 0 ]

@@ -31,11 +31,6 @@ src_count=20000
 old_count=30
 
 checks=0 failures=0
-check() {  # check DESCRIPTION COMMAND...
-  checks=$((checks + 1))
-  if "${@:2}"; then echo "ok - $1"; else echo "not ok - $1"; failures=$((failures + 1)); fi
-}
-
 proppatch() {  # proppatch PATH VALUE
   curl -s -o /dev/null -w '%{http_code}' -X PROPPATCH "${KEEPDAV_URL}$1" --data-binary \
     "<?xml version=\"1.0\"?><D:propertyupdate xmlns:D=\"DAV:\" xmlns:k=\"urn:k\"><D:set><D:prop><k:mark>$2</k:mark></D:prop></D:set></D:propertyupdate>"

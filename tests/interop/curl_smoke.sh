@@ -33,17 +33,6 @@ interop_start "$bin" "$root"
 
 checks=0
 failures=0
-check() { # check DESCRIPTION COMMAND...
-  local what="$1"
-  shift
-  checks=$((checks + 1))
-  if "$@"; then
-    echo "ok $checks - $what"
-  else
-    echo "not ok $checks - $what"
-    failures=$((failures + 1))
-  fi
-}
 
 # request METHOD PATH [CURL_ARG...]: body to $INTEROP_TMP/body, headers to
 # $INTEROP_TMP/headers, status code to $status ("000" if no answer).

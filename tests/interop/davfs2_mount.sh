@@ -99,17 +99,6 @@ if [[ $mount_rc -eq 0 ]] && grep -qF " $mnt fuse" /proc/mounts; then
 fi
 
 checks=0 failures=0
-check() { # check DESCRIPTION COMMAND...
-  local what="$1"
-  shift
-  checks=$((checks + 1))
-  if "$@"; then
-    echo "ok $checks - $what"
-  else
-    echo "not ok $checks - $what"
-    failures=$((failures + 1))
-  fi
-}
 
 check "davfs2: mount.davfs mounted the server (exit $mount_rc)" [ "$mounted" -eq 1 ]
 if [[ $mounted -eq 1 ]]; then

@@ -77,17 +77,6 @@ until gdbus call --session --dest org.freedesktop.DBus --object-path /org/freede
 done
 
 checks=0 failures=0
-check() { # check DESCRIPTION COMMAND...
-  local what="$1"
-  shift
-  checks=$((checks + 1))
-  if "$@"; then
-    echo "ok $checks - $what"
-  else
-    echo "not ok $checks - $what"
-    failures=$((failures + 1))
-  fi
-}
 g() { # g ARG...: one gio command, bounded in time, its output and errors into logs
   timeout 30 gio "$@" >>"$INTEROP_TMP/gio.out" 2>>"$INTEROP_TMP/gio.err"
 }

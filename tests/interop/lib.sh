@@ -144,3 +144,21 @@ interop_run_client() {
   INTEROP_CLIENT_PID=""
   return "$rc"
 }
+
+# TAP-style checks shared by the interop scripts. `check DESCRIPTION COMMAND...` runs COMMAND
+# and prints "ok N - DESCRIPTION" or "not ok N - DESCRIPTION"; $checks and $failures count
+# them, and a script ends with `[[ $failures -eq 0 ]]`. `note TEXT` prints a TAP comment.
+checks=0
+failures=0
+check() { # check DESCRIPTION COMMAND...
+  local what="$1"
+  shift
+  checks=$((checks + 1))
+  if "$@"; then
+    echo "ok $checks - $what"
+  else
+    echo "not ok $checks - $what"
+    failures=$((failures + 1))
+  fi
+}
+note() { echo "# $*"; }

@@ -5,7 +5,7 @@
 # folder. Each change made through the mount is then looked for on the server's disk, where it may
 # land a little later (clients upload on close or after a delay): `eventually` polls for it.
 #
-# Source it after defining check() (check DESCRIPTION COMMAND...), then:
+# Source it after lib.sh (which defines check DESCRIPTION COMMAND...), then:
 #   mount_checks LABEL MOUNTPOINT SERVED_ROOT SCRATCH_DIR
 # REQUIRES: SERVED_ROOT/seed.txt was there before mounting; the rest of the root is empty.
 # Every operation on the mount runs under `timeout`, so a hung client fails a check instead of

@@ -68,18 +68,6 @@ tree_files=400
 tree_dirs=11
 
 checks=0 failures=0
-check() { # check DESCRIPTION COMMAND...
-  local what="$1"
-  shift
-  checks=$((checks + 1))
-  if "$@"; then
-    echo "ok $checks - $what"
-  else
-    echo "not ok $checks - $what"
-    failures=$((failures + 1))
-  fi
-}
-note() { echo "# $*"; }
 
 # Server log lines for one long operation ("long COPY /src: N resources, T s, K x 102, status S").
 # The clients run one after another, so the line written after a mark belongs to the client run

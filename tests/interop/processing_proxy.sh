@@ -71,18 +71,6 @@ PY
 tree_files=200
 
 checks=0 failures=0
-check() { # check DESCRIPTION COMMAND...
-  local what="$1"
-  shift
-  checks=$((checks + 1))
-  if "$@"; then
-    echo "ok $checks - $what"
-  else
-    echo "not ok $checks - $what"
-    failures=$((failures + 1))
-  fi
-}
-note() { echo "# $*"; }
 between() { [[ -n "$1" && "$1" -ge "$2" && "$1" -le "$3" ]]; } # between VALUE MIN MAX
 at_least() { python3 -c 'import sys; sys.exit(0 if float(sys.argv[1] or 0) >= float(sys.argv[2]) else 1)' "$1" "$2"; }
 

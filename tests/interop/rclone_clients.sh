@@ -61,17 +61,6 @@ export RCLONE_CACHE_DIR="$INTEROP_TMP/rclone-cache"
 rclone_opts=(--retries 1 --low-level-retries 1 --timeout 30s --contimeout 10s)
 
 checks=0 failures=0
-check() { # check DESCRIPTION COMMAND...
-  local what="$1"
-  shift
-  checks=$((checks + 1))
-  if "$@"; then
-    echo "ok $checks - $what"
-  else
-    echo "not ok $checks - $what"
-    failures=$((failures + 1))
-  fi
-}
 # run_rclone LOG ARG...: rclone in the background (a ctest timeout reaches the trap at once).
 run_rclone() {
   local log="$1"

@@ -42,17 +42,6 @@ echo "# ---- README block ($(wc -l <"$work/block.sh") lines) ----"
 sed 's/^/# /' "$work/block.sh"
 
 checks=0 failures=0
-check() { # check DESCRIPTION COMMAND...
-  local what="$1"
-  shift
-  checks=$((checks + 1))
-  if "$@"; then
-    echo "ok $checks - $what"
-  else
-    echo "not ok $checks - $what"
-    failures=$((failures + 1))
-  fi
-}
 
 check "the README has a curl block" [ -s "$work/block.sh" ]
 check "... that sets URL for scripts/run.sh's default address exactly once" \

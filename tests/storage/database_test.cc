@@ -9,26 +9,16 @@
 #include <string>
 
 #include "tests/storage/status_printer.h"
+#include "tests/storage/temp_dir.h"
 
 namespace keepdav::storage {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string templ = (fs::temp_directory_path() / "keepdav-db-XXXXXX").string();
-    if (::mkdtemp(templ.data()) != nullptr) path_ = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+// A fresh directory per test, named after this suite.
+struct TempDir : test_support::TempDir {
+  TempDir() : test_support::TempDir("keepdav-db") {}
 };
 
 // Runs `sql` and returns the first column of its first row as text.

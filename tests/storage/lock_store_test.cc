@@ -12,6 +12,7 @@
 
 #include "storage/property_store.h"
 #include "tests/storage/status_printer.h"
+#include "tests/storage/temp_dir.h"
 
 namespace keepdav::storage {
 namespace {
@@ -45,20 +46,9 @@ std::vector<std::string> Tokens(const Result<std::vector<LockRecord>>& locks) {
   return out;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string templ = (fs::temp_directory_path() / "keepdav-locks-XXXXXX").string();
-    if (::mkdtemp(templ.data()) != nullptr) path_ = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+// A fresh directory per test, named after this suite.
+struct TempDir : test_support::TempDir {
+  TempDir() : test_support::TempDir("keepdav-locks") {}
 };
 
 // Every test runs on ":memory:" and on a file.
