@@ -1,5 +1,6 @@
 #include "server/http_adapter.h"
 
+#include "server/chunked_decoder.h"
 #include "server/socket_response.h"
 
 #include <Poco/Logger.h>
@@ -17,6 +18,7 @@
 #include <cerrno>
 #include <chrono>
 #include <sstream>
+#include <stdexcept>
 #include <streambuf>
 #include <vector>
 
@@ -32,7 +34,7 @@ Poco::Logger& Log() {
   return Poco::Logger::get("keepdav.http");
 }
 
-// Access to two protected members of Poco's HTTPSession: how many bytes it has buffered past the
+// Access to protected members of Poco's HTTPSession: how many bytes it has buffered past the
 // request head, and reading them. A pointer to a protected member formed through a derived
 // class may be applied to any object of the base class.
 struct SessionAccess : Poco::Net::HTTPSession {
@@ -40,22 +42,61 @@ struct SessionAccess : Poco::Net::HTTPSession {
   static int Read(Poco::Net::HTTPSession& s, char* dst, std::streamsize n) {
     return (s.*(&SessionAccess::read))(dst, n);
   }
+  static int Get(Poco::Net::HTTPSession& s) { return (s.*(&SessionAccess::get))(); }
+};
+
+// The raw bytes of a request body: first what Poco's session buffered behind the request head,
+// then straight from the socket. Reads never ask for more than the caller wants, so nothing past
+// the body is consumed (the session buffer keeps a pipelined next request).
+class SessionSource : public ChunkedDecoder::Source {
+ public:
+  SessionSource(Poco::Net::HTTPSession& session, int fd) : session_(session), fd_(fd) {}
+
+  // Byte by byte, for chunk-size lines: through the session's buffer, refilled as Poco does.
+  int Get() override {
+    try {
+      int c = SessionAccess::Get(session_);
+      return c == std::char_traits<char>::eof() ? -1 : c;
+    } catch (const Poco::Exception&) {
+      return -1;  // the receive timed out or failed
+    }
+  }
+
+  long Read(char* dst, size_t max) override {
+    int buffered = SessionAccess::Buffered(session_);
+    if (buffered > 0) {
+      return SessionAccess::Read(session_, dst,
+                                 static_cast<std::streamsize>(std::min<size_t>(max, buffered)));
+    }
+    ssize_t n;
+    do {
+      n = ::recv(fd_, dst, max, 0);  // the socket's receive timeout bounds the wait
+    } while (n < 0 && errno == EINTR);
+    return static_cast<long>(n);
+  }
+
+ private:
+  Poco::Net::HTTPSession& session_;
+  int fd_;
 };
 
 // Wraps the request body: sends "100 Continue" before the first read when the client asked for
-// it, and remembers whether the body was read to its end. A body with a Content-Length is read
-// straight from the socket in large pieces once Poco's 4 KiB session buffer is empty (Poco's
-// stream reads 4 KiB per recv: 262,000 calls for a 1 GiB PUT); chunked bodies go through Poco.
+// it, and remembers whether the body was read to its end. A body with a Content-Length is read in
+// large pieces (Poco's stream reads 4 KiB per recv: 262,000 calls for a 1 GiB PUT); a chunked one
+// goes through ChunkedDecoder, which, unlike Poco's, does not take a connection closed between
+// two chunks for the end of the body. A body that ends early or is malformed sets badbit on the
+// istream reading it (the streambuf throws; std::istream turns that into badbit).
 class BodyStreamBuf : public std::streambuf {
  public:
-  // `in` null: no body. `session` non-null (with `fd`) selects direct reads of `length` bytes.
-  BodyStreamBuf(std::istream* in, HTTPServerResponse& response, bool expect_continue,
-                Poco::Net::HTTPSession* session, int fd, int64_t length)
-      : in_(in),
+  enum class Kind { kNone, kLength, kChunked };
+
+  BodyStreamBuf(Kind kind, HTTPServerResponse& response, bool expect_continue,
+                Poco::Net::HTTPSession& session, int fd, int64_t length)
+      : kind_(kind),
         response_(response),
         expect_continue_(expect_continue),
-        session_(session),
-        fd_(fd),
+        source_(session, fd),
+        chunked_(source_),
         remaining_(length) {}
 
   bool continue_sent() const { return continue_sent_; }
@@ -65,7 +106,8 @@ class BodyStreamBuf : public std::streambuf {
   int_type underflow() override {
     if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
     std::streamsize n = ReadSome(buf_.data(), static_cast<std::streamsize>(buf_.size()));
-    if (n <= 0) return traits_type::eof();
+    if (n < 0) throw BodyError();
+    if (n == 0) return traits_type::eof();
     setg(buf_.data(), buf_.data(), buf_.data() + n);
     return traits_type::to_int_type(*gptr());
   }
@@ -83,17 +125,25 @@ class BodyStreamBuf : public std::streambuf {
       }
       // Large reads go straight into the caller's buffer.
       std::streamsize n = ReadSome(s + done, count - done);
-      if (n <= 0) break;
+      // Even with bytes already copied: a short count alone would read as the end of the body
+      // (eofbit), and a caller would never look again to find the error.
+      if (n < 0) throw BodyError();
+      if (n == 0) break;
       done += n;
     }
     return done;
   }
 
  private:
+  struct BodyError : std::runtime_error {
+    BodyError() : std::runtime_error("request body cut off or malformed") {}
+  };
+
   // Up to `max` body bytes into `dst`: > 0 read, 0 at the end, -1 on an error (the client went
-  // away, or timed out, before the body was complete).
+  // away or timed out before the body was complete, or a malformed chunked coding).
   std::streamsize ReadSome(char* dst, std::streamsize max) {
-    if (!in_ || at_end_) {
+    if (failed_) return -1;
+    if (kind_ == Kind::kNone || at_end_) {
       at_end_ = true;
       return 0;
     }
@@ -101,43 +151,36 @@ class BodyStreamBuf : public std::streambuf {
       response_.sendContinue();
       continue_sent_ = true;
     }
-    if (!session_) {
-      in_->read(dst, max);
-      std::streamsize n = in_->gcount();
-      if (n <= 0) {
-        at_end_ = !in_->bad();
-        return at_end_ ? 0 : -1;
-      }
-      return n;
-    }
-    if (remaining_ <= 0) {
-      at_end_ = true;
-      return 0;
-    }
-    max = std::min<std::streamsize>(max, static_cast<std::streamsize>(remaining_));
-    std::streamsize n;
-    int buffered = SessionAccess::Buffered(*session_);
-    if (buffered > 0) {
-      n = SessionAccess::Read(*session_, dst, std::min<std::streamsize>(max, buffered));
+    long n;
+    if (kind_ == Kind::kChunked) {
+      n = chunked_.Read(dst, static_cast<size_t>(max));
+      if (n == 0) at_end_ = true;
+      if (n < 0) Log().information("request body: %s", chunked_.error());
     } else {
-      do {
-        n = ::recv(fd_, dst, static_cast<size_t>(max), 0);
-      } while (n < 0 && errno == EINTR);
+      if (remaining_ <= 0) {
+        at_end_ = true;
+        return 0;
+      }
+      n = source_.Read(dst, static_cast<size_t>(std::min<int64_t>(max, remaining_)));
+      if (n <= 0) n = -1;  // EOF before Content-Length, an error, or the receive timeout
+      if (n > 0) {
+        remaining_ -= n;
+        if (remaining_ == 0) at_end_ = true;
+      }
     }
-    if (n <= 0) return -1;  // EOF before Content-Length, an error, or the receive timeout
-    remaining_ -= n;
-    if (remaining_ == 0) at_end_ = true;
+    if (n < 0) failed_ = true;
     return n;
   }
 
-  std::istream* in_;
+  Kind kind_;
   HTTPServerResponse& response_;
   bool expect_continue_;
-  Poco::Net::HTTPSession* session_;
-  int fd_;
+  SessionSource source_;
+  ChunkedDecoder chunked_;
   int64_t remaining_;
   bool continue_sent_ = false;
   bool at_end_ = false;
+  bool failed_ = false;
   std::vector<char> buf_ = std::vector<char>(64 * 1024);
 };
 
@@ -220,13 +263,14 @@ class DavRequestHandler : public Poco::Net::HTTPRequestHandler {
     dav.chunked = request.getChunkedTransferEncoding();
     dav.content_length = request.hasContentLength() ? request.getContentLength64() : -1;
     // RFC 9110 §6.4.1: a request without Content-Length or chunked encoding has no body; Poco
-    // would otherwise read such a body until the connection closes.
-    std::istream* source = dav.HasBody() ? &request.stream() : nullptr;
+    // would otherwise read such a body until the connection closes. Poco's own body stream is
+    // never used: BodyStreamBuf reads the session directly.
     auto& impl = static_cast<Poco::Net::HTTPServerRequestImpl&>(request);
-    bool direct = dav.HasBody() && !dav.chunked && dav.content_length > 0;
-    BodyStreamBuf body_buf(source, response, request.getExpectContinue() && dav.HasBody(),
-                           direct ? &impl.session() : nullptr, impl.socket().impl()->sockfd(),
-                           dav.content_length);
+    BodyStreamBuf::Kind kind = !dav.HasBody() ? BodyStreamBuf::Kind::kNone
+                               : dav.chunked  ? BodyStreamBuf::Kind::kChunked
+                                              : BodyStreamBuf::Kind::kLength;
+    BodyStreamBuf body_buf(kind, response, request.getExpectContinue() && dav.HasBody(),
+                           impl.session(), impl.socket().impl()->sockfd(), dav.content_length);
     std::istream body(&body_buf);
     dav.body = &body;
     webdav::Progress progress;
@@ -306,7 +350,9 @@ class DavRequestHandler : public Poco::Net::HTTPRequestHandler {
       Log().warning("%s %s: request body over %Ld bytes", dav.method, dav.target,
                     static_cast<Poco::Int64>(kMaxPreRead));
     }
+    bool failed = dav.body->bad();
     out->str(std::move(data));
+    if (failed) out->setstate(std::ios::badbit);  // the handler answers 400 as it would inline
     dav.body = out;
     return true;
   }

@@ -150,6 +150,7 @@ DavError ReadBody(std::istream& in, int64_t content_length, const XmlLimits& lim
     }
     out->append(buf, static_cast<size_t>(n));
   }
+  if (in.bad()) return DavError::Make(400, "the request body was cut off or malformed");
   if (content_length >= 0 && static_cast<int64_t>(out->size()) != content_length) {
     return DavError::Make(400, "request body shorter than its Content-Length");
   }

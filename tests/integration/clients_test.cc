@@ -359,7 +359,7 @@ class FinderTest : public ClientTest {
     }
     if (terminate) raw += "0\r\n\r\n";
     HttpResult r;
-    std::string answer = server_.Raw(raw, terminate ? 10000 : 2000);
+    std::string answer = server_.Raw(raw, 10000, /*half_close=*/!terminate);
     ParseResponse(answer, &r);
     return r;
   }
@@ -384,11 +384,18 @@ TEST_F(FinderTest, ChunkedPutWithExpectedEntityLengthStoresTheWholeFile) {
   EXPECT_EQ(ReadFile(server_.Disk("Untitled.txt")), "");
 }
 
-// A connection that breaks before the last chunk is not an upload: the old file stays.
+// A connection that breaks before the last chunk is not an upload: the old file stays. The
+// body here even has the announced X-Expected-Entity-Length and ends on a chunk boundary (Poco's
+// own chunked stream took that for a complete body).
 TEST_F(FinderTest, TruncatedChunkedPutKeepsTheOldFile) {
   WriteFile(server_.Disk("doc.pages"), "old");
-  ChunkedPut("/doc.pages", std::string(50000, 'n'), "", /*terminate=*/false);
+  HttpResult r = ChunkedPut("/doc.pages", std::string(50000, 'n'), "", /*terminate=*/false);
+  EXPECT_EQ(r.status, 400) << r.raw;
   EXPECT_TRUE(ReadFile(server_.Disk("doc.pages")) == "old");
+  // And a new file is not created from a cut-off body either.
+  r = ChunkedPut("/new.pages", std::string(5000, 'n'), "", /*terminate=*/false);
+  EXPECT_EQ(r.status, 400) << r.raw;
+  EXPECT_FALSE(Exists(server_.Disk("new.pages")));
 }
 
 // A body shorter than the X-Expected-Entity-Length WebDAVFS announced means the upload went

@@ -27,6 +27,46 @@ TEST(HttpTest, ChunkedPutIsStoredWhole) {
   EXPECT_EQ(ReadFile(server.Disk("chunked.txt")), "hello world");
 }
 
+// Chunk extensions and a trailer section are read past, and nothing more: the request pipelined
+// right behind the body is answered on the same connection.
+TEST(HttpTest, ChunkedBodyWithTrailerThenAPipelinedRequest) {
+  TestServer server;
+  std::string got = server.Raw(
+      "PUT /t.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "3;ext=1\r\nabc\r\n0\r\nX-Checksum: 1\r\n\r\n"
+      "GET /t.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  HttpResult first, second;
+  size_t used = ParseResponse(got, &first);
+  ASSERT_GT(used, 0u) << got;
+  EXPECT_EQ(first.status, 201) << got;
+  ASSERT_GT(ParseResponse(got.substr(used), &second), 0u) << got;
+  EXPECT_EQ(second.status, 200) << got;
+  EXPECT_EQ(second.body, "abc");
+}
+
+// A malformed chunked body is 400 and stores nothing, for uploads and XML bodies alike.
+TEST(HttpTest, MalformedChunkedBodyIs400) {
+  TestServer server;
+  WriteFile(server.Disk("keep.txt"), "old");
+  for (const std::string& coding :
+       {std::string("zz\r\nabc\r\n0\r\n\r\n"), std::string("2\r\nabc\r\n0\r\n\r\n")}) {
+    HttpResult r;
+    ASSERT_GT(ParseResponse(server.Raw("PUT /keep.txt HTTP/1.1\r\nHost: x\r\n"
+                                       "Transfer-Encoding: chunked\r\n\r\n" +
+                                       coding),
+                            &r),
+              0u);
+    EXPECT_EQ(r.status, 400) << coding;
+    EXPECT_EQ(ReadFile(server.Disk("keep.txt")), "old");
+    ASSERT_GT(ParseResponse(server.Raw("PROPPATCH /keep.txt HTTP/1.1\r\nHost: x\r\n"
+                                       "Transfer-Encoding: chunked\r\n\r\n" +
+                                       coding),
+                            &r),
+              0u);
+    EXPECT_EQ(r.status, 400) << coding;
+  }
+}
+
 TEST(HttpTest, ExpectContinueGetsInterimResponseBeforeBody) {
   TestServer server;
   Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", server.port()));

@@ -79,10 +79,11 @@ HttpResult TestServer::Request(const std::string& method, const std::string& tar
   return result;
 }
 
-std::string TestServer::Raw(const std::string& raw, int timeout_ms) {
+std::string TestServer::Raw(const std::string& raw, int timeout_ms, bool half_close) {
   Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", port()));
   socket.setReceiveTimeout(Poco::Timespan(0, timeout_ms * 1000));
   socket.sendBytes(raw.data(), static_cast<int>(raw.size()));
+  if (half_close) socket.shutdownSend();
   std::string out;
   char buf[65536];
   try {

@@ -41,7 +41,9 @@ class TestServer {
                      const std::string& body = "",
                      const std::map<std::string, std::string>& headers = {});
   // Sends `raw` bytes on a new connection and reads until the server closes it (or `timeout_ms`).
-  std::string Raw(const std::string& raw, int timeout_ms = 5000);
+  // `half_close`: shut down the sending side after `raw`, as a client that went away mid-request
+  // would, while still reading what comes back.
+  std::string Raw(const std::string& raw, int timeout_ms = 5000, bool half_close = false);
 
   void Restart();
 
