@@ -64,6 +64,7 @@ struct Case {
 };
 
 TEST(ChunkedDecoderTest, Table) {
+  static const char kBinary[] = "4\r\n\r\n\0\n\r\n0\r\n\r\n";
   std::vector<Case> cases = {
       {"rfc example", "4\r\nWiki\r\n5\r\npedia\r\n0\r\n\r\n", 0, "Wikipedia"},
       {"empty body", "0\r\n\r\n", 0, ""},
@@ -73,7 +74,7 @@ TEST(ChunkedDecoderTest, Table) {
       {"extensions ignored", "3;name=value;x\r\nabc\r\n0;end\r\n\r\n", 0, "abc"},
       {"bare LF accepted", "3\nabc\n0\n\n", 0, "abc"},
       {"trailer fields dropped", "2\r\nhi\r\n0\r\nX-Sum: 1\r\nY: 2\r\n\r\n", 0, "hi"},
-      {"binary data with CRLF inside", std::string("4\r\n\r\n\0\n\r\n0\r\n\r\n", 16), 0,
+      {"binary data with CRLF inside", std::string(kBinary, sizeof kBinary - 1), 0,
        std::string("\r\n\0\n", 4)},
       // Cut off: each of these is what a connection that closed early leaves behind.
       {"nothing at all", "", -1, ""},
