@@ -60,6 +60,8 @@ def main():
     ap.add_argument("--rounds", type=int)
     ap.add_argument("--servers", default=",".join(servers.ALL))
     ap.add_argument("--out", help="results path without extension")
+    ap.add_argument("--scenarios", default="",
+                    help="comma-separated scenario keys to run (default: all)")
     ap.add_argument("--keepdav-rev", default="", help="what the binary was built from")
     a = ap.parse_args()
 
@@ -135,8 +137,11 @@ def main():
                 srv.stop()
                 continue
             try:
+                picked = [k for k in a.scenarios.split(",") if k]
                 for key, fn, only in scenarios.SCENARIOS:
                     if only and name not in only:
+                        continue
+                    if picked and key not in picked:
                         continue
                     o = scenarios.run(key, fn, srv, ctx)
                     rec = dict(round=rnd, server=name, scenario=key, status=o.status,

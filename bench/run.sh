@@ -4,7 +4,7 @@
 #
 # Usage: bash bench/run.sh [--smoke] [--rounds=N] [--servers=keepdav,lighttpd,...]
 #                          [--keepdav-bin=PATH] [--out=PATH] [--no-install] [--keep-tmp]
-#                          [--long-ops]
+#                          [--long-ops] [--scenarios=get,propfind_d1,...]
 #   (default)          build keepdav Release in build-bench/, install missing peers (as root),
 #                      full data, 2 rounds, results in bench/results/<time>.json and .tsv
 #   --out=PATH         write the results to PATH.json and PATH.tsv instead
@@ -18,6 +18,8 @@
 #                      deep COPY, COPY with Overwrite: T, MOVE and DELETE of a 20,000-file tree,
 #                      time and number of 102s, keepdav beside Apache mod_dav, on the tmpfs and
 #                      on the disk (under the temp dir); 3 rounds (--smoke: tiny tree, 1 round)
+#   --scenarios=KEYS   only these scenarios (get, propfind_d1, propfind_inf, copy_move_delete,
+#                      proppatch, mkcol_put, big_file, propfind_100k)
 #
 # What it does: mounts a tmpfs of its own under a temp dir (the document roots live there: on
 # these machines the root file system is ext4 without a journal and create-heavy runs varied up
@@ -46,7 +48,7 @@ for arg in "$@"; do
     --keep-tmp) keep_tmp=1 ;;
     --long-ops) long_ops=1 ;;
     --keepdav-bin=*) keepdav_bin="${arg#*=}" ;;
-    --rounds=* | --servers=* | --out=*) py_args+=("$arg") ;;
+    --rounds=* | --servers=* | --out=* | --scenarios=*) py_args+=("$arg") ;;
     -h | --help) sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown argument: $arg (see --help)" >&2; exit 2 ;;
   esac

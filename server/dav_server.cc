@@ -3,15 +3,8 @@
 #include <Poco/DigestEngine.h>
 #include <Poco/File.h>
 #include <Poco/Logger.h>
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/ServerSocket.h>
-#include <Poco/Net/SocketAddress.h>
 #include <Poco/Path.h>
 #include <Poco/SHA1Engine.h>
-#include <Poco/Thread.h>
-#include <Poco/ThreadPool.h>
-#include <Poco/Timestamp.h>
 
 #include <algorithm>
 #include <chrono>
@@ -20,6 +13,7 @@
 #include <mutex>
 #include <thread>
 
+#include "server/connection_server.h"
 #include "server/http_adapter.h"
 #include "storage/database.h"
 #include "storage/delaying_file_system.h"
@@ -105,35 +99,32 @@ DavServer::~DavServer() {
 }
 
 void DavServer::Start() {
-  Poco::Net::SocketAddress address(config_.bind, config_.port);
-  Poco::Net::ServerSocket socket;
-  socket.bind(address, /*reuseAddress=*/true);
-  socket.listen(config_.max_queued);
-  port_ = socket.address().port();
-
-  Poco::AutoPtr<Poco::Net::HTTPServerParams> params(new Poco::Net::HTTPServerParams);
-  params->setMaxThreads(config_.threads);
-  params->setMaxQueued(config_.max_queued);
-  params->setKeepAlive(true);
-  params->setMaxKeepAliveRequests(0);  // unlimited
-  params->setKeepAliveTimeout(Poco::Timespan(config_.keep_alive_timeout_s, 0));
-  params->setTimeout(Poco::Timespan(config_.timeout_s, 0));
-  params->setServerName("keepdav");
-  params->setSoftwareVersion("keepdav/0.1");
-  // Our own pool: Poco's default pool caps at 16 threads, below what --threads may ask for.
-  pool_ = std::make_unique<Poco::ThreadPool>(2, std::max(2, config_.threads) + 2);
-  http_ = std::make_unique<Poco::Net::HTTPServer>(
-      new DavRequestHandlerFactory(*handler_, long_ops_.get()), *pool_, socket, params);
-  http_->start();
+  ConnectionSettings settings;
+  settings.bind = config_.bind;
+  settings.port = config_.port;
+  settings.threads = config_.threads;
+  settings.max_connections = config_.max_connections;
+  settings.keep_alive_timeout_s = config_.keep_alive_timeout_s;
+  settings.timeout_s = config_.timeout_s;
+  settings.max_request_head = config_.max_request_head;
+  adapter_ = std::make_unique<HttpAdapter>(*handler_, long_ops_.get());
+  HttpAdapter* adapter = adapter_.get();
+  connections_ = std::make_unique<ConnectionServer>(
+      settings,
+      [adapter](Connection& c, webdav::DavRequest& request, const RequestFraming& framing) {
+        return adapter->Serve(c, request, framing);
+      });
+  connections_->Start();
+  port_ = connections_->port();
 }
 
 void DavServer::Stop() {
-  if (!http_) return;
+  if (!connections_) return;
   Poco::Logger& log = Poco::Logger::get("keepdav.server");
   const int limit_s = config_.processing.shutdown_timeout_s;
-  // stopAll(false) lets every request in progress finish (Poco waits for each connection's
-  // current request). A watchdog cancels long operations still running after the limit, so a
-  // shutdown is bounded even during a huge COPY; cancelled operations roll back.
+  // Every request in progress is let finish. A watchdog cancels long operations still running
+  // after the limit, so a shutdown is bounded even during a huge COPY; cancelled operations roll
+  // back.
   std::mutex mu;
   std::condition_variable cv;
   bool finished = false;
@@ -145,20 +136,15 @@ void DavServer::Stop() {
       if (long_ops_) long_ops_->CancelAll();
     }
   });
-  http_->stopAll(false);
-  // Requests in progress still use the handler: wait for them before it is destroyed.
-  for (int i = 0; i < (limit_s + 10) * 50 && http_->currentConnections() > 0; ++i) {
-    Poco::Thread::sleep(20);
-  }
+  connections_->Stop();
   {
     std::lock_guard<std::mutex> lock(mu);
     finished = true;
   }
   cv.notify_all();
   watchdog.join();
-  http_.reset();
-  pool_->joinAll();
-  pool_.reset();
+  connections_.reset();
+  adapter_.reset();
 }
 
 }  // namespace keepdav::server

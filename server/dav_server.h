@@ -1,6 +1,6 @@
-// DavServer: one running keepdav instance — file system, database, WebDAV handler and Poco
-// HTTPServer — built from a ServerConfig. The executable and the in-process integration tests
-// both use it, so tests exercise exactly what users run.
+// DavServer: one running keepdav instance — file system, database, WebDAV handler and the
+// connection server — built from a ServerConfig. The executable and the in-process integration
+// tests both use it, so tests exercise exactly what users run.
 //
 // Start() binds and starts serving; Stop() stops accepting, lets running requests finish and
 // returns. Not copyable; Start/Stop from one thread.
@@ -17,13 +17,6 @@
 #include "storage/status.h"
 #include "webdav/dav_handler.h"
 
-namespace Poco {
-class ThreadPool;
-namespace Net {
-class HTTPServer;
-}
-}  // namespace Poco
-
 namespace keepdav::storage {
 class Database;
 class OperationJournal;
@@ -32,13 +25,17 @@ class PropertyStore;
 
 namespace keepdav::server {
 
+class ConnectionServer;
+class HttpAdapter;
+
 struct ServerConfig {
   std::string root;     // directory to serve (absolute or relative)
   std::string db_path;  // SQLite file; empty: DefaultDatabasePath(root)
   std::string bind = "127.0.0.1";
-  uint16_t port = 8080;  // 0: an ephemeral port
-  int threads = 16;
-  int max_queued = 256;
+  uint16_t port = 8080;        // 0: an ephemeral port
+  int threads = 16;            // requests served at once
+  int max_connections = 1024;  // open connections at once
+  size_t max_request_head = 64 * 1024;
   int keep_alive_timeout_s = 15;
   int timeout_s = 60;
   bool fsync = false;
@@ -83,8 +80,8 @@ class DavServer {
   std::unique_ptr<storage::OperationJournal> journal_;
   std::unique_ptr<webdav::DavHandler> handler_;
   std::unique_ptr<LongOperations> long_ops_;
-  std::unique_ptr<Poco::ThreadPool> pool_;
-  std::unique_ptr<Poco::Net::HTTPServer> http_;
+  std::unique_ptr<HttpAdapter> adapter_;
+  std::unique_ptr<ConnectionServer> connections_;
   uint16_t port_ = 0;
 };
 

@@ -4,12 +4,6 @@
 #include "server/socket_response.h"
 
 #include <Poco/Logger.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerRequestImpl.h>
-#include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/HTTPServerSession.h>
-#include <Poco/Net/NetException.h>
-#include <Poco/Net/StreamSocket.h>
 #include <Poco/Timestamp.h>
 
 #include <poll.h>
@@ -24,61 +18,11 @@
 
 namespace keepdav::server {
 
-using Poco::Net::HTTPResponse;
-using Poco::Net::HTTPServerRequest;
-using Poco::Net::HTTPServerResponse;
-
 namespace {
 
 Poco::Logger& Log() {
   return Poco::Logger::get("keepdav.http");
 }
-
-// Access to protected members of Poco's HTTPSession: how many bytes it has buffered past the
-// request head, and reading them. A pointer to a protected member formed through a derived
-// class may be applied to any object of the base class.
-struct SessionAccess : Poco::Net::HTTPSession {
-  static int Buffered(Poco::Net::HTTPSession& s) { return (s.*(&SessionAccess::buffered))(); }
-  static int Read(Poco::Net::HTTPSession& s, char* dst, std::streamsize n) {
-    return (s.*(&SessionAccess::read))(dst, n);
-  }
-  static int Get(Poco::Net::HTTPSession& s) { return (s.*(&SessionAccess::get))(); }
-};
-
-// The raw bytes of a request body: first what Poco's session buffered behind the request head,
-// then straight from the socket. Reads never ask for more than the caller wants, so nothing past
-// the body is consumed (the session buffer keeps a pipelined next request).
-class SessionSource : public ChunkedDecoder::Source {
- public:
-  SessionSource(Poco::Net::HTTPSession& session, int fd) : session_(session), fd_(fd) {}
-
-  // Byte by byte, for chunk-size lines: through the session's buffer, refilled as Poco does.
-  int Get() override {
-    try {
-      int c = SessionAccess::Get(session_);
-      return c == std::char_traits<char>::eof() ? -1 : c;
-    } catch (const Poco::Exception&) {
-      return -1;  // the receive timed out or failed
-    }
-  }
-
-  long Read(char* dst, size_t max) override {
-    int buffered = SessionAccess::Buffered(session_);
-    if (buffered > 0) {
-      return SessionAccess::Read(session_, dst,
-                                 static_cast<std::streamsize>(std::min<size_t>(max, buffered)));
-    }
-    ssize_t n;
-    do {
-      n = ::recv(fd_, dst, max, 0);  // the socket's receive timeout bounds the wait
-    } while (n < 0 && errno == EINTR);
-    return static_cast<long>(n);
-  }
-
- private:
-  Poco::Net::HTTPSession& session_;
-  int fd_;
-};
 
 // Wraps the request body: sends "100 Continue" before the first read when the client asked for
 // it, and remembers whether the body was read to its end. A body with a Content-Length is read in
@@ -90,13 +34,11 @@ class BodyStreamBuf : public std::streambuf {
  public:
   enum class Kind { kNone, kLength, kChunked };
 
-  BodyStreamBuf(Kind kind, HTTPServerResponse& response, bool expect_continue,
-                Poco::Net::HTTPSession& session, int fd, int64_t length)
+  BodyStreamBuf(Kind kind, Connection& connection, bool expect_continue, int64_t length)
       : kind_(kind),
-        response_(response),
+        connection_(connection),
         expect_continue_(expect_continue),
-        source_(session, fd),
-        chunked_(source_),
+        chunked_(connection),
         remaining_(length) {}
 
   bool continue_sent() const { return continue_sent_; }
@@ -105,6 +47,7 @@ class BodyStreamBuf : public std::streambuf {
  protected:
   int_type underflow() override {
     if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
+    if (buf_.empty()) buf_.resize(16 * 1024);  // only for byte-wise reads; large ones bypass it
     std::streamsize n = ReadSome(buf_.data(), static_cast<std::streamsize>(buf_.size()));
     if (n < 0) throw BodyError();
     if (n == 0) return traits_type::eof();
@@ -148,8 +91,11 @@ class BodyStreamBuf : public std::streambuf {
       return 0;
     }
     if (expect_continue_ && !continue_sent_) {
-      response_.sendContinue();
       continue_sent_ = true;
+      if (!connection_.SendContinue()) {
+        failed_ = true;
+        return -1;
+      }
     }
     long n;
     if (kind_ == Kind::kChunked) {
@@ -161,7 +107,7 @@ class BodyStreamBuf : public std::streambuf {
         at_end_ = true;
         return 0;
       }
-      n = source_.Read(dst, static_cast<size_t>(std::min<int64_t>(max, remaining_)));
+      n = connection_.Read(dst, static_cast<size_t>(std::min<int64_t>(max, remaining_)));
       if (n <= 0) n = -1;  // EOF before Content-Length, an error, or the receive timeout
       if (n > 0) {
         remaining_ -= n;
@@ -173,22 +119,21 @@ class BodyStreamBuf : public std::streambuf {
   }
 
   Kind kind_;
-  HTTPServerResponse& response_;
+  Connection& connection_;
   bool expect_continue_;
-  SessionSource source_;
   ChunkedDecoder chunked_;
   int64_t remaining_;
   bool continue_sent_ = false;
   bool at_end_ = false;
   bool failed_ = false;
-  std::vector<char> buf_ = std::vector<char>(64 * 1024);
+  std::vector<char> buf_;
 };
 
 // A request refused before its body was read (a 423 to a PUT, say) closes the connection. If it
 // closed with the body still arriving, the kernel would answer with a reset, and a client still
 // sending (Windows and Office send whole bodies without Expect: 100-continue) would see the
 // reset instead of the answer. So: stop writing, then read and drop what still comes, for a
-// bounded time and amount (Apache's "lingering close"), before Poco closes the socket.
+// bounded time and amount (Apache's "lingering close"), before the socket is closed.
 void LingeringClose(int fd) {
   constexpr int kMaxMillis = 2000;
   constexpr size_t kMaxBytes = 256u << 20;
@@ -213,10 +158,10 @@ void LingeringClose(int fd) {
 // A body the handler did not read must not be parsed as the next request: a small one is read
 // and dropped, otherwise the connection closes after the response. Returns whether it may stay
 // open.
-bool DrainUnreadBody(const HTTPServerRequest& request, const webdav::DavRequest& dav,
+bool DrainUnreadBody(const RequestFraming& framing, const webdav::DavRequest& dav,
                      const BodyStreamBuf& body) {
   if (!dav.HasBody() || body.at_end()) return true;
-  bool client_waits = request.getExpectContinue() && !body.continue_sent();
+  bool client_waits = framing.expect_continue && !body.continue_sent();
   if (!client_waits && dav.content_length >= 0 && dav.content_length <= 64 * 1024) {
     char buf[4096];
     while (dav.body->read(buf, sizeof buf) || dav.body->gcount() > 0) {
@@ -226,179 +171,124 @@ bool DrainUnreadBody(const HTTPServerRequest& request, const webdav::DavRequest&
   return false;
 }
 
-class DavRequestHandler : public Poco::Net::HTTPRequestHandler {
- public:
-  DavRequestHandler(webdav::DavHandler& handler, LongOperations* long_ops)
-      : handler_(handler), long_ops_(long_ops) {}
-
-  void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
-    // RFC 9112 §3: request-line = method SP request-target SP HTTP-version. Poco splits the line
-    // on whitespace and does not check the version, so a client that left a space unencoded
-    // ("MKCOL /New folder HTTP/1.1") would have keepdav act on "/New". Refuse it (§3: 400).
-    if (request.getVersion() != Poco::Net::HTTPMessage::HTTP_1_1 &&
-        request.getVersion() != Poco::Net::HTTPMessage::HTTP_1_0) {
-      Log().information("%s %s: malformed request line (HTTP version '%s')", request.getMethod(),
-                        request.getURI(), request.getVersion());
-      response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);  // Poco would echo the bad one
-      response.setStatusAndReason(HTTPResponse::HTTP_BAD_REQUEST);
-      response.setKeepAlive(false);
-      response.setContentLength(0);
-      response.send();
-      return;
-    }
-    Poco::Timestamp started;
-    webdav::DavRequest dav;
-    dav.method = request.getMethod();
-    dav.target = request.getURI();
-    dav.http10 = request.getVersion() == Poco::Net::HTTPMessage::HTTP_1_0;
-    dav.host = request.has("Host") ? request.get("Host") : std::string();
-    for (const auto& [name, value] : request) {
-      auto it = dav.headers.find(name);
-      if (it == dav.headers.end()) {
-        dav.headers.emplace(name, value);
-      } else {
-        it->second += ", " + value;
-      }
-    }
-    dav.chunked = request.getChunkedTransferEncoding();
-    dav.content_length = request.hasContentLength() ? request.getContentLength64() : -1;
-    // RFC 9110 §6.4.1: a request without Content-Length or chunked encoding has no body; Poco
-    // would otherwise read such a body until the connection closes. Poco's own body stream is
-    // never used: BodyStreamBuf reads the session directly.
-    auto& impl = static_cast<Poco::Net::HTTPServerRequestImpl&>(request);
-    BodyStreamBuf::Kind kind = !dav.HasBody() ? BodyStreamBuf::Kind::kNone
-                               : dav.chunked  ? BodyStreamBuf::Kind::kChunked
-                                              : BodyStreamBuf::Kind::kLength;
-    BodyStreamBuf body_buf(kind, response, request.getExpectContinue() && dav.HasBody(),
-                           impl.session(), impl.socket().impl()->sockfd(), dav.content_length);
-    std::istream body(&body_buf);
-    dav.body = &body;
-    webdav::Progress progress;
-    dav.progress = &progress;
-
-    // Requests whose work grows with a tree run on a worker, so that the client can get 102s
-    // and a hang-up is noticed; everything else runs on this thread.
-    bool long_running = long_ops_ && handler_.MayRunLong(dav);
-    int allowed = long_running ? long_ops_->Allowed(dav) : 0;
-    std::istringstream whole_body;
-    if (long_running && dav.HasBody() && !ReadWholeBody(dav, &whole_body)) long_running = false;
-    InterimGate gate;
-    auto& socket = static_cast<Poco::Net::HTTPServerRequestImpl&>(request).socket();
-    SocketResponseSink* sink_ptr = nullptr;
-    SocketResponseSink sink(socket.impl()->sockfd(), response, dav.http10, dav.method == "HEAD",
-                            [&, long_running] {
-                              if (long_running) gate.MarkFinal();
-                              if (!DrainUnreadBody(request, dav, body_buf)) {
-                                sink_ptr->set_keep_alive(false);
-                              }
-                            });
-    sink_ptr = &sink;
-    try {
-      if (long_running) {
-        RunLong(dav, request, sink, gate, allowed, started);
-      } else {
-        Handle(dav, sink);
-      }
-    } catch (const std::exception& e) {
-      // A write failed (the client is gone) or something unexpected escaped the handler.
-      Log().warning("%s %s: %s", dav.method, dav.target, std::string(e.what()));
-      if (!sink.sent()) {
-        try {
-          sink.SetStatus(500);
-          sink.SendEmpty();
-        } catch (...) {
-        }
-      }
-      response.setKeepAlive(false);
-    }
-    if (!response.getKeepAlive() && dav.HasBody() && !body_buf.at_end()) {
-      LingeringClose(impl.socket().impl()->sockfd());
-    }
-    if (Log().debug()) {
-      Log().debug("%s %s %d %Ldus", dav.method, dav.target, sink.status(),
-                  static_cast<Poco::Int64>(started.elapsed()));
-    }
-  }
-
- private:
-  // Runs the handler; a handler that sends nothing still produces a response.
-  void Handle(const webdav::DavRequest& dav, SocketResponseSink& sink) {
-    handler_.Handle(dav, sink);
-    if (!sink.sent()) {
-      Log().error("%s %s: handler sent no response", dav.method, dav.target);
-      sink.SetStatus(500);
-      sink.SendEmpty();
-    }
-    sink.Finish();
-  }
-
-  // Reads the whole (small) body into `out` and points the request at it, so the connection is
-  // quiet on the reading side before any 102 goes out. False when the body is too large for
-  // that; the request then runs inline without 102s.
-  bool ReadWholeBody(webdav::DavRequest& dav, std::istringstream* out) {
-    constexpr int64_t kMaxPreRead = 4 << 20;
-    if (dav.content_length > kMaxPreRead) return false;
-    std::string data;
-    char buf[16384];
-    while (static_cast<int64_t>(data.size()) <= kMaxPreRead &&
-           dav.body->read(buf, sizeof buf).gcount() > 0) {
-      data.append(buf, static_cast<size_t>(dav.body->gcount()));
-    }
-    if (static_cast<int64_t>(data.size()) > kMaxPreRead) {
-      // A chunked body of unknown size that turned out large: the part read cannot be given
-      // back, so hand the handler the prefix it would reject anyway as oversized XML.
-      Log().warning("%s %s: request body over %Ld bytes", dav.method, dav.target,
-                    static_cast<Poco::Int64>(kMaxPreRead));
-    }
-    bool failed = dav.body->bad();
-    out->str(std::move(data));
-    if (failed) out->setstate(std::ios::badbit);  // the handler answers 400 as it would inline
-    dav.body = out;
-    return true;
-  }
-
-  void RunLong(const webdav::DavRequest& dav, HTTPServerRequest& request, SocketResponseSink& sink,
-               InterimGate& gate, int allowed, const Poco::Timestamp& started) {
-    auto& socket = static_cast<Poco::Net::HTTPServerRequestImpl&>(request).socket();
-    std::exception_ptr failure;
-    LongOperations::Outcome outcome = long_ops_->Run(
-        [&] {
-          try {
-            Handle(dav, sink);
-          } catch (...) {
-            failure = std::current_exception();
-          }
-        },
-        *dav.progress, allowed, LongOperations::CancelOnHangUp(dav.method), socket, gate);
-    double seconds = static_cast<double>(started.elapsed()) / 1e6;
-    if (seconds >= 1.0 || outcome.interim_sent > 0 || outcome.client_gone) {
-      Log().information("long %s %s: %Lu resources, %.3f s, %d x 102, status %d%s", dav.method,
-                        dav.target, static_cast<Poco::UInt64>(dav.progress->done()), seconds,
-                        outcome.interim_sent, sink.status(),
-                        std::string(!outcome.client_gone ? ""
-                                    : LongOperations::CancelOnHangUp(dav.method)
-                                        ? ", client hung up (cancelled)"
-                                        : ", client hung up (finished anyway)"));
-    }
-    if (failure) std::rethrow_exception(failure);
-  }
-
-  webdav::DavHandler& handler_;
-  LongOperations* long_ops_;
-};
-
 }  // namespace
 
-Poco::Net::HTTPRequestHandler* DavRequestHandlerFactory::createRequestHandler(
-    const HTTPServerRequest& request) {
-  // Poco's connection sends "100 Continue" by itself right after this call whenever the response
-  // status is still 200. We send it lazily (BodyStreamBuf) so that a request refused before its
-  // body is read never asks for the body; a status other than 200 here stops Poco's eager one.
-  // Every handler sets the real status before responding.
-  if (request.getExpectContinue()) {
-    request.response().setStatus(HTTPResponse::HTTP_CONTINUE);
+bool HttpAdapter::Serve(Connection& connection, webdav::DavRequest& dav,
+                        const RequestFraming& framing) const {
+  Poco::Timestamp started;
+  BodyStreamBuf::Kind kind = !dav.HasBody() ? BodyStreamBuf::Kind::kNone
+                             : dav.chunked  ? BodyStreamBuf::Kind::kChunked
+                                            : BodyStreamBuf::Kind::kLength;
+  BodyStreamBuf body_buf(kind, connection, framing.expect_continue && dav.HasBody(),
+                         dav.content_length);
+  std::istream body(&body_buf);
+  dav.body = &body;
+  webdav::Progress progress;
+  dav.progress = &progress;
+
+  // Requests whose work grows with a tree run on a worker, so that the client can get 102s and
+  // a hang-up is noticed; everything else runs on this thread.
+  bool long_running = long_ops_ && handler_.MayRunLong(dav);
+  int allowed = long_running ? long_ops_->Allowed(dav) : 0;
+  std::istringstream whole_body;
+  if (long_running && dav.HasBody() && !ReadWholeBody(dav, &whole_body)) long_running = false;
+  InterimGate gate;
+  SocketResponseSink* sink_ptr = nullptr;
+  SocketResponseSink sink(connection.fd(), framing.keep_alive, dav.http10, dav.method == "HEAD",
+                          [&, long_running] {
+                            if (long_running) gate.MarkFinal();
+                            if (!DrainUnreadBody(framing, dav, body_buf)) {
+                              sink_ptr->set_keep_alive(false);
+                            }
+                          });
+  sink_ptr = &sink;
+  try {
+    if (long_running) {
+      RunLong(dav, connection.fd(), sink, gate, allowed, started);
+    } else {
+      Handle(dav, sink);
+    }
+  } catch (const std::exception& e) {
+    // A write failed (the client is gone) or something unexpected escaped the handler.
+    Log().warning("%s %s: %s", dav.method, dav.target, std::string(e.what()));
+    if (!sink.sent()) {
+      try {
+        sink.SetStatus(500);
+        sink.SendEmpty();
+      } catch (...) {
+      }
+    }
+    sink.set_keep_alive(false);
   }
-  return new DavRequestHandler(handler_, long_ops_);
+  if (!sink.keep_alive() && dav.HasBody() && !body_buf.at_end()) {
+    LingeringClose(connection.fd());
+  }
+  if (Log().debug()) {
+    Log().debug("%s %s %d %Ldus", dav.method, dav.target, sink.status(),
+                static_cast<Poco::Int64>(started.elapsed()));
+  }
+  return sink.keep_alive();
+}
+
+// Runs the handler; a handler that sends nothing still produces a response.
+void HttpAdapter::Handle(const webdav::DavRequest& dav, SocketResponseSink& sink) const {
+  handler_.Handle(dav, sink);
+  if (!sink.sent()) {
+    Log().error("%s %s: handler sent no response", dav.method, dav.target);
+    sink.SetStatus(500);
+    sink.SendEmpty();
+  }
+  sink.Finish();
+}
+
+// Reads the whole (small) body into `out` and points the request at it, so the connection is
+// quiet on the reading side before any 102 goes out. False when the body is too large for that;
+// the request then runs inline without 102s.
+bool HttpAdapter::ReadWholeBody(webdav::DavRequest& dav, std::istringstream* out) const {
+  constexpr int64_t kMaxPreRead = 4 << 20;
+  if (dav.content_length > kMaxPreRead) return false;
+  std::string data;
+  char buf[16384];
+  while (static_cast<int64_t>(data.size()) <= kMaxPreRead &&
+         dav.body->read(buf, sizeof buf).gcount() > 0) {
+    data.append(buf, static_cast<size_t>(dav.body->gcount()));
+  }
+  if (static_cast<int64_t>(data.size()) > kMaxPreRead) {
+    // A chunked body of unknown size that turned out large: the part read cannot be given back,
+    // so hand the handler the prefix it would reject anyway as oversized XML.
+    Log().warning("%s %s: request body over %Ld bytes", dav.method, dav.target,
+                  static_cast<Poco::Int64>(kMaxPreRead));
+  }
+  bool failed = dav.body->bad();
+  out->str(std::move(data));
+  if (failed) out->setstate(std::ios::badbit);  // the handler answers 400 as it would inline
+  dav.body = out;
+  return true;
+}
+
+void HttpAdapter::RunLong(const webdav::DavRequest& dav, int socket_fd, SocketResponseSink& sink,
+                          InterimGate& gate, int allowed, const Poco::Timestamp& started) const {
+  std::exception_ptr failure;
+  LongOperations::Outcome outcome = long_ops_->Run(
+      [&] {
+        try {
+          Handle(dav, sink);
+        } catch (...) {
+          failure = std::current_exception();
+        }
+      },
+      *dav.progress, allowed, LongOperations::CancelOnHangUp(dav.method), socket_fd, gate);
+  double seconds = static_cast<double>(started.elapsed()) / 1e6;
+  if (seconds >= 1.0 || outcome.interim_sent > 0 || outcome.client_gone) {
+    Log().information("long %s %s: %Lu resources, %.3f s, %d x 102, status %d%s", dav.method,
+                      dav.target, static_cast<Poco::UInt64>(dav.progress->done()), seconds,
+                      outcome.interim_sent, sink.status(),
+                      std::string(!outcome.client_gone ? ""
+                                  : LongOperations::CancelOnHangUp(dav.method)
+                                      ? ", client hung up (cancelled)"
+                                      : ", client hung up (finished anyway)"));
+  }
+  if (failure) std::rethrow_exception(failure);
 }
 
 }  // namespace keepdav::server

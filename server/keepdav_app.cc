@@ -43,8 +43,10 @@ const Setting kSettings[] = {
      "$XDG_STATE_HOME/keepdav/<root-hash>.sqlite (outside the root)"},
     {"read-only", nullptr, "false", "answer every modifying method with 403"},
     {"port-file", "FILE", "", "write the bound port number to FILE once listening"},
-    {"threads", "N", "16", "request threads (the most connections served at once)"},
-    {"max-queued", "N", "256", "connections waiting for a thread before new ones are refused"},
+    {"threads", "N", "16",
+     "request threads: the most requests served at once (idle connections hold none)"},
+    {"max-connections", "N", "1024", "open connections at once; more wait in the listen backlog"},
+    {"max-request-head", "BYTES", "65536", "largest request line plus headers; larger is 431"},
     {"keep-alive-timeout", "SECONDS", "15", "idle time before a keep-alive connection closes"},
     {"timeout", "SECONDS", "60", "socket send/receive timeout"},
     {"max-xml-body", "BYTES", "1048576", "largest XML request body (PROPFIND, PROPPATCH)"},
@@ -175,7 +177,8 @@ int KeepdavApp::main(const std::vector<std::string>& args) {
     cfg.bind = get("bind");
     cfg.port = static_cast<uint16_t>(config().getInt("port", 8080));
     cfg.threads = config().getInt("threads", 16);
-    cfg.max_queued = config().getInt("max-queued", 256);
+    cfg.max_connections = config().getInt("max-connections", 1024);
+    cfg.max_request_head = config().getUInt64("max-request-head", 65536);
     cfg.keep_alive_timeout_s = config().getInt("keep-alive-timeout", 15);
     cfg.timeout_s = config().getInt("timeout", 60);
     cfg.fsync = config().getBool("fsync", false);
@@ -191,6 +194,13 @@ int KeepdavApp::main(const std::vector<std::string>& args) {
     if (cfg.dav.locks.timeout_max_s < 1 || cfg.dav.locks.max_locks_per_resource < 1 ||
         cfg.dav.locks.max_locks < 1) {
       log.error("--lock-timeout-max, --max-locks-per-resource and --max-locks must be at least 1");
+      return EXIT_USAGE;
+    }
+    if (cfg.threads < 1 || cfg.max_connections < 1 || cfg.keep_alive_timeout_s < 1 ||
+        cfg.timeout_s < 1 || cfg.max_request_head < 256) {
+      log.error(
+          "--threads, --max-connections, --keep-alive-timeout and --timeout must be at least 1, "
+          "--max-request-head at least 256");
       return EXIT_USAGE;
     }
     cfg.processing.mode = get("processing");

@@ -2,12 +2,13 @@
 
 #include <Poco/Exception.h>
 #include <Poco/Logger.h>
-#include <Poco/Net/StreamSocket.h>
 #include <Poco/Runnable.h>
 #include <Poco/ThreadPool.h>
+#include <sys/socket.h>
 
 #include <poll.h>
 
+#include <cerrno>
 #include <chrono>
 
 namespace keepdav::server {
@@ -45,9 +46,9 @@ class Job : public Poco::Runnable {
 };
 
 // True when the peer closed its side (or the socket failed). Pipelined data is not a hang-up.
-bool PeerHungUp(Poco::Net::StreamSocket& socket) {
+bool PeerHungUp(int socket_fd) {
   struct pollfd p;
-  p.fd = socket.impl()->sockfd();
+  p.fd = socket_fd;
   p.events = POLLRDHUP;
   p.revents = 0;
   int n = ::poll(&p, 1, 0);
@@ -75,7 +76,7 @@ int LongOperations::Allowed(const webdav::DavRequest& req) const {
 
 LongOperations::Outcome LongOperations::Run(const std::function<void()>& work,
                                             webdav::Progress& progress, int allowed,
-                                            bool cancel_on_hang_up, Poco::Net::StreamSocket& socket,
+                                            bool cancel_on_hang_up, int socket_fd,
                                             InterimGate& gate) {
   Outcome outcome;
   Job job(work);
@@ -103,7 +104,7 @@ LongOperations::Outcome LongOperations::Run(const std::function<void()>& work,
       auto now = Clock::now();
       if (now >= next_poll) {
         next_poll = now + poll_every;
-        if (!outcome.client_gone && PeerHungUp(socket)) {
+        if (!outcome.client_gone && PeerHungUp(socket_fd)) {
           outcome.client_gone = true;
           if (cancel_on_hang_up) progress.Cancel();
         }
@@ -119,10 +120,18 @@ LongOperations::Outcome LongOperations::Run(const std::function<void()>& work,
         }
         msg += "\r\n";
         gate.WriteInterim([&] {
-          try {
-            socket.sendBytes(msg.data(), static_cast<int>(msg.size()));
+          const char* data = msg.data();
+          size_t left = msg.size();
+          while (left > 0) {
+            ssize_t n = ::send(socket_fd, data, left, MSG_NOSIGNAL);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) break;
+            data += n;
+            left -= static_cast<size_t>(n);
+          }
+          if (left == 0) {
             ++outcome.interim_sent;
-          } catch (const Poco::Exception&) {
+          } else {
             outcome.client_gone = true;
             if (cancel_on_hang_up) progress.Cancel();
           }

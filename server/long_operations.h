@@ -30,9 +30,6 @@
 
 namespace Poco {
 class ThreadPool;
-namespace Net {
-class StreamSocket;
-}
 }  // namespace Poco
 
 namespace keepdav::server {
@@ -90,10 +87,10 @@ class LongOperations {
   static bool CancelOnHangUp(const std::string& method) { return method != "DELETE"; }
 
   // Runs `work` on a worker thread and sends up to `allowed` (or unlimited) interim responses on
-  // `socket` through `gate` while it runs. Falls back to running `work` on the calling thread
+  // `socket_fd` through `gate` while it runs. Falls back to running `work` on the calling thread
   // (no 102s) when every worker is busy. Returns when `work` has finished.
   Outcome Run(const std::function<void()>& work, webdav::Progress& progress, int allowed,
-              bool cancel_on_hang_up, Poco::Net::StreamSocket& socket, InterimGate& gate);
+              bool cancel_on_hang_up, int socket_fd, InterimGate& gate);
 
   // Asks every running operation to stop at its next safe point (shutdown).
   void CancelAll();

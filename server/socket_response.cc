@@ -85,15 +85,13 @@ class SocketResponseSink::BodyBuf : public std::streambuf {
   std::vector<char> buf_;
 };
 
-SocketResponseSink::SocketResponseSink(int socket_fd, Poco::Net::HTTPServerResponse& response,
-                                       bool http10, bool head_only,
+SocketResponseSink::SocketResponseSink(int socket_fd, bool keep_alive, bool http10, bool head_only,
                                        std::function<void()> before_send)
     : fd_(socket_fd),
-      response_(response),
       http10_(http10),
       head_only_(head_only),
       before_send_(std::move(before_send)),
-      keep_alive_(response.getKeepAlive()) {}
+      keep_alive_(keep_alive) {}
 
 SocketResponseSink::~SocketResponseSink() = default;
 
@@ -134,7 +132,6 @@ void SocketResponseSink::Begin(Framing framing, int64_t length) {
     pending_ += "Connection: Keep-Alive\r\n";
   }
   pending_ += "\r\n";
-  response_.setKeepAlive(keep_alive_);
 }
 
 void SocketResponseSink::WriteAll(const ::iovec* iov_in, int count, int flags) {
@@ -149,7 +146,6 @@ void SocketResponseSink::WriteAll(const ::iovec* iov_in, int count, int flags) {
     if (n < 0) {
       if (errno == EINTR) continue;
       keep_alive_ = false;
-      response_.setKeepAlive(false);
       throw std::runtime_error(std::string("send: ") + std::strerror(errno));
     }
     size_t left = static_cast<size_t>(n);
@@ -226,7 +222,6 @@ bool SocketResponseSink::SendFileRange(int fd, uint64_t offset, uint64_t length)
     if (n <= 0) {
       // The client went away, or the file shrank: the connection cannot be reused.
       keep_alive_ = false;
-      response_.setKeepAlive(false);
       return false;
     }
     left -= static_cast<uint64_t>(n);
@@ -242,7 +237,6 @@ void SocketResponseSink::Finish() {
     body_->flush();
     if (!*body_) {
       keep_alive_ = false;
-      response_.setKeepAlive(false);
       return;
     }
   }
@@ -253,7 +247,6 @@ void SocketResponseSink::Finish() {
   } else if (framing_ == Framing::kLength && !head_only_ && body_sent_ != length_) {
     // Short body: only closing the connection tells the client.
     keep_alive_ = false;
-    response_.setKeepAlive(false);
   }
 }
 

@@ -4,7 +4,7 @@
 // and a small file's body in separate sends). This sink formats the status line and headers
 // itself and sends them together with the first 64 KiB of body, frames chunked bodies in 64 KiB
 // chunks with one sendmsg() each, and sends files with sendfile() right behind the headers.
-// Poco's HTTPServerResponse is only told whether the connection stays open.
+// Whether the connection stays open after the response is decided here too (keep_alive()).
 //
 // Framing: a length >= 0 gives Content-Length; -1 gives chunked encoding, or for HTTP/1.0 a body
 // that ends when the connection closes. A fixed-length body that comes out short closes the
@@ -14,7 +14,6 @@
 // Not thread-safe; one per request.
 #pragma once
 
-#include <Poco/Net/HTTPServerResponse.h>
 #include <sys/uio.h>
 
 #include <functional>
@@ -32,8 +31,9 @@ class SocketResponseSink : public webdav::ResponseSink {
  public:
   // `before_send` runs right before the status line goes out (the 102 gate, draining an unread
   // request body); it may call set_keep_alive(false).
-  SocketResponseSink(int socket_fd, Poco::Net::HTTPServerResponse& response, bool http10,
-                     bool head_only, std::function<void()> before_send);
+  // `keep_alive`: whether the request allows the connection to stay open.
+  SocketResponseSink(int socket_fd, bool keep_alive, bool http10, bool head_only,
+                     std::function<void()> before_send);
   ~SocketResponseSink() override;
 
   void SetStatus(int code) override { status_ = code; }
@@ -50,6 +50,8 @@ class SocketResponseSink : public webdav::ResponseSink {
 
   int status() const { return status_; }
   void set_keep_alive(bool keep) { keep_alive_ = keep; }
+  // Whether the connection may serve another request after this response.
+  bool keep_alive() const { return keep_alive_; }
 
  private:
   class BodyBuf;
@@ -60,7 +62,6 @@ class SocketResponseSink : public webdav::ResponseSink {
   void WriteAll(const ::iovec* iov, int count, int flags = 0);
 
   int fd_;
-  Poco::Net::HTTPServerResponse& response_;
   bool http10_;
   bool head_only_;
   std::function<void()> before_send_;

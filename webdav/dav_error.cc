@@ -87,12 +87,16 @@ const char* ReasonPhrase(int status) {
       return "Unsupported Media Type";
     case 416:
       return "Range Not Satisfiable";
+    case 417:
+      return "Expectation Failed";
     case 422:
       return "Unprocessable Content";
     case 423:
       return "Locked";
     case 424:
       return "Failed Dependency";
+    case 431:
+      return "Request Header Fields Too Large";
     case 500:
       return "Internal Server Error";
     case 501:
@@ -101,6 +105,8 @@ const char* ReasonPhrase(int status) {
       return "Bad Gateway";
     case 503:
       return "Service Unavailable";
+    case 505:
+      return "HTTP Version Not Supported";
     case 507:
       return "Insufficient Storage";
     default:

@@ -1,0 +1,351 @@
+#include "server/connection_server.h"
+
+#include <Poco/Logger.h>
+#include <Poco/Net/SocketAddress.h>
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "webdav/dav_error.h"
+
+namespace keepdav::server {
+
+namespace {
+
+constexpr uint64_t kListenId = 0;
+constexpr uint64_t kWakeId = 1;
+constexpr size_t kInitialBuffer = 16 * 1024;
+
+Poco::Logger& Log() {
+  return Poco::Logger::get("keepdav.http");
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+bool SendAll(int fd, const char* data, size_t len) {
+  while (len > 0) {
+    ssize_t n = ::send(fd, data, len, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data += n;
+    len -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+int Connection::Get() {
+  if (begin_ == end_) {
+    begin_ = end_ = 0;
+    if (buf_.empty()) buf_.resize(kInitialBuffer);
+    ssize_t n;
+    do {
+      n = ::recv(fd_, buf_.data(), buf_.size(), 0);
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) return -1;  // closed, failed, or the receive timeout passed
+    end_ = static_cast<size_t>(n);
+  }
+  return static_cast<unsigned char>(buf_[begin_++]);
+}
+
+long Connection::Read(char* dst, size_t max) {
+  if (begin_ < end_) {
+    size_t n = std::min(max, end_ - begin_);
+    std::memcpy(dst, buf_.data() + begin_, n);
+    begin_ += n;
+    return static_cast<long>(n);
+  }
+  ssize_t n;
+  do {
+    n = ::recv(fd_, dst, max, 0);
+  } while (n < 0 && errno == EINTR);
+  return static_cast<long>(n);
+}
+
+bool Connection::SendContinue() {
+  static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+  return SendAll(fd_, kContinue, sizeof kContinue - 1);
+}
+
+ConnectionServer::ConnectionServer(ConnectionSettings settings, Handler handler)
+    : settings_(std::move(settings)), handler_(std::move(handler)) {}
+
+ConnectionServer::~ConnectionServer() {
+  Stop();
+}
+
+void ConnectionServer::Start() {
+  Poco::Net::SocketAddress address(settings_.bind, settings_.port);
+  socket_.bind(address, /*reuseAddress=*/true);
+  socket_.listen(std::max(128, std::min(settings_.max_connections, 4096)));
+  socket_.setBlocking(false);
+  port_ = socket_.address().port();
+  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (epoll_fd_ < 0 || wake_fd_ < 0)
+    throw Poco::Exception("epoll/eventfd: " + std::string(std::strerror(errno)));
+  struct epoll_event ev = {};
+  ev.events = EPOLLIN | EPOLLONESHOT;
+  ev.data.u64 = kListenId;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, socket_.impl()->sockfd(), &ev);
+  ev.events = EPOLLIN;  // level-triggered: once written, every worker sees it
+  ev.data.u64 = kWakeId;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+  started_ = true;
+  int threads = std::max(1, settings_.threads);
+  for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+  sweeper_ = std::thread([this] { SweeperLoop(); });
+}
+
+void ConnectionServer::Stop() {
+  if (!started_) return;
+  started_ = false;
+  stopping_ = true;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, socket_.impl()->sockfd(), nullptr);
+  socket_.close();
+  uint64_t one = 1;
+  if (::write(wake_fd_, &one, sizeof one) < 0) {
+    Log().error("shutdown: cannot wake the workers: %s", std::string(std::strerror(errno)));
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    sweeper_cv_.notify_all();
+  }
+  // Each worker finishes the request it is serving, then sees the wake-up and exits.
+  for (auto& t : workers_) t.join();
+  workers_.clear();
+  sweeper_.join();
+  for (auto& [id, c] : connections_) ::close(c->fd_);
+  connections_.clear();
+  ::close(epoll_fd_);
+  ::close(wake_fd_);
+  epoll_fd_ = wake_fd_ = -1;
+}
+
+void ConnectionServer::WorkerLoop() {
+  for (;;) {
+    struct epoll_event ev;
+    int n = ::epoll_wait(epoll_fd_, &ev, 1, -1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      Log().error("epoll_wait: %s", std::string(std::strerror(errno)));
+      return;
+    }
+    if (n == 0) continue;
+    if (ev.data.u64 == kWakeId) return;
+    if (ev.data.u64 == kListenId) {
+      AcceptAll();
+      continue;
+    }
+    Connection* c = Take(ev.data.u64);
+    if (!c) continue;
+    if (stopping_) {
+      Close(*c);
+      continue;
+    }
+    busy_.fetch_add(1);
+    After after = After::kClose;
+    try {
+      after = Serve(*c);
+    } catch (const std::exception& e) {
+      Log().warning("connection: %s", std::string(e.what()));
+    }
+    busy_.fetch_sub(1);
+    if (after == After::kRearm && !stopping_) {
+      Rearm(*c);
+    } else {
+      Close(*c);
+    }
+  }
+}
+
+void ConnectionServer::AcceptAll() {
+  for (;;) {
+    {
+      // At the limit, further clients wait in the listen backlog: the listening socket is left
+      // disarmed until a connection closes (Close and the sweeper rearm it).
+      std::lock_guard<std::mutex> lock(mu_);
+      if (connections_.size() >= static_cast<size_t>(settings_.max_connections)) {
+        if (!accept_paused_) {
+          Log().warning("%d connections open (--max-connections): new ones wait",
+                        settings_.max_connections);
+        }
+        accept_paused_ = true;
+        return;
+      }
+    }
+    int fd = ::accept4(socket_.impl()->sockfd(), nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        // EMFILE and the like: back off a little rather than spin on a ready listener.
+        Log().error("accept: %s", std::string(std::strerror(errno)));
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      break;
+    }
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    struct timeval tv = {settings_.timeout_s, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    std::unique_lock<std::mutex> lock(mu_);
+    if (stopping_) {
+      lock.unlock();
+      ::close(fd);
+      continue;
+    }
+    uint64_t id = next_id_++;
+    auto conn = std::unique_ptr<Connection>(new Connection(id, fd));
+    conn->deadline_ms_ = NowMs() + settings_.keep_alive_timeout_s * 1000LL;
+    connections_.emplace(id, std::move(conn));
+    lock.unlock();
+    struct epoll_event ev = {};
+    ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
+    ev.data.u64 = id;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+  }
+  ArmListener();
+}
+
+void ConnectionServer::ArmListener() {
+  if (stopping_) return;
+  struct epoll_event ev = {};
+  ev.events = EPOLLIN | EPOLLONESHOT;
+  ev.data.u64 = kListenId;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, socket_.impl()->sockfd(), &ev);
+}
+
+// REQUIRES: mu_ held. Rearms the listener paused at the connection limit once there is room.
+void ConnectionServer::ResumeAcceptingLocked() {
+  if (accept_paused_ && connections_.size() < static_cast<size_t>(settings_.max_connections)) {
+    accept_paused_ = false;
+    ArmListener();
+  }
+}
+
+Connection* ConnectionServer::Take(uint64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = connections_.find(id);
+  if (it == connections_.end() || it->second->busy_) return nullptr;
+  it->second->busy_ = true;
+  return it->second.get();
+}
+
+void ConnectionServer::Rearm(Connection& c) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    c.busy_ = false;
+    // A connection with half a head gets the send/receive timeout, an idle one the keep-alive
+    // time.
+    c.deadline_ms_ =
+        NowMs() +
+        (c.buffered() > 0 ? settings_.timeout_s : settings_.keep_alive_timeout_s) * 1000LL;
+    if (c.buffered() == 0 && c.buf_.size() > kInitialBuffer) {
+      std::vector<char>().swap(c.buf_);  // give back a buffer grown for a large head
+      c.begin_ = c.end_ = 0;
+    }
+  }
+  struct epoll_event ev = {};
+  ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
+  ev.data.u64 = c.id_;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd_, &ev);
+}
+
+void ConnectionServer::Close(Connection& c) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ::close(c.fd_);  // also removes it from the epoll set
+  connections_.erase(c.id_);
+  ResumeAcceptingLocked();
+}
+
+void ConnectionServer::SweeperLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    sweeper_cv_.wait_for(lock, std::chrono::milliseconds(500));
+    int64_t now = NowMs();
+    for (auto it = connections_.begin(); it != connections_.end();) {
+      Connection& c = *it->second;
+      if (!c.busy_ && c.deadline_ms_ <= now) {
+        if (c.buffered() > 0) {
+          Log().information("closing a connection whose request head stopped arriving");
+        }
+        ::close(c.fd_);
+        it = connections_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    ResumeAcceptingLocked();
+  }
+}
+
+ConnectionServer::After ConnectionServer::Serve(Connection& c) {
+  webdav::DavRequest request;
+  RequestFraming framing;
+  const size_t max_head = settings_.max_request_head;
+  for (;;) {
+    if (c.end_ > c.begin_) {
+      std::string_view data(c.buf_.data() + c.begin_, c.end_ - c.begin_);
+      HeadParse parsed = ParseRequestHead(data, max_head, &c.scan_from_, &request, &framing);
+      if (parsed.outcome == HeadParse::Outcome::kComplete) {
+        c.begin_ += parsed.head_size;
+        c.scan_from_ = 0;
+        bool keep_alive = handler_(c, request, framing);
+        if (!keep_alive || stopping_) return After::kClose;
+        if (c.begin_ == c.end_) {
+          // Nothing pipelined: back to the epoll set without trying another recv (the set
+          // reports bytes that are already there).
+          c.begin_ = c.end_ = 0;
+          return After::kRearm;
+        }
+        continue;  // a pipelined request is already (partly) buffered
+      }
+      if (parsed.outcome == HeadParse::Outcome::kError) {
+        Log().information("bad request head: %s (%d)", parsed.reason, parsed.status);
+        std::string answer = "HTTP/1.1 " + std::to_string(parsed.status) + " " +
+                             webdav::ReasonPhrase(parsed.status) +
+                             "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        SendAll(c.fd_, answer.data(), answer.size());
+        return After::kClose;
+      }
+    }
+    // Room for more: move a partial head to the front, grow up to the head limit.
+    if (c.begin_ > 0) {
+      std::memmove(c.buf_.data(), c.buf_.data() + c.begin_, c.end_ - c.begin_);
+      c.end_ -= c.begin_;
+      c.begin_ = 0;
+    }
+    if (c.buf_.empty()) c.buf_.resize(kInitialBuffer);
+    if (c.end_ == c.buf_.size()) {
+      // Only reached below the head limit (a fuller buffer was answered 431 above).
+      c.buf_.resize(std::max(c.end_ + 1, std::min(c.buf_.size() * 2, max_head + 1024)));
+    }
+    ssize_t n = ::recv(c.fd_, c.buf_.data() + c.end_, c.buf_.size() - c.end_, MSG_DONTWAIT);
+    if (n > 0) {
+      c.end_ += static_cast<size_t>(n);
+      continue;
+    }
+    if (n == 0) return After::kClose;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return After::kRearm;
+    return After::kClose;
+  }
+}
+
+}  // namespace keepdav::server
