@@ -123,6 +123,12 @@ class ConnectionServer {
   std::vector<std::thread> workers_;
   std::thread sweeper_;
 
+  std::mutex park_mu_;
+  std::condition_variable park_cv_;
+  int max_waiters_ = 4;  // threads waiting on the epoll set at once: 2 per CPU
+  int waiters_ = 0;      // guarded by park_mu_
+  int parked_ = 0;       // guarded by park_mu_
+
   std::mutex mu_;
   std::condition_variable sweeper_cv_;
   bool accept_paused_ = false;  // at --max-connections; the listener is disarmed

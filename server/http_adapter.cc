@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <streambuf>
@@ -190,8 +191,11 @@ bool HttpAdapter::Serve(Connection& connection, webdav::DavRequest& dav,
   // a hang-up is noticed; everything else runs on this thread.
   bool long_running = long_ops_ && handler_.MayRunLong(dav);
   int allowed = long_running ? long_ops_->Allowed(dav) : 0;
-  std::istringstream whole_body;
-  if (long_running && dav.HasBody() && !ReadWholeBody(dav, &whole_body)) long_running = false;
+  std::optional<std::istringstream> whole_body;  // built only when needed (locale set-up)
+  if (long_running && dav.HasBody()) {
+    whole_body.emplace();
+    if (!ReadWholeBody(dav, &*whole_body)) long_running = false;
+  }
   InterimGate gate;
   SocketResponseSink* sink_ptr = nullptr;
   SocketResponseSink sink(connection.fd(), framing.keep_alive, dav.http10, dav.method == "HEAD",

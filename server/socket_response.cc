@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <strings.h>
 
@@ -29,26 +30,31 @@ bool NoBodyAllowed(int status) {
 
 }  // namespace
 
-// Buffers body bytes and hands them to the sink 64 KiB at a time.
+// Buffers body bytes and hands them to the sink 64 KiB at a time. The buffer is allocated on the
+// first write: a response whose body goes out with SendFileRange never needs it.
 class SocketResponseSink::BodyBuf : public std::streambuf {
  public:
-  explicit BodyBuf(SocketResponseSink& sink) : sink_(sink), buf_(kBodyBuffer) {
-    setp(buf_.data(), buf_.data() + buf_.size());
-  }
+  explicit BodyBuf(SocketResponseSink& sink) : sink_(sink) {}
   // Sends what is buffered; true on success.
   bool Drain() {
     size_t n = static_cast<size_t>(pptr() - pbase());
     if (n > 0 || !sink_.pending_.empty()) sink_.SendOut(pbase(), n);
-    setp(buf_.data(), buf_.data() + buf_.size());
+    setp(buf_.get(), buf_.get() + (buf_ ? kBodyBuffer : 0));
     return true;
   }
+  bool empty() const { return pptr() == pbase(); }
 
  protected:
   int_type overflow(int_type c) override {
-    try {
-      Drain();
-    } catch (const std::exception&) {
-      return traits_type::eof();
+    if (!buf_) {
+      buf_.reset(new char[kBodyBuffer]);  // not zeroed: every byte is written before it is sent
+      setp(buf_.get(), buf_.get() + kBodyBuffer);
+    } else {
+      try {
+        Drain();
+      } catch (const std::exception&) {
+        return traits_type::eof();
+      }
     }
     if (!traits_type::eq_int_type(c, traits_type::eof())) {
       *pptr() = traits_type::to_char_type(c);
@@ -82,7 +88,7 @@ class SocketResponseSink::BodyBuf : public std::streambuf {
 
  private:
   SocketResponseSink& sink_;
-  std::vector<char> buf_;
+  std::unique_ptr<char[]> buf_;
 };
 
 SocketResponseSink::SocketResponseSink(int socket_fd, bool keep_alive, bool http10, bool head_only,
@@ -204,7 +210,23 @@ std::ostream& SocketResponseSink::SendBody(int64_t length) {
 bool SocketResponseSink::SendFileRange(int fd, uint64_t offset, uint64_t length) {
   if (!body_ || framing_ != Framing::kLength) return false;
   try {
-    body_->flush();
+    if (!body_buf_->empty()) body_->flush();
+    if (!pending_.empty() && length <= kBodyBuffer) {
+      // A small file goes out with the headers in one send: one packet, one wake-up of the
+      // client (a separate sendfile costs a second of each).
+      thread_local std::unique_ptr<char[]> scratch(new char[kBodyBuffer]);
+      size_t got = 0;
+      while (got < length) {
+        ssize_t n =
+            ::pread(fd, scratch.get() + got, length - got, static_cast<off_t>(offset + got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;  // the file shrank: what was read goes out, then the connection closes
+        got += static_cast<size_t>(n);
+      }
+      SendOut(scratch.get(), got);
+      if (got < length) keep_alive_ = false;
+      return got == length;
+    }
     if (!pending_.empty()) {
       // Headers go out with MSG_MORE so that they share a packet with the file's start.
       struct iovec iov = {pending_.data(), pending_.size()};

@@ -54,24 +54,42 @@ bool AnyMatches(const std::string& header, const std::string& etag, bool strong)
 }  // namespace
 
 std::string ETagFor(const storage::FileInfo& info) {
-  char buf[80];
-  std::snprintf(buf, sizeof buf, "\"%llx-%llx-%llx\"", static_cast<unsigned long long>(info.inode),
-                static_cast<unsigned long long>(info.size),
-                static_cast<unsigned long long>(info.mtime_ns));
-  return buf;
+  // "<inode>-<size>-<mtime ns>" in hex, formatted by hand: GET and PROPFIND make one per file.
+  char buf[3 * 16 + 4];
+  char* p = buf;
+  auto hex = [&p](unsigned long long v) {
+    char digits[16];
+    int n = 0;
+    do {
+      digits[n++] = "0123456789abcdef"[v & 0xf];
+      v >>= 4;
+    } while (v != 0);
+    while (n > 0) *p++ = digits[--n];
+  };
+  *p++ = '"';
+  hex(static_cast<unsigned long long>(info.inode));
+  *p++ = '-';
+  hex(static_cast<unsigned long long>(info.size));
+  *p++ = '-';
+  hex(static_cast<unsigned long long>(info.mtime_ns));
+  *p++ = '"';
+  return std::string(buf, static_cast<size_t>(p - buf));
 }
 
 namespace {
 
 // Formats with gmtime_r and a per-thread cache of the last second: PROPFIND writes two dates per
 // member, mostly of the same few seconds, and Poco's formatter showed up in its profile.
+// Two entries: a GET formats the current time (Date) and the file's time (Last-Modified).
 struct DateCache {
-  int64_t seconds = INT64_MIN;
-  std::string text;
+  int64_t seconds[2] = {INT64_MIN, INT64_MIN};
+  std::string text[2];
+  int next = 0;
 };
 
 std::string FormatDate(int64_t unix_seconds, bool http, DateCache& cache) {
-  if (cache.seconds == unix_seconds) return cache.text;
+  if (cache.seconds[0] == unix_seconds) return cache.text[0];
+  if (cache.seconds[1] == unix_seconds) return cache.text[1];
   static const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
   static const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
@@ -87,9 +105,11 @@ std::string FormatDate(int64_t unix_seconds, bool http, DateCache& cache) {
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
   }
-  cache.seconds = unix_seconds;
-  cache.text = buf;
-  return cache.text;
+  int slot = cache.next;
+  cache.next ^= 1;
+  cache.seconds[slot] = unix_seconds;
+  cache.text[slot] = buf;
+  return cache.text[slot];
 }
 
 }  // namespace
