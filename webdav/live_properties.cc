@@ -6,6 +6,20 @@
 
 namespace keepdav::webdav {
 
+namespace {
+
+void AppendDecimal(std::string* out, uint64_t v) {
+  char digits[20];
+  int n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  while (n > 0) out->push_back(digits[--n]);
+}
+
+}  // namespace
+
 const std::vector<LivePropertyDef>& LiveProperties() {
   static const std::vector<LivePropertyDef> kDefs = {
       {LiveProperty::kCreationDate, "creationdate", true, true, false},
@@ -42,13 +56,13 @@ bool AppendLiveValue(const LivePropertyDef& def, const storage::ResourcePath& pa
       AppendXmlEscaped(out, path.Name());
       return true;
     case LiveProperty::kGetContentLength:
-      out->append(std::to_string(info.size));
+      AppendDecimal(out, info.size);
       return true;
     case LiveProperty::kGetContentType:
       AppendXmlEscaped(out, ContentTypeFor(path.Name()));
       return true;
     case LiveProperty::kGetETag:
-      AppendXmlEscaped(out, ETagFor(info));
+      out->append(ETagFor(info));  // hex digits, '-' and quotes: nothing to escape in content
       return true;
     case LiveProperty::kGetLastModified:
       out->append(HttpDate(info.mtime_ns / 1000000000));
@@ -57,10 +71,10 @@ bool AppendLiveValue(const LivePropertyDef& def, const storage::ResourcePath& pa
       if (info.IsDirectory()) out->append("<D:collection/>");
       return true;
     case LiveProperty::kSupportedLock:
-      if (sources.supported_lock) out->append(sources.supported_lock(path));
+      if (sources.supported_lock) out->append(*sources.supported_lock);
       return true;
     case LiveProperty::kLockDiscovery:
-      if (sources.lock_discovery) out->append(sources.lock_discovery(path));
+      if (sources.lock_discovery) sources.lock_discovery(path, out);
       return true;
     case LiveProperty::kQuotaAvailableBytes:
       out->append(std::to_string(sources.space().available_bytes));

@@ -41,8 +41,9 @@ const LivePropertyDef* FindLiveProperty(const storage::PropertyName& name);
 struct LiveValueSources {
   std::function<storage::SpaceInfo()> space;
   // Inner XML of DAV:lockdiscovery / DAV:supportedlock for a resource ("" when none).
-  std::function<std::string(const storage::ResourcePath&)> lock_discovery;
-  std::function<std::string(const storage::ResourcePath&)> supported_lock;
+  // lock_discovery appends to its second argument.
+  std::function<void(const storage::ResourcePath&, std::string*)> lock_discovery;
+  const std::string* supported_lock = nullptr;  // the same for every resource
 };
 
 // Appends the inner XML of the property's value to `out`. Returns false when the property is not

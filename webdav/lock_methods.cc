@@ -195,17 +195,15 @@ void DavHandler::SetLockSources(const ResourcePath& path, int depth,
   }
   int64_t now = locks_.Now();
   auto hrefs = std::make_shared<std::map<std::string, std::string>>();
-  sources->lock_discovery = [this, locks, hrefs, now](const ResourcePath& p) {
-    std::string out;
+  sources->lock_discovery = [this, locks, hrefs, now](const ResourcePath& p, std::string* out) {
     for (const LockRecord& l : *locks) {
       if (!l.Covers(p)) continue;
       auto it = hrefs->find(l.root.str());
       if (it == hrefs->end()) it = hrefs->emplace(l.root.str(), HrefFor(l.root)).first;
-      AppendActiveLock(&out, l, it->second, now);
+      AppendActiveLock(out, l, it->second, now);
     }
-    return out;
   };
-  sources->supported_lock = [](const ResourcePath&) { return SupportedLockXml(); };
+  sources->supported_lock = &SupportedLockXml();
 }
 
 }  // namespace keepdav::webdav

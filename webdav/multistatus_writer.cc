@@ -27,6 +27,23 @@ std::string StatusLine(int status) {
   return "HTTP/1.1 " + std::to_string(status) + " " + ReasonPhrase(status);
 }
 
+namespace {
+
+// The status line of a propstat or response: 200 and 404 come from constants (once per member).
+void AppendStatusLine(std::string* out, int status) {
+  static const std::string k200 = StatusLine(200);
+  static const std::string k404 = StatusLine(404);
+  if (status == 200) {
+    out->append(k200);
+  } else if (status == 404) {
+    out->append(k404);
+  } else {
+    out->append(StatusLine(status));
+  }
+}
+
+}  // namespace
+
 MultistatusWriter::MultistatusWriter(std::ostream& out) : out_(out) {
   buf_.reserve(kFlushBytes + 4096);
 }
@@ -42,7 +59,7 @@ void MultistatusWriter::WriteStatusResponse(std::string_view href, int status,
   buf_.append("<D:response><D:href>");
   AppendXmlEscaped(&buf_, href);
   buf_.append("</D:href><D:status>");
-  buf_.append(StatusLine(status));
+  AppendStatusLine(&buf_, status);
   buf_.append("</D:status>");
   if (!precondition.empty()) {
     buf_.append("<D:error><D:");
@@ -115,7 +132,7 @@ void MultistatusWriter::WriteDavProperty(const char* local, std::string_view inn
 
 void MultistatusWriter::EndPropstat(int status, std::string_view precondition) {
   buf_.append("</D:prop><D:status>");
-  buf_.append(StatusLine(status));
+  AppendStatusLine(&buf_, status);
   buf_.append("</D:status>");
   if (!precondition.empty()) {
     buf_.append("<D:error><D:");

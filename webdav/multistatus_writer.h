@@ -37,6 +37,26 @@ class MultistatusWriter {
   void WriteProperty(const storage::PropertyName& name, std::string_view inner_xml);
   // <D:local>inner</D:local>, or <D:local/> when `inner_xml` is empty.
   void WriteDavProperty(const char* local, std::string_view inner_xml);
+  // Writes <D:local>, lets `fill` append the inner XML straight to the buffer, then closes the
+  // element (<D:local/> when `fill` appended nothing). `fill` returns false to write nothing.
+  template <typename Fill>
+  void WriteDavPropertyWith(const char* local, Fill fill) {
+    size_t mark = buf_.size();
+    buf_.append("<D:");
+    buf_.append(local);
+    buf_.push_back('>');
+    size_t inner = buf_.size();
+    if (!fill(&buf_)) {
+      buf_.resize(mark);
+    } else if (buf_.size() == inner) {
+      buf_.back() = '/';
+      buf_.push_back('>');
+    } else {
+      buf_.append("</D:");
+      buf_.append(local);
+      buf_.push_back('>');
+    }
+  }
   // A stored dead property: a complete element (see ParseProppatch).
   void WriteRawElement(std::string_view element_xml) { buf_.append(element_xml); }
   void EndPropstat(int status, std::string_view precondition = {});

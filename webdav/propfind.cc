@@ -172,9 +172,9 @@ class PropfindResponder {
   }
 
   void WriteLive(const LivePropertyDef& def, const ResourcePath& path, const FileInfo& info) {
-    value_.clear();
-    if (!AppendLiveValue(def, path, info, sources_, &value_)) return;
-    writer_.WriteDavProperty(def.local_name, value_);
+    writer_.WriteDavPropertyWith(def.local_name, [&](std::string* out) {
+      return AppendLiveValue(def, path, info, sources_, out);
+    });
   }
 
   const PropfindRequest& request_;
@@ -187,7 +187,6 @@ class PropfindResponder {
   bool folder_loaded_ = false;
   std::string folder_;
   std::unordered_map<std::string, std::vector<DeadProperty>> folder_props_;
-  std::string value_;
 };
 
 }  // namespace

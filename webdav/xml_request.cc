@@ -292,27 +292,34 @@ DavError ParseLockinfo(const std::string& body, const XmlLimits& limits, LockInf
 }
 
 void AppendXmlEscaped(std::string* out, std::string_view text) {
-  for (char c : text) {
-    switch (c) {
+  // Runs without special characters (nearly everything) are appended in one piece.
+  size_t start = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char* entity;
+    switch (text[i]) {
       case '<':
-        out->append("&lt;");
+        entity = "&lt;";
         break;
       case '>':
-        out->append("&gt;");
+        entity = "&gt;";
         break;
       case '&':
-        out->append("&amp;");
+        entity = "&amp;";
         break;
       case '"':
-        out->append("&quot;");
+        entity = "&quot;";
         break;
       case '\'':
-        out->append("&apos;");
+        entity = "&apos;";
         break;
       default:
-        out->push_back(c);
+        continue;
     }
+    out->append(text.data() + start, i - start);
+    out->append(entity);
+    start = i + 1;
   }
+  out->append(text.data() + start, text.size() - start);
 }
 
 }  // namespace keepdav::webdav
