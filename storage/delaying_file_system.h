@@ -1,7 +1,8 @@
 // DelayingFileSystem: a FileSystem decorator that sleeps a fixed time in every file copy, every
-// removal and for every member listed. It exists so that tests of the real binary (interop,
-// reverse-proxy and client tests of 102 Processing) can make a tree operation take seconds
-// without gigabytes of test data; keepdav enables it only with --test-delay-us.
+// removal and for every member listed. Its tree operations go member by member through itself
+// (MemberWalk), so each copied or removed resource is slowed too. It exists so that tests of the
+// real binary (interop, reverse-proxy and client tests of 102 Processing) can make a tree operation
+// take seconds without gigabytes of test data; keepdav enables it only with --test-delay-us.
 //
 // Thread-safe if the wrapped FileSystem is.
 #pragma once
@@ -11,6 +12,7 @@
 #include <thread>
 
 #include "storage/file_system.h"
+#include "storage/member_walk.h"
 
 namespace keepdav::storage {
 
@@ -56,6 +58,13 @@ class DelayingFileSystem : public FileSystem {
   Status CopyFileNew(const ResourcePath& from, const ResourcePath& to) override {
     Sleep();
     return inner_->CopyFileNew(from, to);
+  }
+  Status RemoveTree(const ResourcePath& p, int max_depth, TreeObserver& observer) override {
+    return MemberWalk::RemoveTree(*this, p, max_depth, observer);
+  }
+  Status CopyTree(const ResourcePath& from, const ResourcePath& to, bool with_members,
+                  int max_depth, TreeObserver& observer) override {
+    return MemberWalk::CopyTree(*this, from, to, with_members, max_depth, observer);
   }
   Status SetModifiedTime(const ResourcePath& p, int64_t ns) override {
     return inner_->SetModifiedTime(p, ns);

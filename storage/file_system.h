@@ -65,6 +65,22 @@ class PendingWrite {
   virtual const FileInfo& committed_info() const = 0;
 };
 
+// Receives what RemoveTree and CopyTree do, resource by resource. An implementation may call it
+// from helper threads as well as the calling thread, so it must be thread-safe; calls never
+// outlive the tree operation.
+class TreeObserver {
+ public:
+  virtual ~TreeObserver() = default;
+  // Asked before each member: true stops the operation there (the client went away).
+  virtual bool Cancelled() = 0;
+  // Once for each resource the operation acted on: copied, created, removed, or failed doing so;
+  // special files (FIFOs, sockets) that a copy skips count too.
+  virtual void ResourceDone() = 0;
+  // A resource that could not be copied or removed. For a copy, `path` names the destination
+  // member; for a removal, the member that stays.
+  virtual void MemberFailed(const ResourcePath& path, bool is_directory, const Status& status) = 0;
+};
+
 class FileSystem {
  public:
   virtual ~FileSystem() = default;
@@ -117,6 +133,27 @@ class FileSystem {
   // tree nobody can see yet (a staging tree), where per-file atomicity buys nothing.
   // kAlreadyExists if `to` exists.
   virtual Status CopyFileNew(const ResourcePath& from, const ResourcePath& to) = 0;
+
+  // Removes `path` and everything below it, bottom-up, as Remove would member by member:
+  // reserved leftovers (ListForRemoval) go too; symlinks and hidden names are never touched, so
+  // the directories holding them stay. Each member that cannot be removed goes to
+  // observer.MemberFailed; its ancestors then stay without being reported (RFC 4918 §9.6.1).
+  // A directory `max_depth` levels below `path` is not entered: it fails with kTooLarge.
+  // Stops before the next member once observer.Cancelled().
+  // Returns OK when everything is gone; otherwise the first reported failure's status (a failure
+  // of `path` itself is reported too), or kIoError when cancelled before any failure.
+  virtual Status RemoveTree(const ResourcePath& path, int max_depth, TreeObserver& observer) = 0;
+
+  // Copies `from` to `to`, which must not exist (kAlreadyExists), creating everything in place
+  // as CopyFileNew does: for a tree nobody can see yet (a staging tree). A file is copied with its
+  // modification time; a collection is created and, with `with_members`, its members are copied
+  // recursively. Reserved and hidden names and symlinks are skipped; special files are counted
+  // but not copied. Member failures (including kTooLarge for a directory `max_depth` levels below
+  // `from`, and kIoError for a directory left incomplete by cancellation) go to
+  // observer.MemberFailed; the copy carries on with the other members. Returns the status of
+  // creating `to` itself.
+  virtual Status CopyTree(const ResourcePath& from, const ResourcePath& to, bool with_members,
+                          int max_depth, TreeObserver& observer) = 0;
 
   // Sets the modification time (ns since the epoch) without following symlinks.
   virtual Status SetModifiedTime(const ResourcePath& path, int64_t mtime_ns) = 0;

@@ -17,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include "storage/member_walk.h"
+
 namespace keepdav::storage {
 namespace {
 
@@ -357,6 +359,89 @@ Status CopyContents(int src, int dst, const std::string& context) {
   }
 }
 
+// Calls `visit(name, d_type)` for each entry of the directory open at `dirfd` (O_RDONLY), reading
+// a bufferful of entries per getdents64 call; `visit` returns false to stop. Returns 0 or an
+// errno.
+template <typename Visit>
+int ReadEntries(int dirfd, std::vector<char>& buf, Visit&& visit) {
+  for (;;) {
+    ssize_t n = ::getdents64(dirfd, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    if (n == 0) return 0;
+    for (ssize_t off = 0; off < n;) {
+      const auto* e = reinterpret_cast<const struct dirent64*>(buf.data() + off);
+      off += e->d_reclen;
+      if (!visit(e->d_name, e->d_type)) return 0;
+    }
+  }
+}
+
+enum class EntryKind { kFile, kDirectory, kSymlink, kOther, kGone };
+
+// The kind of a directory entry: from d_type where the file system fills it in, else from
+// fstatat. Sets *err for a failed fstatat other than ENOENT (which reads as kGone).
+EntryKind KindOf(int dirfd, const char* name, unsigned char d_type, int* err) {
+  switch (d_type) {
+    case DT_REG:
+      return EntryKind::kFile;
+    case DT_DIR:
+      return EntryKind::kDirectory;
+    case DT_LNK:
+      return EntryKind::kSymlink;
+    case DT_UNKNOWN:
+      break;
+    default:
+      return EntryKind::kOther;
+  }
+  struct stat st;
+  if (::fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno != ENOENT) *err = errno;
+    return EntryKind::kGone;
+  }
+  if (S_ISREG(st.st_mode)) return EntryKind::kFile;
+  if (S_ISDIR(st.st_mode)) return EntryKind::kDirectory;
+  if (S_ISLNK(st.st_mode)) return EntryKind::kSymlink;
+  return EntryKind::kOther;
+}
+
+// Names RemoveTree acts on: everything a ResourcePath can name, and keepdav's own leftovers
+// (as ListForRemoval).
+bool IsRemovableName(std::string_view name) {
+  return ResourcePath::IsValidSegment(name) ||
+         (name != "." && name != ".." && ResourcePath::IsReservedName(name) &&
+          name.find('\\') == std::string_view::npos);
+}
+
+// Copies a file of `expected` bytes through `buf`. A short read that reaches the size statx saw
+// is taken as the end, which saves the read that would return 0. Returns 0 or an errno.
+int CopySmallContents(int src, int dst, uint64_t expected, std::vector<char>& buf) {
+  uint64_t total = 0;
+  for (;;) {
+    ssize_t n = ::read(src, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    if (n == 0) return 0;
+    const char* p = buf.data();
+    size_t left = static_cast<size_t>(n);
+    while (left > 0) {
+      ssize_t w = ::write(dst, p, left);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return errno;
+      }
+      p += w;
+      left -= static_cast<size_t>(w);
+    }
+    total += static_cast<uint64_t>(n);
+    if (static_cast<size_t>(n) < buf.size() && total == expected) return 0;
+  }
+}
+
 }  // namespace
 
 struct PosixFileSystem::Impl {
@@ -433,6 +518,189 @@ struct PosixFileSystem::Impl {
                                                    fs.options_.fsync_on_commit, path.str());
       }
       if (errno != EEXIST || attempt >= 16) return Status::FromErrno(errno, context);
+    }
+  }
+
+  // State shared by one RemoveTree or CopyTree call.
+  struct TreeRun {
+    TreeRun(const PosixFileSystem& f, int depth, TreeObserver& o)
+        : fs(f), max_depth(depth), observer(o) {}
+    const PosixFileSystem& fs;
+    int max_depth;
+    TreeObserver& observer;
+    std::vector<char> entries = std::vector<char>(size_t{32} << 10);  // getdents64 buffer
+    std::vector<char> data;  // copy buffer for small files; larger ones use copy_file_range
+  };
+
+  static std::string PrefixOf(const ResourcePath& dir) {
+    return dir.IsRoot() ? std::string() : dir.Relative() + "/";
+  }
+
+  // Removes the members of `dir` (MemberWalk's RemoveMembers, with directory descriptors).
+  // `dir` is resolved from the root; its descriptor is closed while a subdirectory is being
+  // emptied and reopened for the rmdir, so only one directory per tree is open at a time.
+  // Returns true when every member was removed.
+  static bool RemoveMembers(TreeRun& run, const ResourcePath& dir, int level) {
+    TreeObserver& observer = run.observer;
+    if (level > run.max_depth) {
+      observer.MemberFailed(dir, true, MemberWalk::TooDeep(dir));
+      return false;
+    }
+    Result<UniqueFd> fd = Open(run.fs, dir, O_RDONLY | O_DIRECTORY, "list " + dir.str());
+    if (!fd.ok()) {
+      observer.MemberFailed(dir, true, fd.status());
+      return false;
+    }
+    // Names are collected before removing: unlinking while getdents iterates the same directory
+    // is not specified by POSIX.
+    std::vector<std::pair<std::string, bool>> members;
+    const std::string prefix = PrefixOf(dir);
+    const bool check_hidden = !run.fs.options_.hidden.empty();
+    int stat_err = 0;
+    int err = ReadEntries(fd->get(), run.entries, [&](const char* raw, unsigned char type) {
+      std::string_view name(raw);
+      if (!IsRemovableName(name) || type == DT_LNK) return true;
+      if (check_hidden && IsHidden(run.fs, prefix + std::string(name))) return true;
+      EntryKind kind = KindOf(fd->get(), raw, type, &stat_err);
+      if (stat_err != 0) return false;
+      if (kind == EntryKind::kSymlink || kind == EntryKind::kGone) return true;
+      members.emplace_back(std::string(name), kind == EntryKind::kDirectory);
+      return true;
+    });
+    if (err == 0) err = stat_err;
+    if (err != 0) {
+      observer.MemberFailed(dir, true, Status::FromErrno(err, "list " + dir.str()));
+      return false;
+    }
+    bool all = true;
+    for (const auto& [name, is_dir] : members) {
+      if (observer.Cancelled()) return false;
+      auto child = [&, &name = name] {
+        return ResourcePath::IsReservedName(name) ? dir.InternalChild(name) : dir.Child(name);
+      };
+      if (is_dir) {
+        fd->Reset();
+        if (!RemoveMembers(run, child(), level + 1)) {
+          all = false;
+          continue;
+        }
+      }
+      if (!fd->valid()) {
+        Result<UniqueFd> again = Open(run.fs, dir, O_PATH | O_DIRECTORY, "reopen " + dir.str());
+        if (!again.ok()) {
+          observer.ResourceDone();
+          observer.MemberFailed(child(), is_dir, again.status());
+          all = false;
+          continue;
+        }
+        *fd = std::move(again).value();
+      }
+      // If the entry was swapped for a symlink since getdents, the symlink itself goes; nothing
+      // outside the root is touched.
+      int r = ::unlinkat(fd->get(), name.c_str(), is_dir ? AT_REMOVEDIR : 0);
+      int unlink_err = r == 0 ? 0 : errno;
+      observer.ResourceDone();
+      if (r != 0) {
+        if (unlink_err == EEXIST) unlink_err = ENOTEMPTY;  // POSIX allows either for rmdir
+        ResourcePath c = child();
+        observer.MemberFailed(c, is_dir, Status::FromErrno(unlink_err, "remove " + c.str()));
+        all = false;
+      }
+    }
+    return all;
+  }
+
+  // Copies the regular file `name` from directory `src_dir` to a new file in `dst_dir`, with its
+  // modification time (CopyFileNew between directory descriptors).
+  static Status CopyFileAt(TreeRun& run, int src_dir, int dst_dir, const char* name,
+                           const ResourcePath& from, const ResourcePath& to) {
+    auto context = [&] { return "copy " + from.Child(name).str() + " to " + to.Child(name).str(); };
+    // O_NONBLOCK keeps a FIFO that replaced the file since getdents from blocking the open.
+    UniqueFd in(::openat(src_dir, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC));
+    if (!in.valid()) return Status::FromErrno(errno, context());
+    EntryStat st;
+    if (int err = StatEntry(in.get(), "", AT_EMPTY_PATH, &st); err != 0) {
+      return Status::FromErrno(err, context());
+    }
+    if (st.info.IsDirectory()) return Status::WithCode(StatusCode::kIsADirectory, context());
+    if (!st.info.IsFile()) {
+      return Status::WithCode(StatusCode::kPermissionDenied, context() + ": not a regular file");
+    }
+    UniqueFd out(::openat(dst_dir, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644));
+    if (!out.valid()) return Status::FromErrno(errno, context());
+    Status s;
+    if (st.info.size <= run.data.size()) {
+      if (int err = CopySmallContents(in.get(), out.get(), st.info.size, run.data); err != 0) {
+        s = Status::FromErrno(err, context());
+      }
+    } else {
+      s = CopyContents(in.get(), out.get(), context());
+    }
+    if (s.ok()) {
+      struct timespec times[2];
+      times[0].tv_sec = 0;
+      times[0].tv_nsec = UTIME_OMIT;
+      times[1] = ToTimespec(st.info.mtime_ns);
+      if (::futimens(out.get(), times) != 0) s = Status::FromErrno(errno, context());
+    }
+    if (!s.ok()) ::unlinkat(dst_dir, name, 0);  // no half file left behind
+    return s;
+  }
+
+  // Copies the members of `from` into the existing, fresh directory `to` (MemberWalk's
+  // CopyMembers, with directory descriptors): the members of one directory first, then its
+  // subdirectories, each resolved from the root when its turn comes.
+  static void CopyMembers(TreeRun& run, const ResourcePath& from, const ResourcePath& to,
+                          int level) {
+    TreeObserver& observer = run.observer;
+    if (level > run.max_depth) {
+      observer.MemberFailed(to, true, MemberWalk::TooDeep(from));
+      return;
+    }
+    std::vector<std::string> subdirs;
+    {
+      Result<UniqueFd> src = Open(run.fs, from, O_RDONLY | O_DIRECTORY, "list " + from.str());
+      Result<UniqueFd> dst = src.ok()
+                                 ? Open(run.fs, to, O_PATH | O_DIRECTORY, "copy to " + to.str())
+                                 : Result<UniqueFd>(src.status());
+      if (!dst.ok()) {
+        observer.MemberFailed(to, true, dst.status());
+      } else {
+        const std::string prefix = PrefixOf(from);
+        const bool check_hidden = !run.fs.options_.hidden.empty();
+        int stat_err = 0;
+        int err = ReadEntries(src->get(), run.entries, [&](const char* raw, unsigned char type) {
+          std::string_view name(raw);
+          if (!ResourcePath::IsValidSegment(name) || type == DT_LNK) return true;
+          if (check_hidden && IsHidden(run.fs, prefix + std::string(name))) return true;
+          EntryKind kind = KindOf(src->get(), raw, type, &stat_err);
+          if (stat_err != 0) return false;
+          if (kind == EntryKind::kSymlink || kind == EntryKind::kGone) return true;
+          if (observer.Cancelled()) return false;
+          if (kind == EntryKind::kDirectory) {
+            if (::mkdirat(dst->get(), raw, 0755) == 0) {
+              subdirs.emplace_back(name);
+            } else {
+              ResourcePath d = to.Child(name);
+              observer.MemberFailed(d, true, Status::FromErrno(errno, "mkdir " + d.str()));
+            }
+          } else if (kind == EntryKind::kFile) {
+            Status c = CopyFileAt(run, src->get(), dst->get(), raw, from, to);
+            if (!c.ok()) observer.MemberFailed(to.Child(name), false, c);
+          }
+          observer.ResourceDone();
+          return true;
+        });
+        if (err == 0) err = stat_err;
+        if (err != 0) observer.MemberFailed(to, true, Status::FromErrno(err, "list " + from.str()));
+      }
+    }
+    if (observer.Cancelled()) {
+      observer.MemberFailed(to, true, MemberWalk::CancelledStatus());
+      return;
+    }
+    for (const std::string& name : subdirs) {
+      CopyMembers(run, from.Child(name), to.Child(name), level + 1);
     }
   }
 };
@@ -680,6 +948,54 @@ Status PosixFileSystem::CopyFileNew(const ResourcePath& from, const ResourcePath
   }
   if (!s.ok()) ::unlinkat(parent->get(), name.c_str(), 0);  // no half file left behind
   return s;
+}
+
+Status PosixFileSystem::RemoveTree(const ResourcePath& path, int max_depth,
+                                   TreeObserver& observer) {
+  MemberWalk::FirstFailure first(observer);
+  const std::string context = "remove " + path.str();
+  auto fail = [&](bool is_dir, Status s) {
+    first.MemberFailed(path, is_dir, s);
+    return s;
+  };
+  if (path.IsRoot()) {
+    return fail(true,
+                Status::WithCode(StatusCode::kPermissionDenied, context + ": the root stays"));
+  }
+  if (Impl::IsHidden(*this, path.Relative()))
+    return fail(false, Status::NotFound(context + ": hidden"));
+  Result<UniqueFd> parent = Impl::OpenParent(*this, path, context);
+  if (!parent.ok()) return fail(false, parent.status());
+  Result<FileInfo> info = Impl::StatIn(parent->get(), path, context);
+  if (!info.ok()) return fail(false, info.status());
+  const bool is_dir = info->IsDirectory();
+  Impl::TreeRun run(*this, max_depth, first);
+  if (is_dir && !Impl::RemoveMembers(run, path, 1)) {
+    return first.first_or(MemberWalk::CancelledStatus());
+  }
+  int r = ::unlinkat(parent->get(), std::string(path.Name()).c_str(), is_dir ? AT_REMOVEDIR : 0);
+  int err = r == 0 ? 0 : errno;
+  first.ResourceDone();
+  if (r != 0) return fail(is_dir, Status::FromErrno(err == EEXIST ? ENOTEMPTY : err, context));
+  return Status::Ok();
+}
+
+Status PosixFileSystem::CopyTree(const ResourcePath& from, const ResourcePath& to,
+                                 bool with_members, int max_depth, TreeObserver& observer) {
+  Result<FileInfo> info = Stat(from);
+  if (!info.ok()) return info.status();
+  if (!info->IsDirectory()) {
+    Status s = CopyFileNew(from, to);
+    observer.ResourceDone();
+    return s;
+  }
+  Status s = MakeDirectory(to);
+  observer.ResourceDone();
+  if (!s.ok() || !with_members) return s;
+  Impl::TreeRun run(*this, max_depth, observer);
+  run.data.resize(size_t{64} << 10);
+  Impl::CopyMembers(run, from, to, 1);
+  return Status::Ok();
 }
 
 Status PosixFileSystem::SetModifiedTime(const ResourcePath& path, int64_t mtime_ns) {

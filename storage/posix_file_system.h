@@ -5,6 +5,12 @@
 // openat(O_NOFOLLOW) walk on kernels without openat2), so neither ".." tricks nor symlinks can
 // reach outside the root. Symlinks inside the tree are treated as nonexistent.
 //
+// RemoveTree and CopyTree resolve each directory from the root once and then act on its members
+// relative to the directory's descriptor (unlinkat, openat(O_NOFOLLOW), mkdirat), with entry types
+// from getdents: a removed file costs one system call, a copied one eight, instead of a
+// resolution from the root for each. They hold at most one directory of each tree open at a time,
+// and behave exactly like MemberWalk (storage/member_walk.h), which the unit tests check.
+//
 // Temporary files are created in the target's directory under reserved names
 // (".keepdav-tmp-<random>") and renamed into place.
 //
@@ -56,6 +62,9 @@ class PosixFileSystem : public FileSystem {
   Status Exchange(const ResourcePath& a, const ResourcePath& b) override;
   Status CopyFile(const ResourcePath& from, const ResourcePath& to) override;
   Status CopyFileNew(const ResourcePath& from, const ResourcePath& to) override;
+  Status RemoveTree(const ResourcePath& path, int max_depth, TreeObserver& observer) override;
+  Status CopyTree(const ResourcePath& from, const ResourcePath& to, bool with_members,
+                  int max_depth, TreeObserver& observer) override;
   Status SetModifiedTime(const ResourcePath& path, int64_t mtime_ns) override;
   Result<SpaceInfo> Space() override;
 

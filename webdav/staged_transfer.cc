@@ -74,7 +74,6 @@ Status StagedTransfer::Run(bool move, const ResourcePath& from, const FileInfo& 
 
   // 1. Build the new tree where nobody can see it.
   TreeWalker walker(fs_, progress_, max_depth_);
-  walker.set_fresh_destination(true);
   std::vector<MemberFailure> failures;
   s = walker.CopyTree(from, from_info, staging, depth, &failures);
   if (s.ok() && !failures.empty()) {

@@ -1,5 +1,6 @@
 #include "webdav/tree_walker.h"
 
+#include <mutex>
 #include <utility>
 
 namespace keepdav::webdav {
@@ -54,104 +55,46 @@ Status TreeWalker::WalkMembers(const ResourcePath& dir, int depth, int level,
   return Status::Ok();
 }
 
+// Progress and failures for one tree operation. FileSystem implementations may report from helper
+// threads: Progress is atomic, the failure list is guarded.
+class TreeWalker::Observer : public storage::TreeObserver {
+ public:
+  Observer(const TreeWalker& walker, std::vector<MemberFailure>* failures)
+      : walker_(walker), failures_(failures) {}
+  bool Cancelled() override { return walker_.Cancelled(); }
+  void ResourceDone() override { walker_.progress_.AddDone(); }
+  void MemberFailed(const ResourcePath& path, bool is_directory, const Status& status) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    failures_->push_back({path, is_directory, status});
+  }
+
+ private:
+  const TreeWalker& walker_;
+  std::mutex mu_;
+  std::vector<MemberFailure>* failures_;
+};
+
 Status TreeWalker::CopyTree(const ResourcePath& from, const FileInfo& info, const ResourcePath& to,
                             int depth, std::vector<MemberFailure>* failures) {
   if (!info.IsDirectory()) {
-    Status s = fresh_destination_ ? fs_.CopyFileNew(from, to) : fs_.CopyFile(from, to);
+    Status s = fs_.CopyFileNew(from, to);
     progress_.AddDone();
     return s;
   }
-  Status s = fs_.MakeDirectory(to);
-  progress_.AddDone();
-  if (!s.ok()) return s;
-  if (depth != 0) CopyMembers(from, to, 1, failures);
-  return Status::Ok();
-}
-
-void TreeWalker::CopyMembers(const ResourcePath& from, const ResourcePath& to, int level,
-                             std::vector<MemberFailure>* failures) {
-  if (level > max_depth_) {
-    failures->push_back({to, true, TooDeep(from)});
-    return;
-  }
-  std::vector<std::string> subdirs;
-  Status s = fs_.List(from, [&](std::string_view name, const FileInfo& info) {
-    if (Cancelled()) return false;
-    ResourcePath src = from.Child(name);
-    ResourcePath dst = to.Child(name);
-    if (info.IsDirectory()) {
-      Status m = fs_.MakeDirectory(dst);
-      if (m.ok()) {
-        subdirs.emplace_back(name);
-      } else {
-        failures->push_back({dst, true, m});
-      }
-    } else if (info.IsFile()) {
-      Status c = fresh_destination_ ? fs_.CopyFileNew(src, dst) : fs_.CopyFile(src, dst);
-      if (!c.ok()) failures->push_back({dst, false, c});
-    }
-    progress_.AddDone();
-    return true;
-  });
-  if (!s.ok()) failures->push_back({to, true, s});
-  if (Cancelled()) {
-    failures->push_back({to, true, CancelledStatus()});
-    return;
-  }
-  for (const std::string& name : subdirs) {
-    CopyMembers(from.Child(name), to.Child(name), level + 1, failures);
-  }
+  Observer observer(*this, failures);
+  return fs_.CopyTree(from, to, /*with_members=*/depth != 0, max_depth_, observer);
 }
 
 Status TreeWalker::DeleteTree(const ResourcePath& path, const FileInfo& info,
                               std::vector<MemberFailure>* failures) {
-  size_t before = failures->size();
-  if (info.IsDirectory() && !DeleteMembers(path, 1, failures)) {
-    return failures->size() > before ? (*failures)[before].status : CancelledStatus();
-  }
-  Status s = fs_.Remove(path);
-  progress_.AddDone();
-  if (!s.ok()) failures->push_back({path, info.IsDirectory(), s});
-  return s;
-}
-
-// Returns true when every member was removed.
-bool TreeWalker::DeleteMembers(const ResourcePath& dir, int level,
-                               std::vector<MemberFailure>* failures) {
-  if (level > max_depth_) {
-    failures->push_back({dir, true, TooDeep(dir)});
-    return false;
-  }
-  // Names are collected before removing: unlinking while readdir() iterates the same directory is
-  // not specified by POSIX. Only this directory's names are held at a time.
-  // Reserved leftovers (an interrupted upload's temporary file) go too, or the directory could
-  // never be removed.
-  std::vector<std::pair<std::string, bool>> members;
-  Status s = fs_.ListForRemoval(dir, [&](std::string_view name, const FileInfo& info) {
-    members.emplace_back(std::string(name), info.IsDirectory());
-    return true;
-  });
-  if (!s.ok()) {
-    failures->push_back({dir, true, s});
-    return false;
-  }
-  bool all = true;
-  for (const auto& [name, is_dir] : members) {
-    if (Cancelled()) return false;
-    ResourcePath child =
-        ResourcePath::IsReservedName(name) ? dir.InternalChild(name) : dir.Child(name);
-    if (is_dir && !DeleteMembers(child, level + 1, failures)) {
-      all = false;
-      continue;
-    }
-    Status r = fs_.Remove(child);
+  if (!info.IsDirectory()) {
+    Status s = fs_.Remove(path);
     progress_.AddDone();
-    if (!r.ok()) {
-      failures->push_back({child, is_dir, r});
-      all = false;
-    }
+    if (!s.ok()) failures->push_back({path, false, s});
+    return s;
   }
-  return all;
+  Observer observer(*this, failures);
+  return fs_.RemoveTree(path, max_depth_, observer);
 }
 
 }  // namespace keepdav::webdav

@@ -6,6 +6,9 @@
 // only the names of subdirectories are kept until their turn comes.
 //
 // Failures of single members do not stop COPY or DELETE; they are collected for the 207.
+// COPY and DELETE of a collection are one FileSystem::CopyTree / RemoveTree call (which the POSIX
+// file system does with directory descriptors); this class turns their per-resource reports into
+// Progress and MemberFailures.
 #pragma once
 
 #include <functional>
@@ -31,9 +34,6 @@ class TreeWalker {
   TreeWalker(storage::FileSystem& fs, Progress& progress, int max_depth)
       : fs_(fs), progress_(progress), max_depth_(max_depth) {}
 
-  // CopyTree creates files in place (FileSystem::CopyFileNew) instead of through temporary
-  // names: for a destination nobody can see until it is complete (a staging tree).
-  void set_fresh_destination(bool fresh) { fresh_destination_ = fresh; }
   // Walks that must finish once started (clean-up after a swap) still count into Progress but
   // ignore its cancellation.
   void set_ignore_cancel(bool ignore) { ignore_cancel_ = ignore; }
@@ -47,7 +47,9 @@ class TreeWalker {
                        const Visitor& visit);
 
   // Copies `from` (a file, or a collection and, with kInfinity, its members) to `to`, which must
-  // not exist. Returns the status of creating `to` itself; member failures go to `failures`.
+  // not exist. Everything is created in place (FileSystem::CopyFileNew), not through temporary
+  // names: `to` is meant to be a staging tree nobody can see until it is complete. Returns the
+  // status of creating `to` itself; member failures go to `failures`.
   storage::Status CopyTree(const storage::ResourcePath& from, const storage::FileInfo& info,
                            const storage::ResourcePath& to, int depth,
                            std::vector<MemberFailure>* failures);
@@ -59,19 +61,15 @@ class TreeWalker {
                              std::vector<MemberFailure>* failures);
 
  private:
+  class Observer;
   storage::Status WalkMembers(const storage::ResourcePath& dir, int depth, int level,
                               const Visitor& visit);
-  void CopyMembers(const storage::ResourcePath& from, const storage::ResourcePath& to, int level,
-                   std::vector<MemberFailure>* failures);
-  bool DeleteMembers(const storage::ResourcePath& dir, int level,
-                     std::vector<MemberFailure>* failures);
 
   storage::FileSystem& fs_;
   Progress& progress_;
   int max_depth_;
   bool Cancelled() const { return !ignore_cancel_ && progress_.cancelled(); }
 
-  bool fresh_destination_ = false;
   bool ignore_cancel_ = false;
 };
 

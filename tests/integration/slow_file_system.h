@@ -1,6 +1,7 @@
 // A FileSystem wrapper for tests: delays chosen operations (to make a tree operation long enough
 // to see 102 Processing), can pretend renames cross devices (to force the copy path of MOVE) and
-// can fail CopyFile after a number of calls.
+// can fail CopyFile after a number of calls. Tree operations go member by member through the
+// wrapper itself (MemberWalk), so the delays and failures apply to each member.
 #pragma once
 
 #include <atomic>
@@ -10,6 +11,7 @@
 #include <thread>
 
 #include "storage/file_system.h"
+#include "storage/member_walk.h"
 
 namespace keepdav::testing {
 
@@ -88,6 +90,15 @@ class SlowFileSystem : public storage::FileSystem {
     if (left == 0) return storage::Status::IoError("simulated copy failure");
     if (left > 0) knobs_->fail_copy_after.fetch_sub(1);
     return inner_->CopyFileNew(from, to);
+  }
+  storage::Status RemoveTree(const storage::ResourcePath& p, int max_depth,
+                             storage::TreeObserver& observer) override {
+    return storage::MemberWalk::RemoveTree(*this, p, max_depth, observer);
+  }
+  storage::Status CopyTree(const storage::ResourcePath& from, const storage::ResourcePath& to,
+                           bool with_members, int max_depth,
+                           storage::TreeObserver& observer) override {
+    return storage::MemberWalk::CopyTree(*this, from, to, with_members, max_depth, observer);
   }
   storage::Status SetModifiedTime(const storage::ResourcePath& p, int64_t ns) override {
     return inner_->SetModifiedTime(p, ns);
