@@ -196,11 +196,12 @@ bool HttpAdapter::Serve(Connection& connection, webdav::DavRequest& dav,
     whole_body.emplace();
     if (!ReadWholeBody(dav, &*whole_body)) long_running = false;
   }
-  InterimGate gate;
+  std::shared_ptr<InterimGate> gate;  // shared with the watcher of a long operation
+  if (long_running) gate = std::make_shared<InterimGate>();
   SocketResponseSink* sink_ptr = nullptr;
   SocketResponseSink sink(connection.fd(), framing.keep_alive, dav.http10, dav.method == "HEAD",
-                          [&, long_running] {
-                            if (long_running) gate.MarkFinal();
+                          [&] {
+                            if (gate) gate->MarkFinal();
                             if (!DrainUnreadBody(framing, dav, body_buf)) {
                               sink_ptr->set_keep_alive(false);
                             }
@@ -271,7 +272,8 @@ bool HttpAdapter::ReadWholeBody(webdav::DavRequest& dav, std::istringstream* out
 }
 
 void HttpAdapter::RunLong(const webdav::DavRequest& dav, int socket_fd, SocketResponseSink& sink,
-                          InterimGate& gate, int allowed, const Poco::Timestamp& started) const {
+                          const std::shared_ptr<InterimGate>& gate, int allowed,
+                          const Poco::Timestamp& started) const {
   std::exception_ptr failure;
   LongOperations::Outcome outcome = long_ops_->Run(
       [&] {

@@ -7,14 +7,15 @@
 // handler reads the body (so a PUT that is refused early never asks the client for its body), and
 // a body left unread closes the connection instead of corrupting the next request on it.
 //
-// Requests that may run long (DavHandler::MayRunLong) run on a LongOperations worker, whether or
-// not the client may get "102 Processing": the connection's thread then also watches for a
-// hang-up and logs the operation. Their whole body is read first (RFC 2518 §10.1: a 102 only
+// Requests that may run long (DavHandler::MayRunLong) run under LongOperations, whether or not
+// the client may get "102 Processing": its watcher also notices a hang-up, and the operation is
+// logged. Their whole body is read first (RFC 2518 §10.1: a 102 only
 // after the complete request), and the sink closes the InterimGate before the final status line.
 //
 // Thread-safe: Serve runs on many connection workers at once.
 #pragma once
 
+#include <memory>
 #include <sstream>
 
 #include "server/connection_server.h"
@@ -43,7 +44,8 @@ class HttpAdapter {
   void Handle(const webdav::DavRequest& dav, SocketResponseSink& sink) const;
   bool ReadWholeBody(webdav::DavRequest& dav, std::istringstream* out) const;
   void RunLong(const webdav::DavRequest& dav, int socket_fd, SocketResponseSink& sink,
-               InterimGate& gate, int allowed, const Poco::Timestamp& started) const;
+               const std::shared_ptr<InterimGate>& gate, int allowed,
+               const Poco::Timestamp& started) const;
 
   webdav::DavHandler& handler_;
   LongOperations* long_ops_;

@@ -67,7 +67,8 @@ const Setting kSettings[] = {
     {"processing-clients", "RULES", "",
      "User-Agent substring=max 102s, first match wins, e.g. 'rclone=5,curl=-1,*=0' "
      "(default: the built-in list in README)"},
-    {"long-workers", "N", "16", "long operations (deep COPY/MOVE/DELETE/PROPFIND) run at once"},
+    {"long-workers", "N", "16",
+     "long operations (deep COPY/MOVE/DELETE/PROPFIND) watched at once for 102s and hang-ups"},
     {"shutdown-timeout", "SECONDS", "30",
      "on SIGTERM, wait this long for running requests, then cancel long operations"},
     {"test-delay-us", "US", "0",

@@ -1,49 +1,17 @@
 #include "server/long_operations.h"
 
-#include <Poco/Exception.h>
 #include <Poco/Logger.h>
-#include <Poco/Runnable.h>
-#include <Poco/ThreadPool.h>
-#include <sys/socket.h>
 
 #include <poll.h>
+#include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 
 namespace keepdav::server {
 
 namespace {
-
-// Runs a std::function on a Poco pool thread and signals when done.
-class Job : public Poco::Runnable {
- public:
-  explicit Job(const std::function<void()>& work) : work_(work) {}
-  void run() override {
-    try {
-      work_();
-    } catch (const std::exception& e) {
-      // DavHandler and the adapter catch everything; this is the last line of defence.
-      Poco::Logger::get("keepdav.server").error("long operation threw: %s", std::string(e.what()));
-    } catch (...) {
-      Poco::Logger::get("keepdav.server").error("long operation threw an unknown exception");
-    }
-    std::lock_guard<std::mutex> lock(mu_);
-    done_ = true;
-    cv_.notify_all();
-  }
-  // Waits until done or `until`; returns done.
-  bool WaitUntil(std::chrono::steady_clock::time_point until) {
-    std::unique_lock<std::mutex> lock(mu_);
-    return cv_.wait_until(lock, until, [this] { return done_; });
-  }
-
- private:
-  const std::function<void()>& work_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool done_ = false;
-};
 
 // True when the peer closed its side (or the socket failed). Pipelined data is not a hang-up.
 bool PeerHungUp(int socket_fd) {
@@ -57,16 +25,36 @@ bool PeerHungUp(int socket_fd) {
 
 }  // namespace
 
+struct LongOperations::Watch {
+  std::shared_ptr<InterimGate> gate;
+  // Used only under the gate's lock before the final response (then the request owns them).
+  int fd = -1;
+  webdav::Progress* progress = nullptr;
+  int allowed = 0;
+  bool cancel_on_hang_up = true;
+  // Written under the gate's lock; read by Run after MarkFinal.
+  int interim_sent = 0;
+  bool client_gone = false;
+  // The watcher's own schedule (set before the watch is registered, then only by the watcher).
+  std::chrono::steady_clock::time_point next_interim;
+  std::chrono::steady_clock::time_point next_poll;
+};
+
 LongOperations::LongOperations(ProcessingPolicy policy, ProcessingSettings settings)
     : policy_(std::move(policy)), settings_(std::move(settings)) {
   if (settings_.first_ms < 0) settings_.first_ms = settings_.interval_ms;
-  int workers = std::max(1, settings_.workers);
-  pool_ = std::make_unique<Poco::ThreadPool>("keepdav-long", 1, workers);
+  settings_.workers = std::max(1, settings_.workers);
+  watcher_ = std::thread([this] { WatcherLoop(); });
 }
 
 LongOperations::~LongOperations() {
   CancelAll();
-  pool_->joinAll();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  watcher_.join();
 }
 
 int LongOperations::Allowed(const webdav::DavRequest& req) const {
@@ -74,76 +62,134 @@ int LongOperations::Allowed(const webdav::DavRequest& req) const {
   return policy_.Allowed(ua ? *ua : std::string(), req.http10);
 }
 
+namespace {
+
+// Hang-ups are noticed within half a second even when 102s are rare.
+std::chrono::milliseconds PollEvery(int interval_ms) {
+  return std::chrono::milliseconds(std::min(std::max(1, interval_ms), 500));
+}
+
+}  // namespace
+
 LongOperations::Outcome LongOperations::Run(const std::function<void()>& work,
                                             webdav::Progress& progress, int allowed,
                                             bool cancel_on_hang_up, int socket_fd,
-                                            InterimGate& gate) {
+                                            const std::shared_ptr<InterimGate>& gate) {
+  using Clock = std::chrono::steady_clock;
   Outcome outcome;
-  Job job(work);
+  auto watch = std::make_shared<Watch>();
+  watch->gate = gate;
+  watch->fd = socket_fd;
+  watch->progress = &progress;
+  watch->allowed = allowed;
+  watch->cancel_on_hang_up = cancel_on_hang_up;
+  auto now = Clock::now();
+  watch->next_interim = now + std::chrono::milliseconds(std::max(0, settings_.first_ms));
+  watch->next_poll = now + PollEvery(settings_.interval_ms);
   {
     std::lock_guard<std::mutex> lock(mu_);
     running_.insert(&progress);
-  }
-  try {
-    pool_->start(job);
-    outcome.ran_on_worker = true;
-  } catch (const Poco::NoThreadAvailableException&) {
-    Poco::Logger::get("keepdav.server")
-        .warning("all %d long-operation workers busy: running inline without 102 Processing",
-                 settings_.workers);
-    job.run();
-  }
-  if (outcome.ran_on_worker) {
-    using Clock = std::chrono::steady_clock;
-    const auto interval = std::chrono::milliseconds(std::max(1, settings_.interval_ms));
-    // Hang-ups are noticed within a second even when 102s are rare.
-    const auto poll_every = std::min<Clock::duration>(interval, std::chrono::milliseconds(500));
-    auto next_interim = Clock::now() + std::chrono::milliseconds(std::max(0, settings_.first_ms));
-    auto next_poll = Clock::now() + poll_every;
-    while (!job.WaitUntil(std::min(next_interim, next_poll))) {
-      auto now = Clock::now();
-      if (now >= next_poll) {
-        next_poll = now + poll_every;
-        if (!outcome.client_gone && PeerHungUp(socket_fd)) {
-          outcome.client_gone = true;
-          if (cancel_on_hang_up) progress.Cancel();
-        }
-      }
-      if (now >= next_interim) {
-        next_interim += interval;
-        bool may_send = allowed == ProcessingPolicy::kUnlimited || outcome.interim_sent < allowed;
-        if (!may_send || outcome.client_gone) continue;
-        std::string msg = "HTTP/1.1 102 Processing\r\nKeepdav-Resources-Done: " +
-                          std::to_string(progress.done()) + "\r\n";
-        if (progress.total() > 0) {
-          msg += "Keepdav-Resources-Total: " + std::to_string(progress.total()) + "\r\n";
-        }
-        msg += "\r\n";
-        gate.WriteInterim([&] {
-          const char* data = msg.data();
-          size_t left = msg.size();
-          while (left > 0) {
-            ssize_t n = ::send(socket_fd, data, left, MSG_NOSIGNAL);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) break;
-            data += n;
-            left -= static_cast<size_t>(n);
-          }
-          if (left == 0) {
-            ++outcome.interim_sent;
-          } else {
-            outcome.client_gone = true;
-            if (cancel_on_hang_up) progress.Cancel();
-          }
-        });
-      }
+    if (watches_.size() < static_cast<size_t>(settings_.workers)) {
+      watches_.push_back(watch);
+      outcome.watched = true;
     }
   }
+  if (outcome.watched) {
+    cv_.notify_one();  // the watcher recomputes its next wake-up
+  } else {
+    Poco::Logger::get("keepdav.server")
+        .warning("%d long operations already watched (--long-workers): running without 102s",
+                 settings_.workers);
+  }
+  try {
+    work();
+  } catch (const std::exception& e) {
+    // DavHandler and the adapter catch everything; this is the last line of defence.
+    Poco::Logger::get("keepdav.server").error("long operation threw: %s", std::string(e.what()));
+  } catch (...) {
+    Poco::Logger::get("keepdav.server").error("long operation threw an unknown exception");
+  }
+  gate->MarkFinal();  // from here on the watcher leaves the socket and the progress alone
   {
     std::lock_guard<std::mutex> lock(mu_);
     running_.erase(&progress);
+    if (outcome.watched) {
+      watches_.erase(std::find(watches_.begin(), watches_.end(), watch));
+    }
   }
+  outcome.interim_sent = watch->interim_sent;
+  outcome.client_gone = watch->client_gone;
   return outcome;
+}
+
+void LongOperations::WatcherLoop() {
+  using Clock = std::chrono::steady_clock;
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    Clock::time_point next = Clock::time_point::max();
+    for (const auto& w : watches_) next = std::min({next, w->next_interim, w->next_poll});
+    if (next == Clock::time_point::max()) {
+      cv_.wait(lock);
+    } else {
+      cv_.wait_until(lock, next);
+    }
+    if (stop_) break;
+    auto now = Clock::now();
+    std::vector<std::shared_ptr<Watch>> due;
+    for (const auto& w : watches_) {
+      if (w->next_interim <= now || w->next_poll <= now) due.push_back(w);
+    }
+    if (due.empty()) continue;
+    lock.unlock();
+    for (const auto& w : due) Service(*w, now);
+    lock.lock();
+  }
+}
+
+void LongOperations::Service(Watch& w, std::chrono::steady_clock::time_point now) {
+  if (now >= w.next_poll) {
+    w.next_poll = now + PollEvery(settings_.interval_ms);
+    w.gate->RunBeforeFinal([&] {
+      if (!w.client_gone && PeerHungUp(w.fd)) {
+        w.client_gone = true;
+        if (w.cancel_on_hang_up) w.progress->Cancel();
+      }
+    });
+  }
+  if (now < w.next_interim) return;
+  w.next_interim += std::chrono::milliseconds(std::max(1, settings_.interval_ms));
+  if (w.next_interim < now) w.next_interim = now;  // a late wake-up does not send a burst
+  w.gate->RunBeforeFinal([&] {
+    bool may_send = w.allowed == ProcessingPolicy::kUnlimited || w.interim_sent < w.allowed;
+    if (!may_send || w.client_gone) return;
+    std::string msg =
+        "HTTP/1.1 102 Processing\r\nKeepdav-Resources-Done: " + std::to_string(w.progress->done()) +
+        "\r\n";
+    if (w.progress->total() > 0) {
+      msg += "Keepdav-Resources-Total: " + std::to_string(w.progress->total()) + "\r\n";
+    }
+    msg += "\r\n";
+    // Without waiting for a client that does not read (the watcher serves every operation): a
+    // full socket skips this 102. Once part of it is out, the rest must follow.
+    const char* data = msg.data();
+    size_t left = msg.size();
+    int flags = MSG_NOSIGNAL | MSG_DONTWAIT;
+    while (left > 0) {
+      ssize_t n = ::send(w.fd, data, left, flags);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN && left == msg.size()) return;
+      if (n <= 0) break;
+      data += n;
+      left -= static_cast<size_t>(n);
+      flags = MSG_NOSIGNAL;  // the socket's send timeout bounds the rest
+    }
+    if (left == 0) {
+      ++w.interim_sent;
+    } else {
+      w.client_gone = true;
+      if (w.cancel_on_hang_up) w.progress->Cancel();
+    }
+  });
 }
 
 void LongOperations::CancelAll() {

@@ -1,36 +1,39 @@
-// LongOperations: runs deep WebDAV operations on a worker while the connection's own thread keeps
-// the client informed with "102 Processing" interim responses (RFC 2518 §10.1) until the final
-// response starts.
+// LongOperations: keeps the client of a deep WebDAV operation informed with "102 Processing"
+// interim responses (RFC 2518 §10.1) until the final response starts, and notices a client that
+// hung up.
 //
-// Protocol on one connection:
-//   connection thread                        worker
-//   reads the whole request body first       runs DavHandler::Handle(...)
-//   waits first_ms, then every interval_ms:  when the final response is about to be sent:
-//     under the gate's lock, unless the         gate.MarkFinal() (waits for a 102 being
-//     final response has started, writes         written, then forbids further ones)
-//     "HTTP/1.1 102 Processing" + progress
-//   polls the socket: a client that hung up
-//     cancels the operation (Progress::Cancel)
-//   returns when the worker is done
+// The operation runs on the request's own worker thread (a ConnectionServer worker: no
+// connection holds a thread of its own). One watcher thread serves every operation in progress:
+//   request worker                              watcher (one for the server)
+//   reads the whole request body first          first_ms after the start, then every
+//   registers the operation                       interval_ms: under the gate's lock, unless the
+//   runs DavHandler::Handle(...)                  final response has started, writes
+//   right before the final status line:             "HTTP/1.1 102 Processing" + progress
+//     gate.MarkFinal() (waits for a 102 being   every 500 ms (or the interval, if shorter):
+//     written, then forbids further ones)          polls the socket; a client that hung up
+//   unregisters and goes on at once                cancels the operation (Progress::Cancel)
+// The watcher touches the socket and the progress only under the gate's lock and before the
+// final response, so the worker never waits for it: the next request on the connection is served
+// as soon as the response is out (a COPY used to hand the connection back through a second
+// thread, which delayed the next request by 0.1-0.3 ms).
 //
 // webdav/ knows nothing of this: it reports progress and checks Progress::cancelled().
 // Thread-safe.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "server/processing_policy.h"
 #include "webdav/dav_request.h"
-
-namespace Poco {
-class ThreadPool;
-}  // namespace Poco
 
 namespace keepdav::server {
 
@@ -40,24 +43,25 @@ struct ProcessingSettings {
   int interval_ms = 20000;
   int first_ms = -1;         // -1: the same as interval_ms
   int max_per_request = -1;  // -1: no global cap
-  int workers = 16;          // long operations running at once on workers
+  int workers = 16;          // long operations watched at once (more run without 102s)
   int shutdown_timeout_s = 30;
 };
 
-// Orders interim responses before the final one. Shared by the connection thread and the sink
-// the worker writes through.
+// Orders interim responses before the final one. Shared (shared_ptr) by the request's worker,
+// whose sink closes it, and the watcher, which may still hold it after the request is done.
 class InterimGate {
  public:
-  // Called by the worker right before the final response's status line is written.
+  // Called right before the final response's status line is written; idempotent.
   void MarkFinal() {
     std::lock_guard<std::mutex> lock(mu_);
     final_started_ = true;
   }
-  // Runs `write` under the lock unless the final response has started. Returns whether it ran.
-  bool WriteInterim(const std::function<void()>& write) {
+  // Runs `fn` under the lock unless the final response has started. Returns whether it ran.
+  template <typename Fn>
+  bool RunBeforeFinal(Fn fn) {
     std::lock_guard<std::mutex> lock(mu_);
     if (final_started_) return false;
-    write();
+    fn();
     return true;
   }
 
@@ -76,7 +80,7 @@ class LongOperations {
   int Allowed(const webdav::DavRequest& req) const;
 
   struct Outcome {
-    bool ran_on_worker = false;
+    bool watched = false;  // false: every watch slot was taken, no 102s and no hang-up check
     int interim_sent = 0;
     bool client_gone = false;
   };
@@ -86,11 +90,12 @@ class LongOperations {
   // be brought back and a half-deleted tree helps nobody. Shutdown cancels all of them.
   static bool CancelOnHangUp(const std::string& method) { return method != "DELETE"; }
 
-  // Runs `work` on a worker thread and sends up to `allowed` (or unlimited) interim responses on
-  // `socket_fd` through `gate` while it runs. Falls back to running `work` on the calling thread
-  // (no 102s) when every worker is busy. Returns when `work` has finished.
+  // Runs `work` on the calling thread while the watcher sends up to `allowed` (or unlimited)
+  // interim responses on `socket_fd` through `gate`. `work` must close the gate (MarkFinal)
+  // before it writes the final response; Run closes it too once `work` returns. Without a free
+  // watch slot `work` runs unwatched. Returns when `work` has finished.
   Outcome Run(const std::function<void()>& work, webdav::Progress& progress, int allowed,
-              bool cancel_on_hang_up, int socket_fd, InterimGate& gate);
+              bool cancel_on_hang_up, int socket_fd, const std::shared_ptr<InterimGate>& gate);
 
   // Asks every running operation to stop at its next safe point (shutdown).
   void CancelAll();
@@ -100,11 +105,18 @@ class LongOperations {
   const ProcessingSettings& settings() const { return settings_; }
 
  private:
+  struct Watch;
+  void WatcherLoop();
+  void Service(Watch& w, std::chrono::steady_clock::time_point now);
+
   ProcessingPolicy policy_;
   ProcessingSettings settings_;
-  std::unique_ptr<Poco::ThreadPool> pool_;
   mutable std::mutex mu_;
-  std::set<webdav::Progress*> running_;
+  std::condition_variable cv_;
+  bool stop_ = false;                            // guarded by mu_
+  std::vector<std::shared_ptr<Watch>> watches_;  // guarded by mu_
+  std::set<webdav::Progress*> running_;          // guarded by mu_
+  std::thread watcher_;
 };
 
 }  // namespace keepdav::server
