@@ -12,8 +12,12 @@
 
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdio>
 #include <ctime>
+#include <mutex>
+#include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -442,6 +446,78 @@ int CopySmallContents(int src, int dst, uint64_t expected, std::vector<char>& bu
   }
 }
 
+// Directories waiting to be worked on by one tree operation: the calling thread and up to
+// `threads - 1` helper threads take them, most recent first (so the walk stays roughly depth
+// first and few directories wait at a time). Helpers start only while more than one directory
+// is waiting, and all have ended when Run returns.
+template <typename Job>
+class JobStack {
+ public:
+  explicit JobStack(int threads) : max_threads_(threads < 1 ? 1 : threads) {}
+
+  // Thread-safe.
+  void Push(Job job) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      jobs_.push_back(std::move(job));
+    }
+    cv_.notify_one();
+  }
+
+  // Runs `work(state, job)` for every job, including those pushed meanwhile, until none is left.
+  // Each thread gets its own `state` from `make_state()`.
+  template <typename MakeState, typename Work>
+  void Run(const MakeState& make_state, const Work& work) {
+    std::vector<std::thread> helpers;
+    auto state = make_state();
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      if (jobs_.size() > 1 && static_cast<int>(helpers.size()) + 1 < max_threads_) {
+        lock.unlock();
+        try {
+          helpers.emplace_back([&] {
+            auto helper_state = make_state();
+            std::unique_lock<std::mutex> helper_lock(mu_);
+            while (TakeAndWork(helper_lock, helper_state, work)) {
+            }
+          });
+        } catch (const std::system_error&) {
+          max_threads_ = static_cast<int>(helpers.size()) + 1;  // no more threads: carry on
+        }
+        lock.lock();
+        continue;
+      }
+      if (!TakeAndWork(lock, state, work)) break;
+    }
+    lock.unlock();
+    for (std::thread& t : helpers) t.join();
+  }
+
+ private:
+  // Waits for a job and works on it; false once no job is left and none is running.
+  // REQUIRES: `lock` holds mu_.
+  template <typename State, typename Work>
+  bool TakeAndWork(std::unique_lock<std::mutex>& lock, State& state, const Work& work) {
+    cv_.wait(lock, [&] { return !jobs_.empty() || running_ == 0; });
+    if (jobs_.empty()) return false;
+    Job job = std::move(jobs_.back());
+    jobs_.pop_back();
+    ++running_;
+    lock.unlock();
+    work(state, job);
+    lock.lock();
+    --running_;
+    if (jobs_.empty() && running_ == 0) cv_.notify_all();
+    return true;
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Job> jobs_;
+  int running_ = 0;
+  int max_threads_;
+};
+
 }  // namespace
 
 struct PosixFileSystem::Impl {
@@ -521,7 +597,7 @@ struct PosixFileSystem::Impl {
     }
   }
 
-  // State shared by one RemoveTree or CopyTree call.
+  // Per-thread state of one RemoveTree or CopyTree call.
   struct TreeRun {
     TreeRun(const PosixFileSystem& f, int depth, TreeObserver& o)
         : fs(f), max_depth(depth), observer(o) {}
@@ -536,25 +612,41 @@ struct PosixFileSystem::Impl {
     return dir.IsRoot() ? std::string() : dir.Relative() + "/";
   }
 
-  // Removes the members of `dir` (MemberWalk's RemoveMembers, with directory descriptors).
-  // `dir` is resolved from the root; its descriptor is closed while a subdirectory is being
-  // emptied and reopened for the rmdir, so only one directory per tree is open at a time.
-  // Returns true when every member was removed.
-  static bool RemoveMembers(TreeRun& run, const ResourcePath& dir, int level) {
+  // A directory RemoveTree is emptying. It is removed (by whichever thread finishes its last
+  // member) once its own files are gone and every subdirectory has finished; a failure anywhere
+  // below keeps it and its ancestors, unreported (RFC 4918 §9.6.1).
+  struct DirToEmpty {
+    DirToEmpty(ResourcePath p, int l, std::shared_ptr<DirToEmpty> up, std::string n)
+        : path(std::move(p)), level(l), parent(std::move(up)), name(std::move(n)) {}
+    const ResourcePath path;
+    const int level;
+    const std::shared_ptr<DirToEmpty> parent;  // null for the top of the tree
+    const std::string name;                    // the entry in the parent
+    std::atomic<int> pending{1};  // its own listing, and subdirectories not finished yet
+    std::atomic<bool> all_removed{true};
+  };
+
+  // Removes the files of `dir` relative to its descriptor and queues its subdirectories
+  // (MemberWalk's RemoveMembers, one directory at a time). Only this directory is held open.
+  static void EmptyDirectory(TreeRun& run, JobStack<std::shared_ptr<DirToEmpty>>& jobs,
+                             const std::shared_ptr<DirToEmpty>& dir) {
     TreeObserver& observer = run.observer;
-    if (level > run.max_depth) {
-      observer.MemberFailed(dir, true, MemberWalk::TooDeep(dir));
-      return false;
+    const ResourcePath& path = dir->path;
+    if (dir->level > run.max_depth) {
+      observer.MemberFailed(path, true, MemberWalk::TooDeep(path));
+      dir->all_removed = false;
+      return FinishDirectory(run, dir);
     }
-    Result<UniqueFd> fd = Open(run.fs, dir, O_RDONLY | O_DIRECTORY, "list " + dir.str());
+    Result<UniqueFd> fd = Open(run.fs, path, O_RDONLY | O_DIRECTORY, "list " + path.str());
     if (!fd.ok()) {
-      observer.MemberFailed(dir, true, fd.status());
-      return false;
+      observer.MemberFailed(path, true, fd.status());
+      dir->all_removed = false;
+      return FinishDirectory(run, dir);
     }
     // Names are collected before removing: unlinking while getdents iterates the same directory
     // is not specified by POSIX.
     std::vector<std::pair<std::string, bool>> members;
-    const std::string prefix = PrefixOf(dir);
+    const std::string prefix = PrefixOf(path);
     const bool check_hidden = !run.fs.options_.hidden.empty();
     int stat_err = 0;
     int err = ReadEntries(fd->get(), run.entries, [&](const char* raw, unsigned char type) {
@@ -569,46 +661,70 @@ struct PosixFileSystem::Impl {
     });
     if (err == 0) err = stat_err;
     if (err != 0) {
-      observer.MemberFailed(dir, true, Status::FromErrno(err, "list " + dir.str()));
-      return false;
+      observer.MemberFailed(path, true, Status::FromErrno(err, "list " + path.str()));
+      dir->all_removed = false;
+      return FinishDirectory(run, dir);
     }
-    bool all = true;
-    for (const auto& [name, is_dir] : members) {
-      if (observer.Cancelled()) return false;
-      auto child = [&, &name = name] {
-        return ResourcePath::IsReservedName(name) ? dir.InternalChild(name) : dir.Child(name);
-      };
-      if (is_dir) {
-        fd->Reset();
-        if (!RemoveMembers(run, child(), level + 1)) {
-          all = false;
-          continue;
-        }
+    for (auto& [name, is_dir] : members) {
+      if (observer.Cancelled()) {
+        dir->all_removed = false;
+        break;
       }
-      if (!fd->valid()) {
-        Result<UniqueFd> again = Open(run.fs, dir, O_PATH | O_DIRECTORY, "reopen " + dir.str());
-        if (!again.ok()) {
-          observer.ResourceDone();
-          observer.MemberFailed(child(), is_dir, again.status());
-          all = false;
-          continue;
-        }
-        *fd = std::move(again).value();
+      ResourcePath child =
+          ResourcePath::IsReservedName(name) ? path.InternalChild(name) : path.Child(name);
+      if (is_dir) {
+        dir->pending.fetch_add(1);
+        jobs.Push(std::make_shared<DirToEmpty>(std::move(child), dir->level + 1, dir, name));
+        continue;
       }
       // If the entry was swapped for a symlink since getdents, the symlink itself goes; nothing
       // outside the root is touched.
-      int r = ::unlinkat(fd->get(), name.c_str(), is_dir ? AT_REMOVEDIR : 0);
-      int unlink_err = r == 0 ? 0 : errno;
-      observer.ResourceDone();
-      if (r != 0) {
-        if (unlink_err == EEXIST) unlink_err = ENOTEMPTY;  // POSIX allows either for rmdir
-        ResourcePath c = child();
-        observer.MemberFailed(c, is_dir, Status::FromErrno(unlink_err, "remove " + c.str()));
-        all = false;
+      if (::unlinkat(fd->get(), name.c_str(), 0) != 0) {
+        int unlink_err = errno;
+        observer.ResourceDone();
+        observer.MemberFailed(child, false, Status::FromErrno(unlink_err, "remove " + child.str()));
+        dir->all_removed = false;
+        continue;
       }
+      observer.ResourceDone();
     }
-    return all;
+    fd->Reset();
+    FinishDirectory(run, dir);
   }
+
+  // Marks one part of `dir` finished; when it was the last, removes `dir` from its parent (unless
+  // something below stayed) and finishes the parent in turn.
+  static void FinishDirectory(TreeRun& run, std::shared_ptr<DirToEmpty> dir) {
+    while (dir->pending.fetch_sub(1) == 1 && dir->parent) {
+      const std::shared_ptr<DirToEmpty>& parent = dir->parent;
+      if (dir->all_removed) {
+        Status s;
+        Result<UniqueFd> fd =
+            Open(run.fs, parent->path, O_PATH | O_DIRECTORY, "remove " + dir->path.str());
+        if (!fd.ok()) {
+          s = fd.status();
+        } else if (::unlinkat(fd->get(), dir->name.c_str(), AT_REMOVEDIR) != 0) {
+          int err = errno == EEXIST ? ENOTEMPTY : errno;  // POSIX allows either for rmdir
+          s = Status::FromErrno(err, "remove " + dir->path.str());
+        }
+        run.observer.ResourceDone();
+        if (!s.ok()) {
+          run.observer.MemberFailed(dir->path, true, s);
+          parent->all_removed = false;
+        }
+      } else {
+        parent->all_removed = false;
+      }
+      dir = parent;
+    }
+  }
+
+  // A directory whose members CopyTree copies into the fresh directory `to`.
+  struct DirToCopy {
+    ResourcePath from;
+    ResourcePath to;
+    int level;
+  };
 
   // Copies the regular file `name` from directory `src_dir` to a new file in `dst_dir`, with its
   // modification time (CopyFileNew between directory descriptors).
@@ -647,13 +763,14 @@ struct PosixFileSystem::Impl {
     return s;
   }
 
-  // Copies the members of `from` into the existing, fresh directory `to` (MemberWalk's
-  // CopyMembers, with directory descriptors): the members of one directory first, then its
-  // subdirectories, each resolved from the root when its turn comes.
-  static void CopyMembers(TreeRun& run, const ResourcePath& from, const ResourcePath& to,
-                          int level) {
+  // Copies the members of one directory into the fresh directory `to` between the two
+  // descriptors and queues its subdirectories (MemberWalk's CopyMembers, one directory at a
+  // time). Only these two directories are held open.
+  static void CopyDirectory(TreeRun& run, JobStack<DirToCopy>& jobs, const DirToCopy& job) {
     TreeObserver& observer = run.observer;
-    if (level > run.max_depth) {
+    const ResourcePath& from = job.from;
+    const ResourcePath& to = job.to;
+    if (job.level > run.max_depth) {
       observer.MemberFailed(to, true, MemberWalk::TooDeep(from));
       return;
     }
@@ -700,7 +817,7 @@ struct PosixFileSystem::Impl {
       return;
     }
     for (const std::string& name : subdirs) {
-      CopyMembers(run, from.Child(name), to.Child(name), level + 1);
+      jobs.Push(DirToCopy{from.Child(name), to.Child(name), job.level + 1});
     }
   }
 };
@@ -962,16 +1079,23 @@ Status PosixFileSystem::RemoveTree(const ResourcePath& path, int max_depth,
     return fail(true,
                 Status::WithCode(StatusCode::kPermissionDenied, context + ": the root stays"));
   }
-  if (Impl::IsHidden(*this, path.Relative()))
+  if (Impl::IsHidden(*this, path.Relative())) {
     return fail(false, Status::NotFound(context + ": hidden"));
+  }
   Result<UniqueFd> parent = Impl::OpenParent(*this, path, context);
   if (!parent.ok()) return fail(false, parent.status());
   Result<FileInfo> info = Impl::StatIn(parent->get(), path, context);
   if (!info.ok()) return fail(false, info.status());
   const bool is_dir = info->IsDirectory();
-  Impl::TreeRun run(*this, max_depth, first);
-  if (is_dir && !Impl::RemoveMembers(run, path, 1)) {
-    return first.first_or(MemberWalk::CancelledStatus());
+  if (is_dir) {
+    auto top = std::make_shared<Impl::DirToEmpty>(path, 1, nullptr, std::string());
+    JobStack<std::shared_ptr<Impl::DirToEmpty>> jobs(options_.tree_threads);
+    jobs.Push(top);
+    jobs.Run([&] { return Impl::TreeRun(*this, max_depth, first); },
+             [&](Impl::TreeRun& run, const std::shared_ptr<Impl::DirToEmpty>& dir) {
+               Impl::EmptyDirectory(run, jobs, dir);
+             });
+    if (!top->all_removed) return first.first_or(MemberWalk::CancelledStatus());
   }
   int r = ::unlinkat(parent->get(), std::string(path.Name()).c_str(), is_dir ? AT_REMOVEDIR : 0);
   int err = r == 0 ? 0 : errno;
@@ -992,9 +1116,15 @@ Status PosixFileSystem::CopyTree(const ResourcePath& from, const ResourcePath& t
   Status s = MakeDirectory(to);
   observer.ResourceDone();
   if (!s.ok() || !with_members) return s;
-  Impl::TreeRun run(*this, max_depth, observer);
-  run.data.resize(size_t{64} << 10);
-  Impl::CopyMembers(run, from, to, 1);
+  JobStack<Impl::DirToCopy> jobs(options_.tree_threads);
+  jobs.Push(Impl::DirToCopy{from, to, 1});
+  jobs.Run(
+      [&] {
+        Impl::TreeRun run(*this, max_depth, observer);
+        run.data.resize(size_t{64} << 10);
+        return run;
+      },
+      [&](Impl::TreeRun& run, const Impl::DirToCopy& dir) { Impl::CopyDirectory(run, jobs, dir); });
   return Status::Ok();
 }
 

@@ -9,7 +9,9 @@
 // relative to the directory's descriptor (unlinkat, openat(O_NOFOLLOW), mkdirat), with entry types
 // from getdents: a removed file costs one system call, a copied one eight, instead of a
 // resolution from the root for each. They hold at most one directory of each tree open at a time,
-// and behave exactly like MemberWalk (storage/member_walk.h), which the unit tests check.
+// and behave like MemberWalk (storage/member_walk.h), which the unit tests check, except that
+// directories are worked on by Options::tree_threads threads, so members are handled (and
+// failures reported) in no fixed order; the TreeObserver is called from those threads.
 //
 // Temporary files are created in the target's directory under reserved names
 // (".keepdav-tmp-<random>") and renamed into place.
@@ -41,6 +43,9 @@ class PosixFileSystem : public FileSystem {
     // Use openat2(2) when the kernel has it. Tests turn this off to run the whole contract over
     // the openat(O_NOFOLLOW) walk that older kernels get.
     bool allow_openat2 = true;
+    // Threads working on one RemoveTree or CopyTree (the caller's and helpers): on tmpfs and
+    // fast disks the kernel's per-file work dominates, and directories are independent.
+    int tree_threads = 2;
   };
 
   // Opens `root_dir` (which must be an existing directory). kNotFound / kNotADirectory.
