@@ -51,6 +51,8 @@ storage::Result<std::unique_ptr<DavServer>> DavServer::Create(ServerConfig confi
   }
   storage::PosixFileSystem::Options fs_options;
   fs_options.fsync_on_commit = config.fsync;
+  fs_options.open_file_cache = static_cast<size_t>(std::max(0, config.open_file_cache));
+  fs_options.tree_threads = std::max(1, config.tree_threads);
   const std::string& root = server->root_;
   const std::string& db_path = server->db_path_;
   if (db_path.compare(0, root.size() + 1, root + "/") == 0) {

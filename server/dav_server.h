@@ -39,6 +39,8 @@ struct ServerConfig {
   int keep_alive_timeout_s = 15;
   int timeout_s = 60;
   bool fsync = false;
+  int open_file_cache = 128;  // kept descriptors of read files (0: none)
+  int tree_threads = 2;       // threads per deep COPY or DELETE
   webdav::DavSettings dav;
   ProcessingSettings processing;
   // Testing aid (--test-delay-us): sleep this long per copied/removed/listed resource.

@@ -55,6 +55,10 @@ const Setting kSettings[] = {
     {"max-tree-depth", "N", "256", "deepest level COPY, DELETE and PROPFIND recurse into"},
     {"propfind-infinity", "BOOL", "true", "allow PROPFIND with Depth: infinity"},
     {"fsync", "BOOL", "false", "fsync uploaded files before they replace the old ones"},
+    {"open-file-cache", "N", "128",
+     "descriptors of recently read files kept open (0: none); changes made outside keepdav "
+     "are seen within a second"},
+    {"tree-threads", "N", "2", "threads working on one deep COPY or DELETE"},
     {"lock-timeout-max", "SECONDS", "3600",
      "longest lock timeout granted; Infinite and longer requests get this"},
     {"max-locks-per-resource", "N", "64", "most active locks on one resource (shared locks)"},
@@ -183,6 +187,12 @@ int KeepdavApp::main(const std::vector<std::string>& args) {
     cfg.keep_alive_timeout_s = config().getInt("keep-alive-timeout", 15);
     cfg.timeout_s = config().getInt("timeout", 60);
     cfg.fsync = config().getBool("fsync", false);
+    cfg.open_file_cache = config().getInt("open-file-cache", 128);
+    cfg.tree_threads = config().getInt("tree-threads", 2);
+    if (cfg.open_file_cache < 0 || cfg.tree_threads < 1 || cfg.tree_threads > 64) {
+      log.error("--open-file-cache must be at least 0 and --tree-threads between 1 and 64");
+      return EXIT_USAGE;
+    }
     cfg.dav.read_only = config().getBool("read-only", false);
     cfg.dav.xml.max_body_bytes = config().getUInt64("max-xml-body", 1048576);
     cfg.dav.xml.max_depth = config().getInt("max-xml-depth", 64);

@@ -10,14 +10,17 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <cstdio>
 #include <ctime>
+#include <memory>
 #include <mutex>
 #include <system_error>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -150,6 +153,7 @@ Result<UniqueFd> OpenBeneath(int root_fd, const std::string& rel, int flags, boo
 struct EntryStat {
   FileInfo info;
   bool is_symlink = false;
+  uint32_t nlink = 0;
 };
 
 // statx for the birth time where the file system records it (ext4, btrfs, xfs, tmpfs); glibc
@@ -165,6 +169,7 @@ int StatEntry(int dirfd, const char* name, int at_flags, EntryStat* out) {
   };
   FileInfo& info = out->info;
   out->is_symlink = S_ISLNK(stx.stx_mode);
+  out->nlink = stx.stx_nlink;
   info.type = S_ISREG(stx.stx_mode)   ? FileType::kFile
               : S_ISDIR(stx.stx_mode) ? FileType::kDirectory
                                       : FileType::kOther;
@@ -243,11 +248,37 @@ class PosixReadableFile : public ReadableFile {
   std::string display_;
 };
 
+// A descriptor kept by the open-file cache, shared by the readers using it.
+struct SharedFd {
+  UniqueFd fd;
+  std::string display;
+};
+
+class SharedReadableFile : public ReadableFile {
+ public:
+  SharedReadableFile(std::shared_ptr<const SharedFd> file, FileInfo info)
+      : file_(std::move(file)), info_(info) {}
+  const FileInfo& info() const override { return info_; }
+  Result<size_t> ReadAt(uint64_t offset, char* buf, size_t len) override {
+    for (;;) {
+      ssize_t n = ::pread(file_->fd.get(), buf, len, static_cast<off_t>(offset));
+      if (n >= 0) return static_cast<size_t>(n);
+      if (errno != EINTR) return Status::FromErrno(errno, "read " + file_->display);
+    }
+  }
+  int NativeHandle() const override { return file_->fd.get(); }
+
+ private:
+  std::shared_ptr<const SharedFd> file_;
+  FileInfo info_;
+};
+
 class PosixPendingWrite : public PendingWrite {
  public:
   PosixPendingWrite(UniqueFd dir, std::string temp_name, std::string target_name, UniqueFd fd,
-                    bool fsync, std::string display)
-      : dir_(std::move(dir)),
+                    bool fsync, std::string display, std::atomic<uint64_t>* generation)
+      : generation_(generation),
+        dir_(std::move(dir)),
         temp_name_(std::move(temp_name)),
         target_name_(std::move(target_name)),
         fd_(std::move(fd)),
@@ -291,6 +322,7 @@ class PosixPendingWrite : public PendingWrite {
       return Fail(errno, "commit ");
     }
     committed_ = true;
+    if (generation_) generation_->fetch_add(1);  // kept descriptors of the old file are stale
     if (fsync_) {
       // Makes the rename itself durable; the O_PATH descriptor cannot be fsynced.
       UniqueFd d(::openat(dir_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -314,7 +346,8 @@ class PosixPendingWrite : public PendingWrite {
     return error_;
   }
 
-  UniqueFd dir_;  // O_PATH descriptor of the target's directory
+  std::atomic<uint64_t>* generation_;  // the open-file cache's, or null
+  UniqueFd dir_;                       // O_PATH descriptor of the target's directory
   FileInfo info_;
   std::string temp_name_;
   std::string target_name_;
@@ -589,9 +622,9 @@ struct PosixFileSystem::Impl {
       // Mode 0644 less the umask, like any file a user creates.
       int fd = ::openat(parent->get(), temp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
       if (fd >= 0) {
-        return std::make_unique<PosixPendingWrite>(std::move(parent).value(), std::move(temp),
-                                                   std::string(path.Name()), UniqueFd(fd),
-                                                   fs.options_.fsync_on_commit, path.str());
+        return std::make_unique<PosixPendingWrite>(
+            std::move(parent).value(), std::move(temp), std::string(path.Name()), UniqueFd(fd),
+            fs.options_.fsync_on_commit, path.str(), fs.Generation());
       }
       if (errno != EEXIST || attempt >= 16) return Status::FromErrno(errno, context);
     }
@@ -822,8 +855,78 @@ struct PosixFileSystem::Impl {
   }
 };
 
+// Recently opened files by path. An entry is used only while no change was made through this
+// file system since it was opened (the generation) and for at most `ttl_ms`; each use re-stats
+// the descriptor, so sizes, times and ETags are always current.
+class PosixFileSystem::OpenFileCache {
+ public:
+  OpenFileCache(size_t capacity, int ttl_ms) : capacity_(capacity), ttl_ms_(ttl_ms) {}
+
+  std::atomic<uint64_t> generation{0};
+
+  std::shared_ptr<const SharedFd> Find(const std::string& key, uint64_t gen, int64_t now_ms) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = map_.find(key);
+    if (it == map_.end()) return nullptr;
+    if (it->second.generation != gen || now_ms - it->second.opened_ms > ttl_ms_) {
+      map_.erase(it);
+      return nullptr;
+    }
+    return it->second.file;
+  }
+
+  void Put(const std::string& key, std::shared_ptr<const SharedFd> file, uint64_t gen,
+           int64_t now_ms) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (map_.size() >= capacity_) {
+      // Stale entries first; if all are current, any one (no LRU bookkeeping on the hot path).
+      uint64_t current = generation.load();
+      for (auto it = map_.begin(); it != map_.end();) {
+        it = it->second.generation != current ? map_.erase(it) : std::next(it);
+      }
+      if (map_.size() >= capacity_) map_.erase(map_.begin());
+    }
+    map_[key] = Entry{std::move(file), gen, now_ms};
+  }
+
+  void Erase(const std::string& key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    map_.erase(key);
+  }
+
+ private:
+  struct Entry {
+    std::shared_ptr<const SharedFd> file;
+    uint64_t generation;
+    int64_t opened_ms;
+  };
+  std::mutex mu_;
+  std::unordered_map<std::string, Entry> map_;
+  size_t capacity_;
+  int ttl_ms_;
+};
+
+namespace {
+
+int64_t SteadyMs() {
+  struct timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+}  // namespace
+
 PosixFileSystem::PosixFileSystem(int root_fd, Options options)
-    : root_fd_(root_fd), options_(std::move(options)) {}
+    : root_fd_(root_fd), options_(std::move(options)) {
+  if (options_.open_file_cache > 0) {
+    cache_ = std::make_unique<OpenFileCache>(options_.open_file_cache,
+                                             std::max(0, options_.open_file_cache_ms));
+  }
+}
+
+std::atomic<uint64_t>* PosixFileSystem::Generation() const {
+  return cache_ ? &cache_->generation : nullptr;
+}
 
 PosixFileSystem::~PosixFileSystem() {
   ::close(root_fd_);
@@ -911,12 +1014,34 @@ Status PosixFileSystem::ListImpl(
 }
 
 Result<std::unique_ptr<ReadableFile>> PosixFileSystem::OpenRead(const ResourcePath& path) {
+  uint64_t gen = 0;
+  int64_t now_ms = 0;
+  if (cache_) {
+    gen = cache_->generation.load();  // before opening: a change meanwhile makes the entry stale
+    now_ms = SteadyMs();
+    if (std::shared_ptr<const SharedFd> kept = cache_->Find(path.str(), gen, now_ms)) {
+      EntryStat st;
+      // Still linked (not deleted or replaced behind keepdav's back) and still a regular file.
+      if (StatEntry(kept->fd.get(), "", AT_EMPTY_PATH, &st) == 0 && st.nlink > 0 &&
+          st.info.IsFile()) {
+        return std::unique_ptr<ReadableFile>(new SharedReadableFile(std::move(kept), st.info));
+      }
+      cache_->Erase(path.str());
+    }
+  }
   const std::string context = "open " + path.str();
   FileInfo info;
   Result<UniqueFd> fd = Impl::OpenRegularFile(*this, path, context, &info);
   if (!fd.ok()) return fd.status();
-  return std::unique_ptr<ReadableFile>(
-      new PosixReadableFile(std::move(fd).value(), info, path.str()));
+  if (!cache_) {
+    return std::unique_ptr<ReadableFile>(
+        new PosixReadableFile(std::move(fd).value(), info, path.str()));
+  }
+  auto shared = std::make_shared<SharedFd>();
+  shared->fd = std::move(fd).value();
+  shared->display = path.str();
+  cache_->Put(path.str(), shared, gen, now_ms);
+  return std::unique_ptr<ReadableFile>(new SharedReadableFile(std::move(shared), info));
 }
 
 Result<std::unique_ptr<PendingWrite>> PosixFileSystem::BeginWrite(const ResourcePath& path) {
@@ -941,6 +1066,7 @@ Status PosixFileSystem::MakeDirectory(const ResourcePath& path) {
 }
 
 Status PosixFileSystem::Remove(const ResourcePath& path) {
+  ChangeGuard changed{Generation()};
   const std::string context = "remove " + path.str();
   if (path.IsRoot()) {
     return Status::WithCode(StatusCode::kPermissionDenied, context + ": the root stays");
@@ -962,6 +1088,7 @@ Status PosixFileSystem::Remove(const ResourcePath& path) {
 }
 
 Status PosixFileSystem::Rename(const ResourcePath& from, const ResourcePath& to, bool replace) {
+  ChangeGuard changed{Generation()};
   const std::string context = "rename " + from.str() + " to " + to.str();
   if (from.IsRoot() || to.IsRoot()) {
     return Status::WithCode(StatusCode::kPermissionDenied, context + ": the root stays");
@@ -1001,6 +1128,7 @@ Status PosixFileSystem::Rename(const ResourcePath& from, const ResourcePath& to,
 }
 
 Status PosixFileSystem::Exchange(const ResourcePath& a, const ResourcePath& b) {
+  ChangeGuard changed{Generation()};
   const std::string context = "exchange " + a.str() + " and " + b.str();
   if (a.IsRoot() || b.IsRoot() || a.Contains(b) || b.Contains(a)) {
     return Status::InvalidArgument(context + ": overlapping paths");
@@ -1025,6 +1153,7 @@ Status PosixFileSystem::Exchange(const ResourcePath& a, const ResourcePath& b) {
 }
 
 Status PosixFileSystem::CopyFile(const ResourcePath& from, const ResourcePath& to) {
+  ChangeGuard changed{Generation()};
   const std::string context = "copy " + from.str() + " to " + to.str();
   FileInfo info;
   Result<UniqueFd> src = Impl::OpenRegularFile(*this, from, context, &info);
@@ -1069,6 +1198,7 @@ Status PosixFileSystem::CopyFileNew(const ResourcePath& from, const ResourcePath
 
 Status PosixFileSystem::RemoveTree(const ResourcePath& path, int max_depth,
                                    TreeObserver& observer) {
+  ChangeGuard changed{Generation()};
   MemberWalk::FirstFailure first(observer);
   const std::string context = "remove " + path.str();
   auto fail = [&](bool is_dir, Status s) {
@@ -1106,6 +1236,7 @@ Status PosixFileSystem::RemoveTree(const ResourcePath& path, int max_depth,
 
 Status PosixFileSystem::CopyTree(const ResourcePath& from, const ResourcePath& to,
                                  bool with_members, int max_depth, TreeObserver& observer) {
+  ChangeGuard changed{Generation()};
   Result<FileInfo> info = Stat(from);
   if (!info.ok()) return info.status();
   if (!info->IsDirectory()) {
@@ -1129,6 +1260,7 @@ Status PosixFileSystem::CopyTree(const ResourcePath& from, const ResourcePath& t
 }
 
 Status PosixFileSystem::SetModifiedTime(const ResourcePath& path, int64_t mtime_ns) {
+  ChangeGuard changed{Generation()};
   const std::string context = "set mtime " + path.str();
   struct timespec times[2];
   times[0].tv_sec = 0;

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -573,6 +574,82 @@ TEST_P(PosixFileSystemTest, Space) {
   Result<SpaceInfo> space = fs_->Space();
   ASSERT_TRUE(space.ok()) << space.status().ToString();
   EXPECT_GT(space->available_bytes + space->used_bytes, 0u);
+}
+
+// The open-file cache (on by default) never serves what was changed through the file system,
+// and notices changes made behind its back: in place (re-stat), unlink or replacement by rename
+// (nlink 0), and, after its time limit, anything else.
+TEST_P(PosixFileSystemTest, OpenFileCacheStaysCurrent) {
+  auto read = [&](const char* path) -> std::string {
+    Result<std::unique_ptr<ReadableFile>> f = fs_->OpenRead(P(path));
+    if (!f.ok()) return "<" + f.status().ToString() + ">";
+    std::string body = ReadAll(**f);
+    EXPECT_EQ((*f)->info().size, body.size()) << path;
+    return body;
+  };
+  WriteFile(root_ / "f", "one");
+  EXPECT_EQ(read("/f"), "one");
+  EXPECT_EQ(read("/f"), "one");  // from the cache
+  ASSERT_TRUE(WriteVia(P("/f"), "two!").ok());
+  EXPECT_EQ(read("/f"), "two!");
+  // In place, behind keepdav's back: the kept descriptor sees it, and so does its size.
+  WriteFile(root_ / "f", "three");
+  EXPECT_EQ(read("/f"), "three");
+  // Replaced by rename behind keepdav's back: the kept file is unlinked.
+  WriteFile(root_ / "new", "four");
+  fs::rename(root_ / "new", root_ / "f");
+  EXPECT_EQ(read("/f"), "four");
+  // Deleted behind keepdav's back.
+  fs::remove(root_ / "f");
+  EXPECT_EQ(fs_->OpenRead(P("/f")).status().code(), StatusCode::kNotFound);
+  // Changes through the file system: rename, exchange, copy over, remove.
+  WriteFile(root_ / "a", "a");
+  WriteFile(root_ / "b", "b");
+  EXPECT_EQ(read("/a"), "a");
+  EXPECT_EQ(read("/b"), "b");
+  ASSERT_TRUE(fs_->Exchange(P("/a"), P("/b")).ok());
+  EXPECT_EQ(read("/a"), "b");
+  EXPECT_EQ(read("/b"), "a");
+  ASSERT_TRUE(fs_->CopyFile(P("/a"), P("/b")).ok());
+  EXPECT_EQ(read("/b"), "b");
+  ASSERT_TRUE(fs_->Rename(P("/a"), P("/c"), /*replace=*/false).ok());
+  EXPECT_EQ(fs_->OpenRead(P("/a")).status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(fs_->Remove(P("/b")).ok());
+  EXPECT_EQ(fs_->OpenRead(P("/b")).status().code(), StatusCode::kNotFound);
+}
+
+TEST_P(PosixFileSystemTest, OpenFileCacheTimeLimitCoversRenamesBehindItsBack) {
+  PosixFileSystem::Options options;
+  options.allow_openat2 = GetParam();
+  options.open_file_cache_ms = 50;
+  Result<std::unique_ptr<PosixFileSystem>> r = PosixFileSystem::Open(root_.string(), options);
+  ASSERT_TRUE(r.ok());
+  fs_ = std::move(r).value();
+  WriteFile(root_ / "f", "old");
+  ASSERT_TRUE(fs_->OpenRead(P("/f")).ok());
+  // The old file stays linked under another name: only the time limit can tell.
+  fs::rename(root_ / "f", root_ / "elsewhere");
+  WriteFile(root_ / "f", "new");
+  std::this_thread::sleep_for(std::chrono::milliseconds(120));
+  Result<std::unique_ptr<ReadableFile>> f = fs_->OpenRead(P("/f"));
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(ReadAll(**f), "new");
+}
+
+TEST_P(PosixFileSystemTest, OpenFileCacheOff) {
+  PosixFileSystem::Options options;
+  options.allow_openat2 = GetParam();
+  options.open_file_cache = 0;
+  Result<std::unique_ptr<PosixFileSystem>> r = PosixFileSystem::Open(root_.string(), options);
+  ASSERT_TRUE(r.ok());
+  fs_ = std::move(r).value();
+  WriteFile(root_ / "f", "old");
+  ASSERT_TRUE(fs_->OpenRead(P("/f")).ok());
+  fs::rename(root_ / "f", root_ / "elsewhere");
+  WriteFile(root_ / "f", "new");
+  Result<std::unique_ptr<ReadableFile>> f = fs_->OpenRead(P("/f"));
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(ReadAll(**f), "new");
 }
 
 INSTANTIATE_TEST_SUITE_P(Resolvers, PosixFileSystemTest, ::testing::Values(true, false),
