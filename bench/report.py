@@ -14,7 +14,7 @@ METRICS = [
     ("put_mibs", "big_file", "PUT 1 GiB, MiB/s", "higher", 0),
     ("get_mibs", "big_file", "GET 1 GiB, MiB/s", "higher", 0),
     ("copy_s", "copy_move_delete", "COPY tree, s", "lower", 3),
-    ("move_ms", "copy_move_delete", "MOVE tree, ms", "lower", 2),
+    ("move_ms", "copy_move_delete", "MOVE tree (median of 5), ms", "lower", 2),
     ("delete_s", "copy_move_delete", "DELETE tree, s", "lower", 3),
     ("proppatch_rps", "proppatch", "PROPPATCH x1000, 1 conn, req/s", "higher", 0),
     ("put_many_rps", "mkcol_put", "MKCOL + PUT 1 KiB x2000, 1 conn, req/s", "higher", 0),

@@ -1,9 +1,10 @@
 #include "server/connection_server.h"
 
+#include <Poco/Exception.h>
 #include <Poco/Logger.h>
-#include <Poco/Net/SocketAddress.h>
 
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -89,12 +90,53 @@ ConnectionServer::~ConnectionServer() {
   Stop();
 }
 
+namespace {
+
+// Binds and listens on `bind`:`port` (numeric or a name getaddrinfo resolves); the descriptor is
+// non-blocking. Throws Poco::IOException with the reason.
+int ListenOn(const std::string& bind, uint16_t port, int backlog) {
+  struct addrinfo hints = {};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  struct addrinfo* found = nullptr;
+  std::string service = std::to_string(port);
+  if (int rc =
+          ::getaddrinfo(bind.empty() ? nullptr : bind.c_str(), service.c_str(), &hints, &found);
+      rc != 0) {
+    throw Poco::IOException("cannot resolve " + bind + ": " + ::gai_strerror(rc));
+  }
+  std::string error = "no address";
+  for (struct addrinfo* a = found; a; a = a->ai_next) {
+    int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
+    if (fd < 0) {
+      error = std::strerror(errno);
+      continue;
+    }
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(fd, a->ai_addr, a->ai_addrlen) == 0 && ::listen(fd, backlog) == 0) {
+      ::freeaddrinfo(found);
+      return fd;
+    }
+    error = std::strerror(errno);
+    ::close(fd);
+  }
+  ::freeaddrinfo(found);
+  throw Poco::IOException("cannot listen on " + bind + ":" + service + ": " + error);
+}
+
+}  // namespace
+
 void ConnectionServer::Start() {
-  Poco::Net::SocketAddress address(settings_.bind, settings_.port);
-  socket_.bind(address, /*reuseAddress=*/true);
-  socket_.listen(std::max(128, std::min(settings_.max_connections, 4096)));
-  socket_.setBlocking(false);
-  port_ = socket_.address().port();
+  listen_fd_ = ListenOn(settings_.bind, settings_.port,
+                        std::max(128, std::min(settings_.max_connections, 4096)));
+  struct sockaddr_storage addr = {};
+  socklen_t len = sizeof addr;
+  ::getsockname(listen_fd_, reinterpret_cast<struct sockaddr*>(&addr), &len);
+  port_ =
+      ntohs(addr.ss_family == AF_INET6 ? reinterpret_cast<struct sockaddr_in6*>(&addr)->sin6_port
+                                       : reinterpret_cast<struct sockaddr_in*>(&addr)->sin_port);
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (epoll_fd_ < 0 || wake_fd_ < 0)
@@ -102,7 +144,7 @@ void ConnectionServer::Start() {
   struct epoll_event ev = {};
   ev.events = EPOLLIN | EPOLLONESHOT;
   ev.data.u64 = kListenId;
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, socket_.impl()->sockfd(), &ev);
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev);
   ev.events = EPOLLIN;  // level-triggered: once written, every worker sees it
   ev.data.u64 = kWakeId;
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
@@ -118,8 +160,9 @@ void ConnectionServer::Stop() {
   if (!started_) return;
   started_ = false;
   stopping_ = true;
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, socket_.impl()->sockfd(), nullptr);
-  socket_.close();
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+  ::close(listen_fd_);
+  listen_fd_ = -1;
   uint64_t one = 1;
   if (::write(wake_fd_, &one, sizeof one) < 0) {
     Log().error("shutdown: cannot wake the workers: %s", std::string(std::strerror(errno)));
@@ -213,7 +256,7 @@ void ConnectionServer::AcceptAll() {
         return;
       }
     }
-    int fd = ::accept4(socket_.impl()->sockfd(), nullptr, nullptr, SOCK_CLOEXEC);
+    int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -252,7 +295,7 @@ void ConnectionServer::ArmListener() {
   struct epoll_event ev = {};
   ev.events = EPOLLIN | EPOLLONESHOT;
   ev.data.u64 = kListenId;
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, socket_.impl()->sockfd(), &ev);
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, listen_fd_, &ev);
 }
 
 // REQUIRES: mu_ held. Rearms the listener paused at the connection limit once there is room.

@@ -18,8 +18,6 @@
 // Thread-safe: Start and Stop from one thread; the handler runs on many workers at once.
 #pragma once
 
-#include <Poco/Net/ServerSocket.h>
-
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -113,7 +111,7 @@ class ConnectionServer {
 
   ConnectionSettings settings_;
   Handler handler_;
-  Poco::Net::ServerSocket socket_;
+  int listen_fd_ = -1;
   uint16_t port_ = 0;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
