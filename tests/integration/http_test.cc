@@ -50,20 +50,17 @@ TEST(HttpTest, MalformedChunkedBodyIs400) {
   WriteFile(server.Disk("keep.txt"), "old");
   for (const std::string& coding :
        {std::string("zz\r\nabc\r\n0\r\n\r\n"), std::string("2\r\nabc\r\n0\r\n\r\n")}) {
-    HttpResult r;
-    ASSERT_GT(ParseResponse(server.Raw("PUT /keep.txt HTTP/1.1\r\nHost: x\r\n"
-                                       "Transfer-Encoding: chunked\r\n\r\n" +
-                                       coding),
-                            &r),
-              0u);
-    EXPECT_EQ(r.status, 400) << coding;
-    EXPECT_EQ(ReadFile(server.Disk("keep.txt")), "old");
-    ASSERT_GT(ParseResponse(server.Raw("PROPPATCH /keep.txt HTTP/1.1\r\nHost: x\r\n"
-                                       "Transfer-Encoding: chunked\r\n\r\n" +
-                                       coding),
-                            &r),
-              0u);
-    EXPECT_EQ(r.status, 400) << coding;
+    for (const char* method : {"PUT", "PROPPATCH"}) {
+      HttpResult r;
+      ASSERT_GT(ParseResponse(server.Raw(std::string(method) +
+                                         " /keep.txt HTTP/1.1\r\nHost: x\r\n"
+                                         "Transfer-Encoding: chunked\r\n\r\n" +
+                                         coding),
+                              &r),
+                0u);
+      EXPECT_EQ(r.status, 400) << method << " " << coding;
+      EXPECT_EQ(ReadFile(server.Disk("keep.txt")), "old");
+    }
   }
 }
 

@@ -13,17 +13,14 @@
 #include "storage/property_store.h"
 #include "tests/storage/status_printer.h"
 #include "tests/storage/temp_dir.h"
+#include "tests/storage/test_files.h"
 
 namespace keepdav::storage {
 namespace {
 
-namespace fs = std::filesystem;
+using test_support::P;
 
-ResourcePath P(std::string_view s) {
-  Result<ResourcePath> r = ResourcePath::Parse(s);
-  EXPECT_TRUE(r.ok()) << s;
-  return r.ok() ? r.value() : ResourcePath();
-}
+namespace fs = std::filesystem;
 
 LockRecord MakeLock(std::string token, std::string_view root, bool infinite, bool exclusive,
                     int64_t expires_at = 1000) {

@@ -11,17 +11,14 @@
 #include <vector>
 
 #include "tests/storage/status_printer.h"
+#include "tests/storage/test_files.h"
 
 namespace keepdav::storage {
 namespace {
 
-namespace fs = std::filesystem;
+using test_support::P;
 
-ResourcePath P(std::string_view s) {
-  Result<ResourcePath> r = ResourcePath::Parse(s);
-  EXPECT_TRUE(r.ok()) << s;
-  return r.ok() ? r.value() : ResourcePath();
-}
+namespace fs = std::filesystem;
 
 PropertyChange Set(std::string ns, std::string local, std::string value) {
   PropertyChange c;

@@ -1,6 +1,7 @@
 #include "storage/resource_path.h"
 
 #include "tests/storage/status_printer.h"
+#include "tests/storage/test_files.h"
 
 #include <gtest/gtest.h>
 
@@ -9,11 +10,7 @@
 namespace keepdav::storage {
 namespace {
 
-ResourcePath P(std::string_view s) {
-  Result<ResourcePath> r = ResourcePath::Parse(s);
-  EXPECT_TRUE(r.ok()) << s << ": " << r.status().ToString();
-  return r.ok() ? r.value() : ResourcePath();
-}
+using test_support::P;
 
 struct NormaliseCase {
   std::string input;

@@ -20,29 +20,16 @@
 #include "storage/posix_file_system.h"
 #include "tests/storage/status_printer.h"
 #include "tests/storage/temp_dir.h"
+#include "tests/storage/test_files.h"
 
 namespace keepdav::storage {
 namespace {
 
+using test_support::P;
+using test_support::ReadFile;
+using test_support::WriteFile;
+
 namespace fs = std::filesystem;
-
-ResourcePath P(std::string_view s) {
-  Result<ResourcePath> r = ResourcePath::Parse(s);
-  EXPECT_TRUE(r.ok()) << s;
-  return r.ok() ? r.value() : ResourcePath();
-}
-
-void WriteFile(const fs::path& p, const std::string& content) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << content;
-}
-
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Records what a tree operation reports; cancels once `cancel_after` resources are done.
 class Recorder : public TreeObserver {
