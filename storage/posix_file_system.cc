@@ -41,11 +41,19 @@ class UniqueFd {
  public:
   UniqueFd() = default;
   explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  // A descriptor owned elsewhere (the root's), used through the same interface; never closed.
+  static UniqueFd Borrowed(int fd) {
+    UniqueFd u(fd);
+    u.owned_ = false;
+    return u;
+  }
+  UniqueFd(UniqueFd&& o) noexcept
+      : fd_(std::exchange(o.fd_, -1)), owned_(std::exchange(o.owned_, true)) {}
   UniqueFd& operator=(UniqueFd&& o) noexcept {
     if (this != &o) {
       Reset();
       fd_ = std::exchange(o.fd_, -1);
+      owned_ = std::exchange(o.owned_, true);
     }
     return *this;
   }
@@ -57,12 +65,14 @@ class UniqueFd {
   bool valid() const { return fd_ >= 0; }
   int release() { return std::exchange(fd_, -1); }
   void Reset() {
-    if (fd_ >= 0) ::close(fd_);
+    if (fd_ >= 0 && owned_) ::close(fd_);
     fd_ = -1;
+    owned_ = true;
   }
 
  private:
   int fd_ = -1;
+  bool owned_ = true;
 };
 
 // An errno from resolving a path below the root. openat2(RESOLVE_BENEATH) reports an attempt to
@@ -571,7 +581,11 @@ struct PosixFileSystem::Impl {
   // REQUIRES: !path.IsRoot().
   static Result<UniqueFd> OpenParent(const PosixFileSystem& fs, const ResourcePath& path,
                                      const std::string& context) {
-    return Open(fs, path.Parent(), O_PATH | O_DIRECTORY, context);
+    ResourcePath parent = path.Parent();
+    // Members of the root need no resolution: the root's own descriptor serves (an openat2 and
+    // a close saved for every top-level name).
+    if (parent.IsRoot()) return UniqueFd::Borrowed(fs.root_fd_);
+    return Open(fs, parent, O_PATH | O_DIRECTORY, context);
   }
 
   // Stats the final component relative to `parent`; symlinks read as nonexistent.
