@@ -58,7 +58,8 @@ const Setting kSettings[] = {
     {"open-file-cache", "N", "128",
      "descriptors of recently read files kept open (0: none); changes made outside keepdav "
      "are seen within a second"},
-    {"tree-threads", "N", "2", "threads working on one deep COPY or DELETE"},
+    {"tree-threads", "N", "2",
+     "threads working on one deep COPY or DELETE; above 1, large listings stat on two threads"},
     {"lock-timeout-max", "SECONDS", "3600",
      "longest lock timeout granted; Infinite and longer requests get this"},
     {"max-locks-per-resource", "N", "64", "most active locks on one resource (shared locks)"},

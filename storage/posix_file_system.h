@@ -45,7 +45,9 @@ class PosixFileSystem : public FileSystem {
     // the openat(O_NOFOLLOW) walk that older kernels get.
     bool allow_openat2 = true;
     // Threads working on one RemoveTree or CopyTree (the caller's and helpers): on tmpfs and
-    // fast disks the kernel's per-file work dominates, and directories are independent.
+    // fast disks the kernel's per-file work dominates, and directories are independent. With
+    // more than one, a listing of a large directory also stats its entries on a second thread
+    // (one shared helper; a listing that finds it busy stats alone).
     int tree_threads = 2;
     // Open descriptors of recently read files kept for reuse (0: none). A GET of a small file
     // then costs one statx on the kept descriptor instead of openat2 + statx + close. Any change
@@ -89,9 +91,11 @@ class PosixFileSystem : public FileSystem {
                   const std::function<bool(std::string_view, const FileInfo&)>& visit);
   struct Impl;
   class OpenFileCache;
+  class StatHelper;
   int root_fd_;
   Options options_;
-  std::unique_ptr<OpenFileCache> cache_;  // null when options_.open_file_cache is 0
+  std::unique_ptr<OpenFileCache> cache_;     // null when options_.open_file_cache is 0
+  std::unique_ptr<StatHelper> stat_helper_;  // null when options_.tree_threads is 1
   // The cache's change counter (null without a cache), and a guard that bumps it when a
   // changing call returns, whichever way it returns.
   std::atomic<uint64_t>* Generation() const;

@@ -6,7 +6,7 @@
 
 namespace keepdav::webdav {
 
-std::string ContentTypeFor(std::string_view file_name) {
+const std::string& ContentTypeFor(std::string_view file_name) {
   static const std::unordered_map<std::string, std::string> kTypes = {
       {"txt", "text/plain; charset=utf-8"},
       {"md", "text/markdown; charset=utf-8"},
@@ -43,15 +43,16 @@ std::string ContentTypeFor(std::string_view file_name) {
       {"ods", "application/vnd.oasis.opendocument.spreadsheet"},
       {"odp", "application/vnd.oasis.opendocument.presentation"},
   };
+  static const std::string kOctetStream = "application/octet-stream";
   auto dot = file_name.rfind('.');
-  if (dot == std::string_view::npos || dot + 1 == file_name.size()) {
-    return "application/octet-stream";
-  }
-  std::string ext(file_name.substr(dot + 1));
+  if (dot == std::string_view::npos || dot + 1 == file_name.size()) return kOctetStream;
+  // Lower-cased into a per-thread string that keeps its capacity: no allocation per call.
+  thread_local std::string ext;
+  ext.assign(file_name.substr(dot + 1));
   std::transform(ext.begin(), ext.end(), ext.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   auto it = kTypes.find(ext);
-  return it == kTypes.end() ? "application/octet-stream" : it->second;
+  return it == kTypes.end() ? kOctetStream : it->second;
 }
 
 }  // namespace keepdav::webdav

@@ -6,6 +6,7 @@
 
 namespace keepdav::webdav {
 
-std::string ContentTypeFor(std::string_view file_name);
+// The reference stays valid for the program's life (PROPFIND asks once per member).
+const std::string& ContentTypeFor(std::string_view file_name);
 
 }  // namespace keepdav::webdav

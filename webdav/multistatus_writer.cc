@@ -5,21 +5,31 @@
 
 namespace keepdav::webdav {
 
-std::string EncodeHrefPath(std::string_view decoded_path) {
+namespace {
+
+// RFC 3986 unreserved characters and '/' stay; everything else is percent-encoded.
+void AppendEncodedPath(std::string* out, std::string_view decoded_path) {
   static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(decoded_path.size() + 8);
-  for (unsigned char c : decoded_path) {
+  size_t start = 0;
+  for (size_t i = 0; i < decoded_path.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(decoded_path[i]);
     bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                 c == '-' || c == '.' || c == '_' || c == '~' || c == '/';
-    if (keep) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
+    if (keep) continue;
+    out->append(decoded_path.data() + start, i - start);
+    char escaped[3] = {'%', kHex[c >> 4], kHex[c & 15]};
+    out->append(escaped, 3);
+    start = i + 1;
   }
+  out->append(decoded_path.data() + start, decoded_path.size() - start);
+}
+
+}  // namespace
+
+std::string EncodeHrefPath(std::string_view decoded_path) {
+  std::string out;
+  out.reserve(decoded_path.size() + 8);
+  AppendEncodedPath(&out, decoded_path);
   return out;
 }
 
@@ -73,6 +83,13 @@ void MultistatusWriter::WriteStatusResponse(std::string_view href, int status,
 void MultistatusWriter::BeginResponse(std::string_view href) {
   buf_.append("<D:response><D:href>");
   AppendXmlEscaped(&buf_, href);
+  buf_.append("</D:href>");
+}
+
+void MultistatusWriter::BeginResponseForPath(std::string_view decoded_path, bool slash) {
+  buf_.append("<D:response><D:href>");
+  AppendEncodedPath(&buf_, decoded_path);
+  if (slash) buf_.push_back('/');
   buf_.append("</D:href>");
 }
 

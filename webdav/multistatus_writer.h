@@ -30,6 +30,9 @@ class MultistatusWriter {
   void WriteStatusResponse(std::string_view href, int status, std::string_view precondition = {});
 
   void BeginResponse(std::string_view href);
+  // The same for a resource's own path, percent-encoded straight into the buffer (the encoded
+  // form needs no XML escaping); `slash` appends the collection's trailing slash.
+  void BeginResponseForPath(std::string_view decoded_path, bool slash);
   void BeginPropstat();
   // <prefix:name/> with the right namespace handling.
   void WriteEmptyProperty(const storage::PropertyName& name);

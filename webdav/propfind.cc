@@ -1,6 +1,7 @@
 // PROPFIND (RFC 4918 §9.1): a walk that streams one <response> per resource.
 #include <Poco/Logger.h>
 
+#include <algorithm>
 #include <optional>
 #include <unordered_map>
 
@@ -54,9 +55,7 @@ class PropfindResponder {
       Poco::Logger::get("keepdav.dav")
           .warning("PROPFIND %s: dead properties unavailable: %s", path.str(), got.message());
     }
-    std::string href = EncodeHrefPath(path.str());
-    if (info.IsDirectory() && !path.IsRoot()) href.push_back('/');
-    writer_.BeginResponse(href);
+    writer_.BeginResponseForPath(path.str(), info.IsDirectory() && !path.IsRoot());
     switch (request_.kind) {
       case PropfindRequest::Kind::kPropName:
         WriteNames(path, info, dead);
@@ -82,21 +81,24 @@ class PropfindResponder {
       return Status::Ok();
     }
     // TreeWalker visits all members of one folder before moving on, so the cache holds one
-    // folder at a time.
-    ResourcePath parent = path.Parent();
-    if (!folder_loaded_ || parent.str() != folder_) {
-      folder_ = parent.str();
+    // folder at a time. The folder is compared as a prefix of the member's path: no ResourcePath
+    // is built per member.
+    std::string_view member = path.str();
+    std::string_view folder = member.substr(0, std::max<size_t>(member.rfind('/'), 1));
+    if (!folder_loaded_ || folder != folder_) {
+      folder_.assign(folder);
       folder_loaded_ = true;
       folder_props_.clear();
       Status s =
-          props_.ForEachInMembers(parent, [&](std::string_view member, const DeadProperty& p) {
-            folder_props_[std::string(member)].push_back(p);
+          props_.ForEachInMembers(path.Parent(), [&](std::string_view name, const DeadProperty& p) {
+            folder_props_[std::string(name)].push_back(p);
           });
       if (!s.ok()) {
         folder_loaded_ = false;
         return s;
       }
     }
+    if (folder_props_.empty()) return Status::Ok();
     auto it = folder_props_.find(path.str());
     if (it != folder_props_.end()) *out = std::move(it->second);
     return Status::Ok();
