@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -63,6 +64,9 @@ class PendingWrite {
   virtual Status Commit() = 0;
   // After a successful Commit: the new file's figures (for its ETag), with no further lookup.
   virtual const FileInfo& committed_info() const = 0;
+  // The file at the target when the write began, or none (nothing, or a symlink, was there):
+  // what a caller would otherwise have to Stat first.
+  virtual const std::optional<FileInfo>& previous() const = 0;
 };
 
 // Receives what RemoveTree and CopyTree do, resource by resource. An implementation may call it

@@ -18,6 +18,7 @@
 #include <ctime>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <system_error>
 #include <thread>
 #include <unordered_map>
@@ -344,6 +345,8 @@ class PosixPendingWrite : public PendingWrite {
   }
 
   const FileInfo& committed_info() const override { return info_; }
+  const std::optional<FileInfo>& previous() const override { return previous_; }
+  void set_previous(const std::optional<FileInfo>& previous) { previous_ = previous; }
 
   int fd() const { return fd_.get(); }
 
@@ -359,6 +362,7 @@ class PosixPendingWrite : public PendingWrite {
   std::atomic<uint64_t>* generation_;  // the open-file cache's, or null
   UniqueFd dir_;                       // O_PATH descriptor of the target's directory
   FileInfo info_;
+  std::optional<FileInfo> previous_;
   std::string temp_name_;
   std::string target_name_;
   UniqueFd fd_;
@@ -631,14 +635,19 @@ struct PosixFileSystem::Impl {
     if (existing.ok() && existing->IsDirectory()) {
       return Status::WithCode(StatusCode::kIsADirectory, context);
     }
+    if (!existing.ok() && !existing.status().IsNotFound()) return existing.status();
+    std::optional<FileInfo> previous;
+    if (existing.ok()) previous = existing.value();
     for (int attempt = 0;; ++attempt) {
       std::string temp = std::string(kTempPrefix) + RandomHex();
       // Mode 0644 less the umask, like any file a user creates.
       int fd = ::openat(parent->get(), temp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
       if (fd >= 0) {
-        return std::make_unique<PosixPendingWrite>(
+        auto w = std::make_unique<PosixPendingWrite>(
             std::move(parent).value(), std::move(temp), std::string(path.Name()), UniqueFd(fd),
             fs.options_.fsync_on_commit, path.str(), fs.Generation());
+        w->set_previous(previous);
+        return w;
       }
       if (errno != EEXIST || attempt >= 16) return Status::FromErrno(errno, context);
     }

@@ -171,31 +171,25 @@ DavError DavHandler::HandlePut(const DavRequest& req, ResponseSink& sink) {
       static_cast<uint64_t>(expected_length) > settings_.max_upload_bytes) {
     return DavError::Make(413, "upload larger than the configured maximum");
   }
-  auto info = fs_.Stat(path);
-  bool existed = info.ok();
-  if (!existed && !info.status().IsNotFound()) {
-    // A parent that is a file: 409 (RFC 4918 §9.7.1).
-    if (info.status().code() == StatusCode::kNotADirectory) {
-      return DavError::Make(409, "a parent of the target is not a collection");
-    }
-    return DavError::FromStorage(info.status());
-  }
-  if (existed && info->IsDirectory()) {
-    return DavError::Make(405, "PUT on a collection");
-  }
-  // A new file adds a member to its collection (RFC 4918 §7.4).
-  err = CheckConditions(req, path, existed ? &info.value() : nullptr,
-                        {{path, /*with_members=*/false, /*adds_or_removes=*/!existed}});
-  if (!err.ok()) return err;
-
+  // Begin first: it looks at the target anyway (previous()), which saves a Stat of its own. A
+  // request refused below drops the temporary file unseen.
   auto writer = fs_.BeginWrite(path);
   if (!writer.ok()) {
     StatusCode code = writer.status().code();
+    // A missing parent, or a parent that is a file: 409 (RFC 4918 §9.7.1).
     if (code == StatusCode::kNotFound || code == StatusCode::kNotADirectory) {
       return DavError::Make(409, "the parent collection does not exist");
     }
+    if (code == StatusCode::kIsADirectory) return DavError::Make(405, "PUT on a collection");
     return DavError::FromStorage(writer.status());
   }
+  const std::optional<FileInfo>& previous = writer.value()->previous();
+  const bool existed = previous.has_value();
+  // A new file adds a member to its collection (RFC 4918 §7.4).
+  err = CheckConditions(req, path, existed ? &previous.value() : nullptr,
+                        {{path, /*with_members=*/false, /*adds_or_removes=*/!existed}});
+  if (!err.ok()) return err;
+
   // One buffer per thread: a fresh 256 KiB one per PUT was an mmap and munmap every time.
   constexpr size_t kBuffer = 256 * 1024;
   thread_local std::unique_ptr<char[]> buf(new char[kBuffer]);
