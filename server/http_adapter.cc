@@ -136,6 +136,7 @@ class BodyStreamBuf : public std::streambuf {
 // reset instead of the answer. So: stop writing, then read and drop what still comes, for a
 // bounded time and amount (Apache's "lingering close"), before the socket is closed.
 void LingeringClose(int fd) {
+  ConnectionServer::BeforeBlocking();
   constexpr int kMaxMillis = 2000;
   constexpr size_t kMaxBytes = 256u << 20;
   ::shutdown(fd, SHUT_WR);
@@ -190,6 +191,12 @@ bool HttpAdapter::Serve(Connection& connection, webdav::DavRequest& dav,
   // Requests whose work grows with a tree run on a worker, so that the client can get 102s and
   // a hang-up is noticed; everything else runs on this thread.
   bool long_running = long_ops_ && handler_.MayRunLong(dav);
+  // Work that can take long without ever waiting on the socket: another worker takes over the
+  // epoll set first.
+  const std::string* depth = dav.Header("Depth");
+  if (long_running || (dav.method == "PROPFIND" && !(depth && *depth == "0"))) {
+    ConnectionServer::BeforeBlocking();
+  }
   int allowed = long_running ? long_ops_->Allowed(dav) : 0;
   std::optional<std::istringstream> whole_body;  // built only when needed (locale set-up)
   if (long_running && dav.HasBody()) {

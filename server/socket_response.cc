@@ -1,5 +1,7 @@
 #include "server/socket_response.h"
 
+#include "server/connection_server.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/sendfile.h>
@@ -150,13 +152,21 @@ void SocketResponseSink::WriteAll(const ::iovec* iov_in, int count, int flags) {
   struct iovec iov[4];
   std::memcpy(iov, iov_in, sizeof(struct iovec) * static_cast<size_t>(count));
   int first = 0;
+  // The first try does not wait; before a send that would, another worker takes over the epoll
+  // set (ConnectionServer::BeforeBlocking).
+  int wait_flag = MSG_DONTWAIT;
   while (first < count) {
     struct msghdr msg = {};
     msg.msg_iov = iov + first;
     msg.msg_iovlen = static_cast<size_t>(count - first);
-    ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | flags);
+    ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | flags | wait_flag);
     if (n < 0) {
       if (errno == EINTR) continue;
+      if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_flag != 0) {
+        ConnectionServer::BeforeBlocking();
+        wait_flag = 0;
+        continue;
+      }
       keep_alive_ = false;
       throw std::runtime_error(std::string("send: ") + std::strerror(errno));
     }
@@ -259,6 +269,7 @@ bool SocketResponseSink::SendFileRange(int fd, uint64_t offset, uint64_t length)
     ssize_t n = ::sendfile(fd_, fd, &off, std::min<uint64_t>(left, kSendfileChunk));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) {
+      ConnectionServer::BeforeBlocking();
       // The socket's send timeout (--timeout) bounds each wait, as it bounds a blocking send.
       struct pollfd p = {fd_, POLLOUT, 0};
       if (::poll(&p, 1, wait_ms) > 0) continue;

@@ -160,6 +160,27 @@ TEST(ConnectionTest, ConnectionsOverTheLimitWait) {
   EXPECT_EQ(ReadResponse(*waiting).status, 200);
 }
 
+// Uploads that stall mid-body each hold a request thread; the others still get served at once
+// (a thread about to wait hands the epoll set to a parked one).
+TEST(ConnectionTest, StalledUploadsDoNotStarveOthers) {
+  TestServer server({}, [](server::ServerConfig& c) { c.threads = 8; });
+  std::vector<std::unique_ptr<Poco::Net::StreamSocket>> stalled;
+  for (int i = 0; i < 6; ++i) {
+    stalled.push_back(Connect(server));
+    Send(*stalled.back(), "PUT /up" + std::to_string(i) +
+                              ".bin HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"
+                              "only the start");
+  }
+  for (int i = 0; i < 5; ++i) {
+    auto started = std::chrono::steady_clock::now();
+    HttpResult r = server.Request("OPTIONS", "/");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(1));
+  }
+  stalled.clear();  // the uploads fail (400) and leave nothing behind
+  for (int i = 0; i < 6; ++i) EXPECT_FALSE(Exists(server.Disk("up" + std::to_string(i) + ".bin")));
+}
+
 // Many concurrent keep-alive clients with few request threads: every request is answered.
 TEST(ConnectionTest, ManyClientsFewThreads) {
   TestServer server({}, [](server::ServerConfig& c) { c.threads = 2; });
