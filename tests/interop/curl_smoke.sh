@@ -51,7 +51,9 @@ body_has() { grep -qiF -- "$1" "$INTEROP_TMP/body"; }
 body_is_file() { cmp -s "$INTEROP_TMP/body" "$1"; }
 # RFC 4918 §10.1: the DAV header lists compliance classes, e.g. "1, 2, 3".
 dav_class_1() {
-  tr -d '\r' <"$INTEROP_TMP/headers" | grep -i '^dav:' | grep -qE '(:|,)[[:space:]]*1[[:space:]]*(,|$)'
+  # No grep -q at the end of a pipe: under pipefail its early exit can fail the pipe (SIGPIPE).
+  tr -d '\r' <"$INTEROP_TMP/headers" | grep -i '^dav:' |
+    grep -E '(:|,)[[:space:]]*1[[:space:]]*(,|$)' >/dev/null
 }
 
 # OPTIONS advertises class 1.

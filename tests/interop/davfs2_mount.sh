@@ -88,7 +88,7 @@ interop_teardown() {
   mounted=0
 }
 
-davfs_version="$(mount.davfs -V 2>&1 | head -n 1)"
+davfs_version="$(mount.davfs -V 2>&1 | sed -n 1p)"
 echo "# $davfs_version, kernel $(uname -r)"
 mount_rc=0
 timeout 30 mount -t davfs -o "conf=$conf,uid=0,gid=0" "$KEEPDAV_URL" "$mnt" </dev/null \

@@ -118,7 +118,7 @@ interop_start "$bin" "$root" --test-delay-us=3000 --processing-first-ms=200 \
 url="${KEEPDAV_URL%/}"
 
 # ---- curl -v ---------------------------------------------------------------------------------
-note "curl $(curl --version | head -n 1 | cut -d' ' -f2): COPY /src -> /dst-curl"
+note "curl $(curl --version | sed -n 1p | cut -d' ' -f2): COPY /src -> /dst-curl"
 mark="$(log_mark)"
 interop_run_client "$INTEROP_TMP/curl.trace" curl -sS -v --max-time 60 -X COPY \
   -H "Destination: $url/dst-curl" -o "$INTEROP_TMP/curl.body" "$url/src" || true
@@ -247,7 +247,7 @@ interop_stop
 # stay short.
 export RCLONE_CONFIG="$INTEROP_TMP/rclone.conf"
 rclone_go="$(rclone version 2>/dev/null | sed -n 's/.*go[/ ]version: go\([0-9.]*\).*/\1/p')"
-rclone_version="$(rclone version 2>/dev/null | head -n 1)"
+rclone_version="$(rclone version 2>/dev/null | sed -n 1p)"
 rclone_copy() { # rclone_copy DEST LOG: rclone copyto kd:one.bin kd:DEST, no retries
   printf '[kd]\ntype = webdav\nurl = %s\nvendor = other\n' "${KEEPDAV_URL}rc/" >"$RCLONE_CONFIG"
   interop_run_client "$2" timeout 60 rclone copyto kd:one.bin "kd:$1" -v --retries 1 \

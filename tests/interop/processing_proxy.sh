@@ -242,7 +242,7 @@ is_gateway_error() { [[ "$1" == 502 || "$1" == 504 ]]; }
 started=$SECONDS
 
 # ---- HAProxy ---------------------------------------------------------------------------------
-note "$("$haproxy_bin" -v | head -n 1)"
+note "$("$haproxy_bin" -v | sed -n 1p)"
 haproxy_delay=15000 # x 405 sleeps: the COPY lasts at least 6.08 s, 3 x timeout server
 
 interop_start "$bin" "$root" --processing=always --processing-first-ms=500 \
@@ -280,7 +280,7 @@ note "keepdav after haproxy gave up: $(server_line | sed 's/^$/no long COPY log 
   "$(find "$root/dst-haproxy-never" -type f 2>/dev/null | wc -l) of $tree_files files copied"
 
 # ---- Apache mod_proxy ------------------------------------------------------------------------
-note "$("$apache_bin" -v | head -n 1)"
+note "$("$apache_bin" -v | sed -n 1p)"
 apache_delay=8000 # x 405 sleeps: the COPY lasts at least 3.24 s, 1.6 x ProxyTimeout
 
 interop_start "$bin" "$root" --processing=always --processing-first-ms=750 \

@@ -72,7 +72,7 @@ run_rclone() {
 }
 same_tree() { diff -r "$1" "$2" >/dev/null; }
 
-echo "# $(rclone version 2>/dev/null | head -n 1)"
+echo "# $(rclone version 2>/dev/null | sed -n 1p)"
 [[ "$mode" == mount ]] && printf 'on the server before the mount\n' >"$root/seed.txt"
 interop_start "$bin" "$root" --log-level=debug
 printf '[kd]\ntype = webdav\nurl = %s\nvendor = other\n' "$KEEPDAV_URL" >"$RCLONE_CONFIG"
