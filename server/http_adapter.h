@@ -32,7 +32,7 @@ class SocketResponseSink;
 
 class HttpAdapter {
  public:
-  // `long_ops` may be null: then everything runs on the connection's thread.
+  // `long_ops` may be null: then long operations run unwatched (no 102s, no hang-up detection).
   HttpAdapter(webdav::DavHandler& handler, LongOperations* long_ops)
       : handler_(handler), long_ops_(long_ops) {}
 
