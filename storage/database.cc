@@ -193,6 +193,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& file, int bu
     return Status::WithCode(CodeForSqlite(rc), std::move(msg));
   }
   std::unique_ptr<Database> db(new Database(raw));
+  db->sole_user_ = exclusive || IsInMemory(file);
   sqlite3_busy_timeout(raw, busy_timeout_ms);
   auto lock = db->Lock();
   if (exclusive && !IsInMemory(file)) {

@@ -74,6 +74,10 @@ class Database {
                                                 bool exclusive = false);
   ~Database();
 
+  // True when no other connection can change the file: opened exclusive, or in memory. Stores
+  // may then keep facts about their tables in memory (LockStore's row count).
+  bool sole_user() const { return sole_user_; }
+
   // The lock that serialises use of the connection. Hold it across Prepare/Step/transactions.
   std::unique_lock<std::mutex> Lock() { return std::unique_lock<std::mutex>(mutex_); }
 
@@ -107,6 +111,7 @@ class Database {
   void Release(sqlite3_stmt* stmt);
   friend class Statement;
   sqlite3* db_;
+  bool sole_user_ = false;
   std::mutex mutex_;
   // Idle prepared statements by SQL text. A statement in use is taken out, so two live
   // Statements never share one sqlite3_stmt. Guarded by its own mutex so that a Statement

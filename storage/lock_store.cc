@@ -54,6 +54,18 @@ std::string SubtreeHigh(const ResourcePath& p) {
 
 }  // namespace
 
+bool LockStore::KnownEmptyLocked() {
+  if (!db_.sole_user()) return false;
+  if (rows_ < 0) {
+    Result<Statement> st = db_.Prepare("SELECT count(*) FROM locks");
+    if (!st.ok()) return false;
+    Result<int64_t> n = ReadCount(*st);
+    if (!n.ok()) return false;
+    rows_ = *n;
+  }
+  return rows_ == 0;
+}
+
 Status LockStore::Insert(const LockRecord& lock) {
   if (lock.token.empty()) return Status::InvalidArgument("lock with an empty token");
   auto guard = db_.Lock();
@@ -72,6 +84,7 @@ Status LockStore::Insert(const LockRecord& lock) {
   if (s.code() == StatusCode::kAlreadyExists) {
     return Status::AlreadyExists("lock token " + lock.token + " is already in use");
   }
+  if (s.ok()) CountRowsLocked(1);
   return s;
 }
 
@@ -96,6 +109,7 @@ Result<std::vector<LockRecord>> LockStore::FindCovering(const ResourcePath& path
     if (p.IsRoot()) break;
   }
   auto guard = db_.Lock();
+  if (KnownEmptyLocked()) return std::vector<LockRecord>();
   Result<Statement> st = db_.Prepare(
       std::string(kColumns) +
       "WHERE root = ?1 AND expires_at > ?2 AND (infinite_depth = 1 OR ?3 = 1) ORDER BY token");
@@ -113,6 +127,7 @@ Result<std::vector<LockRecord>> LockStore::FindCovering(const ResourcePath& path
 
 Result<std::vector<LockRecord>> LockStore::FindAtOrBelow(const ResourcePath& path, int64_t now) {
   auto guard = db_.Lock();
+  if (KnownEmptyLocked()) return std::vector<LockRecord>();
   Result<Statement> st = db_.Prepare(
       std::string(kColumns) +
       "WHERE (root = ?1 OR (root >= ?2 AND root < ?3)) AND expires_at > ?4 ORDER BY root, token");
@@ -170,12 +185,14 @@ Status LockStore::Delete(const std::string& token) {
   st->BindText(1, token);
   Result<int64_t> n = RunCountingChanges(db_, *st);
   if (!n.ok()) return n.status();
+  CountRowsLocked(-*n);
   if (*n == 0) return Status::NotFound("no lock with token " + token);
   return Status::Ok();
 }
 
 Result<int64_t> LockStore::DeleteTree(const ResourcePath& path, bool keep_root) {
   auto guard = db_.Lock();
+  if (KnownEmptyLocked()) return int64_t{0};
   Result<Statement> st = db_.Prepare(
       "DELETE FROM locks WHERE (root = ?1 AND ?4 = 0) OR (root <> ?1 AND root >= ?2 AND root < "
       "?3)");
@@ -184,7 +201,9 @@ Result<int64_t> LockStore::DeleteTree(const ResourcePath& path, bool keep_root) 
       .BindText(2, SubtreeLow(path))
       .BindText(3, SubtreeHigh(path))
       .BindInt(4, keep_root ? 1 : 0);
-  return RunCountingChanges(db_, *st);
+  Result<int64_t> n = RunCountingChanges(db_, *st);
+  if (n.ok()) CountRowsLocked(-*n);
+  return n;
 }
 
 Result<int64_t> LockStore::PurgeExpired(int64_t now) {
@@ -192,7 +211,9 @@ Result<int64_t> LockStore::PurgeExpired(int64_t now) {
   Result<Statement> st = db_.Prepare("DELETE FROM locks WHERE expires_at <= ?1");
   if (!st.ok()) return st.status();
   st->BindInt(1, now);
-  return RunCountingChanges(db_, *st);
+  Result<int64_t> n = RunCountingChanges(db_, *st);
+  if (n.ok()) CountRowsLocked(-*n);
+  return n;
 }
 
 }  // namespace keepdav::storage

@@ -82,7 +82,20 @@ class LockStore {
   Result<int64_t> PurgeExpired(int64_t now);
 
  private:
+  // REQUIRES: the database lock. True when the table is known to hold no row at all (only
+  // decided when the database is the process's own, Database::sole_user). Most servers hold no
+  // lock most of the time, and every change asks for the locks above and below what it touches.
+  bool KnownEmptyLocked();
+  // REQUIRES: the database lock. Keeps the row count after `n` rows were added (or removed).
+  void CountRowsLocked(int64_t n) {
+    if (rows_ >= 0) rows_ += n;
+  }
+
   Database& db_;
+  // Rows in the table, active or expired; -1 until first needed. Counted only when this store is
+  // the table's only writer (one LockStore per database, which DavHandler has). Guarded by the
+  // database lock.
+  int64_t rows_ = -1;
 };
 
 }  // namespace keepdav::storage

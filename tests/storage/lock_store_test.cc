@@ -183,6 +183,35 @@ INSTANTIATE_TEST_SUITE_P(Storage, LockStoreTest, ::testing::Values(false, true),
                            return info.param ? "File" : "Memory";
                          });
 
+// With the database its own, the store answers "no locks" without SQL; it must never say so
+// while a row exists: after inserts, deletes, subtree deletes, purges and a reopen.
+TEST(LockStoreFileTest, KnownEmptyNeverHidesALock) {
+  TempDir dir;
+  const std::string file = (dir.path() / "e.db").string();
+  {
+    Result<std::unique_ptr<Database>> db = Database::Open(file, 5000, /*exclusive=*/true);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->sole_user());
+    LockStore store(**db);
+    EXPECT_TRUE(store.FindCovering(P("/a/b"), 0)->empty());
+    ASSERT_TRUE(store.Insert(MakeLock("t1", "/a", true, true)).ok());
+    EXPECT_EQ(Tokens(store.FindCovering(P("/a/b"), 0)), (std::vector<std::string>{"t1"}));
+    ASSERT_TRUE(store.Delete("t1").ok());
+    EXPECT_TRUE(store.FindAtOrBelow(P("/"), 0)->empty());
+    ASSERT_TRUE(store.Insert(MakeLock("t2", "/a/x", false, true)).ok());
+    ASSERT_TRUE(store.Insert(MakeLock("t3", "/b", false, true, /*expires_at=*/5)).ok());
+    EXPECT_EQ(*store.DeleteTree(P("/a")), 1);
+    EXPECT_EQ(Tokens(store.FindAtOrBelow(P("/"), 0)), (std::vector<std::string>{"t3"}));
+    EXPECT_EQ(*store.PurgeExpired(10), 1);
+    EXPECT_TRUE(store.FindAtOrBelow(P("/"), 0)->empty());
+    ASSERT_TRUE(store.Insert(MakeLock("t4", "/c", false, true)).ok());
+  }
+  Result<std::unique_ptr<Database>> db = Database::Open(file, 5000, /*exclusive=*/true);
+  ASSERT_TRUE(db.ok());
+  LockStore store(**db);  // counts the rows it finds
+  EXPECT_EQ(Tokens(store.FindCovering(P("/c"), 0)), (std::vector<std::string>{"t4"}));
+}
+
 TEST(LockStoreFileTest, LocksSurviveReopening) {
   TempDir dir;
   const std::string file = (dir.path() / "k.db").string();
