@@ -173,14 +173,7 @@ def main():
     print(report.table(summary, present, rss_notes))
     base = a.out or os.path.join(a.results_dir, time.strftime("%Y%m%d-%H%M%S") +
                                  ("-smoke" if a.smoke else ""))
-    report.write_files(base, meta, records, summary)
-    print(f"\nbench: results written to {base}.json and {base}.tsv")
-    if keepdav_failed:
-        print("bench: FAILED correctness checks of keepdav:")
-        for f in keepdav_failed:
-            print(f"  {f}")
-        return 1
-    return 0
+    return report.finish(base, meta, records, summary, keepdav_failed)
 
 
 if __name__ == "__main__":

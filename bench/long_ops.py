@@ -376,14 +376,9 @@ def main():
     print(table(summary, records, list(passes), present, fs_types, rounds, files + dirs + 1))
     base = a.out or os.path.join(a.results_dir, time.strftime("%Y%m%d-%H%M%S") + "-long-ops" +
                                  ("-smoke" if a.smoke else ""))
-    report.write_files(base, meta, records, summary)
-    print(f"\nbench: results written to {base}.json and {base}.tsv")
-    if keepdav_failed or "keepdav" not in present:
-        print("bench: FAILED correctness checks of keepdav:")
-        for f in keepdav_failed or ["keepdav did not run"]:
-            print(f"  {f}")
-        return 1
-    return 0
+    if "keepdav" not in present and not keepdav_failed:
+        keepdav_failed = ["keepdav did not run"]
+    return report.finish(base, meta, records, summary, keepdav_failed)
 
 
 if __name__ == "__main__":

@@ -140,6 +140,18 @@ def table(summary, servers, rss_notes):
     return "\n".join(lines)
 
 
+def finish(path_base, meta, records, summary, keepdav_failed):
+    """Writes the result files, says where, lists keepdav's failed checks; the exit status."""
+    write_files(path_base, meta, records, summary)
+    print(f"\nbench: results written to {path_base}.json and {path_base}.tsv")
+    if keepdav_failed:
+        print("bench: FAILED correctness checks of keepdav:")
+        for f in keepdav_failed:
+            print(f"  {f}")
+        return 1
+    return 0
+
+
 def write_files(path_base, meta, records, summary):
     with open(path_base + ".json", "w") as f:
         json.dump(dict(meta=meta, summary=summary, records=records), f, indent=1)
