@@ -92,9 +92,6 @@ class ConnectionServer {
   void Stop();
 
   uint16_t port() const { return port_; }
-  // Requests being served right now.
-  int busy() const { return busy_.load(); }
-
   // Request code on a worker calls this right before anything that may wait — a receive or send
   // that would block, a long operation, a deep listing. If no other worker is then waiting on
   // the epoll set, a parked one is woken to take its place. Cheap; a no-op off a worker.
@@ -123,7 +120,7 @@ class ConnectionServer {
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
   std::atomic<bool> stopping_{false};
-  std::atomic<int> busy_{0};
+  std::atomic<int> busy_{0};  // requests being served right now
   bool started_ = false;
   std::vector<std::thread> workers_;
   std::thread sweeper_;

@@ -197,9 +197,4 @@ void LongOperations::CancelAll() {
   for (webdav::Progress* p : running_) p->Cancel();
 }
 
-size_t LongOperations::running() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return running_.size();
-}
-
 }  // namespace keepdav::server

@@ -99,8 +99,6 @@ class LongOperations {
 
   // Asks every running operation to stop at its next safe point (shutdown).
   void CancelAll();
-  // Operations running now.
-  size_t running() const;
 
   const ProcessingSettings& settings() const { return settings_; }
 

@@ -49,7 +49,7 @@ class PosixFileSystem : public FileSystem {
     // more than one, a listing of a large directory also stats its entries on a second thread
     // (one shared helper; a listing that finds it busy stats alone).
     int tree_threads = 2;
-    // Open descriptors of recently read files kept for reuse (0: none). A GET of a small file
+    // Open descriptors of recently read files kept for reuse (0: none). A read of a small file
     // then costs one statx on the kept descriptor instead of openat2 + statx + close. Any change
     // made through this object drops them all; a kept file that was unlinked (nlink 0) is
     // reopened; anything else changed behind keepdav's back (a file renamed away and another put

@@ -273,8 +273,8 @@ show_proxy_log "$INTEROP_TMP/$PROXY_RUN/haproxy.log"
 check "haproxy, 102 off: the COPY fails with 504 Gateway Timeout" [ "$proxy_status" == 504 ]
 check "haproxy, 102 off: no 102 reached the client" [ "$proxy_interim" == 0 ]
 proxy_stop
-# keepdav runs a COPY for which it may send no 102 inline, without watching for a hang-up, so it
-# finishes the copy the proxy gave up on; stopping waits for it. Recorded, not asserted here.
+# keepdav still watches a COPY it sends no 102 for: it notices the proxy hung up and cancels
+# the copy (rolled back, nothing left at the destination). Recorded, not asserted here.
 interop_stop
 note "keepdav after haproxy gave up: $(server_line | sed 's/^$/no long COPY log line/');" \
   "$(find "$root/dst-haproxy-never" -type f 2>/dev/null | wc -l) of $tree_files files copied"
