@@ -63,18 +63,22 @@ def main():
     ap.add_argument("--scenarios", default="",
                     help="comma-separated scenario keys to run (default: all)")
     ap.add_argument("--keepdav-rev", default="", help="what the binary was built from")
+    ap.add_argument("--baseline-bin", default="",
+                    help="another keepdav binary, run as the peer 'keepdav-base'")
     a = ap.parse_args()
 
     sizes = data.SMOKE if a.smoke else data.FULL
     rounds = a.rounds or (1 if a.smoke else 2)
     rounds = max(1, min(rounds, 10))
     wanted = [s.strip() for s in a.servers.split(",") if s.strip()]
+    if a.baseline_bin and servers.BASELINE not in wanted:
+        wanted.insert(1, servers.BASELINE)
     for s in wanted:
-        if s not in servers.ALL:
+        if s not in servers.ALL + [servers.BASELINE]:
             sys.exit(f"bench: unknown server {s!r} (known: {', '.join(servers.ALL)})")
     present, skipped = [], {}
     for s in wanted:
-        ok, why = servers.availability(s, a.keepdav_bin)
+        ok, why = servers.availability(s, a.keepdav_bin, a.baseline_bin)
         (present.append(s) if ok else skipped.__setitem__(s, why))
     have_wrk = shutil.which("wrk") is not None
     ctx = Context(sizes, a.data, have_wrk, timeout=60 if a.smoke else 300)
@@ -87,6 +91,7 @@ def main():
         keepdav=a.keepdav_rev or git_describe(os.path.dirname(os.path.dirname(
             os.path.abspath(__file__)))),
         keepdav_bin=os.path.abspath(a.keepdav_bin),
+        baseline_bin=os.path.abspath(a.baseline_bin) if a.baseline_bin else None,
         versions={"lighttpd": version(["lighttpd", "-v"]), "nginx": version(["nginx", "-v"]),
                   "apache": version(["apache2", "-v"]),
                   "rclone": version(["rclone", "version"]), "wrk": version(["wrk", "-v"])},
@@ -118,11 +123,12 @@ def main():
                 shutil.rmtree(root)
             os.makedirs(os.path.dirname(root), exist_ok=True)
             shutil.copytree(os.path.join(a.data, "seed"), root)
-            if name == "keepdav":
+            if name in ("keepdav", servers.BASELINE):
                 shutil.copytree(os.path.join(a.data, "seed100k"),
                                 os.path.join(root, "big-tree"))
             state = os.path.join(a.data, "state", f"r{rnd}-{name}")
-            srv = servers.make(name, work, root, pid_dir, state, a.keepdav_bin)
+            srv = servers.make(name, work, root, pid_dir, state, a.keepdav_bin,
+                               baseline_bin=a.baseline_bin)
             rss_notes[name] = srv.rss_note
             print(f"bench: round {rnd}: {name}", flush=True)
             try:

@@ -3,7 +3,8 @@
 # rclone on the same machine, the same freshly generated data, in one run.
 #
 # Usage: bash bench/run.sh [--smoke] [--rounds=N] [--servers=keepdav,lighttpd,...]
-#                          [--keepdav-bin=PATH] [--out=PATH] [--no-install] [--keep-tmp]
+#                          [--keepdav-bin=PATH] [--baseline-bin=PATH] [--out=PATH]
+#                          [--no-install] [--keep-tmp]
 #                          [--long-ops] [--scenarios=get,propfind_d1,...]
 #   (default)          build keepdav Release in build-bench/, install missing peers (as root),
 #                      full data, 2 rounds, results in bench/results/<time>.json and .tsv
@@ -12,6 +13,9 @@
 #                      already installed (nothing is installed but wrk); exits non-zero when a
 #                      correctness check of keepdav fails. For CI: well under 2 minutes.
 #   --keepdav-bin=PATH use this keepdav binary instead of building one
+#   --baseline-bin=PATH also run this keepdav binary (e.g. built from the commit before a change)
+#                      as the peer "keepdav-base", so that a change is compared with its base in
+#                      one run: its ratio column is the change's speed-up (< 1.00x: a slow-down)
 #   --no-install       never call apt-get; peers that are missing are skipped
 #   --keep-tmp         leave the temp dir (configs, server logs) behind for inspection
 #   --long-ops         the long-operation benchmark of issue 4 instead (bench/long_ops.py):
@@ -48,8 +52,9 @@ for arg in "$@"; do
     --keep-tmp) keep_tmp=1 ;;
     --long-ops) long_ops=1 ;;
     --keepdav-bin=*) keepdav_bin="${arg#*=}" ;;
+    --baseline-bin=*) py_args+=("--baseline-bin=$(realpath "${arg#*=}")") ;;
     --rounds=* | --servers=* | --out=* | --scenarios=*) py_args+=("$arg") ;;
-    -h | --help) sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,35p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown argument: $arg (see --help)" >&2; exit 2 ;;
   esac
 done

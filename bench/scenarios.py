@@ -403,7 +403,7 @@ SCENARIOS = [
     ("proppatch", s6_proppatch, None),
     ("mkcol_put", s7_mkcol_put, None),
     ("big_file", s4_big_file, None),
-    ("propfind_100k", s8_propfind_100k, ("keepdav",)),
+    ("propfind_100k", s8_propfind_100k, ("keepdav", "keepdav-base")),
 ]
 
 

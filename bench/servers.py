@@ -211,6 +211,13 @@ class Keepdav(Server):
             self.port = None
 
 
+class KeepdavBaseline(Keepdav):
+    """Another keepdav binary (--baseline-bin, e.g. built from an earlier commit), run as one
+    more peer so that a change is compared with its base within one run."""
+
+    name = "keepdav-base"
+
+
 class Lighttpd(Server):
     name = "lighttpd"
     needs = ("lighttpd", "/usr/lib/lighttpd/mod_webdav.so")
@@ -367,14 +374,21 @@ PEERS = {"lighttpd": Lighttpd, "nginx": Nginx, "apache": Apache, "rclone": Rclon
 ALL = ["keepdav", "lighttpd", "nginx", "apache", "rclone"]
 
 
-def make(name, work, root, pid_dir, state, keepdav_bin, keepdav_args=()):
+# Not in ALL: only run when a baseline binary is given.
+BASELINE = "keepdav-base"
+
+
+def make(name, work, root, pid_dir, state, keepdav_bin, keepdav_args=(), baseline_bin=None):
     if name == "keepdav":
         return Keepdav(work, root, pid_dir, state, keepdav_bin, keepdav_args)
+    if name == BASELINE:
+        return KeepdavBaseline(work, root, pid_dir, state, baseline_bin, keepdav_args)
     return PEERS[name](work, root, pid_dir, state)
 
 
-def availability(name, keepdav_bin):
-    if name == "keepdav":
-        ok = os.access(keepdav_bin, os.X_OK)
-        return ok, "" if ok else f"no binary at {keepdav_bin}"
+def availability(name, keepdav_bin, baseline_bin=None):
+    if name in ("keepdav", BASELINE):
+        binary = keepdav_bin if name == "keepdav" else baseline_bin
+        ok = bool(binary) and os.access(binary, os.X_OK)
+        return ok, "" if ok else f"no binary at {binary}"
     return PEERS[name].available()
