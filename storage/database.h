@@ -76,7 +76,7 @@ class Database {
   ~Database();
 
   // True when no other connection can change the file: opened exclusive, or in memory. Stores
-  // may then keep facts about their tables in memory (LockStore's row count).
+  // may then keep facts about their tables in memory (SqliteLockStore's row count).
   bool sole_user() const { return sole_user_; }
 
   // The lock that serialises use of the connection. Hold it across Prepare/Step/transactions.
