@@ -15,11 +15,13 @@
 
 #include "server/connection_server.h"
 #include "server/http_adapter.h"
+#include "storage/clock.h"
 #include "storage/database.h"
 #include "storage/delaying_file_system.h"
-#include "storage/operation_journal.h"
 #include "storage/posix_file_system.h"
-#include "storage/property_store.h"
+#include "storage/sqlite/sqlite_lock_store.h"
+#include "storage/sqlite/sqlite_operation_journal.h"
+#include "storage/sqlite/sqlite_property_store.h"
 #include "webdav/staged_transfer.h"
 
 namespace keepdav::server {
@@ -84,14 +86,21 @@ storage::Result<std::unique_ptr<DavServer>> DavServer::Create(ServerConfig confi
   // Also with --processing=never: long operations still run on a worker that notices a client
   // hanging up, and are logged.
   server->long_ops_ = std::make_unique<LongOperations>(policy.value(), config.processing);
-  server->props_ = std::make_unique<storage::PropertyStore>(*server->db_);
-  server->journal_ = std::make_unique<storage::OperationJournal>(*server->db_);
+  // One SQLite database for the root: the journal is built over the property store, so that its
+  // steps and the properties change in one transaction.
+  auto props = std::make_unique<storage::SqlitePropertyStore>(*server->db_);
+  server->journal_ = std::make_unique<storage::SqliteOperationJournal>(*props);
+  server->props_ = std::move(props);
+  server->locks_ = std::make_unique<storage::SqliteLockStore>(*server->db_);
+  server->clock_ = std::make_unique<storage::SystemClock>();
   // Finish or undo whatever a killed process left half-done, before any request is served.
   storage::Status recovered =
       webdav::StagedTransfer::Recover(*server->fs_, *server->journal_, config.dav.max_tree_depth);
   if (!recovered.ok()) return recovered;
-  server->handler_ = std::make_unique<webdav::DavHandler>(*server->fs_, *server->props_,
-                                                          *server->journal_, config.dav);
+  server->handler_ = std::make_unique<webdav::DavHandler>(
+      webdav::DavBackends{*server->fs_, *server->props_, *server->locks_, *server->journal_,
+                          *server->clock_},
+      config.dav);
   server->config_ = std::move(config);
   return server;
 }

@@ -18,7 +18,9 @@
 #include "webdav/dav_handler.h"
 
 namespace keepdav::storage {
+class Clock;
 class Database;
+class LockStore;
 class OperationJournal;
 class PropertyStore;
 }  // namespace keepdav::storage
@@ -77,9 +79,13 @@ class DavServer {
   std::string root_;
   std::string db_path_;
   std::unique_ptr<storage::FileSystem> fs_;
+  // The stores of the root, all over db_ (declared first, so destroyed last), and the clock of
+  // lock expiry: built here and injected into handler_.
   std::unique_ptr<storage::Database> db_;
   std::unique_ptr<storage::PropertyStore> props_;
+  std::unique_ptr<storage::LockStore> locks_;
   std::unique_ptr<storage::OperationJournal> journal_;
+  std::unique_ptr<storage::Clock> clock_;
   std::unique_ptr<webdav::DavHandler> handler_;
   std::unique_ptr<LongOperations> long_ops_;
   std::unique_ptr<HttpAdapter> adapter_;

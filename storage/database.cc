@@ -47,6 +47,20 @@ constexpr const char* kMigrations[] = {
     "  staged_inode INTEGER NOT NULL,"
     "  staged_device INTEGER NOT NULL"
     ");",
+    // v4: per-file checksums (ChecksumStore, for sync clients). A row holds the identity of the
+    // file it was computed from (inode, size, mtime and ctime in ns), so a stale row is told
+    // apart from a valid one; sums are lower-case hex, "" when not computed. Keyed by path in a
+    // WITHOUT ROWID table, like properties, for the subtree range scans.
+    "CREATE TABLE checksums ("
+    "  path TEXT PRIMARY KEY NOT NULL,"
+    "  inode INTEGER NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  mtime_ns INTEGER NOT NULL,"
+    "  ctime_ns INTEGER NOT NULL,"
+    "  sha1 TEXT NOT NULL,"
+    "  md5 TEXT NOT NULL,"
+    "  sha256 TEXT NOT NULL"
+    ") WITHOUT ROWID;",
 };
 static_assert(std::size(kMigrations) == Database::kSchemaVersion,
               "one migration per schema version");

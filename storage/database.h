@@ -1,4 +1,5 @@
-// Database: the SQLite file that holds dead properties and locks for one served root.
+// Database: the SQLite file that holds dead properties, locks, the operation journal and file
+// checksums for one served root (the storage/sqlite/ stores are built over it).
 //
 // Opened in WAL mode with a busy timeout; the schema carries a version (PRAGMA user_version) and
 // is created or migrated on Open. One connection, serialised by a mutex: every public call of
@@ -63,8 +64,8 @@ class Statement {
 class Database {
  public:
   // 1: properties. 2: locks (a v1 database gains an empty locks table on Open).
-  // 3: the operation journal of staged COPY/MOVE.
-  static constexpr int kSchemaVersion = 3;
+  // 3: the operation journal of staged COPY/MOVE. 4: per-file checksums (ChecksumStore).
+  static constexpr int kSchemaVersion = 4;
 
   // Opens or creates the file (":memory:" for an in-memory database), applies pragmas and the
   // schema. `busy_timeout_ms` bounds waits for other processes holding the file.
@@ -75,7 +76,7 @@ class Database {
   ~Database();
 
   // True when no other connection can change the file: opened exclusive, or in memory. Stores
-  // may then keep facts about their tables in memory (LockStore's row count).
+  // may then keep facts about their tables in memory (SqliteLockStore's row count).
   bool sole_user() const { return sole_user_; }
 
   // The lock that serialises use of the connection. Hold it across Prepare/Step/transactions.

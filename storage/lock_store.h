@@ -1,23 +1,29 @@
-// LockStore: persistence of WebDAV locks in the Database, so that locks survive a restart.
+// LockStore: persistence of WebDAV locks, so that locks survive a restart (the interface;
+// SqliteLockStore in storage/sqlite/ is the implementation keepdav runs today).
 //
 // Storage only: which locks may coexist, how long they last and what a token looks like are
-// decided by webdav/LockManager. To storage a token is a unique string, the owner opaque bytes,
-// and a lock covers its root path, plus everything below it when `infinite_depth` is set.
+// decided by webdav/LockManager (lock policy apart from lock persistence, as WsgiDAV does). To
+// storage a token is a unique string, the owner opaque bytes, and a lock covers its root path,
+// plus everything below it when `infinite_depth` is set.
 //
 // Every query takes `now` (seconds since the epoch, from a storage::Clock) and only ever returns
 // active locks (now < expires_at); expired rows are invisible at once and removed for good by
 // PurgeExpired, which the caller runs lazily. There is no MoveTree: RFC 4918 §7.5 says a MOVE
-// does not move locks, so MOVE deletes the locks of its source (DeleteTree).
+// does not move locks, so MOVE deletes the locks of its source (DeleteTree). FindCovering runs
+// for every modifying request and every PROPFIND member with lockdiscovery: implementations must
+// keep it cheap (SQLite answers it without SQL while it knows the table is empty).
 //
-// Thread-safe (serialised through the Database lock). Errors are Database errors; Insert of an
-// existing token is kAlreadyExists, Find/Delete/SetExpiry of an unknown token kNotFound.
+// Ownership: the caller owns the store; an implementation does not own the database it is built
+// over. Thread safety: every method may be called from any thread at any time; each call is
+// atomic. Errors: Insert of an existing token is kAlreadyExists, an empty token
+// kInvalidArgument; Find/Delete/SetExpiry of an unknown token kNotFound; otherwise the errors of
+// the backing database (kBusy, kNoSpace, kPermissionDenied, kIoError: see storage/database.h).
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "storage/database.h"
 #include "storage/resource_path.h"
 #include "storage/status.h"
 
@@ -45,57 +51,43 @@ struct LockRecord {
 
 class LockStore {
  public:
-  explicit LockStore(Database& db) : db_(db) {}
+  virtual ~LockStore() = default;
 
   // Adds a lock. kAlreadyExists when the token is taken (even by an expired lock not yet purged).
-  Status Insert(const LockRecord& lock);
+  virtual Status Insert(const LockRecord& lock) = 0;
 
   // The active lock with this token; kNotFound when there is none (or it has expired).
-  Result<LockRecord> Find(const std::string& token, int64_t now);
+  virtual Result<LockRecord> Find(const std::string& token, int64_t now) = 0;
 
   // Active locks that cover `path`: rooted at `path`, or at an ancestor with infinite depth.
   // Ordered by root (outermost first), then token.
-  Result<std::vector<LockRecord>> FindCovering(const ResourcePath& path, int64_t now);
+  virtual Result<std::vector<LockRecord>> FindCovering(const ResourcePath& path, int64_t now) = 0;
 
   // Active locks rooted at `path` or anywhere below it, ordered by root, then token.
-  Result<std::vector<LockRecord>> FindAtOrBelow(const ResourcePath& path, int64_t now);
+  virtual Result<std::vector<LockRecord>> FindAtOrBelow(const ResourcePath& path, int64_t now) = 0;
 
   // Every active lock, ordered by root, then token (for tests and diagnostics).
-  Result<std::vector<LockRecord>> All(int64_t now);
+  virtual Result<std::vector<LockRecord>> All(int64_t now) = 0;
 
   // Number of active locks in total, and rooted exactly at `path`.
-  Result<int64_t> Count(int64_t now);
-  Result<int64_t> CountAt(const ResourcePath& path, int64_t now);
+  virtual Result<int64_t> Count(int64_t now) = 0;
+  virtual Result<int64_t> CountAt(const ResourcePath& path, int64_t now) = 0;
 
   // Sets the timeout and expiry of an active lock (a refresh). kNotFound when not active.
-  Status SetExpiry(const std::string& token, int64_t timeout_s, int64_t expires_at, int64_t now);
+  virtual Status SetExpiry(const std::string& token, int64_t timeout_s, int64_t expires_at,
+                           int64_t now) = 0;
 
   // Removes one lock, active or expired. kNotFound when no row has the token.
-  Status Delete(const std::string& token);
+  virtual Status Delete(const std::string& token) = 0;
 
   // Removes every lock rooted at `path` or below it (DELETE, MOVE's source). With
   // `keep_root` the locks rooted exactly at `path` stay (an overwritten COPY/MOVE destination,
   // RFC 4918 §7.5). Returns the number removed.
-  Result<int64_t> DeleteTree(const ResourcePath& path, bool keep_root = false);
+  Result<int64_t> DeleteTree(const ResourcePath& path) { return DeleteTree(path, false); }
+  virtual Result<int64_t> DeleteTree(const ResourcePath& path, bool keep_root) = 0;
 
   // Removes the rows of locks that expired at or before `now`; returns how many.
-  Result<int64_t> PurgeExpired(int64_t now);
-
- private:
-  // REQUIRES: the database lock. True when the table is known to hold no row at all (only
-  // decided when the database is the process's own, Database::sole_user). Most servers hold no
-  // lock most of the time, and every change asks for the locks above and below what it touches.
-  bool KnownEmptyLocked();
-  // REQUIRES: the database lock. Keeps the row count after `n` rows were added (or removed).
-  void CountRowsLocked(int64_t n) {
-    if (rows_ >= 0) rows_ += n;
-  }
-
-  Database& db_;
-  // Rows in the table, active or expired; -1 until first needed. Counted only when this store is
-  // the table's only writer (one LockStore per database, which DavHandler has). Guarded by the
-  // database lock.
-  int64_t rows_ = -1;
+  virtual Result<int64_t> PurgeExpired(int64_t now) = 0;
 };
 
 }  // namespace keepdav::storage

@@ -1,29 +1,35 @@
 // OperationJournal: intent records that make COPY and cross-device MOVE all or nothing across a
-// crash, for the files and their dead properties together.
+// crash, for the files and their dead properties together (the interface;
+// SqliteOperationJournal in storage/sqlite/ is the implementation keepdav runs today).
 //
-// A staged operation builds its result under a reserved name beside the destination, then swaps
-// it in. Each step that matters is one SQLite transaction, and the journal row says how far the
-// operation got:
-//   Begin          row in state kBuilding (nothing visible has changed)
-//   StageProperties  one transaction: copy the source's properties to the staging path, record
-//                    the staging tree's inode, state kReady
-//   (disk)         exchange the staging tree with the destination (or rename it into place)
-//   CommitSwap     one transaction: the staged properties become the destination's (the old
+// A journal is built over one PropertyStore, and each step below is atomic with respect to that
+// store's properties: the properties change and the entry's state advances together, or
+// neither does. A staged operation builds its result under a reserved name beside the
+// destination, then swaps it in; the entry says how far the operation got:
+//   Begin            entry in state kBuilding (nothing visible has changed)
+//   StageProperties  atomically: copy the source's properties to the staging path, record the
+//                    staging tree's identity, state kReady
+//   (disk)           exchange the staging tree with the destination (or rename it into place)
+//   CommitSwap       atomically: the staged properties become the destination's (the old
 //                    destination's are dropped; for MOVE the source's too), state kSwapped
-//   (disk)         remove the old destination (now at the staging name) and, for MOVE, the source
-//   Finish         delete the row
-// On start-up, Pending() lists unfinished rows; the webdav layer rolls back kBuilding rows, rolls
-// kReady rows forward if the destination's inode shows the swap happened (else back), and
-// finishes the clean-up of kSwapped rows. See webdav/staged_transfer.h.
+//   (disk)           remove the old destination (now at the staging name) and, for MOVE, the
+//                    source
+//   Finish           drop the entry
+// On start-up, Pending() lists unfinished entries; the webdav layer rolls back kBuilding ones,
+// rolls kReady ones forward if the destination's inode shows the swap happened (else back), and
+// finishes the clean-up of kSwapped ones. See webdav/staged_transfer.h.
 //
-// Thread-safe (serialised through the Database lock).
+// Ownership: the caller owns the journal; it does not own the PropertyStore or database it is
+// built over. Thread safety: every method may be called from any thread; each call is atomic.
+// Errors: kInvalidArgument for an entry that lacks what its kind needs (Begin); otherwise the
+// errors of the backing database (kBusy, kNoSpace, kPermissionDenied, kIoError: see
+// storage/database.h). A failed step changed nothing, so the entry keeps its previous state.
 #pragma once
 
 #include <cstdint>
-#include <string>
+#include <optional>
 #include <vector>
 
-#include "storage/database.h"
 #include "storage/resource_path.h"
 #include "storage/status.h"
 
@@ -36,52 +42,53 @@ struct JournalEntry {
   int64_t id = 0;
   Kind kind = Kind::kCopy;
   State state = State::kBuilding;
-  std::string source;  // ResourcePath strings
-  std::string destination;
-  std::string staging;  // reserved name beside the destination
-  std::string trash;    // reserved name for the old destination when exchange is unavailable
+  ResourcePath source;
+  ResourcePath destination;
+  // kCopy/kMove only: the reserved names (ResourcePath::InternalChild) beside the destination
+  // where the new tree is built, and where the old destination goes when the file system cannot
+  // exchange two names. Absent for kRename.
+  std::optional<ResourcePath> staging;
+  std::optional<ResourcePath> trash;
   uint64_t staged_inode = 0;
   uint64_t staged_device = 0;
+  // Set by Pending() on an entry whose stored paths no longer parse (written by hand, or by
+  // another version with other path rules): its paths are unusable (those that did parse are
+  // kept) and recovery can only drop it with Finish().
+  bool unreadable = false;
 };
 
 class OperationJournal {
  public:
-  explicit OperationJournal(Database& db) : db_(db) {}
+  virtual ~OperationJournal() = default;
 
-  // Records a new operation in kBuilding; fills entry->id.
-  Status Begin(JournalEntry* entry);
+  // Records a new kCopy or kMove operation in kBuilding; fills entry->id and entry->state.
+  // kInvalidArgument for a kRename entry (use BeginRename) or one without staging and trash.
+  virtual Status Begin(JournalEntry* entry) = 0;
 
-  // In one transaction: the properties of `source` (its whole subtree, or only itself when
-  // `whole_tree` is false) are copied to the staging path, and the row becomes kReady with the
-  // staging tree's identity.
-  Status StageProperties(JournalEntry* entry, bool whole_tree, uint64_t inode, uint64_t device);
+  // Atomically: the properties of `source` (its whole subtree, or only itself when `whole_tree`
+  // is false) are copied to the staging path, and the entry becomes kReady with the staging
+  // tree's identity.
+  virtual Status StageProperties(JournalEntry* entry, bool whole_tree, uint64_t inode,
+                                 uint64_t device) = 0;
 
-  // In one transaction: the destination's properties are replaced by the staged ones (and for a
-  // move the source's are deleted); the row becomes kSwapped.
-  Status CommitSwap(JournalEntry* entry);
+  // Atomically: the destination's properties are replaced by the staged ones (and for a move
+  // the source's are deleted); the entry becomes kSwapped.
+  virtual Status CommitSwap(JournalEntry* entry) = 0;
 
-  // Same-device MOVE: in one transaction, records the rename (with the source's identity) as
-  // kReady and moves the properties of the whole subtree. After the disk rename, Finish().
-  // Start-up recovery: if the destination has the recorded identity the rename happened (done);
-  // otherwise UndoRename() puts the properties back.
-  Status BeginRename(JournalEntry* entry, uint64_t inode, uint64_t device);
-  // In one transaction: the properties go back to the source and the row is dropped.
-  Status UndoRename(const JournalEntry& entry);
+  // Same-device MOVE: atomically, records the rename (with the source's identity) as kReady and
+  // moves the properties of the whole subtree; fills the entry (kind kRename, no staging). After
+  // the disk rename, Finish(). Start-up recovery: if the destination has the recorded identity
+  // the rename happened (done); otherwise UndoRename() puts the properties back.
+  virtual Status BeginRename(JournalEntry* entry, uint64_t inode, uint64_t device) = 0;
+  // Atomically: the properties go back to the source and the entry is dropped.
+  virtual Status UndoRename(const JournalEntry& entry) = 0;
 
-  // Drops the row and any properties left at the staging path (roll-back or done).
-  Status Finish(const JournalEntry& entry);
+  // Atomically: drops the entry and any properties left at its staging path (roll-back or
+  // done).
+  virtual Status Finish(const JournalEntry& entry) = 0;
 
   // Unfinished operations, oldest first.
-  Result<std::vector<JournalEntry>> Pending();
-
-  // A stored path back as a ResourcePath; reserved (staging) segments are allowed.
-  static Result<ResourcePath> PathFromText(const std::string& text);
-
- private:
-  // REQUIRES: the database lock held (as do the two below).
-  Status SetState(const JournalEntry& entry);
-  Status DeleteRowLocked(int64_t id);
-  Database& db_;
+  virtual Result<std::vector<JournalEntry>> Pending() = 0;
 };
 
 }  // namespace keepdav::storage

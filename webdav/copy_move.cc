@@ -115,8 +115,8 @@ DavError DavHandler::CopyOrMove(const DavRequest& req, ResponseSink& sink, bool 
     auto has_props = props_.AnyUnder(from);
     if (!has_props.ok()) return DavError::FromStorage(has_props.status());
     storage::JournalEntry entry;
-    entry.source = from.str();
-    entry.destination = to.str();
+    entry.source = from;
+    entry.destination = to;
     Status s;
     if (has_props.value()) {
       s = journal_.BeginRename(&entry, src->inode, src->device);

@@ -85,9 +85,13 @@ bool ParseDepth(const DavRequest& req, int fallback, int* depth) {
   return true;
 }
 
-DavHandler::DavHandler(storage::FileSystem& fs, storage::PropertyStore& props,
-                       storage::OperationJournal& journal, DavSettings settings)
-    : fs_(fs), props_(props), journal_(journal), settings_(std::move(settings)) {}
+DavHandler::DavHandler(const DavBackends& backends, DavSettings settings)
+    : fs_(backends.files),
+      props_(backends.properties),
+      journal_(backends.journal),
+      settings_(std::move(settings)),
+      locks_(backends.locks, backends.clock, settings_.locks,
+             [this](const storage::ResourcePath& p) { return HrefFor(p); }) {}
 
 const char* DavHandler::AllowedMethods() {
   return "OPTIONS, GET, HEAD, PUT, DELETE, MKCOL, COPY, MOVE, PROPFIND, PROPPATCH, LOCK, UNLOCK";

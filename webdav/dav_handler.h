@@ -16,11 +16,10 @@
 #include <string>
 #include <vector>
 
-#include "storage/clock.h"
 #include "storage/file_system.h"
-#include "storage/lock_store.h"
 #include "storage/operation_journal.h"
 #include "storage/property_store.h"
+#include "webdav/dav_backends.h"
 #include "webdav/dav_error.h"
 #include "webdav/dav_request.h"
 #include "webdav/live_properties.h"
@@ -44,8 +43,8 @@ struct DavSettings {
 
 class DavHandler {
  public:
-  DavHandler(storage::FileSystem& fs, storage::PropertyStore& props,
-             storage::OperationJournal& journal, DavSettings settings);
+  // Works on `backends` (dav_backends.h: all must outlive the handler); builds nothing itself.
+  DavHandler(const DavBackends& backends, DavSettings settings);
 
   // Handles one request completely. Never throws; an unexpected exception becomes a 500 (if no
   // response has been sent yet) and a log line.
@@ -129,13 +128,9 @@ class DavHandler {
   storage::PropertyStore& props_;
   storage::OperationJournal& journal_;
   DavSettings settings_;
-  // Class 2 locking, persisted in the properties' database. Initialised here rather than in the
-  // constructor's list because they depend on props_ and settings_, declared above (members are
-  // initialised in declaration order).
-  storage::SystemClock clock_;
-  storage::LockStore lock_store_{props_.database()};
-  LockManager locks_{lock_store_, clock_, settings_.locks,
-                     [this](const storage::ResourcePath& p) { return HrefFor(p); }};
+  // Class 2 locking: the policy over the injected LockStore and Clock. Declared after
+  // settings_, which its constructor reads (members are initialised in declaration order).
+  LockManager locks_;
 };
 
 // Parses a Depth header value: "0", "1", "infinity" (TreeWalker::kInfinity). `fallback` when the

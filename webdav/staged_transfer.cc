@@ -46,11 +46,11 @@ void StagedTransfer::RollBack(const JournalEntry& entry, const ResourcePath& sta
   Status s = RemoveIfExists(fs_, staging, max_depth_, nullptr, nullptr);
   if (!s.ok()) {
     Log().error("rolling back %s: cannot remove %s: %s (left to start-up recovery)",
-                entry.destination, entry.staging, s.message());
+                entry.destination.str(), staging.str(), s.message());
     return;
   }
   s = journal_.Finish(entry);
-  if (!s.ok()) Log().error("rolling back %s: %s", entry.destination, s.message());
+  if (!s.ok()) Log().error("rolling back %s: %s", entry.destination.str(), s.message());
 }
 
 Status StagedTransfer::Run(bool move, const ResourcePath& from, const FileInfo& from_info,
@@ -65,10 +65,10 @@ Status StagedTransfer::Run(bool move, const ResourcePath& from, const FileInfo& 
       parent.InternalChild(std::string(ResourcePath::kReservedPrefix) + "trash-" + hex);
   JournalEntry entry;
   entry.kind = move ? JournalEntry::Kind::kMove : JournalEntry::Kind::kCopy;
-  entry.source = from.str();
-  entry.destination = to.str();
-  entry.staging = staging.str();
-  entry.trash = trash.str();
+  entry.source = from;
+  entry.destination = to;
+  entry.staging = staging;
+  entry.trash = trash;
   Status s = journal_.Begin(&entry);
   if (!s.ok()) return s;
 
@@ -137,51 +137,52 @@ Status StagedTransfer::Recover(storage::FileSystem& fs, storage::OperationJourna
   auto pending = journal.Pending();
   if (!pending.ok()) return pending.status();
   for (JournalEntry& e : pending.value()) {
-    if (e.kind == JournalEntry::Kind::kRename) {
-      // A same-device MOVE: its properties moved first; keep them only if the rename happened.
-      auto to = storage::OperationJournal::PathFromText(e.destination);
-      auto dest = to.ok() ? fs.Stat(to.value()) : storage::Result<FileInfo>(to.status());
-      bool renamed = dest.ok() && dest->inode == e.staged_inode && dest->device == e.staged_device;
-      Log().information("recovery: %s the interrupted MOVE %s to %s",
-                        std::string(renamed ? "finishing" : "undoing"), e.source, e.destination);
-      Status s = renamed ? journal.Finish(e) : journal.UndoRename(e);
-      if (!s.ok()) return s;
-      continue;
-    }
-    auto source = storage::OperationJournal::PathFromText(e.source);
-    auto to = storage::OperationJournal::PathFromText(e.destination);
-    auto staging = storage::OperationJournal::PathFromText(e.staging);
-    auto trash = storage::OperationJournal::PathFromText(e.trash);
-    if (!source.ok() || !to.ok() || !staging.ok() || !trash.ok()) {
+    const bool staged = e.kind != JournalEntry::Kind::kRename;
+    if (e.unreadable || (staged && (!e.staging || !e.trash))) {
       Log().error("journal entry %Ld is unreadable; dropping it", static_cast<Poco::Int64>(e.id));
       journal.Finish(e);
       continue;
     }
+    if (e.kind == JournalEntry::Kind::kRename) {
+      // A same-device MOVE: its properties moved first; keep them only if the rename happened.
+      auto dest = fs.Stat(e.destination);
+      bool renamed = dest.ok() && dest->inode == e.staged_inode && dest->device == e.staged_device;
+      Log().information("recovery: %s the interrupted MOVE %s to %s",
+                        std::string(renamed ? "finishing" : "undoing"), e.source.str(),
+                        e.destination.str());
+      Status s = renamed ? journal.Finish(e) : journal.UndoRename(e);
+      if (!s.ok()) return s;
+      continue;
+    }
+    const ResourcePath& source = e.source;
+    const ResourcePath& to = e.destination;
+    const ResourcePath& staging = *e.staging;
+    const ResourcePath& trash = *e.trash;
     const char* what = e.kind == JournalEntry::Kind::kMove ? "MOVE" : "COPY";
     if (e.state == JournalEntry::State::kReady) {
-      auto dest = fs.Stat(to.value());
+      auto dest = fs.Stat(to);
       bool swapped = dest.ok() && dest->inode == e.staged_inode && dest->device == e.staged_device;
       if (swapped) {
         Status s = journal.CommitSwap(&e);
         if (!s.ok()) return s;
-      } else if (!dest.ok() && dest.status().IsNotFound() && fs.Stat(trash.value()).ok()) {
+      } else if (!dest.ok() && dest.status().IsNotFound() && fs.Stat(trash).ok()) {
         // Killed between the two renames of the fallback swap: put the old destination back.
-        Status s = fs.Rename(trash.value(), to.value(), /*replace=*/false);
+        Status s = fs.Rename(trash, to, /*replace=*/false);
         if (!s.ok()) return s;
       }
     }
     if (e.state == JournalEntry::State::kSwapped) {
       Log().information("recovery: finishing the interrupted %s to %s", std::string(what),
-                        e.destination);
-      RemoveIfExists(fs, staging.value(), max_depth, nullptr, nullptr);
-      RemoveIfExists(fs, trash.value(), max_depth, nullptr, nullptr);
+                        e.destination.str());
+      RemoveIfExists(fs, staging, max_depth, nullptr, nullptr);
+      RemoveIfExists(fs, trash, max_depth, nullptr, nullptr);
       if (e.kind == JournalEntry::Kind::kMove) {
-        RemoveIfExists(fs, source.value(), max_depth, nullptr, nullptr);
+        RemoveIfExists(fs, source, max_depth, nullptr, nullptr);
       }
     } else {
       Log().information("recovery: undoing the interrupted %s to %s", std::string(what),
-                        e.destination);
-      Status s = RemoveIfExists(fs, staging.value(), max_depth, nullptr, nullptr);
+                        e.destination.str());
+      Status s = RemoveIfExists(fs, staging, max_depth, nullptr, nullptr);
       if (!s.ok()) return s;
     }
     Status s = journal.Finish(e);

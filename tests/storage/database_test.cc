@@ -1,5 +1,6 @@
 #include "storage/database.h"
 
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -8,6 +9,10 @@
 #include <filesystem>
 #include <string>
 
+#include "storage/sqlite/sqlite_checksum_store.h"
+#include "storage/sqlite/sqlite_lock_store.h"
+#include "storage/sqlite/sqlite_operation_journal.h"
+#include "storage/sqlite/sqlite_property_store.h"
 #include "tests/storage/status_printer.h"
 #include "tests/storage/temp_dir.h"
 
@@ -191,6 +196,71 @@ TEST(DatabaseFileTest, ReopenKeepsDataAndSchema) {
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   EXPECT_EQ(QueryText(**db, "SELECT count(*) FROM properties"), "1");
   EXPECT_EQ(QueryText(**db, "PRAGMA user_version"), std::to_string(Database::kSchemaVersion));
+}
+
+// A database written by keepdav with schema version 3 (properties, locks, the journal) gains the
+// checksums table on Open and keeps every row it had; opening it again changes nothing.
+TEST(DatabaseFileTest, MigratesAVersionThreeDatabase) {
+  TempDir dir;
+  const std::string file = (dir.path() / "v3.db").string();
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(file.c_str(), &raw), SQLITE_OK);
+    const char* v3 =
+        "CREATE TABLE properties ("
+        "  path TEXT NOT NULL, ns TEXT NOT NULL, name TEXT NOT NULL, value BLOB NOT NULL,"
+        "  PRIMARY KEY (path, ns, name)) WITHOUT ROWID;"
+        "CREATE TABLE locks (token TEXT PRIMARY KEY NOT NULL, root TEXT NOT NULL,"
+        "  infinite_depth INTEGER NOT NULL, exclusive INTEGER NOT NULL, owner BLOB NOT NULL,"
+        "  timeout_s INTEGER NOT NULL, expires_at INTEGER NOT NULL);"
+        "CREATE INDEX locks_by_root ON locks (root);"
+        "CREATE INDEX locks_by_expiry ON locks (expires_at);"
+        "CREATE TABLE operations (id INTEGER PRIMARY KEY, kind INTEGER NOT NULL,"
+        "  state INTEGER NOT NULL, source TEXT NOT NULL, destination TEXT NOT NULL,"
+        "  staging TEXT NOT NULL, trash TEXT NOT NULL, staged_inode INTEGER NOT NULL,"
+        "  staged_device INTEGER NOT NULL);"
+        "INSERT INTO properties VALUES ('/a', 'urn:x', 'p', x'3c702f3e');"
+        "INSERT INTO locks VALUES ('t', '/a', 0, 1, x'', 600, 9999999999);"
+        "INSERT INTO operations VALUES (7, 0, 1, '/a', '/b', '/.keepdav-stage-1',"
+        "  '/.keepdav-trash-1', 11, 12);"
+        "PRAGMA user_version = 3;";
+    char* err = nullptr;
+    EXPECT_EQ(sqlite3_exec(raw, v3, nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+    sqlite3_free(err);
+    sqlite3_close(raw);
+  }
+  FileIdentity id;
+  id.inode = 3;
+  id.size = 4;
+  id.mtime_ns = 5;
+  id.ctime_ns = 6;
+  FileChecksums sums;
+  sums.md5 = std::string(32, 'e');
+  for (int round = 0; round < 2; ++round) {
+    Result<std::unique_ptr<Database>> db = Database::Open(file);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    EXPECT_EQ(QueryText(**db, "PRAGMA user_version"), std::to_string(Database::kSchemaVersion));
+    EXPECT_EQ(Database::kSchemaVersion, 4);
+    SqlitePropertyStore props(**db);
+    EXPECT_EQ(props.Get(ResourcePath::Parse("/a").value(), {"urn:x", "p"}).value(), "<p/>");
+    SqliteLockStore locks(**db);
+    EXPECT_EQ(locks.Count(0).value(), 1);
+    SqliteOperationJournal journal(props);
+    auto pending = journal.Pending();
+    ASSERT_TRUE(pending.ok());
+    ASSERT_EQ(pending->size(), 1u);
+    EXPECT_EQ((*pending)[0].id, 7);
+    EXPECT_EQ((*pending)[0].staged_device, 12u);
+    SqliteChecksumStore checksums(**db);
+    const ResourcePath f = ResourcePath::Parse("/a").value();
+    if (round == 0) {
+      EXPECT_TRUE(checksums.Get(f, id).status().IsNotFound());
+      ASSERT_TRUE(checksums.Put(f, id, sums).ok());
+    }
+    Result<FileChecksums> got = checksums.Get(f, id);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(*got, sums);
+  }
 }
 
 TEST(DatabaseFileTest, RefusesANewerSchema) {

@@ -1,3 +1,5 @@
+// The LockStore contract, run against every implementation (store_backends.h), then what only
+// SqliteLockStore promises (its row count, migrations).
 #include "storage/lock_store.h"
 
 #include <sqlite3.h>
@@ -10,8 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "storage/property_store.h"
+#include "storage/sqlite/sqlite_lock_store.h"
+#include "storage/sqlite/sqlite_property_store.h"
 #include "tests/storage/status_printer.h"
+#include "tests/storage/store_backends.h"
 #include "tests/storage/temp_dir.h"
 #include "tests/storage/test_files.h"
 
@@ -19,8 +23,6 @@ namespace keepdav::storage {
 namespace {
 
 using test_support::P;
-
-namespace fs = std::filesystem;
 
 LockRecord MakeLock(std::string token, std::string_view root, bool infinite, bool exclusive,
                     int64_t expires_at = 1000) {
@@ -48,21 +50,13 @@ struct TempDir : test_support::TempDir {
   TempDir() : test_support::TempDir("keepdav-locks") {}
 };
 
-// Every test runs on ":memory:" and on a file.
-class LockStoreTest : public ::testing::TestWithParam<bool> {
+class LockStoreTest : public test_support::StoreContractTest {
  protected:
   void SetUp() override {
-    file_ = GetParam() ? (dir_.path() / "keepdav.db").string() : ":memory:";
-    Result<std::unique_ptr<Database>> db = Database::Open(file_);
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    db_ = std::move(db).value();
-    store_ = std::make_unique<LockStore>(*db_);
+    StoreContractTest::SetUp();
+    if (backend_) store_ = &backend_->locks();
   }
-
-  TempDir dir_;
-  std::string file_;
-  std::unique_ptr<Database> db_;
-  std::unique_ptr<LockStore> store_;
+  LockStore* store_ = nullptr;
 };
 
 TEST_P(LockStoreTest, InsertThenFindReturnsTheSameRecord) {
@@ -178,10 +172,20 @@ TEST_P(LockStoreTest, DeleteTreeOfTheRootCanKeepTheRootsOwnLocks) {
   EXPECT_TRUE(Tokens(store_->All(0)).empty());
 }
 
-INSTANTIATE_TEST_SUITE_P(Storage, LockStoreTest, ::testing::Values(false, true),
-                         [](const ::testing::TestParamInfo<bool>& info) {
-                           return info.param ? "File" : "Memory";
-                         });
+TEST_P(LockStoreTest, LocksSurviveReopening) {
+  if (!backend_->persistent()) GTEST_SKIP() << "the data does not outlive the store";
+  ASSERT_TRUE(store_->Insert(MakeLock("t", "/doc.txt", false, true)).ok());
+  backend_->Reopen();
+  store_ = &backend_->locks();
+  EXPECT_EQ(Tokens(store_->FindCovering(P("/doc.txt"), 0)), (std::vector<std::string>{"t"}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, LockStoreTest,
+                         ::testing::ValuesIn(test_support::AllStoreBackends()),
+                         test_support::BackendName);
+
+// ---------------------------------------------------------------------------------------------
+// SqliteLockStore only.
 
 // With the database its own, the store answers "no locks" without SQL; it must never say so
 // while a row exists: after inserts, deletes, subtree deletes, purges and a reopen.
@@ -192,7 +196,7 @@ TEST(LockStoreFileTest, KnownEmptyNeverHidesALock) {
     Result<std::unique_ptr<Database>> db = Database::Open(file, 5000, /*exclusive=*/true);
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE((*db)->sole_user());
-    LockStore store(**db);
+    SqliteLockStore store(**db);
     EXPECT_TRUE(store.FindCovering(P("/a/b"), 0)->empty());
     ASSERT_TRUE(store.Insert(MakeLock("t1", "/a", true, true)).ok());
     EXPECT_EQ(Tokens(store.FindCovering(P("/a/b"), 0)), (std::vector<std::string>{"t1"}));
@@ -208,23 +212,8 @@ TEST(LockStoreFileTest, KnownEmptyNeverHidesALock) {
   }
   Result<std::unique_ptr<Database>> db = Database::Open(file, 5000, /*exclusive=*/true);
   ASSERT_TRUE(db.ok());
-  LockStore store(**db);  // counts the rows it finds
+  SqliteLockStore store(**db);  // counts the rows it finds
   EXPECT_EQ(Tokens(store.FindCovering(P("/c"), 0)), (std::vector<std::string>{"t4"}));
-}
-
-TEST(LockStoreFileTest, LocksSurviveReopening) {
-  TempDir dir;
-  const std::string file = (dir.path() / "k.db").string();
-  {
-    Result<std::unique_ptr<Database>> db = Database::Open(file);
-    ASSERT_TRUE(db.ok());
-    LockStore store(**db);
-    ASSERT_TRUE(store.Insert(MakeLock("t", "/doc.txt", false, true)).ok());
-  }
-  Result<std::unique_ptr<Database>> db = Database::Open(file);
-  ASSERT_TRUE(db.ok());
-  LockStore store(**db);
-  EXPECT_EQ(Tokens(store.FindCovering(P("/doc.txt"), 0)), (std::vector<std::string>{"t"}));
 }
 
 // A database written by keepdav with schema version 1 (properties only) gains the locks table on
@@ -255,11 +244,11 @@ TEST(LockStoreFileTest, MigratesAVersionOneDatabase) {
       ASSERT_TRUE(st.ok() && st->Step());
       EXPECT_EQ(st->ColumnInt(0), Database::kSchemaVersion);
     }
-    PropertyStore props(**db);
+    SqlitePropertyStore props(**db);
     Result<std::string> value = props.Get(P("/a"), {"urn:x", "p"});
     ASSERT_TRUE(value.ok()) << value.status().ToString();
     EXPECT_EQ(value.value(), "<p/>");
-    LockStore locks(**db);
+    SqliteLockStore locks(**db);
     if (round == 0) {
       ASSERT_TRUE(locks.Insert(MakeLock("t", "/a", false, true)).ok());
     }

@@ -1,24 +1,25 @@
+// The PropertyStore contract, run against every implementation (store_backends.h), then what
+// only SqlitePropertyStore promises.
 #include "storage/property_store.h"
-
-#include <unistd.h>
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "storage/sqlite/sqlite_property_store.h"
+#include "storage/sqlite/subtree_range.h"
 #include "tests/storage/status_printer.h"
+#include "tests/storage/store_backends.h"
+#include "tests/storage/temp_dir.h"
 #include "tests/storage/test_files.h"
 
 namespace keepdav::storage {
 namespace {
 
 using test_support::P;
-
-namespace fs = std::filesystem;
 
 PropertyChange Set(std::string ns, std::string local, std::string value) {
   PropertyChange c;
@@ -34,35 +35,16 @@ PropertyChange Remove(std::string ns, std::string local) {
   return c;
 }
 
-// Every test runs on ":memory:" and on a file.
-class PropertyStoreTest : public ::testing::TestWithParam<bool> {
+class PropertyStoreTest : public test_support::StoreContractTest {
  protected:
   void SetUp() override {
-    if (GetParam()) {
-      std::string templ = (fs::temp_directory_path() / "keepdav-props-XXXXXX").string();
-      ASSERT_NE(::mkdtemp(templ.data()), nullptr);
-      dir_ = templ;
-      file_ = (dir_ / "keepdav.db").string();
-    } else {
-      file_ = ":memory:";
-    }
-    Open();
+    StoreContractTest::SetUp();
+    if (backend_) store_ = &backend_->properties();
   }
-  void TearDown() override {
-    store_.reset();
-    db_.reset();
-    if (!dir_.empty()) {
-      std::error_code ec;
-      fs::remove_all(dir_, ec);
-    }
-  }
-  void Open() {
-    store_.reset();
-    db_.reset();
-    Result<std::unique_ptr<Database>> db = Database::Open(file_);
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    db_ = std::move(db).value();
-    store_ = std::make_unique<PropertyStore>(*db_);
+  // A restart: the same data through new stores.
+  void Reopen() {
+    backend_->Reopen();
+    store_ = &backend_->properties();
   }
 
   // Gives `path` one property whose value names the path, so copies can be traced.
@@ -71,23 +53,23 @@ class PropertyStoreTest : public ::testing::TestWithParam<bool> {
   }
   // "path=value" for every path below (and at) the root that carries the tag property, sorted.
   std::string Tags() {
-    auto lock = db_->Lock();
-    Result<Statement> st = db_->Prepare(
-        "SELECT path, value FROM properties WHERE ns = 'urn:t' AND name = 'origin' "
-        "ORDER BY path");
-    EXPECT_TRUE(st.ok());
+    Result<std::vector<std::string>> paths = store_->PathsUnder(ResourcePath());
+    EXPECT_TRUE(paths.ok()) << paths.status().ToString();
     std::string out;
-    while (st->Step()) {
+    if (!paths.ok()) return out;
+    for (const std::string& path : *paths) {
+      Result<std::string> value = store_->Get(P(path), PropertyName{"urn:t", "origin"});
+      if (!value.ok()) {
+        EXPECT_TRUE(value.status().IsNotFound()) << value.status().ToString();
+        continue;
+      }
       if (!out.empty()) out += " ";
-      out += std::string(st->ColumnText(0)) + "=" + std::string(st->ColumnBlob(1));
+      out += path + "=" + *value;
     }
     return out;
   }
 
-  fs::path dir_;
-  std::string file_;
-  std::unique_ptr<Database> db_;
-  std::unique_ptr<PropertyStore> store_;
+  PropertyStore* store_ = nullptr;
 };
 
 TEST_P(PropertyStoreTest, ApplyAndGetAllOrderedByNamespaceThenName) {
@@ -140,26 +122,6 @@ TEST_P(PropertyStoreTest, ApplyIsAllOrNothing) {
   EXPECT_EQ((*all)[0].value, "old");
 }
 
-TEST_P(PropertyStoreTest, ApplyRollsBackWhenTheDatabaseFailsMidway) {
-  // A trigger makes the third statement fail inside the transaction, after two succeeded.
-  {
-    auto lock = db_->Lock();
-    ASSERT_TRUE(db_->Execute("CREATE TEMP TRIGGER refuse BEFORE INSERT ON properties "
-                             "WHEN NEW.name = 'poison' BEGIN SELECT RAISE(ABORT, 'no'); END")
-                    .ok());
-  }
-  ASSERT_TRUE(store_->Apply(P("/f"), {Set("", "keep", "old")}).ok());
-  Status s = store_->Apply(P("/f"), {Set("", "keep", "new"), Set("", "other", "v"),
-                                     Set("", "poison", "x"), Set("", "after", "y")});
-  EXPECT_FALSE(s.ok());
-  Result<std::vector<DeadProperty>> all = store_->GetAll(P("/f"));
-  ASSERT_TRUE(all.ok());
-  ASSERT_EQ(all->size(), 1u);
-  EXPECT_EQ((*all)[0].value, "old");
-  // The store is usable afterwards (the transaction really ended).
-  EXPECT_TRUE(store_->Apply(P("/f"), {Set("", "later", "z")}).ok());
-}
-
 TEST_P(PropertyStoreTest, ValuesAreOpaqueBytes) {
   const std::string binary("\0\x01\xff\xfe<x/>\0", 9);
   const std::string xml =
@@ -175,8 +137,8 @@ TEST_P(PropertyStoreTest, ValuesAreOpaqueBytes) {
   Result<std::string> empty = store_->Get(P("/\xC3\xA4/f"), PropertyName{"", "empty"});
   ASSERT_TRUE(empty.ok());
   EXPECT_EQ(*empty, "");
-  if (GetParam()) {
-    Open();  // and they survive a reopen
+  if (backend_->persistent()) {
+    Reopen();  // and they survive a reopen
     EXPECT_EQ(store_->Get(P("/\xC3\xA4/f"), PropertyName{"", "bin"}).value(), binary);
   }
 }
@@ -292,10 +254,72 @@ TEST_P(PropertyStoreTest, ConcurrentWritersAndReaders) {
   EXPECT_EQ(count, kEach);
 }
 
-INSTANTIATE_TEST_SUITE_P(Storage, PropertyStoreTest, ::testing::Values(false, true),
+INSTANTIATE_TEST_SUITE_P(Stores, PropertyStoreTest,
+                         ::testing::ValuesIn(test_support::AllStoreBackends()),
+                         test_support::BackendName);
+
+// ---------------------------------------------------------------------------------------------
+// SqlitePropertyStore only, on ":memory:" and on a file.
+
+class SqlitePropertyStoreTest : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    file_ = GetParam() ? (dir_.path() / "keepdav.db").string() : ":memory:";
+    Result<std::unique_ptr<Database>> db = Database::Open(file_);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    db_ = std::move(db).value();
+    store_ = std::make_unique<SqlitePropertyStore>(*db_);
+  }
+
+  test_support::TempDir dir_{"keepdav-props"};
+  std::string file_;
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<SqlitePropertyStore> store_;
+};
+
+TEST_P(SqlitePropertyStoreTest, ApplyRollsBackWhenTheDatabaseFailsMidway) {
+  // A trigger makes the third statement fail inside the transaction, after two succeeded.
+  {
+    auto lock = db_->Lock();
+    ASSERT_TRUE(db_->Execute("CREATE TEMP TRIGGER refuse BEFORE INSERT ON properties "
+                             "WHEN NEW.name = 'poison' BEGIN SELECT RAISE(ABORT, 'no'); END")
+                    .ok());
+  }
+  ASSERT_TRUE(store_->Apply(P("/f"), {Set("", "keep", "old")}).ok());
+  Status s = store_->Apply(P("/f"), {Set("", "keep", "new"), Set("", "other", "v"),
+                                     Set("", "poison", "x"), Set("", "after", "y")});
+  EXPECT_FALSE(s.ok());
+  Result<std::vector<DeadProperty>> all = store_->GetAll(P("/f"));
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].value, "old");
+  // The store is usable afterwards (the transaction really ended).
+  EXPECT_TRUE(store_->Apply(P("/f"), {Set("", "later", "z")}).ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(Storage, SqlitePropertyStoreTest, ::testing::Values(false, true),
                          [](const ::testing::TestParamInfo<bool>& info) {
                            return info.param ? "File" : "Memory";
                          });
+
+// The one builder of subtree ranges (properties, locks, checksums).
+TEST(SubtreeRangeTest, BoundsHoldExactlyThePathsBelow) {
+  SubtreeRange a(P("/a"));
+  EXPECT_EQ(a.self, "/a");
+  EXPECT_EQ(a.low, "/a/");
+  EXPECT_EQ(a.high, "/a0");
+  for (const char* inside : {"/a/", "/a/b", "/a/b/c", "/a/\xff"}) {
+    EXPECT_TRUE(std::string(inside) >= a.low && std::string(inside) < a.high) << inside;
+  }
+  for (const char* outside : {"/a", "/ab", "/a-", "/a.b", "/a0", "/b", "/"}) {
+    EXPECT_FALSE(std::string(outside) >= a.low && std::string(outside) < a.high) << outside;
+  }
+  SubtreeRange root{ResourcePath()};
+  EXPECT_EQ(root.self, "/");
+  EXPECT_EQ(root.low, "/");
+  EXPECT_EQ(root.high, "0");
+  EXPECT_EQ(SubtreeRange::Where("root"), "(root = ?1 OR (root >= ?2 AND root < ?3))");
+}
 
 }  // namespace
 }  // namespace keepdav::storage

@@ -17,9 +17,12 @@
 #include <string>
 #include <vector>
 
+#include "storage/clock.h"
 #include "storage/database.h"
 #include "storage/posix_file_system.h"
-#include "storage/property_store.h"
+#include "storage/sqlite/sqlite_lock_store.h"
+#include "storage/sqlite/sqlite_operation_journal.h"
+#include "storage/sqlite/sqlite_property_store.h"
 
 namespace keepdav::webdav {
 namespace {
@@ -172,12 +175,17 @@ class DavHandlerTest : public ::testing::Test {
     auto db = storage::Database::Open(":memory:");
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     db_ = std::move(db).value();
-    props_ = std::make_unique<storage::PropertyStore>(*db_);
-    journal_ = std::make_unique<storage::OperationJournal>(*db_);
-    handler_ = std::make_unique<DavHandler>(*fs_, *props_, *journal_, DavSettings());
+    props_ = std::make_unique<storage::SqlitePropertyStore>(*db_);
+    journal_ = std::make_unique<storage::SqliteOperationJournal>(*props_);
+    locks_ = std::make_unique<storage::SqliteLockStore>(*db_);
+    handler_ = std::make_unique<DavHandler>(Backends(), DavSettings());
   }
+  // What every DavHandler of a test works on (one lock store per database, as in DavServer).
+  DavBackends Backends() { return DavBackends{*fs_, *props_, *locks_, *journal_, clock_}; }
   void TearDown() override {
     handler_.reset();
+    locks_.reset();
+    journal_.reset();
     props_.reset();
     db_.reset();
     fs_.reset();
@@ -259,8 +267,10 @@ class DavHandlerTest : public ::testing::Test {
   std::string root_;
   std::unique_ptr<storage::PosixFileSystem> fs_;
   std::unique_ptr<storage::Database> db_;
-  std::unique_ptr<storage::PropertyStore> props_;
-  std::unique_ptr<storage::OperationJournal> journal_;
+  std::unique_ptr<storage::SqlitePropertyStore> props_;
+  std::unique_ptr<storage::SqliteOperationJournal> journal_;
+  std::unique_ptr<storage::SqliteLockStore> locks_;
+  storage::SystemClock clock_;
   std::unique_ptr<DavHandler> handler_;
 };
 
@@ -726,7 +736,7 @@ TEST_F(PropfindTest, BadBodyIs400AndMissingIs404) {
 TEST_F(PropfindTest, InfinityCanBeDisabled) {
   DavSettings settings;
   settings.allow_propfind_infinity = false;
-  DavHandler handler(*fs_, *props_, *journal_, settings);
+  DavHandler handler(Backends(), settings);
   Response r = Do(handler, "PROPFIND", "/p", {{"Depth", "infinity"}});
   EXPECT_EQ(r.status, 403);
   EXPECT_NE(r.body.find("propfind-finite-depth"), std::string::npos) << r.body;
@@ -865,7 +875,7 @@ TEST_F(DavHandlerTest, ReadOnlyRejectsModifications) {
   ASSERT_EQ(Put("/f", "x").status, 201);
   DavSettings settings;
   settings.read_only = true;
-  DavHandler ro(*fs_, *props_, *journal_, settings);
+  DavHandler ro(Backends(), settings);
   EXPECT_EQ(Do(ro, "PUT", "/f", {}, "changed").status, 403);
   EXPECT_EQ(Do(ro, "PUT", "/new", {}, "new").status, 403);
   EXPECT_EQ(Do(ro, "MKCOL", "/col").status, 403);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "storage/database.h"
+#include "storage/sqlite/sqlite_lock_store.h"
 
 namespace keepdav::webdav {
 namespace {
@@ -49,7 +50,7 @@ class LockManagerTest : public ::testing::Test {
     auto db = storage::Database::Open(":memory:");
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     db_ = std::move(db).value();
-    store_ = std::make_unique<storage::LockStore>(*db_);
+    store_ = std::make_unique<storage::SqliteLockStore>(*db_);
     Reset(LockSettings());
   }
   void Reset(LockSettings settings) {

@@ -1,68 +1,56 @@
-#include "storage/property_store.h"
+#include "storage/sqlite/sqlite_property_store.h"
+
+#include "storage/sqlite/subtree_range.h"
 
 namespace keepdav::storage {
 namespace {
 
-// The subtree of P is P itself plus every path in [P + "/", P + "0"): '0' is the byte after '/',
-// so the range holds exactly the paths that continue P with a slash, "/a/b" but not "/ab", and
-// it can use the primary key. For the root every path lies in ["/", "0"). Paths compare
-// bytewise (BINARY collation), like std::string.
-struct SubtreeRange {
-  explicit SubtreeRange(const ResourcePath& p)
-      : self(p.str()),
-        low(p.IsRoot() ? "/" : p.str() + "/"),
-        high(p.IsRoot() ? "0" : p.str() + "0") {}
-  std::string self;
-  std::string low;
-  std::string high;
-};
-
-// Parameters ?1 = self, ?2 = low, ?3 = high.
-constexpr const char kSubtreeWhere[] = "(path = ?1 OR (path >= ?2 AND path < ?3))";
-
-void BindSubtree(Statement& st, const SubtreeRange& r) {
-  st.BindText(1, r.self).BindText(2, r.low).BindText(3, r.high);
+// "(path = ?1 OR (path >= ?2 AND path < ?3))", bound by SubtreeRange::Bind. The statements
+// built from it are static strings, made once: the statement cache is keyed by their text.
+const std::string& SubtreeWhere() {
+  static const std::string kWhere = SubtreeRange::Where("path");
+  return kWhere;
 }
 
 }  // namespace
 
-Status PropertyStore::DeleteTreeLocked(Database& db, const ResourcePath& path) {
-  Result<Statement> st = db.Prepare(std::string("DELETE FROM properties WHERE ") + kSubtreeWhere);
+Status SqlitePropertyStore::DeleteTreeLocked(const ResourcePath& path) {
+  static const std::string kSql = "DELETE FROM properties WHERE " + SubtreeWhere();
+  Result<Statement> st = db_.Prepare(kSql);
   if (!st.ok()) return st.status();
-  BindSubtree(*st, SubtreeRange(path));
+  SubtreeRange(path).Bind(*st);
   return st->Run();
 }
 
-Status PropertyStore::CopyTreeLocked(Database& db, const ResourcePath& from,
-                                     const ResourcePath& to) {
-  Status s = DeleteTreeLocked(db, to);
+Status SqlitePropertyStore::CopyTreeLocked(const ResourcePath& from, const ResourcePath& to) {
+  Status s = DeleteTreeLocked(to);
   if (!s.ok()) return s;
   // New path: `to` for `from` itself, else `to` followed by the rest of the old path after
   // `from` ("/x/y"). The rest is cut by bytes (CAST AS BLOB) because substr() and length() on
   // TEXT count characters, which would go wrong for paths that are not valid UTF-8.
   // ?4 = `to`, ?5 = `to` as a prefix ("" for the root), ?6 = 1-based byte where the rest starts.
-  Result<Statement> st =
-      db.Prepare(std::string("INSERT INTO properties (path, ns, name, value) "
-                             "SELECT CASE WHEN path = ?1 THEN ?4 "
-                             "ELSE ?5 || substr(CAST(path AS BLOB), ?6) END, ns, name, value "
-                             "FROM properties WHERE ") +
-                 kSubtreeWhere);
+  static const std::string kSql =
+      "INSERT INTO properties (path, ns, name, value) "
+      "SELECT CASE WHEN path = ?1 THEN ?4 "
+      "ELSE ?5 || substr(CAST(path AS BLOB), ?6) END, ns, name, value "
+      "FROM properties WHERE " +
+      SubtreeWhere();
+  Result<Statement> st = db_.Prepare(kSql);
   if (!st.ok()) return st.status();
-  BindSubtree(*st, SubtreeRange(from));
+  SubtreeRange(from).Bind(*st);
   st->BindText(4, to.str())
       .BindText(5, to.IsRoot() ? std::string_view() : std::string_view(to.str()))
       .BindInt(6, from.IsRoot() ? 1 : static_cast<int64_t>(from.str().size()) + 1);
   return st->Run();
 }
 
-Status PropertyStore::CopyOneLocked(Database& db, const ResourcePath& from,
-                                    const ResourcePath& to) {
-  Result<Statement> del = db.Prepare("DELETE FROM properties WHERE path = ?1");
+Status SqlitePropertyStore::CopyOneLocked(const ResourcePath& from, const ResourcePath& to) {
+  Result<Statement> del = db_.Prepare("DELETE FROM properties WHERE path = ?1");
   if (!del.ok()) return del.status();
   del->BindText(1, to.str());
   Status s = del->Run();
   if (!s.ok()) return s;
-  Result<Statement> st = db.Prepare(
+  Result<Statement> st = db_.Prepare(
       "INSERT INTO properties (path, ns, name, value) "
       "SELECT ?2, ns, name, value FROM properties WHERE path = ?1");
   if (!st.ok()) return st.status();
@@ -84,7 +72,7 @@ Status CheckDisjoint(const ResourcePath& from, const ResourcePath& to, const cha
 
 }  // namespace
 
-Result<std::vector<DeadProperty>> PropertyStore::GetAll(const ResourcePath& path) {
+Result<std::vector<DeadProperty>> SqlitePropertyStore::GetAll(const ResourcePath& path) {
   auto lock = db_.Lock();
   Result<Statement> st =
       db_.Prepare("SELECT ns, name, value FROM properties WHERE path = ?1 ORDER BY ns, name");
@@ -102,7 +90,7 @@ Result<std::vector<DeadProperty>> PropertyStore::GetAll(const ResourcePath& path
   return out;
 }
 
-Result<std::string> PropertyStore::Get(const ResourcePath& path, const PropertyName& name) {
+Result<std::string> SqlitePropertyStore::Get(const ResourcePath& path, const PropertyName& name) {
   auto lock = db_.Lock();
   Result<Statement> st =
       db_.Prepare("SELECT value FROM properties WHERE path = ?1 AND ns = ?2 AND name = ?3");
@@ -113,7 +101,7 @@ Result<std::string> PropertyStore::Get(const ResourcePath& path, const PropertyN
   return Status::NotFound("property {" + name.ns + "}" + name.local + " of " + path.str());
 }
 
-Status PropertyStore::ForEachInMembers(
+Status SqlitePropertyStore::ForEachInMembers(
     const ResourcePath& dir,
     const std::function<void(std::string_view member_path, const DeadProperty&)>& visit) {
   auto lock = db_.Lock();
@@ -138,7 +126,8 @@ Status PropertyStore::ForEachInMembers(
   return st->status();
 }
 
-Status PropertyStore::Apply(const ResourcePath& path, const std::vector<PropertyChange>& changes) {
+Status SqlitePropertyStore::Apply(const ResourcePath& path,
+                                  const std::vector<PropertyChange>& changes) {
   for (const PropertyChange& c : changes) {
     // An XML element always has a local name; an empty one is a caller bug, caught before
     // anything is written.
@@ -165,58 +154,58 @@ Status PropertyStore::Apply(const ResourcePath& path, const std::vector<Property
   return tx.Commit();
 }
 
-Status PropertyStore::CopyTree(const ResourcePath& from, const ResourcePath& to) {
+Status SqlitePropertyStore::CopyTree(const ResourcePath& from, const ResourcePath& to) {
   if (from == to) return Status::Ok();
   Status s = CheckDisjoint(from, to, "copy properties");
   if (!s.ok()) return s;
   auto lock = db_.Lock();
   Database::Transaction tx(db_);
   if (!tx.begin_status().ok()) return tx.begin_status();
-  s = CopyTreeLocked(db_, from, to);
+  s = CopyTreeLocked(from, to);
   if (!s.ok()) return s;
   return tx.Commit();
 }
 
-Status PropertyStore::MoveTree(const ResourcePath& from, const ResourcePath& to) {
+Status SqlitePropertyStore::MoveTree(const ResourcePath& from, const ResourcePath& to) {
   if (from == to) return Status::Ok();
   Status s = CheckDisjoint(from, to, "move properties");
   if (!s.ok()) return s;
   auto lock = db_.Lock();
   Database::Transaction tx(db_);
   if (!tx.begin_status().ok()) return tx.begin_status();
-  s = MoveTreeLocked(db_, from, to);
+  s = MoveTreeLocked(from, to);
   if (!s.ok()) return s;
   return tx.Commit();
 }
 
-Status PropertyStore::MoveTreeLocked(Database& db, const ResourcePath& from,
-                                     const ResourcePath& to) {
-  Status s = CopyTreeLocked(db, from, to);
-  return s.ok() ? DeleteTreeLocked(db, from) : s;
+Status SqlitePropertyStore::MoveTreeLocked(const ResourcePath& from, const ResourcePath& to) {
+  Status s = CopyTreeLocked(from, to);
+  return s.ok() ? DeleteTreeLocked(from) : s;
 }
 
-Status PropertyStore::DeleteTree(const ResourcePath& path) {
+Status SqlitePropertyStore::DeleteTree(const ResourcePath& path) {
   auto lock = db_.Lock();
-  return DeleteTreeLocked(db_, path);
+  return DeleteTreeLocked(path);
 }
 
-Result<bool> PropertyStore::AnyUnder(const ResourcePath& path) {
+Result<bool> SqlitePropertyStore::AnyUnder(const ResourcePath& path) {
   auto lock = db_.Lock();
-  Result<Statement> st =
-      db_.Prepare(std::string("SELECT 1 FROM properties WHERE ") + kSubtreeWhere + " LIMIT 1");
+  static const std::string kSql = "SELECT 1 FROM properties WHERE " + SubtreeWhere() + " LIMIT 1";
+  Result<Statement> st = db_.Prepare(kSql);
   if (!st.ok()) return st.status();
-  BindSubtree(*st, SubtreeRange(path));
+  SubtreeRange(path).Bind(*st);
   bool any = st->Step();
   if (!st->status().ok()) return st->status();
   return any;
 }
 
-Result<std::vector<std::string>> PropertyStore::PathsUnder(const ResourcePath& path) {
+Result<std::vector<std::string>> SqlitePropertyStore::PathsUnder(const ResourcePath& path) {
   auto lock = db_.Lock();
-  Result<Statement> st = db_.Prepare(std::string("SELECT DISTINCT path FROM properties WHERE ") +
-                                     kSubtreeWhere + " ORDER BY path");
+  static const std::string kSql =
+      "SELECT DISTINCT path FROM properties WHERE " + SubtreeWhere() + " ORDER BY path";
+  Result<Statement> st = db_.Prepare(kSql);
   if (!st.ok()) return st.status();
-  BindSubtree(*st, SubtreeRange(path));
+  SubtreeRange(path).Bind(*st);
   std::vector<std::string> out;
   while (st->Step()) out.emplace_back(st->ColumnText(0));
   if (!st->status().ok()) return st->status();

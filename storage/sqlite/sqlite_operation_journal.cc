@@ -1,66 +1,80 @@
-#include "storage/operation_journal.h"
+#include "storage/sqlite/sqlite_operation_journal.h"
 
-#include "storage/property_store.h"
+#include <string>
 
 namespace keepdav::storage {
+namespace {
 
-Result<ResourcePath> OperationJournal::PathFromText(const std::string& text) {
+Status MissingStaging(const JournalEntry& entry) {
+  return Status::InvalidArgument("journal entry for " + entry.destination.str() +
+                                 " has no staging or trash path");
+}
+
+}  // namespace
+
+Result<ResourcePath> SqliteOperationJournal::PathFromText(std::string_view text) {
   // Journal paths may contain reserved segments (staging names), which Parse refuses; rebuild
   // them segment by segment instead.
-  if (text.empty() || text[0] != '/') return Status::InvalidPath("journal path '" + text + "'");
+  if (text.empty() || text[0] != '/') {
+    return Status::InvalidPath("journal path '" + std::string(text) + "'");
+  }
   ResourcePath p;
   size_t pos = 1;
   while (pos < text.size()) {
     size_t slash = text.find('/', pos);
-    if (slash == std::string::npos) slash = text.size();
-    std::string_view seg(text.data() + pos, slash - pos);
+    if (slash == std::string_view::npos) slash = text.size();
+    std::string_view seg = text.substr(pos, slash - pos);
     if (ResourcePath::IsReservedName(seg)) {
       p = p.InternalChild(seg);
     } else if (ResourcePath::IsValidSegment(seg)) {
       p = p.Child(seg);
     } else {
-      return Status::InvalidPath("journal path " + text);
+      return Status::InvalidPath("journal path " + std::string(text));
     }
     pos = slash + 1;
   }
   return p;
 }
 
-namespace {
-Result<ResourcePath> PathOf(const std::string& text) {
-  return OperationJournal::PathFromText(text);
+Result<int64_t> SqliteOperationJournal::LastInsertIdLocked() {
+  Result<Statement> id = db_.Prepare("SELECT last_insert_rowid()");
+  if (!id.ok()) return id.status();
+  if (!id->Step()) return id->status().ok() ? Status::IoError("no rowid") : id->status();
+  return id->ColumnInt(0);
 }
-}  // namespace
 
-Status OperationJournal::Begin(JournalEntry* entry) {
+Status SqliteOperationJournal::Begin(JournalEntry* entry) {
+  if (entry->kind == JournalEntry::Kind::kRename) {
+    return Status::InvalidArgument("a rename is journaled by BeginRename");
+  }
+  if (!entry->staging || !entry->trash) return MissingStaging(*entry);
   auto lock = db_.Lock();
   Result<Statement> st = db_.Prepare(
       "INSERT INTO operations (kind, state, source, destination, staging, trash, staged_inode, "
       "staged_device) VALUES (?1, 0, ?2, ?3, ?4, ?5, 0, 0)");
   if (!st.ok()) return st.status();
   st->BindInt(1, static_cast<int64_t>(entry->kind))
-      .BindText(2, entry->source)
-      .BindText(3, entry->destination)
-      .BindText(4, entry->staging)
-      .BindText(5, entry->trash);
+      .BindText(2, entry->source.str())
+      .BindText(3, entry->destination.str())
+      .BindText(4, entry->staging->str())
+      .BindText(5, entry->trash->str());
   Status s = st->Run();
   if (!s.ok()) return s;
-  Result<Statement> id = db_.Prepare("SELECT last_insert_rowid()");
+  Result<int64_t> id = LastInsertIdLocked();
   if (!id.ok()) return id.status();
-  if (!id->Step()) return id->status().ok() ? Status::IoError("no rowid") : id->status();
-  entry->id = id->ColumnInt(0);
+  entry->id = *id;
   entry->state = JournalEntry::State::kBuilding;
   return Status::Ok();
 }
 
-Status OperationJournal::DeleteRowLocked(int64_t id) {
+Status SqliteOperationJournal::DeleteRowLocked(int64_t id) {
   Result<Statement> st = db_.Prepare("DELETE FROM operations WHERE id = ?1");
   if (!st.ok()) return st.status();
   st->BindInt(1, id);
   return st->Run();
 }
 
-Status OperationJournal::SetState(const JournalEntry& entry) {
+Status SqliteOperationJournal::SetStateLocked(const JournalEntry& entry) {
   Result<Statement> st = db_.Prepare(
       "UPDATE operations SET state = ?2, staged_inode = ?3, staged_device = ?4 WHERE id = ?1");
   if (!st.ok()) return st.status();
@@ -71,59 +85,47 @@ Status OperationJournal::SetState(const JournalEntry& entry) {
   return st->Run();
 }
 
-Status OperationJournal::StageProperties(JournalEntry* entry, bool whole_tree, uint64_t inode,
-                                         uint64_t device) {
-  auto source = PathOf(entry->source);
-  auto staging = PathOf(entry->staging);
-  if (!source.ok()) return source.status();
-  if (!staging.ok()) return staging.status();
+Status SqliteOperationJournal::StageProperties(JournalEntry* entry, bool whole_tree, uint64_t inode,
+                                               uint64_t device) {
+  if (!entry->staging) return MissingStaging(*entry);
   auto lock = db_.Lock();
   Database::Transaction tx(db_);
   if (!tx.begin_status().ok()) return tx.begin_status();
-  Status s = whole_tree ? PropertyStore::CopyTreeLocked(db_, source.value(), staging.value())
-                        : PropertyStore::CopyOneLocked(db_, source.value(), staging.value());
+  Status s = whole_tree ? props_.CopyTreeLocked(entry->source, *entry->staging)
+                        : props_.CopyOneLocked(entry->source, *entry->staging);
   if (!s.ok()) return s;
   JournalEntry next = *entry;
   next.state = JournalEntry::State::kReady;
   next.staged_inode = inode;
   next.staged_device = device;
-  s = SetState(next);
+  s = SetStateLocked(next);
   if (!s.ok()) return s;
   s = tx.Commit();
   if (s.ok()) *entry = next;
   return s;
 }
 
-Status OperationJournal::CommitSwap(JournalEntry* entry) {
-  auto source = PathOf(entry->source);
-  auto destination = PathOf(entry->destination);
-  auto staging = PathOf(entry->staging);
-  if (!source.ok()) return source.status();
-  if (!destination.ok()) return destination.status();
-  if (!staging.ok()) return staging.status();
+Status SqliteOperationJournal::CommitSwap(JournalEntry* entry) {
+  if (!entry->staging) return MissingStaging(*entry);
   auto lock = db_.Lock();
   Database::Transaction tx(db_);
   if (!tx.begin_status().ok()) return tx.begin_status();
   // The staged properties become the destination's; what was at the destination goes.
-  Status s = PropertyStore::MoveTreeLocked(db_, staging.value(), destination.value());
+  Status s = props_.MoveTreeLocked(*entry->staging, entry->destination);
   if (s.ok() && entry->kind == JournalEntry::Kind::kMove) {
-    s = PropertyStore::DeleteTreeLocked(db_, source.value());
+    s = props_.DeleteTreeLocked(entry->source);
   }
   if (!s.ok()) return s;
   JournalEntry next = *entry;
   next.state = JournalEntry::State::kSwapped;
-  s = SetState(next);
+  s = SetStateLocked(next);
   if (!s.ok()) return s;
   s = tx.Commit();
   if (s.ok()) *entry = next;
   return s;
 }
 
-Status OperationJournal::BeginRename(JournalEntry* entry, uint64_t inode, uint64_t device) {
-  auto source = PathOf(entry->source);
-  auto destination = PathOf(entry->destination);
-  if (!source.ok()) return source.status();
-  if (!destination.ok()) return destination.status();
+Status SqliteOperationJournal::BeginRename(JournalEntry* entry, uint64_t inode, uint64_t device) {
   auto lock = db_.Lock();
   Database::Transaction tx(db_);
   if (!tx.begin_status().ok()) return tx.begin_status();
@@ -133,56 +135,45 @@ Status OperationJournal::BeginRename(JournalEntry* entry, uint64_t inode, uint64
   if (!st.ok()) return st.status();
   st->BindInt(1, static_cast<int64_t>(JournalEntry::Kind::kRename))
       .BindInt(2, static_cast<int64_t>(JournalEntry::State::kReady))
-      .BindText(3, entry->source)
-      .BindText(4, entry->destination)
+      .BindText(3, entry->source.str())
+      .BindText(4, entry->destination.str())
       .BindInt(5, static_cast<int64_t>(inode))
       .BindInt(6, static_cast<int64_t>(device));
   Status s = st->Run();
   if (!s.ok()) return s;
-  int64_t id = 0;
-  {
-    Result<Statement> rowid = db_.Prepare("SELECT last_insert_rowid()");
-    if (!rowid.ok()) return rowid.status();
-    if (!rowid->Step()) return rowid->status().ok() ? Status::IoError("no rowid") : rowid->status();
-    id = rowid->ColumnInt(0);
-  }
-  s = PropertyStore::MoveTreeLocked(db_, source.value(), destination.value());
+  Result<int64_t> id = LastInsertIdLocked();
+  if (!id.ok()) return id.status();
+  s = props_.MoveTreeLocked(entry->source, entry->destination);
   if (!s.ok()) return s;
   s = tx.Commit();
   if (!s.ok()) return s;
-  entry->id = id;
+  entry->id = *id;
   entry->kind = JournalEntry::Kind::kRename;
   entry->state = JournalEntry::State::kReady;
-  entry->staging.clear();
-  entry->trash.clear();
+  entry->staging.reset();
+  entry->trash.reset();
   entry->staged_inode = inode;
   entry->staged_device = device;
   return Status::Ok();
 }
 
-Status OperationJournal::UndoRename(const JournalEntry& entry) {
-  auto source = PathOf(entry.source);
-  auto destination = PathOf(entry.destination);
-  if (!source.ok()) return source.status();
-  if (!destination.ok()) return destination.status();
+Status SqliteOperationJournal::UndoRename(const JournalEntry& entry) {
   auto lock = db_.Lock();
   Database::Transaction tx(db_);
   if (!tx.begin_status().ok()) return tx.begin_status();
-  Status s = PropertyStore::MoveTreeLocked(db_, destination.value(), source.value());
+  Status s = props_.MoveTreeLocked(entry.destination, entry.source);
   if (s.ok()) s = DeleteRowLocked(entry.id);
   if (!s.ok()) return s;
   return tx.Commit();
 }
 
-Status OperationJournal::Finish(const JournalEntry& entry) {
+Status SqliteOperationJournal::Finish(const JournalEntry& entry) {
   auto lock = db_.Lock();
   Database::Transaction tx(db_);
   if (!tx.begin_status().ok()) return tx.begin_status();
   Status s;
-  if (!entry.staging.empty()) {  // a rename has no staging path (and "" is not the root)
-    auto staging = PathOf(entry.staging);
-    if (!staging.ok()) return staging.status();
-    s = PropertyStore::DeleteTreeLocked(db_, staging.value());
+  if (entry.staging) {  // a rename has none; nor has an unreadable entry whose staging was bad
+    s = props_.DeleteTreeLocked(*entry.staging);
     if (!s.ok()) return s;
   }
   s = DeleteRowLocked(entry.id);
@@ -190,7 +181,7 @@ Status OperationJournal::Finish(const JournalEntry& entry) {
   return tx.Commit();
 }
 
-Result<std::vector<JournalEntry>> OperationJournal::Pending() {
+Result<std::vector<JournalEntry>> SqliteOperationJournal::Pending() {
   auto lock = db_.Lock();
   Result<Statement> st = db_.Prepare(
       "SELECT id, kind, state, source, destination, staging, trash, staged_inode, staged_device "
@@ -202,10 +193,22 @@ Result<std::vector<JournalEntry>> OperationJournal::Pending() {
     e.id = st->ColumnInt(0);
     e.kind = static_cast<JournalEntry::Kind>(st->ColumnInt(1));
     e.state = static_cast<JournalEntry::State>(st->ColumnInt(2));
-    e.source = std::string(st->ColumnText(3));
-    e.destination = std::string(st->ColumnText(4));
-    e.staging = std::string(st->ColumnText(5));
-    e.trash = std::string(st->ColumnText(6));
+    auto read = [&](int col, ResourcePath* out_path) {
+      Result<ResourcePath> p = PathFromText(st->ColumnText(col));
+      if (p.ok()) {
+        *out_path = std::move(p).value();
+      } else {
+        e.unreadable = true;
+      }
+      return p.ok();
+    };
+    read(3, &e.source);
+    read(4, &e.destination);
+    if (e.kind != JournalEntry::Kind::kRename) {
+      ResourcePath staging, trash;
+      if (read(5, &staging)) e.staging = staging;
+      if (read(6, &trash)) e.trash = trash;
+    }
     e.staged_inode = static_cast<uint64_t>(st->ColumnInt(7));
     e.staged_device = static_cast<uint64_t>(st->ColumnInt(8));
     out.push_back(std::move(e));

@@ -1,4 +1,6 @@
-#include "storage/lock_store.h"
+#include "storage/sqlite/sqlite_lock_store.h"
+
+#include "storage/sqlite/subtree_range.h"
 
 namespace keepdav::storage {
 namespace {
@@ -44,17 +46,9 @@ Result<int64_t> RunCountingChanges(Database& db, Statement& st) {
   return ReadCount(*changes);
 }
 
-// The subtree of P is P itself plus [P + "/", P + "0"): see property_store.cc.
-std::string SubtreeLow(const ResourcePath& p) {
-  return p.IsRoot() ? "/" : p.str() + "/";
-}
-std::string SubtreeHigh(const ResourcePath& p) {
-  return p.IsRoot() ? "0" : p.str() + "0";
-}
-
 }  // namespace
 
-bool LockStore::KnownEmptyLocked() {
+bool SqliteLockStore::KnownEmptyLocked() {
   if (!db_.sole_user()) return false;
   if (rows_ < 0) {
     Result<Statement> st = db_.Prepare("SELECT count(*) FROM locks");
@@ -66,7 +60,7 @@ bool LockStore::KnownEmptyLocked() {
   return rows_ == 0;
 }
 
-Status LockStore::Insert(const LockRecord& lock) {
+Status SqliteLockStore::Insert(const LockRecord& lock) {
   if (lock.token.empty()) return Status::InvalidArgument("lock with an empty token");
   auto guard = db_.Lock();
   Result<Statement> st = db_.Prepare(
@@ -88,7 +82,7 @@ Status LockStore::Insert(const LockRecord& lock) {
   return s;
 }
 
-Result<LockRecord> LockStore::Find(const std::string& token, int64_t now) {
+Result<LockRecord> SqliteLockStore::Find(const std::string& token, int64_t now) {
   auto guard = db_.Lock();
   Result<Statement> st =
       db_.Prepare(std::string(kColumns) + "WHERE token = ?1 AND expires_at > ?2");
@@ -100,7 +94,8 @@ Result<LockRecord> LockStore::Find(const std::string& token, int64_t now) {
   return std::move(rows->front());
 }
 
-Result<std::vector<LockRecord>> LockStore::FindCovering(const ResourcePath& path, int64_t now) {
+Result<std::vector<LockRecord>> SqliteLockStore::FindCovering(const ResourcePath& path,
+                                                              int64_t now) {
   // One indexed lookup per ancestor: a path is a handful of segments, while a scan would read
   // every lock in the table for every request.
   std::vector<ResourcePath> chain;
@@ -125,21 +120,20 @@ Result<std::vector<LockRecord>> LockStore::FindCovering(const ResourcePath& path
   return out;
 }
 
-Result<std::vector<LockRecord>> LockStore::FindAtOrBelow(const ResourcePath& path, int64_t now) {
+Result<std::vector<LockRecord>> SqliteLockStore::FindAtOrBelow(const ResourcePath& path,
+                                                               int64_t now) {
   auto guard = db_.Lock();
   if (KnownEmptyLocked()) return std::vector<LockRecord>();
-  Result<Statement> st = db_.Prepare(
-      std::string(kColumns) +
-      "WHERE (root = ?1 OR (root >= ?2 AND root < ?3)) AND expires_at > ?4 ORDER BY root, token");
+  static const std::string kSql = std::string(kColumns) + "WHERE " + SubtreeRange::Where("root") +
+                                  " AND expires_at > ?4 ORDER BY root, token";
+  Result<Statement> st = db_.Prepare(kSql);
   if (!st.ok()) return st.status();
-  st->BindText(1, path.str())
-      .BindText(2, SubtreeLow(path))
-      .BindText(3, SubtreeHigh(path))
-      .BindInt(4, now);
+  SubtreeRange(path).Bind(*st);
+  st->BindInt(4, now);
   return ReadRows(*st);
 }
 
-Result<std::vector<LockRecord>> LockStore::All(int64_t now) {
+Result<std::vector<LockRecord>> SqliteLockStore::All(int64_t now) {
   auto guard = db_.Lock();
   Result<Statement> st =
       db_.Prepare(std::string(kColumns) + "WHERE expires_at > ?1 ORDER BY root, token");
@@ -148,7 +142,7 @@ Result<std::vector<LockRecord>> LockStore::All(int64_t now) {
   return ReadRows(*st);
 }
 
-Result<int64_t> LockStore::Count(int64_t now) {
+Result<int64_t> SqliteLockStore::Count(int64_t now) {
   auto guard = db_.Lock();
   Result<Statement> st = db_.Prepare("SELECT count(*) FROM locks WHERE expires_at > ?1");
   if (!st.ok()) return st.status();
@@ -156,7 +150,7 @@ Result<int64_t> LockStore::Count(int64_t now) {
   return ReadCount(*st);
 }
 
-Result<int64_t> LockStore::CountAt(const ResourcePath& path, int64_t now) {
+Result<int64_t> SqliteLockStore::CountAt(const ResourcePath& path, int64_t now) {
   auto guard = db_.Lock();
   Result<Statement> st =
       db_.Prepare("SELECT count(*) FROM locks WHERE root = ?1 AND expires_at > ?2");
@@ -165,8 +159,8 @@ Result<int64_t> LockStore::CountAt(const ResourcePath& path, int64_t now) {
   return ReadCount(*st);
 }
 
-Status LockStore::SetExpiry(const std::string& token, int64_t timeout_s, int64_t expires_at,
-                            int64_t now) {
+Status SqliteLockStore::SetExpiry(const std::string& token, int64_t timeout_s, int64_t expires_at,
+                                  int64_t now) {
   auto guard = db_.Lock();
   Result<Statement> st = db_.Prepare(
       "UPDATE locks SET timeout_s = ?2, expires_at = ?3 WHERE token = ?1 AND expires_at > ?4");
@@ -178,7 +172,7 @@ Status LockStore::SetExpiry(const std::string& token, int64_t timeout_s, int64_t
   return Status::Ok();
 }
 
-Status LockStore::Delete(const std::string& token) {
+Status SqliteLockStore::Delete(const std::string& token) {
   auto guard = db_.Lock();
   Result<Statement> st = db_.Prepare("DELETE FROM locks WHERE token = ?1");
   if (!st.ok()) return st.status();
@@ -190,23 +184,22 @@ Status LockStore::Delete(const std::string& token) {
   return Status::Ok();
 }
 
-Result<int64_t> LockStore::DeleteTree(const ResourcePath& path, bool keep_root) {
+Result<int64_t> SqliteLockStore::DeleteTree(const ResourcePath& path, bool keep_root) {
   auto guard = db_.Lock();
   if (KnownEmptyLocked()) return int64_t{0};
-  Result<Statement> st = db_.Prepare(
-      "DELETE FROM locks WHERE (root = ?1 AND ?4 = 0) OR (root <> ?1 AND root >= ?2 AND root < "
-      "?3)");
+  // The subtree, less its root's own locks when ?4 = 1 (the root "/" lies in its own range).
+  static const std::string kSql =
+      "DELETE FROM locks WHERE " + SubtreeRange::Where("root") + " AND NOT (?4 = 1 AND root = ?1)";
+  Result<Statement> st = db_.Prepare(kSql);
   if (!st.ok()) return st.status();
-  st->BindText(1, path.str())
-      .BindText(2, SubtreeLow(path))
-      .BindText(3, SubtreeHigh(path))
-      .BindInt(4, keep_root ? 1 : 0);
+  SubtreeRange(path).Bind(*st);
+  st->BindInt(4, keep_root ? 1 : 0);
   Result<int64_t> n = RunCountingChanges(db_, *st);
   if (n.ok()) CountRowsLocked(-*n);
   return n;
 }
 
-Result<int64_t> LockStore::PurgeExpired(int64_t now) {
+Result<int64_t> SqliteLockStore::PurgeExpired(int64_t now) {
   auto guard = db_.Lock();
   Result<Statement> st = db_.Prepare("DELETE FROM locks WHERE expires_at <= ?1");
   if (!st.ok()) return st.status();

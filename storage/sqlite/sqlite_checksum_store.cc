@@ -1,0 +1,111 @@
+#include "storage/sqlite/sqlite_checksum_store.h"
+
+#include <string>
+#include <string_view>
+
+#include "storage/sqlite/subtree_range.h"
+
+namespace keepdav::storage {
+namespace {
+
+// "" (not computed) or exactly `digits` lower-case hex digits.
+bool IsHexOrEmpty(std::string_view sum, size_t digits) {
+  if (sum.empty()) return true;
+  if (sum.size() != digits) return false;
+  for (char c : sum) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<FileChecksums> SqliteChecksumStore::Get(const ResourcePath& path,
+                                               const FileIdentity& identity) {
+  auto lock = db_.Lock();
+  Result<Statement> st = db_.Prepare(
+      "SELECT inode, size, mtime_ns, ctime_ns, sha1, md5, sha256 FROM checksums WHERE path = ?1");
+  if (!st.ok()) return st.status();
+  st->BindText(1, path.str());
+  if (!st->Step()) {
+    if (!st->status().ok()) return st->status();
+    return Status::NotFound("no checksums for " + path.str());
+  }
+  FileIdentity stored;
+  stored.inode = static_cast<uint64_t>(st->ColumnInt(0));
+  stored.size = static_cast<uint64_t>(st->ColumnInt(1));
+  stored.mtime_ns = st->ColumnInt(2);
+  stored.ctime_ns = st->ColumnInt(3);
+  if (stored != identity) return Status::NotFound("checksums of " + path.str() + " are stale");
+  FileChecksums sums;
+  sums.sha1 = std::string(st->ColumnText(4));
+  sums.md5 = std::string(st->ColumnText(5));
+  sums.sha256 = std::string(st->ColumnText(6));
+  return sums;
+}
+
+Status SqliteChecksumStore::Put(const ResourcePath& path, const FileIdentity& identity,
+                                const FileChecksums& sums) {
+  if (!IsHexOrEmpty(sums.sha1, 40) || !IsHexOrEmpty(sums.md5, 32) ||
+      !IsHexOrEmpty(sums.sha256, 64)) {
+    return Status::InvalidArgument("checksums of " + path.str() + " are not lower-case hex");
+  }
+  auto lock = db_.Lock();
+  Result<Statement> st = db_.Prepare(
+      "INSERT OR REPLACE INTO checksums (path, inode, size, mtime_ns, ctime_ns, sha1, md5, "
+      "sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  if (!st.ok()) return st.status();
+  st->BindText(1, path.str())
+      .BindInt(2, static_cast<int64_t>(identity.inode))
+      .BindInt(3, static_cast<int64_t>(identity.size))
+      .BindInt(4, identity.mtime_ns)
+      .BindInt(5, identity.ctime_ns)
+      .BindText(6, sums.sha1)
+      .BindText(7, sums.md5)
+      .BindText(8, sums.sha256);
+  return st->Run();
+}
+
+Status SqliteChecksumStore::DeleteTreeLocked(const ResourcePath& path) {
+  static const std::string kSql = "DELETE FROM checksums WHERE " + SubtreeRange::Where("path");
+  Result<Statement> st = db_.Prepare(kSql);
+  if (!st.ok()) return st.status();
+  SubtreeRange(path).Bind(*st);
+  return st->Run();
+}
+
+Status SqliteChecksumStore::DeleteTree(const ResourcePath& path) {
+  auto lock = db_.Lock();
+  return DeleteTreeLocked(path);
+}
+
+Status SqliteChecksumStore::MoveTree(const ResourcePath& from, const ResourcePath& to) {
+  if (from == to) return Status::Ok();
+  if (from.Contains(to) || to.Contains(from)) {
+    return Status::InvalidArgument("move checksums " + from.str() + " to " + to.str() +
+                                   ": source and destination overlap");
+  }
+  auto lock = db_.Lock();
+  Database::Transaction tx(db_);
+  if (!tx.begin_status().ok()) return tx.begin_status();
+  Status s = DeleteTreeLocked(to);
+  if (!s.ok()) return s;
+  // As in SqlitePropertyStore::CopyTreeLocked: `to` for `from` itself, else `to` followed by the
+  // rest of the old path, cut by bytes. ?4 = `to`, ?5 = `to` as a prefix ("" for the root),
+  // ?6 = 1-based byte where the rest starts.
+  static const std::string kSql =
+      "UPDATE checksums SET path = CASE WHEN path = ?1 THEN ?4 "
+      "ELSE ?5 || substr(CAST(path AS BLOB), ?6) END WHERE " +
+      SubtreeRange::Where("path");
+  Result<Statement> st = db_.Prepare(kSql);
+  if (!st.ok()) return st.status();
+  SubtreeRange(from).Bind(*st);
+  st->BindText(4, to.str())
+      .BindText(5, to.IsRoot() ? std::string_view() : std::string_view(to.str()))
+      .BindInt(6, from.IsRoot() ? 1 : static_cast<int64_t>(from.str().size()) + 1);
+  s = st->Run();
+  if (!s.ok()) return s;
+  return tx.Commit();
+}
+
+}  // namespace keepdav::storage
