@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -26,6 +25,7 @@
 #include <vector>
 
 #include "storage/member_walk.h"
+#include "storage/random_hex.h"
 
 namespace keepdav::storage {
 namespace {
@@ -190,37 +190,6 @@ int StatEntry(int dirfd, const char* name, int at_flags, EntryStat* out) {
   info.inode = stx.stx_ino;
   info.device = makedev(stx.stx_dev_major, stx.stx_dev_minor);
   return 0;
-}
-
-std::string RandomHex() {
-  // Uniqueness, not secrecy, is what matters (O_EXCL guards collisions): a per-thread generator
-  // seeded once from getrandom() saves a system call per upload.
-  thread_local uint64_t state = [] {
-    uint64_t seed = 0;
-    if (::getrandom(&seed, sizeof seed, GRND_NONBLOCK) != static_cast<ssize_t>(sizeof seed)) {
-      static std::atomic<uint64_t> counter{0};
-      seed = (static_cast<uint64_t>(::getpid()) << 32) ^ counter.fetch_add(1) ^
-             static_cast<uint64_t>(::time(nullptr));
-    }
-    return seed | 1;
-  }();
-  // xorshift64*
-  state ^= state >> 12;
-  state ^= state << 25;
-  state ^= state >> 27;
-  uint64_t v = state * 0x2545F4914F6CDD1DULL;
-  unsigned char bytes[8];
-  for (unsigned char& b : bytes) {
-    b = static_cast<unsigned char>(v);
-    v >>= 8;
-  }
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : bytes) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
 }
 
 struct timespec ToTimespec(int64_t ns) {
