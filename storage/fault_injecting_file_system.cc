@@ -54,14 +54,10 @@ class FaultInjectingFileSystem::WrappedWrite : public PendingWrite {
   WrappedWrite(FaultInjectingFileSystem& fs, std::unique_ptr<PendingWrite> inner, ResourcePath path)
       : fs_(fs), inner_(std::move(inner)), path_(std::move(path)) {}
   Status Write(const char* data, size_t len) override {
-    Status s = fs_.Check(Operation::kWrite, &path_);
-    if (!s.ok()) return s;
-    return inner_->Write(data, len);
+    return fs_.Mutate(Operation::kWrite, &path_, nullptr, [&] { return inner_->Write(data, len); });
   }
   Status Commit() override {
-    Status s = fs_.Check(Operation::kCommit, &path_);
-    if (!s.ok()) return s;
-    return inner_->Commit();
+    return fs_.Mutate(Operation::kCommit, &path_, nullptr, [&] { return inner_->Commit(); });
   }
   const FileInfo& committed_info() const override { return inner_->committed_info(); }
   const std::optional<FileInfo>& previous() const override { return inner_->previous(); }
@@ -83,9 +79,11 @@ void FaultInjectingFileSystem::FailCall(Operation op, int err, std::optional<Res
   faults_.push_back(Fault{op, err, std::move(path), nth});
 }
 
-void FaultInjectingFileSystem::CrashAtMutation(int n, std::function<void()> on_crash) {
+void FaultInjectingFileSystem::CrashAtMutation(int n, std::function<void()> on_crash,
+                                               bool after_call) {
   std::lock_guard<std::mutex> lock(mu_);
   crash_at_ = n;
+  crash_after_call_ = after_call;
   on_crash_ = std::move(on_crash);
   mutating_calls_ = 0;
   crashed_ = false;
@@ -134,7 +132,8 @@ void FaultInjectingFileSystem::Sleep(Operation op) {
   if (us > 0) std::this_thread::sleep_for(std::chrono::microseconds(us));
 }
 
-Status FaultInjectingFileSystem::Check(Operation op, const ResourcePath* a, const ResourcePath* b) {
+Status FaultInjectingFileSystem::Check(Operation op, const ResourcePath* a, const ResourcePath* b,
+                                       bool* crash_after) {
   std::string context = std::string(OperationName(op)) + (a ? " " + a->str() : std::string()) +
                         (b ? " " + b->str() : std::string());
   std::function<void()> on_crash;
@@ -143,6 +142,10 @@ Status FaultInjectingFileSystem::Check(Operation op, const ResourcePath* a, cons
     if (crashed_) return Status::IoError("crashed before " + context);
     if (IsMutating(op) && ++mutating_calls_ == crash_at_ && crash_at_ > 0) {
       crashed_ = true;  // from here on, every other call fails at once
+      if (crash_after_call_ && crash_after) {
+        *crash_after = true;
+        return Status::Ok();  // on_crash_ runs in Mutate, after the call
+      }
       on_crash = std::move(on_crash_);
       on_crash_ = nullptr;
     }
@@ -163,6 +166,24 @@ Status FaultInjectingFileSystem::Check(Operation op, const ResourcePath* a, cons
   }
   if (op != Operation::kList && op != Operation::kListForRemoval) Sleep(op);
   return Status::Ok();
+}
+
+Status FaultInjectingFileSystem::Mutate(Operation op, const ResourcePath* a, const ResourcePath* b,
+                                        const std::function<Status()>& call) {
+  bool crash_after = false;
+  Status s = Check(op, a, b, &crash_after);
+  if (!s.ok()) return s;
+  s = call();
+  if (!crash_after) return s;
+  std::function<void()> on_crash;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    on_crash = std::move(on_crash_);
+    on_crash_ = nullptr;
+  }
+  if (on_crash) on_crash();
+  return Status::IoError(std::string("crashed after ") + OperationName(op) +
+                         (a ? " " + a->str() : std::string()));
 }
 
 Result<FileInfo> FaultInjectingFileSystem::Stat(const ResourcePath& path) {
@@ -206,48 +227,48 @@ Result<std::unique_ptr<ReadableFile>> FaultInjectingFileSystem::OpenRead(const R
 
 Result<std::unique_ptr<PendingWrite>> FaultInjectingFileSystem::BeginWrite(
     const ResourcePath& path) {
-  Status s = Check(Operation::kBeginWrite, &path);
-  if (!s.ok()) return s;
-  Result<std::unique_ptr<PendingWrite>> w = inner_->BeginWrite(path);
-  if (!w.ok()) return w.status();
-  return std::unique_ptr<PendingWrite>(new WrappedWrite(*this, std::move(w).value(), path));
+  std::unique_ptr<PendingWrite> w;
+  Status s = Mutate(Operation::kBeginWrite, &path, nullptr, [&] {
+    Result<std::unique_ptr<PendingWrite>> r = inner_->BeginWrite(path);
+    if (!r.ok()) return r.status();
+    w = std::move(r).value();
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;  // a write begun just before a crash is dropped
+  return std::unique_ptr<PendingWrite>(new WrappedWrite(*this, std::move(w), path));
 }
 
 Status FaultInjectingFileSystem::MakeDirectory(const ResourcePath& path) {
-  Status s = Check(Operation::kMakeDirectory, &path);
-  return s.ok() ? inner_->MakeDirectory(path) : s;
+  return Mutate(Operation::kMakeDirectory, &path, nullptr,
+                [&] { return inner_->MakeDirectory(path); });
 }
 
 Status FaultInjectingFileSystem::Remove(const ResourcePath& path) {
-  Status s = Check(Operation::kRemove, &path);
-  return s.ok() ? inner_->Remove(path) : s;
+  return Mutate(Operation::kRemove, &path, nullptr, [&] { return inner_->Remove(path); });
 }
 
 Status FaultInjectingFileSystem::Rename(const ResourcePath& from, const ResourcePath& to,
                                         bool replace) {
-  Status s = Check(Operation::kRename, &from, &to);
-  if (!s.ok()) return s;
-  // Only a client's MOVE crosses the simulated device boundary; keepdav's own staging renames
-  // stay within the destination's directory.
-  if (rename_cross_device_ && !ResourcePath::IsReservedName(from.Name())) {
-    return Status::WithCode(StatusCode::kCrossDevice, "simulated EXDEV: rename " + from.str());
-  }
-  return inner_->Rename(from, to, replace);
+  return Mutate(Operation::kRename, &from, &to, [&] {
+    // Only a client's MOVE crosses the simulated device boundary; keepdav's own staging renames
+    // stay within the destination's directory.
+    if (rename_cross_device_ && !ResourcePath::IsReservedName(from.Name())) {
+      return Status::WithCode(StatusCode::kCrossDevice, "simulated EXDEV: rename " + from.str());
+    }
+    return inner_->Rename(from, to, replace);
+  });
 }
 
 Status FaultInjectingFileSystem::Exchange(const ResourcePath& a, const ResourcePath& b) {
-  Status s = Check(Operation::kExchange, &a, &b);
-  return s.ok() ? inner_->Exchange(a, b) : s;
+  return Mutate(Operation::kExchange, &a, &b, [&] { return inner_->Exchange(a, b); });
 }
 
 Status FaultInjectingFileSystem::CopyFile(const ResourcePath& from, const ResourcePath& to) {
-  Status s = Check(Operation::kCopyFile, &from, &to);
-  return s.ok() ? inner_->CopyFile(from, to) : s;
+  return Mutate(Operation::kCopyFile, &from, &to, [&] { return inner_->CopyFile(from, to); });
 }
 
 Status FaultInjectingFileSystem::CopyFileNew(const ResourcePath& from, const ResourcePath& to) {
-  Status s = Check(Operation::kCopyFileNew, &from, &to);
-  return s.ok() ? inner_->CopyFileNew(from, to) : s;
+  return Mutate(Operation::kCopyFileNew, &from, &to, [&] { return inner_->CopyFileNew(from, to); });
 }
 
 Status FaultInjectingFileSystem::RemoveTree(const ResourcePath& path, int max_depth,
@@ -262,8 +283,8 @@ Status FaultInjectingFileSystem::CopyTree(const ResourcePath& from, const Resour
 }
 
 Status FaultInjectingFileSystem::SetModifiedTime(const ResourcePath& path, int64_t mtime_ns) {
-  Status s = Check(Operation::kSetModifiedTime, &path);
-  return s.ok() ? inner_->SetModifiedTime(path, mtime_ns) : s;
+  return Mutate(Operation::kSetModifiedTime, &path, nullptr,
+                [&] { return inner_->SetModifiedTime(path, mtime_ns); });
 }
 
 Result<SpaceInfo> FaultInjectingFileSystem::Space() {

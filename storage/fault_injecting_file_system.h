@@ -70,8 +70,10 @@ class FaultInjectingFileSystem : public FileSystem {
   void FailCall(Operation op, int err, std::optional<ResourcePath> path = std::nullopt,
                 int nth = 0);
   // Crashes at the nth mutating call from now (n >= 1); 0 turns crashing off. Resets
-  // mutating_calls() and crashed().
-  void CrashAtMutation(int n, std::function<void()> on_crash = nullptr);
+  // mutating_calls() and crashed(). With `after_call`, the nth call is still made (the process
+  // dies just after the system call returned): it takes effect, `on_crash` runs after it, and it
+  // reports kIoError "crashed" all the same; calls on other threads fail from its start on.
+  void CrashAtMutation(int n, std::function<void()> on_crash = nullptr, bool after_call = false);
   void SetDelay(Operation op, std::chrono::microseconds delay);
   void set_rename_cross_device(bool on) { rename_cross_device_ = on; }
   void set_other_device(std::optional<ResourcePath> path);
@@ -115,7 +117,12 @@ class FaultInjectingFileSystem : public FileSystem {
 
   // The fault for one call of `op` naming `a` (and `b`), or OK to go ahead; sleeps the delay of
   // `op` (unless it is a listing's per-member delay).
-  Status Check(Operation op, const ResourcePath* a, const ResourcePath* b = nullptr);
+  // Sets *crash_after (when given) for the call that crashes once it has been made.
+  Status Check(Operation op, const ResourcePath* a, const ResourcePath* b = nullptr,
+               bool* crash_after = nullptr);
+  // A mutating call: Check, then `call` unless a fault answered, then the crash after the call.
+  Status Mutate(Operation op, const ResourcePath* a, const ResourcePath* b,
+                const std::function<Status()>& call);
   Status ListWith(Operation op, const ResourcePath& dir,
                   const std::function<bool(std::string_view, const FileInfo&)>& visit);
   static bool IsMutating(Operation op);
@@ -125,6 +132,7 @@ class FaultInjectingFileSystem : public FileSystem {
   std::mutex mu_;
   std::vector<Fault> faults_;              // guarded by mu_
   int crash_at_ = 0;                       // guarded by mu_
+  bool crash_after_call_ = false;          // guarded by mu_
   std::function<void()> on_crash_;         // guarded by mu_
   std::optional<ResourcePath> other_dev_;  // guarded by mu_
   std::atomic<int> mutating_calls_{0};
