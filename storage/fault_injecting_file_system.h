@@ -24,7 +24,9 @@
 // opened file (ReadableFile) are not wrapped.
 //
 // Thread-safe; every setting may be changed while calls are running. The wrapped file system is
-// owned.
+// owned; a PendingWrite it hands out must not outlive it. Errors: the wrapped file system's, the
+// injected errno through Status::FromErrno, kCrossDevice for a pretended cross-device rename,
+// kIoError after a crash.
 #pragma once
 
 #include <atomic>

@@ -25,8 +25,9 @@
 // - ReadableFile::NativeHandle() is -1 (there is no descriptor to send from).
 //
 // Thread-safe: one mutex guards the tree; file contents, once committed, are shared read-only.
-// Errors: the Status codes file_system.h documents per call; nothing here fails with kIoError
-// except a commit whose temporary file was removed meanwhile (kNotFound).
+// A PendingWrite must not outlive the file system that began it (a ReadableFile may).
+// Errors: the Status codes file_system.h documents per call, never kIoError; a commit whose
+// temporary file was removed meanwhile (RemoveTree of its directory) is kNotFound.
 #pragma once
 
 #include <cstdint>
