@@ -17,7 +17,7 @@
 #include "server/http_adapter.h"
 #include "storage/clock.h"
 #include "storage/database.h"
-#include "storage/delaying_file_system.h"
+#include "storage/fault_injecting_file_system.h"
 #include "storage/posix_file_system.h"
 #include "storage/sqlite/sqlite_lock_store.h"
 #include "storage/sqlite/sqlite_operation_journal.h"
@@ -76,8 +76,12 @@ storage::Result<std::unique_ptr<DavServer>> DavServer::Create(ServerConfig confi
         "--test-delay-us=%d: every copy, removal and listed member is slowed down (a "
         "testing aid, not for production)",
         config.test_delay_us);
-    server->fs_ = std::make_unique<storage::DelayingFileSystem>(
-        std::move(server->fs_), std::chrono::microseconds(config.test_delay_us));
+    using Op = storage::FaultInjectingFileSystem::Operation;
+    auto slowed = std::make_unique<storage::FaultInjectingFileSystem>(std::move(server->fs_));
+    for (Op op : {Op::kCopyFile, Op::kCopyFileNew, Op::kRemove, Op::kList}) {
+      slowed->SetDelay(op, std::chrono::microseconds(config.test_delay_us));
+    }
+    server->fs_ = std::move(slowed);
   }
   if (config.wrap_file_system) server->fs_ = config.wrap_file_system(std::move(server->fs_));
   auto policy = ProcessingPolicy::Create(config.processing.mode, config.processing.client_rules,

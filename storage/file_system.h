@@ -1,9 +1,11 @@
 // FileSystem: every file operation keepdav performs goes through this interface.
 //
-// Implementations: PosixFileSystem (the served directory), and in tests wrappers that slow down
-// or fail chosen operations. Paths are ResourcePaths, so an implementation only has to make sure
-// it never follows a symlink and never shows reserved names (ResourcePath::IsReservedName) or
-// configured hidden files (such as a database placed inside the root).
+// Implementations: PosixFileSystem (the served directory), MemoryFileSystem (in memory, for
+// tests; the contract suite tests/storage/file_system_contract_test.cc runs against both), and
+// FaultInjectingFileSystem, a wrapper that slows down, fails or crashes chosen calls. Paths are
+// ResourcePaths, so an implementation only has to make sure it never follows a symlink and never
+// shows reserved names (ResourcePath::IsReservedName) or configured hidden files (such as a
+// database placed inside the root).
 //
 // Thread safety: implementations must be safe for concurrent use from many request threads.
 // Errors: Status codes as documented per call; anything unexpected is kIoError.

@@ -3,11 +3,11 @@
 // CopyFileNew, Remove).
 //
 // This is the reference behaviour of both tree operations (see file_system.h for the contract).
-// Decorators that act per resource (DelayingFileSystem, test wrappers that slow down or fail
+// Decorators that act per resource (FaultInjectingFileSystem, which slows down, fails or crashes
 // single calls) implement the tree operations with it over themselves, so that every member
-// passes through their hooks; PosixFileSystem has a faster equivalent that walks with directory
-// descriptors. It holds one directory listing at a time: names of subdirectories wait for their
-// turn, nothing else is kept.
+// passes through their hooks; MemoryFileSystem uses it as it is; PosixFileSystem has a faster
+// equivalent that walks with directory descriptors. It holds one directory listing at a time: names
+// of subdirectories wait for their turn, nothing else is kept.
 //
 // Stateless; thread-safe if the FileSystem is.
 #pragma once

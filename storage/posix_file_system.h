@@ -21,6 +21,12 @@
 // renaming the root, and opening a special file (FIFO, socket, device) for reading. Renaming a
 // collection into its own subtree is kInvalidArgument.
 //
+// The parts live in storage/posix/: descriptor ownership (unique_fd.h), resolve-beneath path
+// opening and hidden names (root.h), reading and copying file contents (file_contents.h), the
+// pending write (pending_write.h), the tree jobs of RemoveTree and CopyTree (tree_jobs.h,
+// job_stack.h), the open-file cache (open_file_cache.h) and the parallel stat helper of listings
+// (stat_helper.h).
+//
 // Thread-safe.
 #pragma once
 
@@ -30,8 +36,14 @@
 #include <string>
 
 #include "storage/file_system.h"
+#include "storage/posix/root.h"
 
 namespace keepdav::storage {
+
+namespace posix {
+class OpenFileCache;
+class StatHelper;
+}  // namespace posix
 
 class PosixFileSystem : public FileSystem {
  public:
@@ -89,13 +101,11 @@ class PosixFileSystem : public FileSystem {
   PosixFileSystem(int root_fd, Options options);
   Status ListImpl(const ResourcePath& dir, bool include_reserved,
                   const std::function<bool(std::string_view, const FileInfo&)>& visit);
-  struct Impl;
-  class OpenFileCache;
-  class StatHelper;
   int root_fd_;
   Options options_;
-  std::unique_ptr<OpenFileCache> cache_;     // null when options_.open_file_cache is 0
-  std::unique_ptr<StatHelper> stat_helper_;  // null when options_.tree_threads is 1
+  posix::Root root_;                                // resolves paths below root_fd_
+  std::unique_ptr<posix::OpenFileCache> cache_;     // null when options_.open_file_cache is 0
+  std::unique_ptr<posix::StatHelper> stat_helper_;  // null when options_.tree_threads is 1
   // The cache's change counter (null without a cache), and a guard that bumps it when a
   // changing call returns, whichever way it returns.
   std::atomic<uint64_t>* Generation() const;

@@ -1,9 +1,10 @@
 #include "webdav/staged_transfer.h"
 
 #include <Poco/Logger.h>
-#include <Poco/RandomStream.h>
 
 #include <cstdio>
+
+#include "storage/random_hex.h"
 
 namespace keepdav::webdav {
 
@@ -17,14 +18,6 @@ namespace {
 
 Poco::Logger& Log() {
   return Poco::Logger::get("keepdav.dav");
-}
-
-std::string RandomHex() {
-  unsigned char bytes[8];
-  Poco::RandomInputStream().read(reinterpret_cast<char*>(bytes), sizeof bytes);
-  char out[17];
-  for (int i = 0; i < 8; ++i) std::snprintf(out + 2 * i, 3, "%02x", bytes[i]);
-  return std::string(out, 16);
 }
 
 }  // namespace
@@ -57,7 +50,7 @@ Status StagedTransfer::Run(bool move, const ResourcePath& from, const FileInfo& 
                            const ResourcePath& to, bool to_existed, int depth,
                            ResourcePath* failed_member,
                            std::vector<MemberFailure>* source_leftovers) {
-  const std::string hex = RandomHex();
+  const std::string hex = storage::RandomHex();
   const ResourcePath parent = to.Parent();
   const ResourcePath staging =
       parent.InternalChild(std::string(ResourcePath::kReservedPrefix) + "stage-" + hex);

@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "tests/integration/slow_file_system.h"
+#include "storage/fault_injecting_file_system.h"
 #include "tests/integration/test_server.h"
 
 namespace keepdav::testing {
@@ -49,15 +49,15 @@ Exchange Talk(Poco::Net::StreamSocket& socket, const std::string& request) {
 class ProcessingTest : public ::testing::Test {
  protected:
   void Start(const std::string& mode = "auto", const std::string& clients = "") {
-    knobs_ = std::make_shared<SlowFileSystem::Knobs>();
-    auto knobs = knobs_;
     server_ = std::make_unique<TestServer>(webdav::DavSettings(), [=](server::ServerConfig& c) {
       c.processing.mode = mode;
       if (!clients.empty()) c.processing.client_rules = clients;
       c.processing.first_ms = 30;
       c.processing.interval_ms = 30;
-      c.wrap_file_system = [knobs](std::unique_ptr<storage::FileSystem> fs) {
-        return std::make_unique<SlowFileSystem>(std::move(fs), knobs);
+      c.wrap_file_system = [this](std::unique_ptr<storage::FileSystem> fs) {
+        auto faults = std::make_unique<storage::FaultInjectingFileSystem>(std::move(fs));
+        faults_ = faults.get();
+        return faults;
       };
     });
     // 4 folders of 100 files: with 2.5 ms per file a COPY takes about a second.
@@ -74,13 +74,19 @@ class ProcessingTest : public ::testing::Test {
     return Talk(socket, method + " " + target + " " + version + "\r\nHost: 127.0.0.1\r\n" +
                             headers + "Connection: close\r\n\r\n");
   }
-  std::shared_ptr<SlowFileSystem::Knobs> knobs_;
+  using Op = storage::FaultInjectingFileSystem::Operation;
+  // Every CopyFile and CopyFileNew (each member of a tree copy) sleeps `delay`.
+  void SlowCopies(std::chrono::microseconds delay) {
+    faults_->SetDelay(Op::kCopyFile, delay);
+    faults_->SetDelay(Op::kCopyFileNew, delay);
+  }
+  storage::FaultInjectingFileSystem* faults_ = nullptr;  // owned by the server
   std::unique_ptr<TestServer> server_;
 };
 
 TEST_F(ProcessingTest, CopySends102WithProgressThenFinalAndKeepsAlive) {
   Start();
-  knobs_->copy_delay = std::chrono::microseconds(2500);
+  SlowCopies(std::chrono::microseconds(2500));
   Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", server_->port()));
   socket.setReceiveTimeout(Poco::Timespan(30, 0));
   Exchange ex = Talk(socket,
@@ -100,10 +106,11 @@ TEST_F(ProcessingTest, CopySends102WithProgressThenFinalAndKeepsAlive) {
 
 TEST_F(ProcessingTest, DeleteAndCrossDeviceMoveSend102) {
   Start();
-  knobs_->remove_delay = std::chrono::microseconds(2500);
-  knobs_->copy_delay = std::chrono::microseconds(1000);
-  knobs_->rename_cross_device = true;
-  knobs_->other_device_path = "/";  // the destination's parent looks like another device
+  faults_->SetDelay(Op::kRemove, std::chrono::microseconds(2500));
+  SlowCopies(std::chrono::microseconds(1000));
+  faults_->set_rename_cross_device(true);
+  faults_->set_other_device(
+      storage::ResourcePath());  // the destination's parent looks like another device
   Exchange move = Send("MOVE", "/src/", "User-Agent: curl/7.88.1\r\nDestination: /moved/\r\n");
   EXPECT_EQ(move.final_status, 201);
   EXPECT_GE(move.interim, 3);
@@ -120,7 +127,7 @@ TEST_F(ProcessingTest, DeleteAndCrossDeviceMoveSend102) {
 TEST_F(ProcessingTest, ProgressKeepsCountingWhileTheOldDestinationIsRemoved) {
   Start();
   ASSERT_EQ(server_->Request("COPY", "/src/", "", {{"Destination", "/dst/"}}).status, 201);
-  knobs_->remove_delay = std::chrono::microseconds(2500);  // about 1 s for the old tree
+  faults_->SetDelay(Op::kRemove, std::chrono::microseconds(2500));  // about 1 s for the old tree
   Exchange ex =
       Send("COPY", "/src/", "User-Agent: curl/7.88.1\r\nDestination: /dst/\r\nOverwrite: T\r\n");
   EXPECT_EQ(ex.final_status, 204);
@@ -131,7 +138,7 @@ TEST_F(ProcessingTest, ProgressKeepsCountingWhileTheOldDestinationIsRemoved) {
 
 TEST_F(ProcessingTest, PropfindStreamsWithoutInterimResponses) {
   Start();
-  knobs_->list_delay = std::chrono::microseconds(2500);
+  faults_->SetDelay(Op::kList, std::chrono::microseconds(2500));
   Exchange ex = Send("PROPFIND", "/src/", "User-Agent: curl/7.88.1\r\nDepth: infinity\r\n");
   EXPECT_EQ(ex.final_status, 207);
   EXPECT_EQ(ex.interim, 0);  // the 207 starts at once and streams; the client is never idle
@@ -139,7 +146,7 @@ TEST_F(ProcessingTest, PropfindStreamsWithoutInterimResponses) {
 
 TEST_F(ProcessingTest, PerClientPolicy) {
   Start();
-  knobs_->copy_delay = std::chrono::microseconds(2500);
+  SlowCopies(std::chrono::microseconds(2500));
   struct Case {
     const char* agent;
     int min, max;
@@ -166,7 +173,7 @@ TEST_F(ProcessingTest, PerClientPolicy) {
 
 TEST_F(ProcessingTest, NoInterimResponseToHttp10) {
   Start("always");
-  knobs_->copy_delay = std::chrono::microseconds(2500);
+  SlowCopies(std::chrono::microseconds(2500));
   Exchange ex =
       Send("COPY", "/src/", "User-Agent: curl/7.88.1\r\nDestination: /dst/\r\n", "HTTP/1.0");
   EXPECT_EQ(ex.final_status, 201);
@@ -175,7 +182,7 @@ TEST_F(ProcessingTest, NoInterimResponseToHttp10) {
 
 TEST_F(ProcessingTest, NeverMeansNever) {
   Start("never");
-  knobs_->copy_delay = std::chrono::microseconds(2500);
+  SlowCopies(std::chrono::microseconds(2500));
   Exchange ex = Send("COPY", "/src/", "User-Agent: curl/7.88.1\r\nDestination: /dst/\r\n");
   EXPECT_EQ(ex.final_status, 201);
   EXPECT_EQ(ex.interim, 0);
@@ -183,7 +190,7 @@ TEST_F(ProcessingTest, NeverMeansNever) {
 
 TEST_F(ProcessingTest, ConfiguredClientRules) {
   Start("auto", "mytool=2,*=0");
-  knobs_->copy_delay = std::chrono::microseconds(2500);
+  SlowCopies(std::chrono::microseconds(2500));
   Exchange ex = Send("COPY", "/src/", "User-Agent: MyTool/3\r\nDestination: /dst/\r\n");
   EXPECT_EQ(ex.interim, 2);
   ex = Send("COPY", "/src/", "User-Agent: curl/7.88.1\r\nDestination: /dst2/\r\n");
@@ -213,7 +220,7 @@ class HangUpTest : public ProcessingTest, public ::testing::WithParamInterface<c
 
 TEST_P(HangUpTest, HangUpMidCopyLeavesTheDestinationWhole) {
   Start(GetParam());
-  knobs_->copy_delay = std::chrono::microseconds(5000);  // about 2 s for 400 files
+  SlowCopies(std::chrono::microseconds(5000));  // about 2 s for 400 files
   std::filesystem::create_directories(server_->Disk("dst/old"));
   WriteFile(server_->Disk("dst/old/keep.txt"), "old");
   size_t fds_before = OpenFds();
@@ -244,7 +251,7 @@ INSTANTIATE_TEST_SUITE_P(Modes, HangUpTest, ::testing::Values("auto", "never"));
 // DELETE finishes even when the client hangs up: removed members cannot be brought back.
 TEST_F(ProcessingTest, HangUpMidDeleteStillFinishes) {
   Start();
-  knobs_->remove_delay = std::chrono::microseconds(2500);
+  faults_->SetDelay(Op::kRemove, std::chrono::microseconds(2500));
   {
     Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", server_->port()));
     std::string req = "DELETE /src/ HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: curl/7.88.1\r\n\r\n";
