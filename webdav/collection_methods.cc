@@ -60,6 +60,7 @@ DavError DavHandler::HandleDelete(const DavRequest& req, ResponseSink& sink) {
   err = CheckConditions(req, path, &info.value(),
                         {{path, /*with_members=*/true, /*adds_or_removes=*/true}});
   if (!err.ok()) return err;
+  if (info->IsDirectory()) req.progress->BeginLong();
   std::vector<MemberFailure> failures;
   Status s = DeleteResource(req, path, info.value(), &failures);
   ForgetRemovedLocks(path, /*all_removed=*/s.ok());

@@ -10,6 +10,13 @@ using storage::ResourcePath;
 using storage::Status;
 using storage::StatusCode;
 
+namespace {
+
+// A file at least this large takes long to copy byte by byte (Progress::BeginLong).
+constexpr uint64_t kLargeFile = 16ull << 20;
+
+}  // namespace
+
 DavError DavHandler::HandleCopy(const DavRequest& req, ResponseSink& sink) {
   return CopyOrMove(req, sink, /*move=*/false);
 }
@@ -96,12 +103,15 @@ DavError DavHandler::CopyOrMove(const DavRequest& req, ResponseSink& sink, bool 
 
   std::vector<MemberFailure> failures;
   if (!move) {
+    // A tree, or a large file copied byte by byte, takes long.
+    if (src->IsDirectory() || src->size >= kLargeFile) req.progress->BeginLong();
     // All or nothing (staged_transfer.h): the old destination stays whole until the swap.
     err = RunStaged(req, sink, /*move=*/false, from, src.value(), to, existed, depth);
     if (!err.ok() || sink.sent()) return err;
   } else {
     if (existed) {
       // §9.9.3: with Overwrite T the destination is deleted first (as by DELETE Depth infinity).
+      req.progress->BeginLong();
       Status s = DeleteResource(req, to, dst.value(), &failures);
       if (!s.ok()) {
         if (failures.empty()) return DavError::FromStorage(s);
@@ -136,6 +146,7 @@ DavError DavHandler::CopyOrMove(const DavRequest& req, ResponseSink& sink, bool 
       }
       if (s.code() != StatusCode::kCrossDevice) return DavError::FromStorage(s);
       // Another file system below the root: a staged copy, then the source goes.
+      req.progress->BeginLong();
       err = RunStaged(req, sink, /*move=*/true, from, src.value(), to, /*to_existed=*/false,
                       TreeWalker::kInfinity);
       // A 207 means the move happened but parts of the source stayed: those keep their locks.

@@ -93,25 +93,6 @@ const char* DavHandler::AllowedMethods() {
   return "OPTIONS, GET, HEAD, PUT, DELETE, MKCOL, COPY, MOVE, PROPFIND, PROPPATCH, LOCK, UNLOCK";
 }
 
-bool DavHandler::MayRunLong(const DavRequest& req) const {
-  const bool copy = req.method == "COPY", move = req.method == "MOVE";
-  if (!copy && !move && req.method != "DELETE") return false;
-  ResourcePath path;
-  if (!ParseTarget(req, &path).ok()) return false;
-  auto info = fs_.Stat(path);
-  if (!info.ok()) return false;
-  if (req.method == "DELETE") return info->IsDirectory();
-  // A large file copied byte by byte takes long too.
-  constexpr uint64_t kLargeFile = 16ull << 20;
-  if (copy) return info->IsDirectory() || info->size >= kLargeFile;
-  ResourcePath to;
-  if (!ParseDestination(req, &to).ok() || to.IsRoot()) return false;
-  if (fs_.Stat(to).ok()) return true;  // Overwrite: T deletes the old tree first
-  auto parent = fs_.Stat(to.Parent());
-  // Another device: the move becomes a staged copy.
-  return parent.ok() && parent->device != info->device;
-}
-
 DavHandler::Method DavHandler::FindMethod(const std::string& name, bool* modifies) {
   struct Entry {
     Method method;

@@ -5,7 +5,8 @@
 // writes the error response, once, and logs it. Every modifying method goes through
 // CheckConditions() before it changes anything (conditional headers, the If header, locks); deep
 // operations go through TreeWalker and report
-// progress to the request's Progress.
+// progress to the request's Progress, and announce work that grows with a tree or a file
+// (Progress::BeginLong) at the point they know it is long.
 //
 // Thread-safe: one DavHandler serves all connections; it keeps no per-request state.
 #pragma once
@@ -53,13 +54,6 @@ class DavHandler {
 
   // The value of the Allow header.
   static const char* AllowedMethods();
-
-  // True when handling `req` may take time that grows with the size of a tree or a file (a COPY
-  // of a collection or a large file, a DELETE of a collection, a MOVE that must copy or replace a
-  // tree), so the server runs it on a worker and watches the client; false when it finishes in
-  // about constant time. PROPFIND is never "long": its 207 streams from the first member.
-  // Costs a stat or two; never writes.
-  bool MayRunLong(const DavRequest& req) const;
 
  private:
   using Method = DavError (DavHandler::*)(const DavRequest&, ResponseSink&);

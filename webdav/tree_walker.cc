@@ -3,23 +3,13 @@
 #include <mutex>
 #include <utility>
 
+#include "storage/member_walk.h"
+
 namespace keepdav::webdav {
 
 using storage::FileInfo;
 using storage::ResourcePath;
 using storage::Status;
-
-namespace {
-
-Status CancelledStatus() {
-  return Status::IoError("operation cancelled: the client went away");
-}
-
-Status TooDeep(const ResourcePath& p) {
-  return Status::TooLarge("tree deeper than the configured limit at " + p.str());
-}
-
-}  // namespace
 
 Status TreeWalker::Walk(const ResourcePath& root, const FileInfo& info, int depth,
                         const Visitor& visit) {
@@ -31,12 +21,12 @@ Status TreeWalker::Walk(const ResourcePath& root, const FileInfo& info, int dept
 
 Status TreeWalker::WalkMembers(const ResourcePath& dir, int depth, int level,
                                const Visitor& visit) {
-  if (level > max_depth_) return TooDeep(dir);
+  if (level > max_depth_) return storage::MemberWalk::TooDeep(dir);
   std::vector<std::string> subdirs;
   Status inner;
   Status s = fs_.List(dir, [&](std::string_view name, const FileInfo& info) {
     if (Cancelled()) {
-      inner = CancelledStatus();
+      inner = storage::MemberWalk::CancelledStatus();
       return false;
     }
     ResourcePath child = dir.Child(name);
