@@ -237,7 +237,7 @@ bool HttpAdapter::Serve(Connection& connection, webdav::DavRequest& dav,
 }
 
 // Runs the handler; a handler that sends nothing still produces a response.
-void HttpAdapter::Handle(const webdav::DavRequest& dav, SocketResponseSink& sink) const {
+void HttpAdapter::Handle(webdav::DavRequest& dav, SocketResponseSink& sink) const {
   handler_.Handle(dav, sink);
   if (!sink.sent()) {
     Log().error("%s %s: handler sent no response", dav.method, dav.target);

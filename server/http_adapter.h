@@ -43,7 +43,7 @@ class HttpAdapter {
              const RequestFraming& framing) const;
 
  private:
-  void Handle(const webdav::DavRequest& dav, SocketResponseSink& sink) const;
+  void Handle(webdav::DavRequest& dav, SocketResponseSink& sink) const;
   bool ReadWholeBody(webdav::DavRequest& dav, std::istringstream* out) const;
   // Called from Progress::BeginLong on the handler's thread: reads the rest of the body and
   // starts watching. Null when it cannot (a response already started, a body too large to read

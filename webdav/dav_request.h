@@ -12,6 +12,9 @@
 #include <string>
 #include <string_view>
 
+#include "storage/resource_path.h"
+#include "webdav/depth.h"
+
 namespace keepdav::webdav {
 
 struct CaseInsensitiveLess {
@@ -71,6 +74,13 @@ struct DavRequest {
   int64_t content_length = -1;
   bool chunked = false;
   Progress* progress = nullptr;  // never null while a handler runs
+
+  // Filled by DavHandler::Handle before it dispatches, once per request (request_target.h,
+  // depth.h): the resource the request-target names (the root for OPTIONS "*"), the
+  // Destination of a COPY or MOVE, and the Depth header.
+  storage::ResourcePath path;
+  std::optional<storage::ResourcePath> destination;
+  DepthHeader depth;
 
   // The header's value, or nullptr.
   const std::string* Header(const std::string& name) const {
