@@ -188,23 +188,14 @@ bool HttpAdapter::Serve(Connection& connection, webdav::DavRequest& dav,
   webdav::Progress progress;
   dav.progress = &progress;
 
-  // Requests whose work grows with a tree run on a worker, so that the client can get 102s and
-  // a hang-up is noticed; everything else runs on this thread.
-  bool long_running = long_ops_ && handler_.MayRunLong(dav);
-  // Work that can take long without ever waiting on the socket: another worker takes over the
-  // epoll set first.
+  // A PROPFIND below depth 0 can take long without ever waiting on the socket: another worker
+  // takes over the epoll set first. (Tree work announced by the handler does the same when it
+  // starts: StartWatching.)
   const std::string* depth = dav.Header("Depth");
-  if (long_running || (dav.method == "PROPFIND" && !(depth && *depth == "0"))) {
-    ConnectionServer::BeforeBlocking();
-  }
-  int allowed = long_running ? long_ops_->Allowed(dav) : 0;
+  if (dav.method == "PROPFIND" && !(depth && *depth == "0")) ConnectionServer::BeforeBlocking();
   std::optional<std::istringstream> whole_body;  // built only when needed (locale set-up)
-  if (long_running && dav.HasBody()) {
-    whole_body.emplace();
-    if (!ReadWholeBody(dav, &*whole_body)) long_running = false;
-  }
-  std::shared_ptr<InterimGate> gate;  // shared with the watcher of a long operation
-  if (long_running) gate = std::make_shared<InterimGate>();
+  std::shared_ptr<InterimGate> gate;             // shared with the watcher of a long operation
+  LongOperations::Ticket watch;
   SocketResponseSink* sink_ptr = nullptr;
   SocketResponseSink sink(connection.fd(), framing.keep_alive, dav.http10, dav.method == "HEAD",
                           [&] {
@@ -214,12 +205,14 @@ bool HttpAdapter::Serve(Connection& connection, webdav::DavRequest& dav,
                             }
                           });
   sink_ptr = &sink;
+  if (long_ops_) {
+    // Work that grows with a tree or a file (Progress::BeginLong) is watched from that point on,
+    // whether or not the client may get "102 Processing": the watcher also notices a hang-up.
+    progress.set_on_begin_long(
+        [&] { watch = StartWatching(dav, connection.fd(), sink, &whole_body, &gate); });
+  }
   try {
-    if (long_running) {
-      RunLong(dav, connection.fd(), sink, gate, allowed, started);
-    } else {
-      Handle(dav, sink);
-    }
+    Handle(dav, sink);
   } catch (const std::exception& e) {
     // A write failed (the client is gone) or something unexpected escaped the handler.
     Log().warning("%s %s: %s", dav.method, dav.target, std::string(e.what()));
@@ -232,6 +225,7 @@ bool HttpAdapter::Serve(Connection& connection, webdav::DavRequest& dav,
     }
     sink.set_keep_alive(false);
   }
+  if (watch) LogLongOperation(dav, sink, long_ops_->Finish(watch), started);
   if (!sink.keep_alive() && dav.HasBody() && !body_buf.at_end()) {
     LingeringClose(connection.fd());
   }
@@ -243,7 +237,7 @@ bool HttpAdapter::Serve(Connection& connection, webdav::DavRequest& dav,
 }
 
 // Runs the handler; a handler that sends nothing still produces a response.
-void HttpAdapter::Handle(const webdav::DavRequest& dav, SocketResponseSink& sink) const {
+void HttpAdapter::Handle(webdav::DavRequest& dav, SocketResponseSink& sink) const {
   handler_.Handle(dav, sink);
   if (!sink.sent()) {
     Log().error("%s %s: handler sent no response", dav.method, dav.target);
@@ -278,19 +272,27 @@ bool HttpAdapter::ReadWholeBody(webdav::DavRequest& dav, std::istringstream* out
   return true;
 }
 
-void HttpAdapter::RunLong(const webdav::DavRequest& dav, int socket_fd, SocketResponseSink& sink,
-                          const std::shared_ptr<InterimGate>& gate, int allowed,
-                          const Poco::Timestamp& started) const {
-  std::exception_ptr failure;
-  LongOperations::Outcome outcome = long_ops_->Run(
-      [&] {
-        try {
-          Handle(dav, sink);
-        } catch (...) {
-          failure = std::current_exception();
-        }
-      },
-      *dav.progress, allowed, LongOperations::CancelOnHangUp(dav.method), socket_fd, gate);
+LongOperations::Ticket HttpAdapter::StartWatching(webdav::DavRequest& dav, int socket_fd,
+                                                  const SocketResponseSink& sink,
+                                                  std::optional<std::istringstream>* whole_body,
+                                                  std::shared_ptr<InterimGate>* gate) const {
+  // A 102 must precede the final response; once any of it is out, there is nothing to watch for.
+  if (sink.sent()) return nullptr;
+  ConnectionServer::BeforeBlocking();
+  // RFC 2518 §10.1: a 102 only after the complete request, so the rest of the body is read now
+  // (the connection is then quiet on the reading side while 102s go out).
+  if (dav.HasBody()) {
+    whole_body->emplace();
+    if (!ReadWholeBody(dav, &**whole_body)) return nullptr;
+  }
+  *gate = std::make_shared<InterimGate>();
+  return long_ops_->Start(*dav.progress, long_ops_->Allowed(dav),
+                          LongOperations::CancelOnHangUp(dav.method), socket_fd, *gate);
+}
+
+void HttpAdapter::LogLongOperation(const webdav::DavRequest& dav, const SocketResponseSink& sink,
+                                   const LongOperations::Outcome& outcome,
+                                   const Poco::Timestamp& started) const {
   double seconds = static_cast<double>(started.elapsed()) / 1e6;
   if (seconds >= 1.0 || outcome.interim_sent > 0 || outcome.client_gone) {
     Log().information("long %s %s: %Lu resources, %.3f s, %d x 102, status %d%s", dav.method,
@@ -301,7 +303,6 @@ void HttpAdapter::RunLong(const webdav::DavRequest& dav, int socket_fd, SocketRe
                                       ? ", client hung up (cancelled)"
                                       : ", client hung up (finished anyway)"));
   }
-  if (failure) std::rethrow_exception(failure);
 }
 
 }  // namespace keepdav::server

@@ -7,15 +7,17 @@
 // handler reads the body (so a PUT that is refused early never asks the client for its body), and
 // a body left unread closes the connection instead of corrupting the next request on it.
 //
-// Requests that may run long (DavHandler::MayRunLong) run under LongOperations, whether or not
-// the client may get "102 Processing": its watcher also notices a hang-up, and the operation is
-// logged. Their whole body is read first (RFC 2518 §10.1: a 102 only
-// after the complete request), and the sink closes the InterimGate before the final status line.
+// A request whose handler announces long work (webdav::Progress::BeginLong: a COPY of a tree, say)
+// is watched by LongOperations from that point on, whether or not the client may get "102
+// Processing": its watcher also notices a hang-up, and the operation is logged. Its whole body is
+// read at that point, before any 102 (RFC 2518 §10.1: a 102 only after the complete request), and
+// the sink closes the InterimGate before the final status line. webdav/ never hears of 102.
 //
 // Thread-safe: Serve runs on many connection workers at once.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "server/connection_server.h"
@@ -41,11 +43,18 @@ class HttpAdapter {
              const RequestFraming& framing) const;
 
  private:
-  void Handle(const webdav::DavRequest& dav, SocketResponseSink& sink) const;
+  void Handle(webdav::DavRequest& dav, SocketResponseSink& sink) const;
   bool ReadWholeBody(webdav::DavRequest& dav, std::istringstream* out) const;
-  void RunLong(const webdav::DavRequest& dav, int socket_fd, SocketResponseSink& sink,
-               const std::shared_ptr<InterimGate>& gate, int allowed,
-               const Poco::Timestamp& started) const;
+  // Called from Progress::BeginLong on the handler's thread: reads the rest of the body and
+  // starts watching. Null when it cannot (a response already started, a body too large to read
+  // ahead); the operation then runs unwatched.
+  LongOperations::Ticket StartWatching(webdav::DavRequest& dav, int socket_fd,
+                                       const SocketResponseSink& sink,
+                                       std::optional<std::istringstream>* whole_body,
+                                       std::shared_ptr<InterimGate>* gate) const;
+  void LogLongOperation(const webdav::DavRequest& dav, const SocketResponseSink& sink,
+                        const LongOperations::Outcome& outcome,
+                        const Poco::Timestamp& started) const;
 
   webdav::DavHandler& handler_;
   LongOperations* long_ops_;

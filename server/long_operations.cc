@@ -35,6 +35,7 @@ struct LongOperations::Watch {
   // Written under the gate's lock; read by Run after MarkFinal.
   int interim_sent = 0;
   bool client_gone = false;
+  bool watched = false;  // set before the watch is registered
   // The watcher's own schedule (set before the watch is registered, then only by the watcher).
   std::chrono::steady_clock::time_point next_interim;
   std::chrono::steady_clock::time_point next_poll;
@@ -71,12 +72,10 @@ std::chrono::milliseconds PollEvery(int interval_ms) {
 
 }  // namespace
 
-LongOperations::Outcome LongOperations::Run(const std::function<void()>& work,
-                                            webdav::Progress& progress, int allowed,
-                                            bool cancel_on_hang_up, int socket_fd,
-                                            const std::shared_ptr<InterimGate>& gate) {
+LongOperations::Ticket LongOperations::Start(webdav::Progress& progress, int allowed,
+                                             bool cancel_on_hang_up, int socket_fd,
+                                             const std::shared_ptr<InterimGate>& gate) {
   using Clock = std::chrono::steady_clock;
-  Outcome outcome;
   auto watch = std::make_shared<Watch>();
   watch->gate = gate;
   watch->fd = socket_fd;
@@ -91,32 +90,30 @@ LongOperations::Outcome LongOperations::Run(const std::function<void()>& work,
     running_.insert(&progress);
     if (watches_.size() < static_cast<size_t>(settings_.workers)) {
       watches_.push_back(watch);
-      outcome.watched = true;
+      watch->watched = true;
     }
   }
-  if (outcome.watched) {
+  if (watch->watched) {
     cv_.notify_one();  // the watcher recomputes its next wake-up
   } else {
     Poco::Logger::get("keepdav.server")
         .warning("%d long operations already watched (--long-workers): running without 102s",
                  settings_.workers);
   }
-  try {
-    work();
-  } catch (const std::exception& e) {
-    // DavHandler and the adapter catch everything; this is the last line of defence.
-    Poco::Logger::get("keepdav.server").error("long operation threw: %s", std::string(e.what()));
-  } catch (...) {
-    Poco::Logger::get("keepdav.server").error("long operation threw an unknown exception");
-  }
-  gate->MarkFinal();  // from here on the watcher leaves the socket and the progress alone
+  return watch;
+}
+
+LongOperations::Outcome LongOperations::Finish(const Ticket& watch) {
+  watch->gate->MarkFinal();  // from here on the watcher leaves the socket and the progress alone
   {
     std::lock_guard<std::mutex> lock(mu_);
-    running_.erase(&progress);
-    if (outcome.watched) {
+    running_.erase(watch->progress);
+    if (watch->watched) {
       watches_.erase(std::find(watches_.begin(), watches_.end(), watch));
     }
   }
+  Outcome outcome;
+  outcome.watched = watch->watched;
   outcome.interim_sent = watch->interim_sent;
   outcome.client_gone = watch->client_gone;
   return outcome;

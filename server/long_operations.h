@@ -5,10 +5,11 @@
 // The operation runs on the request's own worker thread (a ConnectionServer worker: no
 // connection holds a thread of its own). One watcher thread serves every operation in progress:
 //   request worker                              watcher (one for the server)
-//   reads the whole request body first          first_ms after the start, then every
-//   registers the operation                       interval_ms: under the gate's lock, unless the
-//   runs DavHandler::Handle(...)                  final response has started, writes
-//   right before the final status line:             "HTTP/1.1 102 Processing" + progress
+//   runs DavHandler::Handle(...), which calls   first_ms after Start, then every
+//     Progress::BeginLong() once it knows the     interval_ms: under the gate's lock, unless the
+//     work is long; then the adapter reads the    final response has started, writes
+//     whole request body and calls Start          "HTTP/1.1 102 Processing" + progress
+//   right before the final status line:
 //     gate.MarkFinal() (waits for a 102 being   every 500 ms (or the interval, if shorter):
 //     written, then forbids further ones)          polls the socket; a client that hung up
 //   unregisters and goes on at once                cancels the operation (Progress::Cancel)
@@ -90,12 +91,20 @@ class LongOperations {
   // be brought back and a half-deleted tree helps nobody. Shutdown cancels all of them.
   static bool CancelOnHangUp(const std::string& method) { return method != "DELETE"; }
 
-  // Runs `work` on the calling thread while the watcher sends up to `allowed` (or unlimited)
-  // interim responses on `socket_fd` through `gate`. `work` must close the gate (MarkFinal)
-  // before it writes the final response; Run closes it too once `work` returns. Without a free
-  // watch slot `work` runs unwatched. Returns when `work` has finished.
-  Outcome Run(const std::function<void()>& work, webdav::Progress& progress, int allowed,
-              bool cancel_on_hang_up, int socket_fd, const std::shared_ptr<InterimGate>& gate);
+  // One operation between Start and Finish.
+  struct Watch;
+  using Ticket = std::shared_ptr<Watch>;
+
+  // Starts watching an operation already running on the calling thread (it called
+  // Progress::BeginLong): the watcher sends up to `allowed` (or unlimited) interim responses on
+  // `socket_fd` through `gate` and notices hang-ups. REQUIRES: nothing of the final response has
+  // been written yet and the whole request body has been read. The caller must close the gate
+  // (MarkFinal) before it writes the final response, and call Finish once the work is done.
+  // Without a free watch slot the operation runs unwatched (Finish says so).
+  Ticket Start(webdav::Progress& progress, int allowed, bool cancel_on_hang_up, int socket_fd,
+               const std::shared_ptr<InterimGate>& gate);
+  // Closes the gate, stops watching and reports what happened. Call once per Start.
+  Outcome Finish(const Ticket& ticket);
 
   // Asks every running operation to stop at its next safe point (shutdown).
   void CancelAll();
@@ -103,7 +112,6 @@ class LongOperations {
   const ProcessingSettings& settings() const { return settings_; }
 
  private:
-  struct Watch;
   void WatcherLoop();
   void Service(Watch& w, std::chrono::steady_clock::time_point now);
 

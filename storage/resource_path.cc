@@ -106,7 +106,7 @@ ResourcePath ResourcePath::Rebase(const ResourcePath& other, const ResourcePath&
   return ResourcePath(std::move(p));
 }
 
-size_t ResourcePath::Depth() const {
+size_t ResourcePath::SegmentCount() const {
   if (IsRoot()) return 0;
   size_t n = 0;
   for (char c : path_) n += (c == '/');

@@ -53,8 +53,8 @@ class ResourcePath {
   bool Contains(const ResourcePath& other) const;
   // REQUIRES: Contains(other). The path `other` would have if `this` were renamed to `to`.
   ResourcePath Rebase(const ResourcePath& other, const ResourcePath& to) const;
-  // Number of segments (0 for the root).
-  size_t Depth() const;
+  // Number of segments (0 for the root). Not a WebDAV Depth: see webdav/depth.h.
+  size_t SegmentCount() const;
   std::vector<std::string_view> Segments() const;
 
   bool operator==(const ResourcePath& o) const { return path_ == o.path_; }

@@ -1,6 +1,7 @@
 #include "webdav/collection_listing.h"
 
 #include "webdav/conditional.h"
+#include "webdav/href.h"
 #include "webdav/multistatus_writer.h"
 #include "webdav/xml_request.h"
 
@@ -19,17 +20,14 @@ DavError WriteCollectionListing(storage::FileSystem& fs, const storage::Resource
   page += "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Index of " + title +
           "</title></head>\n<body><h1>Index of " + title + "</h1>\n<table>\n";
   page += "<tr><th>Name</th><th>Size</th><th>Last modified</th></tr>\n";
-  std::string base = EncodeHrefPath(dir.str());
-  if (base.back() != '/') base.push_back('/');
+  const std::string base = HrefFor(dir, /*is_collection=*/true);
   if (!dir.IsRoot()) page += "<tr><td><a href=\"../\">../</a></td><td></td><td></td></tr>\n";
   storage::Status s = fs.List(dir, [&](std::string_view name, const storage::FileInfo& info) {
-    std::string href = base + EncodeHrefPath(name);
+    std::string href = base;
+    AppendHref(&href, name, info.IsDirectory());
     std::string shown;
     AppendXmlEscaped(&shown, name);
-    if (info.IsDirectory()) {
-      href.push_back('/');
-      shown.push_back('/');
-    }
+    if (info.IsDirectory()) shown.push_back('/');
     page += "<tr><td><a href=\"";
     AppendXmlEscaped(&page, href);
     page += "\">" + shown + "</a></td><td>" +

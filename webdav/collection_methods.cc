@@ -1,5 +1,6 @@
 // MKCOL and DELETE (RFC 4918 §9.3, §9.6).
 #include "webdav/dav_handler.h"
+#include "webdav/error_response.h"
 #include "webdav/tree_walker.h"
 
 namespace keepdav::webdav {
@@ -9,9 +10,8 @@ using storage::Status;
 using storage::StatusCode;
 
 DavError DavHandler::HandleMkcol(const DavRequest& req, ResponseSink& sink) {
-  ResourcePath path;
-  DavError err = ParseTarget(req, &path);
-  if (!err.ok()) return err;
+  const ResourcePath& path = req.path;
+  DavError err;
   // §9.3: a body we do not understand is 415.
   if (req.HasBody()) return DavError::Make(415, "MKCOL with a request body is not supported");
   auto info = fs_.Stat(path);
@@ -43,16 +43,14 @@ DavError DavHandler::HandleMkcol(const DavRequest& req, ResponseSink& sink) {
 }
 
 DavError DavHandler::HandleDelete(const DavRequest& req, ResponseSink& sink) {
-  ResourcePath path;
-  DavError err = ParseTarget(req, &path);
-  if (!err.ok()) return err;
+  const ResourcePath& path = req.path;
+  DavError err;
   if (path.IsRoot()) return DavError::Make(403, "the root collection cannot be deleted");
   auto info = fs_.Stat(path);
   if (!info.ok()) return DavError::FromStorage(info.status());
-  int depth = 0;
   // §9.6.1: DELETE on a collection acts as Depth infinity; any other Depth is an error.
-  if (!ParseDepth(req, TreeWalker::kInfinity, &depth) ||
-      (info->IsDirectory() && depth != TreeWalker::kInfinity)) {
+  std::optional<Depth> depth = req.depth.Or(Depth::kInfinity);
+  if (!depth || (info->IsDirectory() && *depth != Depth::kInfinity)) {
     return DavError::Make(400, "DELETE of a collection requires Depth: infinity");
   }
   // §9.6.1 / §7.4: every locked member needs its token, and so does a locked parent. All are
@@ -60,6 +58,7 @@ DavError DavHandler::HandleDelete(const DavRequest& req, ResponseSink& sink) {
   err = CheckConditions(req, path, &info.value(),
                         {{path, /*with_members=*/true, /*adds_or_removes=*/true}});
   if (!err.ok()) return err;
+  if (info->IsDirectory()) req.progress->BeginLong();
   std::vector<MemberFailure> failures;
   Status s = DeleteResource(req, path, info.value(), &failures);
   ForgetRemovedLocks(path, /*all_removed=*/s.ok());
@@ -71,7 +70,7 @@ DavError DavHandler::HandleDelete(const DavRequest& req, ResponseSink& sink) {
   if (failures.empty() || (failures.size() == 1 && failures[0].path == path)) {
     return DavError::FromStorage(s);
   }
-  WriteFailures(sink, failures);
+  WriteMemberFailures(sink, failures);
   return DavError::Ok();
 }
 

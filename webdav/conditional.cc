@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "webdav/entity_tag.h"
+
 namespace keepdav::webdav {
 namespace {
 
@@ -29,18 +31,13 @@ std::vector<std::string> SplitTags(const std::string& value) {
   return out;
 }
 
-std::string_view Opaque(std::string_view tag) {
-  if (tag.substr(0, 2) == "W/") tag.remove_prefix(2);
-  return tag;
-}
-
 // Strong comparison (If-Match): neither may be weak.
 bool StrongMatch(std::string_view a, std::string_view b) {
   return a.substr(0, 2) != "W/" && b.substr(0, 2) != "W/" && a == b;
 }
 
 bool WeakMatch(std::string_view a, std::string_view b) {
-  return Opaque(a) == Opaque(b);
+  return EntityTagOpaque(a) == EntityTagOpaque(b);
 }
 
 bool AnyMatches(const std::string& header, const std::string& etag, bool strong) {

@@ -2,16 +2,17 @@
 
 #include <Poco/Exception.h>
 #include <Poco/Logger.h>
-#include <Poco/URI.h>
 
 #include <strings.h>
 
 #include <exception>
 #include <unordered_map>
 
-#include "webdav/conditional.h"
-#include "webdav/if_header.h"
-#include "webdav/multistatus_writer.h"
+#include "webdav/error_response.h"
+#include "webdav/href.h"
+#include "webdav/options.h"
+#include "webdav/preconditions.h"
+#include "webdav/request_target.h"
 #include "webdav/tree_walker.h"
 
 namespace keepdav::webdav {
@@ -30,60 +31,7 @@ Poco::Logger& Log() {
   return Poco::Logger::get("keepdav.dav");
 }
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
-// Splits "host:port" (or "[v6]:port") into host and port; port 0 when absent.
-void SplitAuthority(const std::string& authority, std::string* host, unsigned* port) {
-  *port = 0;
-  std::string::size_type colon = authority.rfind(':');
-  std::string::size_type bracket = authority.rfind(']');
-  if (colon != std::string::npos && (bracket == std::string::npos || colon > bracket)) {
-    *host = authority.substr(0, colon);
-    *port = static_cast<unsigned>(std::strtoul(authority.c_str() + colon + 1, nullptr, 10));
-  } else {
-    *host = authority;
-  }
-  if (host->size() >= 2 && host->front() == '[' && host->back() == ']') {
-    *host = host->substr(1, host->size() - 2);
-  }
-}
-
-// True when an absolute URI names this server: same host and port as the request's Host.
-bool NamesThisServer(const DavRequest& req, const Poco::URI& uri) {
-  std::string host;
-  unsigned port = 0;
-  SplitAuthority(req.host, &host, &port);
-  unsigned default_port = uri.getScheme() == "https" ? 443 : 80;
-  unsigned request_port = port ? port : (req.scheme == "https" ? 443 : 80);
-  unsigned uri_port = uri.getPort() ? uri.getPort() : default_port;
-  return EqualsIgnoreCase(uri.getHost(), host) && uri_port == request_port;
-}
-
-DavError PathError(const Status& s) {
-  return DavError::Make(s.IsNotFound() ? 404 : 400, s.message());
-}
-
 }  // namespace
-
-bool ParseDepth(const DavRequest& req, int fallback, int* depth) {
-  const std::string* h = req.Header("Depth");
-  if (!h) {
-    *depth = fallback;
-    return true;
-  }
-  if (*h == "0") {
-    *depth = 0;
-  } else if (*h == "1") {
-    *depth = 1;
-  } else if (EqualsIgnoreCase(*h, "infinity")) {
-    *depth = TreeWalker::kInfinity;
-  } else {
-    return false;
-  }
-  return true;
-}
 
 DavHandler::DavHandler(const DavBackends& backends, DavSettings settings)
     : fs_(backends.files),
@@ -94,26 +42,7 @@ DavHandler::DavHandler(const DavBackends& backends, DavSettings settings)
              [this](const storage::ResourcePath& p) { return HrefFor(p); }) {}
 
 const char* DavHandler::AllowedMethods() {
-  return "OPTIONS, GET, HEAD, PUT, DELETE, MKCOL, COPY, MOVE, PROPFIND, PROPPATCH, LOCK, UNLOCK";
-}
-
-bool DavHandler::MayRunLong(const DavRequest& req) const {
-  const bool copy = req.method == "COPY", move = req.method == "MOVE";
-  if (!copy && !move && req.method != "DELETE") return false;
-  ResourcePath path;
-  if (!ParseTarget(req, &path).ok()) return false;
-  auto info = fs_.Stat(path);
-  if (!info.ok()) return false;
-  if (req.method == "DELETE") return info->IsDirectory();
-  // A large file copied byte by byte takes long too.
-  constexpr uint64_t kLargeFile = 16ull << 20;
-  if (copy) return info->IsDirectory() || info->size >= kLargeFile;
-  ResourcePath to;
-  if (!ParseDestination(req, &to).ok() || to.IsRoot()) return false;
-  if (fs_.Stat(to).ok()) return true;  // Overwrite: T deletes the old tree first
-  auto parent = fs_.Stat(to.Parent());
-  // Another device: the move becomes a staged copy.
-  return parent.ok() && parent->device != info->device;
+  return webdav::AllowedMethods();
 }
 
 DavHandler::Method DavHandler::FindMethod(const std::string& name, bool* modifies) {
@@ -141,7 +70,7 @@ DavHandler::Method DavHandler::FindMethod(const std::string& name, bool* modifie
   return it->second.method;
 }
 
-void DavHandler::Handle(const DavRequest& req, ResponseSink& sink) {
+void DavHandler::Handle(DavRequest& req, ResponseSink& sink) {
   DavError err;
   try {
     bool modifies = false;
@@ -151,7 +80,8 @@ void DavHandler::Handle(const DavRequest& req, ResponseSink& sink) {
     } else if (modifies && settings_.read_only) {
       err = DavError::Make(403, "the server is read-only");
     } else {
-      err = (this->*method)(req, sink);
+      err = ResolveRequest(req);
+      if (err.ok()) err = (this->*method)(req, sink);
     }
   } catch (const Poco::Exception& e) {
     err = DavError::Make(500, "unexpected error: " + e.displayText());
@@ -165,184 +95,40 @@ void DavHandler::Handle(const DavRequest& req, ResponseSink& sink) {
     Log().information("%s %s -> %d %s", req.method, req.target, err.status, err.message);
   }
   if (sink.sent()) return;  // too late to change the status; the log line is all we can do
-  WriteError(req, sink, err);
+  WriteErrorResponse(req, sink, err);
 }
 
-void DavHandler::WriteError(const DavRequest& req, ResponseSink& sink, const DavError& err) const {
-  sink.SetStatus(err.status);
-  if (err.status == 405 || err.status == 501) sink.SetHeader("Allow", AllowedMethods());
-  if (req.method == "HEAD" || err.status == 304) {
-    sink.SendEmpty();
-    return;
+DavError DavHandler::ResolveRequest(DavRequest& req) const {
+  req.depth = DepthHeader::Parse(req.Header("Depth"));
+  if (!(req.method == "OPTIONS" && req.target == "*")) {
+    DavError err = ResolveRequestTarget(req, &req.path);
+    if (!err.ok()) return err;
   }
-  std::string body;
-  if (!err.precondition.empty()) {
-    body = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:error xmlns:D=\"DAV:\"><D:" +
-           err.precondition;
-    if (err.href.empty()) {
-      body += "/>";
-    } else {
-      body += "><D:href>";
-      AppendXmlEscaped(&body, err.href);
-      body += "</D:href></D:" + err.precondition + ">";
-    }
-    body += "</D:error>\n";
-    sink.SetHeader("Content-Type", "application/xml; charset=utf-8");
-  } else {
-    body = std::to_string(err.status) + " " + ReasonPhrase(err.status) + ": " + err.message + "\n";
-    sink.SetHeader("Content-Type", "text/plain; charset=utf-8");
+  if (req.method == "COPY" || req.method == "MOVE") {
+    storage::ResourcePath to;
+    DavError err = ResolveDestination(req, &to);
+    if (!err.ok()) return err;
+    req.destination = to;
   }
-  std::ostream& out = sink.SendBody(static_cast<int64_t>(body.size()));
-  out.write(body.data(), static_cast<std::streamsize>(body.size()));
-  out.flush();
-}
-
-void DavHandler::WriteFailures(ResponseSink& sink,
-                               const std::vector<MemberFailure>& failures) const {
-  sink.SetStatus(207);
-  sink.SetHeader("Content-Type", "application/xml; charset=utf-8");
-  MultistatusWriter writer(sink.SendBody(-1));
-  writer.Begin();
-  for (const MemberFailure& f : failures) {
-    std::string href = EncodeHrefPath(f.path.str());
-    if (f.is_directory && !f.path.IsRoot()) href.push_back('/');
-    int status = DavError::HttpStatusFor(f.status);
-    // A member that could not be removed because its own members could not: RFC 4918 §9.6.1
-    // asks for the member's error, which is what `status` is.
-    writer.WriteStatusResponse(href, status);
-  }
-  writer.End();
+  return DavError::Ok();
 }
 
 DavError DavHandler::HandleOptions(const DavRequest& req, ResponseSink& sink) {
-  if (req.target != "*") {
-    ResourcePath path;
-    DavError err = ParseTarget(req, &path);
-    if (!err.ok()) return err;
-  }
-  sink.SetStatus(200);
-  // Class 2: LOCK and UNLOCK (RFC 4918 §18.2). Finder mounts read-write only with it.
-  sink.SetHeader("DAV", "1, 2");
-  sink.SetHeader("MS-Author-Via", "DAV");
-  sink.SetHeader("Allow", AllowedMethods());
-  sink.SetHeader("Accept-Ranges", "bytes");
-  sink.SendEmpty();
-  return DavError::Ok();
-}
-
-DavError DavHandler::ParseTarget(const DavRequest& req, ResourcePath* out) const {
-  // RFC 9112 §3.2: a request-target has no fragment. Ignoring "#..." would make
-  // "DELETE /coll/#frag" delete /coll/ (litmus delete_fragment), so refuse it.
-  if (req.target.find('#') != std::string::npos) {
-    return DavError::Make(400, "request-target contains a fragment ('#')");
-  }
-  std::string decoded;
-  try {
-    Poco::URI uri(req.target);
-    decoded = uri.getPath();
-  } catch (const Poco::Exception& e) {
-    return DavError::Make(400, "malformed request-target: " + e.displayText());
-  }
-  if (decoded.empty() || decoded[0] != '/') {
-    return DavError::Make(400, "request-target is not an absolute path");
-  }
-  auto parsed = ResourcePath::Parse(decoded);
-  if (!parsed.ok()) return PathError(parsed.status());
-  *out = parsed.value();
-  return DavError::Ok();
-}
-
-DavError DavHandler::ParseDestination(const DavRequest& req, ResourcePath* out) const {
-  const std::string* dest = req.Header("Destination");
-  if (!dest || dest->empty()) return DavError::Make(400, "missing Destination header");
-  std::string decoded;
-  try {
-    Poco::URI uri(*dest);
-    if (!uri.getHost().empty()) {
-      // RFC 4918 §9.8.4 / §9.9.4: a Destination on another server is 502 Bad Gateway.
-      if (!NamesThisServer(req, uri)) {
-        return DavError::Make(502, "Destination names another server: " + *dest);
-      }
-    }
-    decoded = uri.getPath();
-  } catch (const Poco::Exception& e) {
-    return DavError::Make(400, "malformed Destination: " + e.displayText());
-  }
-  if (decoded.empty() || decoded[0] != '/') {
-    return DavError::Make(400, "Destination is not an absolute path");
-  }
-  auto parsed = ResourcePath::Parse(decoded);
-  if (!parsed.ok()) {
-    // A reserved name is as unreachable as a malformed one here.
-    return DavError::Make(parsed.status().IsNotFound() ? 403 : 400,
-                          "bad Destination: " + parsed.status().message());
-  }
-  *out = parsed.value();
+  (void)req;  // "*" and every path answer the same
+  WriteOptionsResponse(sink);
   return DavError::Ok();
 }
 
 DavError DavHandler::CheckConditions(const DavRequest& req, const ResourcePath& path,
                                      const FileInfo* info,
                                      const std::vector<ChangedResource>& changes) const {
-  if (EvaluateConditionalHeaders(req, info, /*read_method=*/false) != Condition::kProceed) {
-    return DavError::Make(412, "a conditional header did not match");
-  }
-  IfHeader if_header;
-  if (const std::string* value = req.Header("If")) {
-    std::string error;
-    if (!ParseIfHeader(*value, &if_header, &error)) {
-      return DavError::Make(400, "malformed If header: " + error);
-    }
-    auto resolve = [&](const std::string& tag) { return ResolveUrl(req, tag); };
-    auto lookup = [&](const ResourcePath& p) {
-      IfResourceState state;
-      if (p == path && info) {
-        state.exists = true;
-        state.etag = ETagFor(*info);
-      } else if (p != path) {
-        auto st = fs_.Stat(p);
-        state.exists = st.ok();
-        if (st.ok()) state.etag = ETagFor(st.value());
-      }
-      auto locks = locks_.Covering(p);
-      if (locks.ok()) {
-        for (const storage::LockRecord& l : locks.value()) state.lock_tokens.push_back(l.token);
-      } else {
-        Log().warning("If header: locks of %s unavailable: %s", p.str(), locks.status().message());
-      }
-      return state;
-    };
-    if (!EvaluateIfHeader(if_header, path, resolve, lookup)) {
-      return DavError::Make(412, "the If header did not match");
-    }
-  }
-  if (changes.empty()) return DavError::Ok();
-  return locks_.CheckSubmitted(changes, if_header.StateTokens());
-}
-
-std::optional<ResourcePath> DavHandler::ResolveUrl(const DavRequest& req,
-                                                   const std::string& url) const {
-  std::string decoded;
-  try {
-    Poco::URI uri(url);
-    if (!uri.getHost().empty() && !NamesThisServer(req, uri)) return std::nullopt;
-    decoded = uri.getPath();
-  } catch (const Poco::Exception&) {
-    return std::nullopt;
-  }
-  if (decoded.empty() || decoded[0] != '/') return std::nullopt;
-  auto parsed = ResourcePath::Parse(decoded);
-  if (!parsed.ok()) return std::nullopt;
-  return parsed.value();
+  return CheckPreconditions(req, path, info, changes, fs_, locks_);
 }
 
 std::string DavHandler::HrefFor(const ResourcePath& path) const {
-  std::string href = EncodeHrefPath(path.str());
-  if (!path.IsRoot()) {
-    auto info = fs_.Stat(path);
-    if (info.ok() && info->IsDirectory()) href.push_back('/');
-  }
-  return href;
+  if (path.IsRoot()) return webdav::HrefFor(path, /*is_collection=*/true);
+  auto info = fs_.Stat(path);
+  return webdav::HrefFor(path, info.ok() && info->IsDirectory());
 }
 
 void DavHandler::ForgetRemovedLocks(const ResourcePath& path, bool all_removed) {

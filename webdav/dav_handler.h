@@ -5,7 +5,8 @@
 // writes the error response, once, and logs it. Every modifying method goes through
 // CheckConditions() before it changes anything (conditional headers, the If header, locks); deep
 // operations go through TreeWalker and report
-// progress to the request's Progress.
+// progress to the request's Progress, and announce work that grows with a tree or a file
+// (Progress::BeginLong) at the point they know it is long.
 //
 // Thread-safe: one DavHandler serves all connections; it keeps no per-request state.
 #pragma once
@@ -22,6 +23,7 @@
 #include "webdav/dav_backends.h"
 #include "webdav/dav_error.h"
 #include "webdav/dav_request.h"
+#include "webdav/depth.h"
 #include "webdav/live_properties.h"
 #include "webdav/lock_manager.h"
 #include "webdav/xml_request.h"
@@ -46,25 +48,21 @@ class DavHandler {
   // Works on `backends` (dav_backends.h: all must outlive the handler); builds nothing itself.
   DavHandler(const DavBackends& backends, DavSettings settings);
 
-  // Handles one request completely. Never throws; an unexpected exception becomes a 500 (if no
-  // response has been sent yet) and a log line.
-  void Handle(const DavRequest& req, ResponseSink& sink);
+  // Handles one request completely: resolves its target, Destination and Depth into `req`
+  // (ResolveRequest), then runs the method. Never throws; an unexpected exception becomes a 500
+  // (if no response has been sent yet) and a log line.
+  void Handle(DavRequest& req, ResponseSink& sink);
 
-  // The value of the Allow header.
+  // The value of the Allow header (options.h).
   static const char* AllowedMethods();
-
-  // True when handling `req` may take time that grows with the size of a tree or a file (a COPY
-  // of a collection or a large file, a DELETE of a collection, a MOVE that must copy or replace a
-  // tree), so the server runs it on a worker and watches the client; false when it finishes in
-  // about constant time. PROPFIND is never "long": its 207 streams from the first member.
-  // Costs a stat or two; never writes.
-  bool MayRunLong(const DavRequest& req) const;
 
  private:
   using Method = DavError (DavHandler::*)(const DavRequest&, ResponseSink&);
   static Method FindMethod(const std::string& name, bool* modifies);
 
-  // dav_handler.cc
+  // dav_handler.cc. Fills req.path (request_target.h: 400, 404 for reserved names), for COPY and
+  // MOVE req.destination (400, 403, 502) and req.depth, once, before any method runs.
+  DavError ResolveRequest(DavRequest& req) const;
   DavError HandleOptions(const DavRequest& req, ResponseSink& sink);
   // file_methods.cc
   DavError HandleGet(const DavRequest& req, ResponseSink& sink);
@@ -76,11 +74,16 @@ class DavHandler {
   DavError HandleCopy(const DavRequest& req, ResponseSink& sink);
   DavError HandleMove(const DavRequest& req, ResponseSink& sink);
   DavError CopyOrMove(const DavRequest& req, ResponseSink& sink, bool move);
+  // MOVE after its checks: removes a destination it replaces, then renames (or stages across
+  // devices). OK with nothing sent when done; OK with a 207 sent when members failed.
+  DavError RunMove(const DavRequest& req, ResponseSink& sink, const struct CopyMovePlan& plan);
+  // The same-device rename with its property journal; kCrossDevice when the move must stage.
+  storage::Status RenameJournaled(const DavRequest& req, const struct CopyMovePlan& plan);
   // A staged (all or nothing) COPY or cross-device MOVE; writes a 207 only for source leftovers
   // of a move, otherwise leaves the success response to the caller.
   DavError RunStaged(const DavRequest& req, ResponseSink& sink, bool move,
                      const storage::ResourcePath& from, const storage::FileInfo& from_info,
-                     const storage::ResourcePath& to, bool to_existed, int depth);
+                     const storage::ResourcePath& to, bool to_existed, Depth depth);
   // propfind.cc / proppatch.cc
   DavError HandlePropfind(const DavRequest& req, ResponseSink& sink);
   DavError HandleProppatch(const DavRequest& req, ResponseSink& sink);
@@ -88,29 +91,14 @@ class DavHandler {
   DavError HandleLock(const DavRequest& req, ResponseSink& sink);
   DavError HandleUnlock(const DavRequest& req, ResponseSink& sink);
   // Points DAV:lockdiscovery and DAV:supportedlock of a PROPFIND walk from `path` at the locks.
-  void SetLockSources(const storage::ResourcePath& path, int depth,
+  void SetLockSources(const storage::ResourcePath& path, Depth depth,
                       LiveValueSources* sources) const;
 
-  // Decodes and checks the request-target. 400 for paths that can never be valid, 404 for
-  // reserved names.
-  DavError ParseTarget(const DavRequest& req, storage::ResourcePath* out) const;
-  // Parses the Destination header: an absolute URI naming this server (502 otherwise) or an
-  // absolute path.
-  DavError ParseDestination(const DavRequest& req, storage::ResourcePath* out) const;
-  // The precondition step every modifying method goes through, in this order: If-Match and the
-  // other HTTP conditional headers on the target (`info` null when it does not exist; 412); the
-  // If header (400 when malformed, 412 when false), with untagged lists evaluated against
-  // `path` and tagged ones against their own resource; then lock enforcement for the resources
-  // the method changes (423 lock-token-submitted), with every state token in the If header
-  // counting as submitted (RFC 4918 §10.4.1).
+  // The precondition step every modifying method goes through (preconditions.h).
   DavError CheckConditions(const DavRequest& req, const storage::ResourcePath& path,
                            const storage::FileInfo* info,
                            const std::vector<ChangedResource>& changes) const;
-  // The resource a URL in a request header names (an If header's Resource-Tag): nullopt when it
-  // names another server or no possible resource.
-  std::optional<storage::ResourcePath> ResolveUrl(const DavRequest& req,
-                                                  const std::string& url) const;
-  // The href of a resource: percent-encoded, with a trailing slash for a collection.
+  // The href of a resource (href.h), a stat telling whether it is a collection.
   std::string HrefFor(const storage::ResourcePath& path) const;
   // Forgets the locks of a tree DELETE or MOVE removed: all of them, or after a partial failure
   // those whose root is gone.
@@ -120,9 +108,6 @@ class DavHandler {
   storage::Status DeleteResource(const DavRequest& req, const storage::ResourcePath& path,
                                  const storage::FileInfo& info,
                                  std::vector<struct MemberFailure>* failures);
-  // Writes a 207 listing member failures.
-  void WriteFailures(ResponseSink& sink, const std::vector<struct MemberFailure>& failures) const;
-  void WriteError(const DavRequest& req, ResponseSink& sink, const DavError& err) const;
 
   storage::FileSystem& fs_;
   storage::PropertyStore& props_;
@@ -132,9 +117,5 @@ class DavHandler {
   // settings_, which its constructor reads (members are initialised in declaration order).
   LockManager locks_;
 };
-
-// Parses a Depth header value: "0", "1", "infinity" (TreeWalker::kInfinity). `fallback` when the
-// header is absent. False when invalid.
-bool ParseDepth(const DavRequest& req, int fallback, int* depth);
 
 }  // namespace keepdav::webdav

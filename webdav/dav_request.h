@@ -4,12 +4,16 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <istream>
 #include <map>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
+
+#include "storage/resource_path.h"
+#include "webdav/depth.h"
 
 namespace keepdav::webdav {
 
@@ -19,10 +23,25 @@ struct CaseInsensitiveLess {
 using HeaderMap = std::map<std::string, std::string, CaseInsensitiveLess>;
 
 // Receives progress from deep operations (COPY, MOVE, DELETE, PROPFIND walks). The server uses
-// it to tell clients that a long operation is alive; webdav/ only counts. Thread-safe: the walk
-// runs on one thread while another reads the figures.
+// it to tell clients that a long operation is alive; webdav/ only counts, and says when the work
+// it is about to do grows with the size of a tree or a file (BeginLong). Thread-safe: the walk
+// runs on one thread while another reads the figures and may Cancel().
 class Progress {
  public:
+  // Announces that the request's remaining work may take long: a COPY of a collection or of a
+  // large file, a DELETE of a collection, a MOVE that replaces an existing resource or must copy
+  // across devices. The server then starts watching the client (interim responses, hang-ups).
+  // Called by the handler's thread before it writes any part of the response; only the first
+  // call runs the listener. PROPFIND never calls it: its 207 streams from the first member.
+  void BeginLong() {
+    if (long_) return;
+    long_ = true;
+    if (on_begin_long_) on_begin_long_();
+  }
+  bool long_running() const { return long_; }
+  // Set by the server before the handler runs. Runs on the handler's thread, inside BeginLong().
+  void set_on_begin_long(std::function<void()> listener) { on_begin_long_ = std::move(listener); }
+
   void AddDone(uint64_t n = 1) { done_.fetch_add(n, std::memory_order_relaxed); }
   void SetTotal(uint64_t total) { total_.store(total, std::memory_order_relaxed); }
   uint64_t done() const { return done_.load(std::memory_order_relaxed); }
@@ -36,6 +55,9 @@ class Progress {
   std::atomic<uint64_t> done_{0};
   std::atomic<uint64_t> total_{0};
   std::atomic<bool> cancelled_{false};
+  // Only the handler's thread touches these.
+  bool long_ = false;
+  std::function<void()> on_begin_long_;
 };
 
 struct DavRequest {
@@ -52,6 +74,13 @@ struct DavRequest {
   int64_t content_length = -1;
   bool chunked = false;
   Progress* progress = nullptr;  // never null while a handler runs
+
+  // Filled by DavHandler::Handle before it dispatches, once per request (request_target.h,
+  // depth.h): the resource the request-target names (the root for OPTIONS "*"), the
+  // Destination of a COPY or MOVE, and the Depth header.
+  storage::ResourcePath path;
+  std::optional<storage::ResourcePath> destination;
+  DepthHeader depth;
 
   // The header's value, or nullptr.
   const std::string* Header(const std::string& name) const {

@@ -76,9 +76,8 @@ void SetValidators(ResponseSink& sink, const FileInfo& info) {
 }  // namespace
 
 DavError DavHandler::HandleGet(const DavRequest& req, ResponseSink& sink) {
-  ResourcePath path;
-  DavError err = ParseTarget(req, &path);
-  if (!err.ok()) return err;
+  const ResourcePath& path = req.path;
+  DavError err;
   // Open first: one path resolution and one stat for the common case of a file; a collection
   // or a special file answers kIsADirectory / kPermissionDenied and is looked at again below.
   auto file = fs_.OpenRead(path);
@@ -150,9 +149,8 @@ DavError DavHandler::HandleGet(const DavRequest& req, ResponseSink& sink) {
 }
 
 DavError DavHandler::HandlePut(const DavRequest& req, ResponseSink& sink) {
-  ResourcePath path;
-  DavError err = ParseTarget(req, &path);
-  if (!err.ok()) return err;
+  const ResourcePath& path = req.path;
+  DavError err;
   // RFC 9110 §14.5: a PUT with Content-Range must be answered 400.
   if (req.Header("Content-Range")) {
     return DavError::Make(400, "partial PUT with Content-Range is not supported");

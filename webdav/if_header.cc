@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 
+#include "webdav/entity_tag.h"
+
 namespace keepdav::webdav {
 namespace {
 
@@ -145,17 +147,13 @@ class Parser {
   std::string error_;
 };
 
-std::string_view Opaque(std::string_view tag) {
-  if (tag.substr(0, 2) == "W/") tag.remove_prefix(2);
-  return tag;
-}
-
 bool Matches(const IfCondition& cond, const IfResourceState& state) {
   bool match = false;
   if (cond.kind == IfCondition::Kind::kEntityTag) {
     // Weak comparison, which RFC 4918 §10.4.4 allows: a client that saw W/"x" and one that saw
     // "x" mean the same representation here, because keepdav only serves strong tags.
-    match = state.exists && !state.etag.empty() && Opaque(cond.value) == Opaque(state.etag);
+    match = state.exists && !state.etag.empty() &&
+            EntityTagOpaque(cond.value) == EntityTagOpaque(state.etag);
   } else {
     match = cond.value != kNoLockToken &&
             std::find(state.lock_tokens.begin(), state.lock_tokens.end(), cond.value) !=

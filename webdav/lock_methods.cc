@@ -45,12 +45,11 @@ bool IsBlank(const std::string& s) {
 }  // namespace
 
 DavError DavHandler::HandleLock(const DavRequest& req, ResponseSink& sink) {
-  ResourcePath path;
-  DavError err = ParseTarget(req, &path);
-  if (!err.ok()) return err;
-  int depth = TreeWalker::kInfinity;
+  const ResourcePath& path = req.path;
+  DavError err;
   // §9.10.3: 0 or infinity, infinity when absent.
-  if (!ParseDepth(req, TreeWalker::kInfinity, &depth) || depth == 1) {
+  std::optional<Depth> depth = req.depth.Or(Depth::kInfinity);
+  if (!depth || *depth == Depth::kOne) {
     return DavError::Make(400, "LOCK takes Depth 0 or infinity");
   }
   int64_t timeout = kNoTimeout;
@@ -118,7 +117,7 @@ DavError DavHandler::HandleLock(const DavRequest& req, ResponseSink& sink) {
 
   LockRequest request;
   request.root = path;
-  request.infinite_depth = depth == TreeWalker::kInfinity;
+  request.infinite_depth = *depth == Depth::kInfinity;
   request.exclusive = lockinfo.exclusive;
   request.owner = std::move(lockinfo.owner);
   request.timeout_s = timeout;
@@ -150,9 +149,8 @@ DavError DavHandler::HandleLock(const DavRequest& req, ResponseSink& sink) {
 }
 
 DavError DavHandler::HandleUnlock(const DavRequest& req, ResponseSink& sink) {
-  ResourcePath path;
-  DavError err = ParseTarget(req, &path);
-  if (!err.ok()) return err;
+  const ResourcePath& path = req.path;
+  DavError err;
   const std::string* header = req.Header("Lock-Token");
   if (!header) return DavError::Make(400, "UNLOCK without a Lock-Token header");
   // Lock-Token = Coded-URL (§10.5); tolerate a token sent without its angle brackets.
@@ -174,14 +172,14 @@ DavError DavHandler::HandleUnlock(const DavRequest& req, ResponseSink& sink) {
   return DavError::Ok();
 }
 
-void DavHandler::SetLockSources(const ResourcePath& path, int depth,
+void DavHandler::SetLockSources(const ResourcePath& path, Depth depth,
                                 LiveValueSources* sources) const {
   // One lookup for the whole walk: the locks covering its root and, below depth 0, those rooted
   // inside it. Each resource then picks the ones whose scope includes it.
   auto locks = std::make_shared<std::vector<LockRecord>>();
   auto covering = locks_.Covering(path);
   if (covering.ok()) *locks = std::move(covering.value());
-  if (depth != 0) {
+  if (depth != Depth::kZero) {
     auto below = locks_.AtOrBelow(path);
     if (below.ok()) {
       for (LockRecord& l : below.value()) {

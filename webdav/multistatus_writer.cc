@@ -1,37 +1,10 @@
 #include "webdav/multistatus_writer.h"
 
 #include "webdav/dav_error.h"
+#include "webdav/href.h"
 #include "webdav/xml_request.h"
 
 namespace keepdav::webdav {
-
-namespace {
-
-// RFC 3986 unreserved characters and '/' stay; everything else is percent-encoded.
-void AppendEncodedPath(std::string* out, std::string_view decoded_path) {
-  static const char* kHex = "0123456789ABCDEF";
-  size_t start = 0;
-  for (size_t i = 0; i < decoded_path.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(decoded_path[i]);
-    bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                c == '-' || c == '.' || c == '_' || c == '~' || c == '/';
-    if (keep) continue;
-    out->append(decoded_path.data() + start, i - start);
-    char escaped[3] = {'%', kHex[c >> 4], kHex[c & 15]};
-    out->append(escaped, 3);
-    start = i + 1;
-  }
-  out->append(decoded_path.data() + start, decoded_path.size() - start);
-}
-
-}  // namespace
-
-std::string EncodeHrefPath(std::string_view decoded_path) {
-  std::string out;
-  out.reserve(decoded_path.size() + 8);
-  AppendEncodedPath(&out, decoded_path);
-  return out;
-}
 
 std::string StatusLine(int status) {
   return "HTTP/1.1 " + std::to_string(status) + " " + ReasonPhrase(status);
@@ -88,8 +61,7 @@ void MultistatusWriter::BeginResponse(std::string_view href) {
 
 void MultistatusWriter::BeginResponseForPath(std::string_view decoded_path, bool slash) {
   buf_.append("<D:response><D:href>");
-  AppendEncodedPath(&buf_, decoded_path);
-  if (slash) buf_.push_back('/');
+  AppendHref(&buf_, decoded_path, slash);
   buf_.append("</D:href>");
 }
 

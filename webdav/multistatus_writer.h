@@ -12,11 +12,9 @@
 #include <string_view>
 
 #include "storage/property_store.h"
+#include "webdav/href.h"  // EncodeHrefPath, for callers of this writer
 
 namespace keepdav::webdav {
-
-// Percent-encodes a decoded path for use in an href or Location (segments keep their "/").
-std::string EncodeHrefPath(std::string_view decoded_path);
 
 class MultistatusWriter {
  public:
@@ -31,7 +29,7 @@ class MultistatusWriter {
 
   void BeginResponse(std::string_view href);
   // The same for a resource's own path, percent-encoded straight into the buffer (the encoded
-  // form needs no XML escaping); `slash` appends the collection's trailing slash.
+  // form needs no XML escaping); `slash` appends the collection's trailing slash (href.h).
   void BeginResponseForPath(std::string_view decoded_path, bool slash);
   void BeginPropstat();
   // <prefix:name/> with the right namespace handling.

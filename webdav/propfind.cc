@@ -194,14 +194,12 @@ class PropfindResponder {
 }  // namespace
 
 DavError DavHandler::HandlePropfind(const DavRequest& req, ResponseSink& sink) {
-  ResourcePath path;
-  DavError err = ParseTarget(req, &path);
-  if (!err.ok()) return err;
-  int depth = 0;
-  if (!ParseDepth(req, TreeWalker::kInfinity, &depth)) {
-    return DavError::Make(400, "Depth must be 0, 1 or infinity");
-  }
-  if (depth == TreeWalker::kInfinity && !settings_.allow_propfind_infinity) {
+  const ResourcePath& path = req.path;
+  DavError err;
+  std::optional<Depth> parsed_depth = req.depth.Or(Depth::kInfinity);
+  if (!parsed_depth) return DavError::Make(400, "Depth must be 0, 1 or infinity");
+  const Depth depth = *parsed_depth;
+  if (depth == Depth::kInfinity && !settings_.allow_propfind_infinity) {
     return DavError::Make(403, "PROPFIND with Depth: infinity is disabled",
                           "propfind-finite-depth");
   }

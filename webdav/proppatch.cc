@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "webdav/dav_handler.h"
+#include "webdav/href.h"
 #include "webdav/live_properties.h"
 #include "webdav/multistatus_writer.h"
 #include "webdav/win32_properties.h"
@@ -14,9 +15,8 @@ using storage::ResourcePath;
 using storage::Status;
 
 DavError DavHandler::HandleProppatch(const DavRequest& req, ResponseSink& sink) {
-  ResourcePath path;
-  DavError err = ParseTarget(req, &path);
-  if (!err.ok()) return err;
+  const ResourcePath& path = req.path;
+  DavError err;
   auto info = fs_.Stat(path);
   if (!info.ok()) return DavError::FromStorage(info.status());
   err = CheckConditions(req, path, &info.value(), {{path}});
@@ -74,9 +74,7 @@ DavError DavHandler::HandleProppatch(const DavRequest& req, ResponseSink& sink) 
   sink.SetHeader("Content-Type", "application/xml; charset=utf-8");
   MultistatusWriter writer(sink.SendBody(-1));
   writer.Begin();
-  std::string href = EncodeHrefPath(path.str());
-  if (info->IsDirectory() && !path.IsRoot()) href.push_back('/');
-  writer.BeginResponse(href);
+  writer.BeginResponse(webdav::HrefFor(path, info->IsDirectory()));
   std::vector<int> distinct;
   for (int st : statuses) {
     if (std::find(distinct.begin(), distinct.end(), st) == distinct.end()) distinct.push_back(st);

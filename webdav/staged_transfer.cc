@@ -47,7 +47,7 @@ void StagedTransfer::RollBack(const JournalEntry& entry, const ResourcePath& sta
 }
 
 Status StagedTransfer::Run(bool move, const ResourcePath& from, const FileInfo& from_info,
-                           const ResourcePath& to, bool to_existed, int depth,
+                           const ResourcePath& to, bool to_existed, Depth depth,
                            ResourcePath* failed_member,
                            std::vector<MemberFailure>* source_leftovers) {
   const std::string hex = storage::RandomHex();
@@ -80,7 +80,7 @@ Status StagedTransfer::Run(bool move, const ResourcePath& from, const FileInfo& 
     return staged.status();
   }
   // 2. Its properties, and the fact that it is complete, in one transaction.
-  s = journal_.StageProperties(&entry, depth != 0, staged->inode, staged->device);
+  s = journal_.StageProperties(&entry, depth != Depth::kZero, staged->inode, staged->device);
   if (!s.ok()) {
     RollBack(entry, staging);
     return s;

@@ -27,7 +27,7 @@ class StagedTransfer {
                  int max_depth)
       : fs_(fs), journal_(journal), progress_(progress), max_depth_(max_depth) {}
 
-  // Copies `from` (to `depth`: 0 or TreeWalker::kInfinity) to `to`, or moves it when `move`.
+  // Copies `from` (to `depth`: zero or infinity) to `to`, or moves it when `move`.
   // REQUIRES: `to`'s parent exists; neither path contains the other; `to_existed` tells whether
   // something is at `to` now (it is replaced). On error nothing visible has changed and
   // `failed_member` names the member that failed (when there is one). For a move whose source
@@ -35,7 +35,7 @@ class StagedTransfer {
   // in `source_leftovers`.
   storage::Status Run(bool move, const storage::ResourcePath& from,
                       const storage::FileInfo& from_info, const storage::ResourcePath& to,
-                      bool to_existed, int depth, storage::ResourcePath* failed_member,
+                      bool to_existed, Depth depth, storage::ResourcePath* failed_member,
                       std::vector<MemberFailure>* source_leftovers);
 
   // Finishes or rolls back every operation the journal holds. Call once at start-up.

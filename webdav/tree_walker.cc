@@ -3,47 +3,37 @@
 #include <mutex>
 #include <utility>
 
+#include "storage/member_walk.h"
+
 namespace keepdav::webdav {
 
 using storage::FileInfo;
 using storage::ResourcePath;
 using storage::Status;
 
-namespace {
-
-Status CancelledStatus() {
-  return Status::IoError("operation cancelled: the client went away");
-}
-
-Status TooDeep(const ResourcePath& p) {
-  return Status::TooLarge("tree deeper than the configured limit at " + p.str());
-}
-
-}  // namespace
-
-Status TreeWalker::Walk(const ResourcePath& root, const FileInfo& info, int depth,
+Status TreeWalker::Walk(const ResourcePath& root, const FileInfo& info, Depth depth,
                         const Visitor& visit) {
   Status s = visit(root, info);
   progress_.AddDone();
-  if (!s.ok() || depth == 0 || !info.IsDirectory()) return s;
+  if (!s.ok() || depth == Depth::kZero || !info.IsDirectory()) return s;
   return WalkMembers(root, depth, 1, visit);
 }
 
-Status TreeWalker::WalkMembers(const ResourcePath& dir, int depth, int level,
+Status TreeWalker::WalkMembers(const ResourcePath& dir, Depth depth, int level,
                                const Visitor& visit) {
-  if (level > max_depth_) return TooDeep(dir);
+  if (level > max_tree_depth_) return storage::MemberWalk::TooDeep(dir);
   std::vector<std::string> subdirs;
   Status inner;
   Status s = fs_.List(dir, [&](std::string_view name, const FileInfo& info) {
     if (Cancelled()) {
-      inner = CancelledStatus();
+      inner = storage::MemberWalk::CancelledStatus();
       return false;
     }
     ResourcePath child = dir.Child(name);
     inner = visit(child, info);
     progress_.AddDone();
     if (!inner.ok()) return false;
-    if (depth == kInfinity && info.IsDirectory()) subdirs.emplace_back(name);
+    if (depth == Depth::kInfinity && info.IsDirectory()) subdirs.emplace_back(name);
     return true;
   });
   if (!inner.ok()) return inner;
@@ -75,14 +65,14 @@ class TreeWalker::Observer : public storage::TreeObserver {
 };
 
 Status TreeWalker::CopyTree(const ResourcePath& from, const FileInfo& info, const ResourcePath& to,
-                            int depth, std::vector<MemberFailure>* failures) {
+                            Depth depth, std::vector<MemberFailure>* failures) {
   if (!info.IsDirectory()) {
     Status s = fs_.CopyFileNew(from, to);
     progress_.AddDone();
     return s;
   }
   Observer observer(*this, failures);
-  return fs_.CopyTree(from, to, /*with_members=*/depth != 0, max_depth_, observer);
+  return fs_.CopyTree(from, to, /*with_members=*/depth != Depth::kZero, max_tree_depth_, observer);
 }
 
 Status TreeWalker::DeleteTree(const ResourcePath& path, const FileInfo& info,
@@ -94,7 +84,7 @@ Status TreeWalker::DeleteTree(const ResourcePath& path, const FileInfo& info,
     return s;
   }
   Observer observer(*this, failures);
-  return fs_.RemoveTree(path, max_depth_, observer);
+  return fs_.RemoveTree(path, max_tree_depth_, observer);
 }
 
 }  // namespace keepdav::webdav

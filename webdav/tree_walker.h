@@ -1,6 +1,6 @@
 // TreeWalker: the recursive part of PROPFIND, COPY and DELETE.
 //
-// Walks are bounded in depth (max_depth; deeper members are reported as failures rather than
+// Walks are bounded in depth (max_tree_depth; deeper members are reported as failures rather than
 // recursed into), report every resource processed to Progress, stop at the next member when
 // Progress is cancelled, and never hold more than one directory open: members are streamed, and
 // only the names of subdirectories are kept until their turn comes.
@@ -17,6 +17,7 @@
 
 #include "storage/file_system.h"
 #include "webdav/dav_request.h"
+#include "webdav/depth.h"
 
 namespace keepdav::webdav {
 
@@ -28,11 +29,10 @@ struct MemberFailure {
 
 class TreeWalker {
  public:
-  // Depth value meaning "infinity".
-  static constexpr int kInfinity = -1;
-
-  TreeWalker(storage::FileSystem& fs, Progress& progress, int max_depth)
-      : fs_(fs), progress_(progress), max_depth_(max_depth) {}
+  // `max_tree_depth`: the deepest level below a walk's root it recurses into
+  // (DavSettings::max_tree_depth); not a Depth header value.
+  TreeWalker(storage::FileSystem& fs, Progress& progress, int max_tree_depth)
+      : fs_(fs), progress_(progress), max_tree_depth_(max_tree_depth) {}
 
   // Walks that must finish once started (clean-up after a swap) still count into Progress but
   // ignore its cancellation.
@@ -41,17 +41,17 @@ class TreeWalker {
   using Visitor =
       std::function<storage::Status(const storage::ResourcePath&, const storage::FileInfo&)>;
 
-  // Visits `root` and then its members down to `depth` (0, 1 or kInfinity). A collection's direct
+  // Visits `root` and then its members down to `depth`. A collection's direct
   // members are visited before the subtrees below them. An error from `visit` stops the walk.
-  storage::Status Walk(const storage::ResourcePath& root, const storage::FileInfo& info, int depth,
-                       const Visitor& visit);
+  storage::Status Walk(const storage::ResourcePath& root, const storage::FileInfo& info,
+                       Depth depth, const Visitor& visit);
 
-  // Copies `from` (a file, or a collection and, with kInfinity, its members) to `to`, which must
-  // not exist. Everything is created in place (FileSystem::CopyFileNew), not through temporary
+  // Copies `from` (a file, or a collection and, with Depth::kInfinity, its members) to `to`, which
+  // must not exist. Everything is created in place (FileSystem::CopyFileNew), not through temporary
   // names: `to` is meant to be a staging tree nobody can see until it is complete. Returns the
   // status of creating `to` itself; member failures go to `failures`.
   storage::Status CopyTree(const storage::ResourcePath& from, const storage::FileInfo& info,
-                           const storage::ResourcePath& to, int depth,
+                           const storage::ResourcePath& to, Depth depth,
                            std::vector<MemberFailure>* failures);
 
   // Removes `path` and everything below it, bottom-up. OK when everything was removed; otherwise
@@ -62,12 +62,12 @@ class TreeWalker {
 
  private:
   class Observer;
-  storage::Status WalkMembers(const storage::ResourcePath& dir, int depth, int level,
+  storage::Status WalkMembers(const storage::ResourcePath& dir, Depth depth, int level,
                               const Visitor& visit);
 
   storage::FileSystem& fs_;
   Progress& progress_;
-  int max_depth_;
+  int max_tree_depth_;
   bool Cancelled() const { return !ignore_cancel_ && progress_.cancelled(); }
 
   bool ignore_cancel_ = false;

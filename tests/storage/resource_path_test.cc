@@ -101,7 +101,7 @@ TEST(ResourcePathTest, RootAccessors) {
   EXPECT_EQ(root.str(), "/");
   EXPECT_EQ(root.Relative(), ".");
   EXPECT_EQ(root.Name(), "");
-  EXPECT_EQ(root.Depth(), 0u);
+  EXPECT_EQ(root.SegmentCount(), 0u);
   EXPECT_TRUE(root.Segments().empty());
   EXPECT_EQ(root.Child("a").str(), "/a");
 }
@@ -111,7 +111,7 @@ TEST(ResourcePathTest, Accessors) {
   EXPECT_FALSE(p.IsRoot());
   EXPECT_EQ(p.Relative(), "a/bc/d");
   EXPECT_EQ(p.Name(), "d");
-  EXPECT_EQ(p.Depth(), 3u);
+  EXPECT_EQ(p.SegmentCount(), 3u);
   std::vector<std::string_view> segs = p.Segments();
   ASSERT_EQ(segs.size(), 3u);
   EXPECT_EQ(segs[0], "a");
