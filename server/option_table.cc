@@ -96,8 +96,8 @@ OptionDefinition ShowingDefault(OptionDefinition option,
 constexpr int64_t kDay = 86400;
 constexpr int64_t kMaxInt = std::numeric_limits<int>::max();
 
-std::vector<OptionDefinition> BuildTable() {
-  std::vector<OptionDefinition> t;
+// Where to serve from and on which address: the options a first run needs.
+void AddServingOptions(std::vector<OptionDefinition>& t) {
   t.push_back(Text(
       "root", "DIR", "directory to serve (required)",
       [](auto& o) -> auto& { return o.server.root; }));
@@ -124,6 +124,10 @@ std::vector<OptionDefinition> BuildTable() {
   t.push_back(Text(
       "port-file", "FILE", "write the bound port number to FILE once listening",
       [](auto& o) -> auto& { return o.port_file; }));
+}
+
+// The connection layer: threads, limits, timeouts.
+void AddConnectionOptions(std::vector<OptionDefinition>& t) {
   t.push_back(Integer(
       "threads", "N",
       "request threads: the most requests served at once (idle connections hold none)", 1, 4096,
@@ -140,6 +144,10 @@ std::vector<OptionDefinition> BuildTable() {
   t.push_back(Integer(
       "timeout", "SECONDS", "socket send/receive timeout", 1, kDay,
       [](auto& o) -> auto& { return o.server.timeout_s; }));
+}
+
+// WebDAV: XML and upload limits, tree operations, locks.
+void AddDavOptions(std::vector<OptionDefinition>& t) {
   t.push_back(Integer(
       "max-xml-body", "BYTES", "largest XML request body (PROPFIND, PROPPATCH)", 0, 1 << 30,
       [](auto& o) -> auto& { return o.server.dav.xml.max_body_bytes; }));
@@ -180,6 +188,10 @@ std::vector<OptionDefinition> BuildTable() {
   t.push_back(Integer(
       "max-locks", "N", "most active locks in total; beyond, LOCK answers 507", 1, 1000000000,
       [](auto& o) -> auto& { return o.server.dav.locks.max_locks; }));
+}
+
+// Long operations, 102 Processing, shutdown; testing aid and logging.
+void AddProcessingOptions(std::vector<OptionDefinition>& t) {
   t.push_back(Text(
       "processing", "MODE",
       "102 Processing during long operations: auto (per client, see README), always "
@@ -232,6 +244,14 @@ std::vector<OptionDefinition> BuildTable() {
   t.push_back(Text(
       "log-level", "LEVEL", "fatal, critical, error, warning, notice, information, debug or trace",
       [](auto& o) -> auto& { return o.log_level; }));
+}
+
+std::vector<OptionDefinition> BuildTable() {
+  std::vector<OptionDefinition> t;
+  AddServingOptions(t);
+  AddConnectionOptions(t);
+  AddDavOptions(t);
+  AddProcessingOptions(t);
   return t;
 }
 
