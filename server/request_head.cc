@@ -1,10 +1,10 @@
 #include "server/request_head.h"
 
-#include <strings.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <optional>
+
+#include "storage/ascii.h"
 
 namespace keepdav::server {
 
@@ -44,15 +44,8 @@ bool IsToken(std::string_view s) {
   return true;
 }
 
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
-std::string_view TrimOws(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+using storage::ascii::EqualsIgnoreCase;
+using storage::ascii::Trim;
 
 // Calls f(element) for each comma-separated element of a list value, trimmed, empty ones
 // skipped (RFC 9110 §5.6.1).
@@ -60,7 +53,7 @@ template <typename F>
 void ForEachListElement(std::string_view value, F f) {
   while (!value.empty()) {
     size_t comma = value.find(',');
-    std::string_view element = TrimOws(value.substr(0, comma));
+    std::string_view element = Trim(value.substr(0, comma));
     if (!element.empty()) f(element);
     if (comma == std::string_view::npos) break;
     value.remove_prefix(comma + 1);
@@ -198,7 +191,7 @@ std::optional<HeadParse> ParseTransferEncoding(std::string_view value, FramingFi
   int codings = 0;
   ForEachListElement(value, [&](std::string_view v) {
     ++codings;
-    if (!EqualsNoCase(v, "chunked")) only_chunked = false;
+    if (!EqualsIgnoreCase(v, "chunked")) only_chunked = false;
   });
   if (fields->saw_transfer_encoding || codings != 1) {
     return Error(codings == 0 ? 400 : 501, "unsupported transfer coding");
@@ -214,22 +207,22 @@ std::optional<HeadParse> ParseTransferEncoding(std::string_view value, FramingFi
 std::optional<HeadParse> InterpretField(std::string_view name, std::string_view value,
                                         FramingFields* fields, webdav::DavRequest* request,
                                         RequestFraming* framing) {
-  if (EqualsNoCase(name, "Content-Length")) return ParseContentLength(value, request);
-  if (EqualsNoCase(name, "Transfer-Encoding")) {
+  if (EqualsIgnoreCase(name, "Content-Length")) return ParseContentLength(value, request);
+  if (EqualsIgnoreCase(name, "Transfer-Encoding")) {
     return ParseTransferEncoding(value, fields, request);
   }
-  if (EqualsNoCase(name, "Host")) {
+  if (EqualsIgnoreCase(name, "Host")) {
     if (fields->saw_host) return Error(400, "more than one Host");
     fields->saw_host = true;
     request->host.assign(value);
-  } else if (EqualsNoCase(name, "Connection")) {
+  } else if (EqualsIgnoreCase(name, "Connection")) {
     ForEachListElement(value, [&](std::string_view v) {
-      if (EqualsNoCase(v, "close")) fields->connection_close = true;
-      if (EqualsNoCase(v, "keep-alive")) fields->connection_keep_alive = true;
+      if (EqualsIgnoreCase(v, "close")) fields->connection_close = true;
+      if (EqualsIgnoreCase(v, "keep-alive")) fields->connection_keep_alive = true;
     });
-  } else if (EqualsNoCase(name, "Expect")) {
+  } else if (EqualsIgnoreCase(name, "Expect")) {
     // RFC 9110 §10.1.1: 100-continue is the only expectation; others may be answered 417.
-    if (!EqualsNoCase(value, "100-continue")) return Error(417, "unsupported expectation");
+    if (!EqualsIgnoreCase(value, "100-continue")) return Error(417, "unsupported expectation");
     framing->expect_continue = !request->http10;
   }
   return std::nullopt;
@@ -249,7 +242,7 @@ std::optional<HeadParse> ParseFieldLine(std::string_view line, FramingFields* fi
     // RFC 9112 §5.1: whitespace between name and colon MUST be rejected with 400.
     return Error(400, "malformed header name");
   }
-  std::string_view value = TrimOws(line.substr(colon + 1));
+  std::string_view value = Trim(line.substr(colon + 1));
   for (char c : value) {
     if (c == '\0' || c == '\r') return Error(400, "NUL or CR in a header value");
   }
