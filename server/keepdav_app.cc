@@ -9,14 +9,17 @@
 #include <Poco/Util/HelpFormatter.h>
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionSet.h>
+#include <Poco/Util/PropertyFileConfiguration.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <memory>
 
 #include "server/dav_server.h"
 #include "server/option_table.h"
+#include "storage/ascii.h"
 
 namespace keepdav::server {
 
@@ -47,7 +50,7 @@ void KeepdavApp::handleOption(const std::string& name, const std::string& value)
     help_requested_ = true;
     stopOptionsProcessing();
   } else if (name == "config") {
-    loadConfiguration(value);
+    config_files_.push_back(value);  // read in main(), where errors can be reported
   } else if (name == "read-only") {
     config().setString("read-only", "true");
   }
@@ -108,10 +111,51 @@ storage::Status KeepdavApp::ReadOptions(KeepdavOptions* options) {
   return storage::Status::Ok();
 }
 
+storage::Status KeepdavApp::LoadConfigFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return storage::Status::NotFound("--config=" + path + ": no such file or not readable");
+  Poco::AutoPtr<Poco::Util::PropertyFileConfiguration> file;
+  try {
+    file = new Poco::Util::PropertyFileConfiguration(in);
+  } catch (const Poco::Exception& e) {
+    return storage::Status::NotFound("--config=" + path + ": " + e.displayText());
+  }
+  Poco::Util::AbstractConfiguration::Keys keys;
+  file->keys(keys);  // a dotted key "a.b" shows as "a": no option has a dot either
+  for (const std::string& key : keys) {
+    if (FindOption(key)) continue;
+    // The line it is on, for the message: the first one that starts with the key.
+    in.clear();
+    in.seekg(0);
+    std::string line;
+    int number = 0;
+    int found = 0;
+    while (found == 0 && std::getline(in, line)) {
+      ++number;
+      std::string_view text = storage::ascii::TrimLeading(line, storage::ascii::kWhitespace);
+      if (text.substr(0, key.size()) == key &&
+          (text.size() == key.size() || std::strchr(" \t=:.", text[key.size()]))) {
+        found = number;
+      }
+    }
+    return storage::Status::InvalidArgument(path + ":" + std::to_string(found) +
+                                            ": unknown option '" + key + "' (did you mean '" +
+                                            NearestOption(key).name + "'?)");
+  }
+  // Beneath the command line: Poco keeps command-line values at PRIO_APPLICATION.
+  config().add(file, PRIO_DEFAULT);
+  return storage::Status::Ok();
+}
+
 int KeepdavApp::main(const std::vector<std::string>& args) {
   if (help_requested_) {
     DisplayHelp();
     return EXIT_OK;
+  }
+  storage::Status loaded = storage::Status::Ok();
+  for (const std::string& path : config_files_) {
+    loaded = LoadConfigFile(path);
+    if (!loaded.ok()) break;
   }
   try {
     SetUpLogging();
@@ -120,6 +164,10 @@ int KeepdavApp::main(const std::vector<std::string>& args) {
     return EXIT_USAGE;
   }
   Poco::Logger& log = Poco::Logger::get("keepdav.server");
+  if (!loaded.ok()) {
+    log.error("%s", loaded.message());
+    return loaded.code() == storage::StatusCode::kNotFound ? EXIT_CONFIG : EXIT_USAGE;
+  }
   if (!args.empty()) {
     log.error("unexpected argument '%s' (see --help)", args[0]);
     return EXIT_USAGE;

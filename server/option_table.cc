@@ -2,6 +2,7 @@
 
 #include <Poco/NumberParser.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <type_traits>
@@ -267,6 +268,34 @@ const OptionDefinition* FindOption(const std::string& name) {
     if (option.name == name) return &option;
   }
   return nullptr;
+}
+
+const OptionDefinition& NearestOption(const std::string& name) {
+  // Levenshtein distance, one row at a time.
+  auto distance = [](const std::string& a, const std::string& b) {
+    std::vector<size_t> row(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+      size_t diagonal = row[0];
+      row[0] = i;
+      for (size_t j = 1; j <= b.size(); ++j) {
+        size_t substitute = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
+        diagonal = row[j];
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, substitute});
+      }
+    }
+    return row[b.size()];
+  };
+  const OptionDefinition* nearest = &OptionTable().front();
+  size_t best = distance(name, nearest->name);
+  for (const OptionDefinition& option : OptionTable()) {
+    size_t d = distance(name, option.name);
+    if (d < best) {
+      best = d;
+      nearest = &option;
+    }
+  }
+  return *nearest;
 }
 
 std::string DefaultText(const OptionDefinition& option) {

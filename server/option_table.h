@@ -51,4 +51,8 @@ const OptionDefinition* FindOption(const std::string& name);
 // The default of `option` as text (empty: none).
 std::string DefaultText(const OptionDefinition& option);
 
+// The option whose name is closest to `name` (fewest single-character edits), for "did you
+// mean" in the error about an unknown config-file key.
+const OptionDefinition& NearestOption(const std::string& name);
+
 }  // namespace keepdav::server

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Numeric options out of range are start-up errors (issue 16): exit code 64 (EX_USAGE) and a
-# message naming the option and its range, from the command line and from a config file alike.
-# Before, --port=70000 served on 4464, --port=-1 on 65535 and --port=65536 on a random port.
+# Option errors that must never pass silently (issue 16), with the real binary:
+# - a numeric option out of range: exit code 64 (EX_USAGE) and a message naming the option and
+#   its range, from the command line and from a config file alike. Before, --port=70000 served on
+#   4464, --port=-1 on 65535 and --port=65536 on a random port;
+# - an unknown key in the config file: exit 64 naming the line and the nearest option. Before,
+#   "read_only = true" started the server read-write;
+# - a config file that is missing: exit 78 saying so; one not named *.properties is read too.
 #
-# usage: options_range_test.sh KEEPDAV_BINARY
+# usage: options_errors_test.sh KEEPDAV_BINARY
 set -uo pipefail
 keepdav=$1
 work=$(mktemp -d)
@@ -53,8 +57,25 @@ printf 'port = 70000\n' >"$work/range.properties"
 expect_usage_error "--port must be an integer from 0 to 65535, not '70000'" \
   --config="$work/range.properties"
 
-# The ends of a range are accepted: the server starts and writes its port.
-"$keepdav" --root="$work/root" --db="$work/db.sqlite" --port=0 --tree-threads=64 \
+# An unknown key, whatever the file is called.
+printf '# settings\nport = 0\n\nread_only = true\n' >"$work/typo.conf"
+expect_usage_error "typo.conf:4: unknown option 'read_only' (did you mean 'read-only'?)" \
+  --config="$work/typo.conf"
+
+rc=0
+timeout 10 "$keepdav" --root="$work/root" --config="$work/missing.properties" >"$work/out" 2>&1 ||
+  rc=$?
+if [[ $rc -eq 78 ]] && grep -qF "missing.properties: no such file" "$work/out"; then
+  echo "ok: a missing --config file -> 78, no such file"
+else
+  echo "FAIL: a missing --config file: exit $rc, $(cat "$work/out")"
+  failures=$((failures + 1))
+fi
+
+# The ends of a range are accepted: the server starts and writes its port. The command line
+# wins over the file (port = 70000 there), and a *.conf file is read (its tree-threads = 64).
+printf 'port = 70000\ntree-threads = 64\n' >"$work/server.conf"
+"$keepdav" --root="$work/root" --db="$work/db.sqlite" --port=0 --config="$work/server.conf" \
   --processing-first-ms=-1 --port-file="$work/port" >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do
@@ -63,7 +84,8 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 if [[ -s $work/port ]]; then
-  echo "ok: --port=0 --tree-threads=64 --processing-first-ms=-1 serves on port $(cat "$work/port")"
+  echo "ok: --port=0 over a file's port, tree-threads = 64, --processing-first-ms=-1 serve on" \
+    "port $(cat "$work/port")"
 else
   echo "FAIL: keepdav did not start with in-range values: $(cat "$work/server.log")"
   failures=$((failures + 1))
