@@ -35,14 +35,15 @@
 
 namespace keepdav::server {
 
+// Filled from ServerConfig (dav_server.cc), which holds the defaults; none of its own here.
 struct ConnectionSettings {
-  std::string bind = "127.0.0.1";
-  uint16_t port = 8080;  // 0: an ephemeral port
-  int threads = 16;      // requests served at once
-  int max_connections = 1024;
-  int keep_alive_timeout_s = 15;
-  int timeout_s = 60;
-  size_t max_request_head = 64 * 1024;
+  std::string bind;
+  uint16_t port = 0;  // 0: an ephemeral port
+  int threads = 0;    // requests served at once (at least 1 is started)
+  int max_connections = 0;
+  int keep_alive_timeout_s = 0;
+  int timeout_s = 0;
+  size_t max_request_head = 0;
 };
 
 // One client connection as the request handler sees it: the bytes that follow the current

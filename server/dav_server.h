@@ -30,6 +30,9 @@ namespace keepdav::server {
 class ConnectionServer;
 class HttpAdapter;
 
+// Every setting of one server. A default-constructed ServerConfig (with the webdav::DavSettings and
+// ProcessingSettings defaults inside it) holds the defaults of every option: the option table
+// (option_table.h) binds each option to a field here and prints these values in --help.
 struct ServerConfig {
   std::string root;     // directory to serve (absolute or relative)
   std::string db_path;  // SQLite file; empty: DefaultDatabasePath(root)

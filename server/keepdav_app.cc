@@ -7,83 +7,24 @@
 #include <Poco/Path.h>
 #include <Poco/PatternFormatter.h>
 #include <Poco/Util/HelpFormatter.h>
-#include <Poco/Util/IntValidator.h>
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionSet.h>
+#include <Poco/Util/PropertyFileConfiguration.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <memory>
 
 #include "server/dav_server.h"
+#include "server/option_table.h"
+#include "storage/ascii.h"
 
 namespace keepdav::server {
 
 using Poco::Util::Option;
 using Poco::Util::OptionSet;
-
-namespace {
-
-// Option name, argument name, default value (as text), description. The defaults are also what
-// `--help` prints, so the two cannot drift apart.
-struct Setting {
-  const char* name;
-  const char* argument;  // nullptr for flags
-  const char* fallback;
-  const char* description;
-};
-
-const Setting kSettings[] = {
-    {"root", "DIR", "", "directory to serve (required)"},
-    {"port", "N", "8080", "TCP port; 0 picks a free one"},
-    {"bind", "ADDR", "127.0.0.1", "address to listen on"},
-    {"db", "FILE", "",
-     "SQLite database for dead properties; default: "
-     "$XDG_STATE_HOME/keepdav/<root-hash>.sqlite (outside the root)"},
-    {"read-only", nullptr, "false", "answer every modifying method with 403"},
-    {"port-file", "FILE", "", "write the bound port number to FILE once listening"},
-    {"threads", "N", "16",
-     "request threads: the most requests served at once (idle connections hold none)"},
-    {"max-connections", "N", "1024", "open connections at once; more wait in the listen backlog"},
-    {"max-request-head", "BYTES", "65536", "largest request line plus headers; larger is 431"},
-    {"keep-alive-timeout", "SECONDS", "15", "idle time before a keep-alive connection closes"},
-    {"timeout", "SECONDS", "60", "socket send/receive timeout"},
-    {"max-xml-body", "BYTES", "1048576", "largest XML request body (PROPFIND, PROPPATCH)"},
-    {"max-xml-depth", "N", "64", "deepest element nesting in an XML request body"},
-    {"max-upload", "BYTES", "0", "largest PUT body; 0 means no limit"},
-    {"max-tree-depth", "N", "256", "deepest level COPY, DELETE and PROPFIND recurse into"},
-    {"propfind-infinity", "BOOL", "true", "allow PROPFIND with Depth: infinity"},
-    {"fsync", "BOOL", "false", "fsync uploaded files before they replace the old ones"},
-    {"open-file-cache", "N", "128",
-     "descriptors of recently read files kept open (0: none); changes made outside keepdav "
-     "are seen within a second"},
-    {"tree-threads", "N", "2",
-     "threads working on one deep COPY or DELETE; above 1, large listings stat on two threads"},
-    {"lock-timeout-max", "SECONDS", "3600",
-     "longest lock timeout granted; Infinite and longer requests get this"},
-    {"max-locks-per-resource", "N", "64", "most active locks on one resource (shared locks)"},
-    {"max-locks", "N", "10000", "most active locks in total; beyond, LOCK answers 507"},
-    {"processing", "MODE", "auto",
-     "102 Processing during long operations: auto (per client, see README), always or never"},
-    {"processing-interval-ms", "MS", "20000", "time between two 102 Processing responses"},
-    {"processing-first-ms", "MS", "", "delay before the first 102 (default: the interval)"},
-    {"processing-max", "N", "-1", "most 102s for one request; -1: no cap beyond the client's"},
-    {"processing-clients", "RULES", "",
-     "User-Agent substring=max 102s, first match wins, e.g. 'rclone=5,curl=-1,*=0' "
-     "(default: the built-in list in README)"},
-    {"long-workers", "N", "16",
-     "long operations (deep COPY/MOVE/DELETE/PROPFIND) watched at once for 102s and hang-ups"},
-    {"shutdown-timeout", "SECONDS", "30",
-     "on SIGTERM, wait this long for running requests, then cancel long operations"},
-    {"test-delay-us", "US", "0",
-     "testing aid: sleep this long per copied, removed or listed resource, to make tree "
-     "operations long (never in production)"},
-    {"log-level", "LEVEL", "information",
-     "fatal, critical, error, warning, notice, information, debug or trace"},
-};
-
-}  // namespace
 
 void KeepdavApp::initialize(Poco::Util::Application& self) {
   ServerApplication::initialize(self);
@@ -95,10 +36,10 @@ void KeepdavApp::defineOptions(OptionSet& options) {
   options.addOption(Option("config", "", "read options from a properties file (key = value)")
                         .required(false)
                         .argument("FILE"));
-  for (const Setting& s : kSettings) {
-    Option o(s.name, "", s.description);
-    o.required(false).binding(s.name);
-    if (s.argument) o.argument(s.argument);
+  for (const OptionDefinition& definition : OptionTable()) {
+    Option o(definition.name, "", definition.description);
+    o.required(false).binding(definition.name);
+    if (!definition.argument.empty()) o.argument(definition.argument);
     options.addOption(o);
   }
 }
@@ -109,7 +50,7 @@ void KeepdavApp::handleOption(const std::string& name, const std::string& value)
     help_requested_ = true;
     stopOptionsProcessing();
   } else if (name == "config") {
-    loadConfiguration(value);
+    config_files_.push_back(value);  // read in main(), where errors can be reported
   } else if (name == "read-only") {
     config().setString("read-only", "true");
   }
@@ -121,13 +62,14 @@ void KeepdavApp::DisplayHelp() {
   std::cout << "  --help                 show this text\n"
                "  --config=FILE          read options from a properties file (key = value);\n"
                "                         options given on the command line win\n";
-  for (const Setting& s : kSettings) {
+  for (const OptionDefinition& definition : OptionTable()) {
     std::string left =
-        std::string("--") + s.name + (s.argument ? std::string("=") + s.argument : "");
+        "--" + definition.name + (definition.argument.empty() ? "" : "=" + definition.argument);
     std::cout << "  " << left;
     for (size_t i = left.size(); i < 21; ++i) std::cout << ' ';
-    std::cout << "  " << s.description;
-    if (*s.fallback) std::cout << " (default: " << s.fallback << ")";
+    std::cout << "  " << definition.description;
+    std::string fallback = DefaultText(definition);
+    if (!fallback.empty()) std::cout << " (default: " << fallback << ")";
     std::cout << "\n";
   }
   std::cout << "\nServer-process options of Poco (--daemon, --pidfile=FILE, --umask=MASK) also "
@@ -140,7 +82,7 @@ void KeepdavApp::SetUpLogging() {
   formatter->setProperty("times", "UTC");
   Poco::AutoPtr<Poco::ConsoleChannel> console(new Poco::ConsoleChannel(std::cerr));
   Poco::AutoPtr<Poco::FormattingChannel> channel(new Poco::FormattingChannel(formatter, console));
-  std::string level = config().getString("log-level", "information");
+  std::string level = config().getString("log-level", KeepdavOptions().log_level);
   Poco::Logger::root().setChannel(channel);
   Poco::Logger::root().setLevel(level);
   for (const char* name : {"keepdav", "keepdav.dav", "keepdav.http", "keepdav.server"}) {
@@ -149,10 +91,71 @@ void KeepdavApp::SetUpLogging() {
   }
 }
 
+storage::Status KeepdavApp::ReadOptions(KeepdavOptions* options) {
+  // The command line and the config file, merged by Poco's layered configuration (the command
+  // line has the higher priority), go through the same table.
+  for (const OptionDefinition& definition : OptionTable()) {
+    if (!config().has(definition.name)) continue;
+    std::string text;
+    try {
+      text = config().getString(definition.name);
+    } catch (const Poco::Exception& e) {  // e.g. a ${reference} that cannot be expanded
+      return storage::Status::InvalidArgument("--" + definition.name + ": " + e.displayText());
+    }
+    storage::Status applied = definition.apply(text, options);
+    if (!applied.ok()) return applied;
+  }
+  if (options->server.root.empty()) {
+    return storage::Status::InvalidArgument("--root=DIR is required (see --help)");
+  }
+  return storage::Status::Ok();
+}
+
+storage::Status KeepdavApp::LoadConfigFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return storage::Status::NotFound("--config=" + path + ": no such file or not readable");
+  Poco::AutoPtr<Poco::Util::PropertyFileConfiguration> file;
+  try {
+    file = new Poco::Util::PropertyFileConfiguration(in);
+  } catch (const Poco::Exception& e) {
+    return storage::Status::NotFound("--config=" + path + ": " + e.displayText());
+  }
+  Poco::Util::AbstractConfiguration::Keys keys;
+  file->keys(keys);  // a dotted key "a.b" shows as "a": no option has a dot either
+  for (const std::string& key : keys) {
+    if (FindOption(key)) continue;
+    // The line it is on, for the message: the first one that starts with the key.
+    in.clear();
+    in.seekg(0);
+    std::string line;
+    int number = 0;
+    int found = 0;
+    while (found == 0 && std::getline(in, line)) {
+      ++number;
+      std::string_view text = storage::ascii::TrimLeading(line, storage::ascii::kWhitespace);
+      if (text.substr(0, key.size()) == key &&
+          (text.size() == key.size() || std::strchr(" \t=:.", text[key.size()]))) {
+        found = number;
+      }
+    }
+    return storage::Status::InvalidArgument(path + ":" + std::to_string(found) +
+                                            ": unknown option '" + key + "' (did you mean '" +
+                                            NearestOption(key).name + "'?)");
+  }
+  // Beneath the command line: Poco keeps command-line values at PRIO_APPLICATION.
+  config().add(file, PRIO_DEFAULT);
+  return storage::Status::Ok();
+}
+
 int KeepdavApp::main(const std::vector<std::string>& args) {
   if (help_requested_) {
     DisplayHelp();
     return EXIT_OK;
+  }
+  storage::Status loaded = storage::Status::Ok();
+  for (const std::string& path : config_files_) {
+    loaded = LoadConfigFile(path);
+    if (!loaded.ok()) break;
   }
   try {
     SetUpLogging();
@@ -161,98 +164,53 @@ int KeepdavApp::main(const std::vector<std::string>& args) {
     return EXIT_USAGE;
   }
   Poco::Logger& log = Poco::Logger::get("keepdav.server");
+  if (!loaded.ok()) {
+    log.error("%s", loaded.message());
+    return loaded.code() == storage::StatusCode::kNotFound ? EXIT_CONFIG : EXIT_USAGE;
+  }
   if (!args.empty()) {
     log.error("unexpected argument '%s' (see --help)", args[0]);
     return EXIT_USAGE;
   }
-  auto get = [this](const char* name) {
-    for (const Setting& s : kSettings) {
-      if (std::string(s.name) == name) return config().getString(name, s.fallback);
-    }
-    return config().getString(name, "");
-  };
-  std::string root_arg = get("root");
-  if (root_arg.empty()) {
-    log.error("--root=DIR is required (see --help)");
-    return EXIT_USAGE;
-  }
-  ServerConfig cfg;
-  try {
-    cfg.root = root_arg;
-    cfg.db_path = get("db");
-    cfg.bind = get("bind");
-    cfg.port = static_cast<uint16_t>(config().getInt("port", 8080));
-    cfg.threads = config().getInt("threads", 16);
-    cfg.max_connections = config().getInt("max-connections", 1024);
-    cfg.max_request_head = config().getUInt64("max-request-head", 65536);
-    cfg.keep_alive_timeout_s = config().getInt("keep-alive-timeout", 15);
-    cfg.timeout_s = config().getInt("timeout", 60);
-    cfg.fsync = config().getBool("fsync", false);
-    cfg.open_file_cache = config().getInt("open-file-cache", 128);
-    cfg.tree_threads = config().getInt("tree-threads", 2);
-    if (cfg.open_file_cache < 0 || cfg.tree_threads < 1 || cfg.tree_threads > 64) {
-      log.error("--open-file-cache must be at least 0 and --tree-threads between 1 and 64");
-      return EXIT_USAGE;
-    }
-    cfg.dav.read_only = config().getBool("read-only", false);
-    cfg.dav.xml.max_body_bytes = config().getUInt64("max-xml-body", 1048576);
-    cfg.dav.xml.max_depth = config().getInt("max-xml-depth", 64);
-    cfg.dav.max_upload_bytes = config().getUInt64("max-upload", 0);
-    cfg.dav.max_tree_depth = config().getInt("max-tree-depth", 256);
-    cfg.dav.allow_propfind_infinity = config().getBool("propfind-infinity", true);
-    cfg.dav.locks.timeout_max_s = config().getInt64("lock-timeout-max", 3600);
-    cfg.dav.locks.max_locks_per_resource = config().getInt64("max-locks-per-resource", 64);
-    cfg.dav.locks.max_locks = config().getInt64("max-locks", 10000);
-    if (cfg.dav.locks.timeout_max_s < 1 || cfg.dav.locks.max_locks_per_resource < 1 ||
-        cfg.dav.locks.max_locks < 1) {
-      log.error("--lock-timeout-max, --max-locks-per-resource and --max-locks must be at least 1");
-      return EXIT_USAGE;
-    }
-    if (cfg.threads < 1 || cfg.max_connections < 1 || cfg.keep_alive_timeout_s < 1 ||
-        cfg.timeout_s < 1 || cfg.max_request_head < 256) {
-      log.error(
-          "--threads, --max-connections, --keep-alive-timeout and --timeout must be at least 1, "
-          "--max-request-head at least 256");
-      return EXIT_USAGE;
-    }
-    cfg.processing.mode = get("processing");
-    cfg.processing.interval_ms = config().getInt("processing-interval-ms", 20000);
-    cfg.processing.first_ms = config().getInt("processing-first-ms", -1);
-    cfg.processing.max_per_request = config().getInt("processing-max", -1);
-    std::string rules = get("processing-clients");
-    if (!rules.empty()) cfg.processing.client_rules = rules;
-    cfg.processing.workers = config().getInt("long-workers", 16);
-    cfg.processing.shutdown_timeout_s = config().getInt("shutdown-timeout", 30);
-    cfg.test_delay_us = config().getInt("test-delay-us", 0);
-  } catch (const Poco::Exception& e) {
-    log.error("bad option value: %s", e.displayText());
+  KeepdavOptions options;
+  storage::Status read = ReadOptions(&options);
+  if (!read.ok()) {
+    log.error("%s", read.message());
     return EXIT_USAGE;
   }
   try {
-    auto server = DavServer::Create(cfg);
-    if (!server.ok()) {
-      log.error("cannot start: %s", server.status().ToString());
-      return EXIT_CONFIG;
-    }
-    DavServer& dav = *server.value();
-    dav.Start();
-    log.information("serving %s on http://%s:%hu/ (database %s%s)", dav.root(), cfg.bind,
-                    dav.port(), dav.db_path(), std::string(cfg.dav.read_only ? ", read-only" : ""));
-    std::string port_file = get("port-file");
-    if (!port_file.empty()) {
-      std::string tmp = port_file + ".tmp";
-      std::ofstream(tmp) << dav.port() << "\n";
-      std::rename(tmp.c_str(), port_file.c_str());
-    }
-    waitForTerminationRequest();
-    log.information("stopping");
-    dav.Stop();
-    log.information("stopped");
+    return Serve(options);
   } catch (const Poco::Exception& e) {
     log.error("fatal: %s", e.displayText());
     return EXIT_SOFTWARE;
   }
+}
+
+int KeepdavApp::Serve(const KeepdavOptions& options) {
+  Poco::Logger& log = Poco::Logger::get("keepdav.server");
+  const ServerConfig& cfg = options.server;
+  auto server = DavServer::Create(cfg);
+  if (!server.ok()) {
+    log.error("cannot start: %s", server.status().ToString());
+    return EXIT_CONFIG;
+  }
+  DavServer& dav = *server.value();
+  dav.Start();
+  log.information("serving %s on http://%s:%hu/ (database %s%s)", dav.root(), cfg.bind, dav.port(),
+                  dav.db_path(), std::string(cfg.dav.read_only ? ", read-only" : ""));
+  if (!options.port_file.empty()) WritePortFile(options.port_file, dav.port());
+  waitForTerminationRequest();
+  log.information("stopping");
+  dav.Stop();
+  log.information("stopped");
   return EXIT_OK;
+}
+
+void KeepdavApp::WritePortFile(const std::string& path, uint16_t port) {
+  // Written beside and renamed into place, so a reader never sees a half-written number.
+  std::string tmp = path + ".tmp";
+  std::ofstream(tmp) << port << "\n";
+  std::rename(tmp.c_str(), path.c_str());
 }
 
 }  // namespace keepdav::server

@@ -1,26 +1,13 @@
 #include "server/processing_policy.h"
 
-#include <algorithm>
-#include <cctype>
 #include <cstdlib>
+#include <string_view>
+
+#include "storage/ascii.h"
 
 namespace keepdav::server {
 
-namespace {
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-std::string Trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t");
-  size_t e = s.find_last_not_of(" \t");
-  return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
-}
-
-}  // namespace
+namespace ascii = storage::ascii;
 
 const char* ProcessingPolicy::DefaultClientRules() {
   // neon fails at 128 interim responses; 120 keeps a margin. Go before 1.24 allows 5.
@@ -50,7 +37,7 @@ storage::Result<ProcessingPolicy> ProcessingPolicy::Create(const std::string& mo
   while (pos <= client_rules.size()) {
     size_t comma = client_rules.find(',', pos);
     if (comma == std::string::npos) comma = client_rules.size();
-    std::string item = Trim(client_rules.substr(pos, comma - pos));
+    std::string item(ascii::Trim(std::string_view(client_rules).substr(pos, comma - pos)));
     pos = comma + 1;
     if (item.empty()) continue;
     size_t eq = item.rfind('=');
@@ -61,7 +48,9 @@ storage::Result<ProcessingPolicy> ProcessingPolicy::Create(const std::string& mo
       return storage::Status::InvalidArgument(
           "--processing-clients: expected PATTERN=N (N >= -1), got '" + item + "'");
     }
-    policy.rules_.push_back({Lower(Trim(item.substr(0, eq))), static_cast<int>(n)});
+    policy.rules_.push_back(
+        {ascii::ToLower(std::string(ascii::Trim(std::string_view(item).substr(0, eq)))),
+         static_cast<int>(n)});
   }
   return policy;
 }
@@ -71,7 +60,7 @@ int ProcessingPolicy::Allowed(const std::string& user_agent, bool http10) const 
   int allowed = kUnlimited;
   if (mode_ == Mode::kAuto) {
     allowed = 0;  // an unknown client gets none (see the header comment)
-    std::string ua = Lower(user_agent);
+    std::string ua = ascii::ToLower(user_agent);
     for (const Rule& rule : rules_) {
       if (rule.pattern == "*" || ua.find(rule.pattern) != std::string::npos) {
         allowed = rule.allowed;

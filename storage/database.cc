@@ -4,6 +4,8 @@
 
 #include <iterator>
 
+#include "storage/ascii.h"
+
 namespace keepdav::storage {
 namespace {
 
@@ -86,14 +88,6 @@ StatusCode CodeForSqlite(int rc) {
     default:
       return StatusCode::kIoError;
   }
-}
-
-std::string_view TrimTrailingSpace(std::string_view sql) {
-  while (!sql.empty() &&
-         (sql.back() == ' ' || sql.back() == '\n' || sql.back() == '\t' || sql.back() == '\r')) {
-    sql.remove_suffix(1);
-  }
-  return sql;
 }
 
 bool IsInMemory(const std::string& file) {
@@ -282,7 +276,7 @@ Status Database::Migrate() {
 }
 
 Result<Statement> Database::Prepare(std::string_view sql) {
-  sql = TrimTrailingSpace(sql);
+  sql = ascii::TrimTrailing(sql, ascii::kWhitespace);
   {
     std::lock_guard<std::mutex> guard(cache_mutex_);
     auto it = cache_.find(std::string(sql));

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "storage/ascii.h"
 #include "webdav/multistatus_writer.h"
 
 namespace keepdav::webdav {
@@ -18,12 +19,6 @@ namespace {
 
 // RFC 4918 §10.7: DAVTimeOutVal is at most 2^32 - 1.
 constexpr int64_t kMaxTimeoutValue = 4294967295LL;
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
   if (s.size() < prefix.size()) return false;
@@ -55,7 +50,7 @@ std::vector<const LockRecord*> Pointers(const std::vector<LockRecord>& locks) {
 int64_t ParseTimeoutHeader(std::string_view value) {
   while (!value.empty()) {
     size_t comma = value.find(',');
-    std::string_view item = Trim(value.substr(0, comma));
+    std::string_view item = storage::ascii::Trim(value.substr(0, comma));
     value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
     if (item.size() == 8 && StartsWithIgnoreCase(item, "infinite")) return kInfiniteTimeout;
     if (!StartsWithIgnoreCase(item, "second-")) continue;

@@ -2,6 +2,7 @@
 
 #include <pugixml.hpp>
 
+#include "storage/ascii.h"
 #include "webdav/conditional.h"
 
 namespace keepdav::webdav {
@@ -21,11 +22,8 @@ std::optional<int64_t> ParseWin32Time(const std::string& element_xml) {
   for (pugi::xml_node child : element.children()) {
     if (child.type() != pugi::node_pcdata && child.type() != pugi::node_cdata) return std::nullopt;
   }
-  std::string text = element.text().get();
-  const char* kSpace = " \t\r\n";
-  size_t first = text.find_first_not_of(kSpace);
-  if (first == std::string::npos) return std::nullopt;
-  text = text.substr(first, text.find_last_not_of(kSpace) - first + 1);
+  std::string text(storage::ascii::Trim(element.text().get(), storage::ascii::kWhitespace));
+  if (text.empty()) return std::nullopt;
   return ParseHttpDate(text);
 }
 

@@ -1,0 +1,306 @@
+#include "server/option_table.h"
+
+#include <Poco/NumberParser.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+#include <utility>
+
+#include "server/processing_policy.h"
+
+namespace keepdav::server {
+
+using storage::Status;
+
+namespace {
+
+// Decimal (Poco's parser, as AbstractConfiguration::getInt used it) or 0x-prefixed hex.
+bool ParseInteger(const std::string& text, int64_t* value) {
+  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+    Poco::UInt64 u = 0;
+    if (!Poco::NumberParser::tryParseHex64(text.substr(2), u)) return false;
+    if (u > static_cast<Poco::UInt64>(std::numeric_limits<int64_t>::max())) return false;
+    *value = static_cast<int64_t>(u);
+    return true;
+  }
+  Poco::Int64 v = 0;
+  if (!Poco::NumberParser::tryParse64(text, v)) return false;
+  *value = v;
+  return true;
+}
+
+// `field` is a generic lambda returning a reference to the bound field of a KeepdavOptions (const
+// or not), e.g. [](auto& o) -> auto& { return o.server.port; }.
+template <typename Field>
+OptionDefinition Integer(const char* name, const char* argument, const char* description,
+                         int64_t min, int64_t max, Field field) {
+  using T = std::remove_reference_t<decltype(field(std::declval<KeepdavOptions&>()))>;
+  OptionDefinition option{name, argument, description, nullptr, nullptr};
+  option.format_default = [field](const KeepdavOptions& d) { return std::to_string(field(d)); };
+  option.apply = [field, name = std::string(name), min, max](const std::string& text,
+                                                             KeepdavOptions* options) {
+    int64_t v = 0;
+    if (!ParseInteger(text, &v) || v < min || v > max) {
+      return Status::InvalidArgument("--" + name + " must be an integer from " +
+                                     std::to_string(min) + " to " + std::to_string(max) +
+                                     ", not '" + text + "'");
+    }
+    field(*options) = static_cast<T>(v);
+    return Status::Ok();
+  };
+  return option;
+}
+
+template <typename Field>
+OptionDefinition Boolean(const char* name, const char* argument, const char* description,
+                         Field field) {
+  OptionDefinition option{name, argument, description, nullptr, nullptr};
+  const bool flag = *argument == '\0';
+  option.format_default = [field, flag](const KeepdavOptions& d) -> std::string {
+    if (flag) return field(d) ? "on" : "off";
+    return field(d) ? "true" : "false";
+  };
+  option.apply = [field, name = std::string(name)](const std::string& text,
+                                                   KeepdavOptions* options) {
+    bool v = false;
+    if (!Poco::NumberParser::tryParseBool(text, v)) {
+      return Status::InvalidArgument("--" + name + " must be true or false, not '" + text + "'");
+    }
+    field(*options) = v;
+    return Status::Ok();
+  };
+  return option;
+}
+
+template <typename Field>
+OptionDefinition Text(const char* name, const char* argument, const char* description,
+                      Field field) {
+  OptionDefinition option{name, argument, description, nullptr, nullptr};
+  option.format_default = [field](const KeepdavOptions& d) { return field(d); };
+  option.apply = [field](const std::string& text, KeepdavOptions* options) {
+    field(*options) = text;
+    return Status::Ok();
+  };
+  return option;
+}
+
+// The same option, with its default shown as `format` makes it (for a sentinel such as "empty:
+// computed at start-up").
+OptionDefinition ShowingDefault(OptionDefinition option,
+                                std::function<std::string(const KeepdavOptions&)> format) {
+  option.format_default = std::move(format);
+  return option;
+}
+
+constexpr int64_t kDay = 86400;
+constexpr int64_t kMaxInt = std::numeric_limits<int>::max();
+
+// Where to serve from and on which address: the options a first run needs.
+void AddServingOptions(std::vector<OptionDefinition>& t) {
+  t.push_back(Text(
+      "root", "DIR", "directory to serve (required)",
+      [](auto& o) -> auto& { return o.server.root; }));
+  t.push_back(Integer(
+      "port", "N", "TCP port; 0 picks a free one", 0, 65535,
+      [](auto& o) -> auto& { return o.server.port; }));
+  t.push_back(Text(
+      "bind", "ADDR", "address to listen on", [](auto& o) -> auto& { return o.server.bind; }));
+  t.push_back(ShowingDefault(Text(
+                                 "db", "FILE",
+                                 "SQLite database for dead properties and locks, outside the root "
+                                 "($XDG_STATE_HOME unset: ~/.local/state)",
+                                 [](auto& o) -> auto& { return o.server.db_path; }),
+                             [](const KeepdavOptions& d) {
+                               // DavServer::Create computes it (DefaultDatabasePath) when the field
+                               // is empty.
+                               return d.server.db_path.empty()
+                                          ? "$XDG_STATE_HOME/keepdav/<root name>-<hash>.sqlite"
+                                          : d.server.db_path;
+                             }));
+  t.push_back(Boolean(
+      "read-only", "", "answer every modifying method with 403",
+      [](auto& o) -> auto& { return o.server.dav.read_only; }));
+  t.push_back(Text(
+      "port-file", "FILE", "write the bound port number to FILE once listening",
+      [](auto& o) -> auto& { return o.port_file; }));
+}
+
+// The connection layer: threads, limits, timeouts.
+void AddConnectionOptions(std::vector<OptionDefinition>& t) {
+  t.push_back(Integer(
+      "threads", "N",
+      "request threads: the most requests served at once (idle connections hold none)", 1, 4096,
+      [](auto& o) -> auto& { return o.server.threads; }));
+  t.push_back(Integer(
+      "max-connections", "N", "open connections at once; more wait in the listen backlog", 1,
+      1 << 20, [](auto& o) -> auto& { return o.server.max_connections; }));
+  t.push_back(Integer(
+      "max-request-head", "BYTES", "largest request line plus headers; larger is 431", 256,
+      16 << 20, [](auto& o) -> auto& { return o.server.max_request_head; }));
+  t.push_back(Integer(
+      "keep-alive-timeout", "SECONDS", "idle time before a keep-alive connection closes", 1, kDay,
+      [](auto& o) -> auto& { return o.server.keep_alive_timeout_s; }));
+  t.push_back(Integer(
+      "timeout", "SECONDS", "socket send/receive timeout", 1, kDay,
+      [](auto& o) -> auto& { return o.server.timeout_s; }));
+}
+
+// WebDAV: XML and upload limits, tree operations, locks.
+void AddDavOptions(std::vector<OptionDefinition>& t) {
+  t.push_back(Integer(
+      "max-xml-body", "BYTES", "largest XML request body (PROPFIND, PROPPATCH)", 0, 1 << 30,
+      [](auto& o) -> auto& { return o.server.dav.xml.max_body_bytes; }));
+  t.push_back(Integer(
+      "max-xml-depth", "N", "deepest element nesting in an XML request body", 1, 10000,
+      [](auto& o) -> auto& { return o.server.dav.xml.max_depth; }));
+  t.push_back(Integer(
+      "max-upload", "BYTES", "largest PUT body; 0 means no limit", 0,
+      std::numeric_limits<int64_t>::max(),
+      [](auto& o) -> auto& { return o.server.dav.max_upload_bytes; }));
+  t.push_back(Integer(
+      "max-tree-depth", "N", "deepest level COPY, DELETE and PROPFIND recurse into", 0, 65536,
+      [](auto& o) -> auto& { return o.server.dav.max_tree_depth; }));
+  t.push_back(Boolean(
+      "propfind-infinity", "BOOL", "allow PROPFIND with Depth: infinity",
+      [](auto& o) -> auto& { return o.server.dav.allow_propfind_infinity; }));
+  t.push_back(Boolean(
+      "fsync", "BOOL", "fsync uploaded files before they replace the old ones",
+      [](auto& o) -> auto& { return o.server.fsync; }));
+  t.push_back(Integer(
+      "open-file-cache", "N",
+      "descriptors of recently read files kept open (0: none); changes made "
+      "outside keepdav are seen within a second",
+      0, 1 << 20, [](auto& o) -> auto& { return o.server.open_file_cache; }));
+  t.push_back(Integer(
+      "tree-threads", "N",
+      "threads working on one deep COPY or DELETE; above 1, large listings stat "
+      "on two threads",
+      1, 64, [](auto& o) -> auto& { return o.server.tree_threads; }));
+  // RFC 4918 §10.7: a DAVTimeOutVal is at most 2^32 - 1.
+  t.push_back(Integer(
+      "lock-timeout-max", "SECONDS",
+      "longest lock timeout granted; Infinite and longer requests get this", 1, 4294967295LL,
+      [](auto& o) -> auto& { return o.server.dav.locks.timeout_max_s; }));
+  t.push_back(Integer(
+      "max-locks-per-resource", "N", "most active locks on one resource (shared locks)", 1,
+      1000000000, [](auto& o) -> auto& { return o.server.dav.locks.max_locks_per_resource; }));
+  t.push_back(Integer(
+      "max-locks", "N", "most active locks in total; beyond, LOCK answers 507", 1, 1000000000,
+      [](auto& o) -> auto& { return o.server.dav.locks.max_locks; }));
+}
+
+// Long operations, 102 Processing, shutdown; testing aid and logging.
+void AddProcessingOptions(std::vector<OptionDefinition>& t) {
+  t.push_back(Text(
+      "processing", "MODE",
+      "102 Processing during long operations: auto (per client, see README), always "
+      "or never",
+      [](auto& o) -> auto& { return o.server.processing.mode; }));
+  t.push_back(Integer(
+      "processing-interval-ms", "MS", "time between two 102 Processing responses", 1, kDay * 1000,
+      [](auto& o) -> auto& { return o.server.processing.interval_ms; }));
+  t.push_back(ShowingDefault(
+      Integer(
+          "processing-first-ms", "MS", "delay before the first 102 (-1: the interval)", -1,
+          kDay * 1000, [](auto& o) -> auto& { return o.server.processing.first_ms; }),
+      [](const KeepdavOptions& d) {
+        int v = d.server.processing.first_ms;
+        return v < 0 ? std::string("the interval") : std::to_string(v);
+      }));
+  t.push_back(Integer(
+      "processing-max", "N", "most 102s for one request; -1: no cap beyond the client's", -1,
+      kMaxInt, [](auto& o) -> auto& { return o.server.processing.max_per_request; }));
+  OptionDefinition clients = ShowingDefault(
+      Text(
+          "processing-clients", "RULES",
+          "User-Agent substring=max 102s, first match wins, e.g. 'rclone=5,curl=-1,*=0'; "
+          "empty: the built-in list (in the README)",
+          [](auto& o) -> auto& { return o.server.processing.client_rules; }),
+      [](const KeepdavOptions& d) {
+        const std::string& v = d.server.processing.client_rules;
+        return v == ProcessingPolicy::DefaultClientRules() ? std::string("built in") : v;
+      });
+  clients.apply = [](const std::string& text, KeepdavOptions* options) {
+    if (!text.empty()) options->server.processing.client_rules = text;
+    return Status::Ok();
+  };
+  t.push_back(std::move(clients));
+  t.push_back(Integer(
+      "long-workers", "N",
+      "long operations (deep COPY/MOVE/DELETE/PROPFIND) watched at once for 102s "
+      "and hang-ups",
+      1, 4096, [](auto& o) -> auto& { return o.server.processing.workers; }));
+  t.push_back(Integer(
+      "shutdown-timeout", "SECONDS",
+      "on SIGTERM, wait this long for running requests, then cancel long "
+      "operations",
+      0, kDay, [](auto& o) -> auto& { return o.server.processing.shutdown_timeout_s; }));
+  t.push_back(Integer(
+      "test-delay-us", "US",
+      "testing aid: sleep this long per copied, removed or listed resource, to "
+      "make tree operations long (never in production)",
+      0, 60 * 1000 * 1000, [](auto& o) -> auto& { return o.server.test_delay_us; }));
+  t.push_back(Text(
+      "log-level", "LEVEL", "fatal, critical, error, warning, notice, information, debug or trace",
+      [](auto& o) -> auto& { return o.log_level; }));
+}
+
+std::vector<OptionDefinition> BuildTable() {
+  std::vector<OptionDefinition> t;
+  AddServingOptions(t);
+  AddConnectionOptions(t);
+  AddDavOptions(t);
+  AddProcessingOptions(t);
+  return t;
+}
+
+}  // namespace
+
+const std::vector<OptionDefinition>& OptionTable() {
+  static const std::vector<OptionDefinition> table = BuildTable();
+  return table;
+}
+
+const OptionDefinition* FindOption(const std::string& name) {
+  for (const OptionDefinition& option : OptionTable()) {
+    if (option.name == name) return &option;
+  }
+  return nullptr;
+}
+
+const OptionDefinition& NearestOption(const std::string& name) {
+  // Levenshtein distance, one row at a time.
+  auto distance = [](const std::string& a, const std::string& b) {
+    std::vector<size_t> row(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+      size_t diagonal = row[0];
+      row[0] = i;
+      for (size_t j = 1; j <= b.size(); ++j) {
+        size_t substitute = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
+        diagonal = row[j];
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, substitute});
+      }
+    }
+    return row[b.size()];
+  };
+  const OptionDefinition* nearest = &OptionTable().front();
+  size_t best = distance(name, nearest->name);
+  for (const OptionDefinition& option : OptionTable()) {
+    size_t d = distance(name, option.name);
+    if (d < best) {
+      best = d;
+      nearest = &option;
+    }
+  }
+  return *nearest;
+}
+
+std::string DefaultText(const OptionDefinition& option) {
+  static const KeepdavOptions defaults;
+  return option.format_default(defaults);
+}
+
+}  // namespace keepdav::server
