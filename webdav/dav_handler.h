@@ -89,6 +89,12 @@ class DavHandler {
   DavError HandleProppatch(const DavRequest& req, ResponseSink& sink);
   // lock_methods.cc
   DavError HandleLock(const DavRequest& req, ResponseSink& sink);
+  // The two kinds of LOCK (RFC 4918 §9.10): a refresh of the locks the If header names (empty
+  // body), and a new lock from a lockinfo body (which creates an empty file on an unmapped URL).
+  DavError RefreshLocks(const DavRequest& req, ResponseSink& sink, const storage::FileInfo* target,
+                        int64_t timeout);
+  DavError CreateLock(const DavRequest& req, ResponseSink& sink, const storage::FileInfo* target,
+                      bool infinite_depth, int64_t timeout, const std::string& body);
   DavError HandleUnlock(const DavRequest& req, ResponseSink& sink);
   // Points DAV:lockdiscovery and DAV:supportedlock of a PROPFIND walk from `path` at the locks.
   void SetLockSources(const storage::ResourcePath& path, Depth depth,

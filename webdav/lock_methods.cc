@@ -46,7 +46,6 @@ bool IsBlank(const std::string& s) {
 
 DavError DavHandler::HandleLock(const DavRequest& req, ResponseSink& sink) {
   const ResourcePath& path = req.path;
-  DavError err;
   // §9.10.3: 0 or infinity, infinity when absent.
   std::optional<Depth> depth = req.depth.Or(Depth::kInfinity);
   if (!depth || *depth == Depth::kOne) {
@@ -55,7 +54,7 @@ DavError DavHandler::HandleLock(const DavRequest& req, ResponseSink& sink) {
   int64_t timeout = kNoTimeout;
   if (const std::string* h = req.Header("Timeout")) timeout = ParseTimeoutHeader(*h);
   std::string body;
-  err = ReadBody(*req.body, req.content_length, settings_.xml, &body);
+  DavError err = ReadBody(*req.body, req.content_length, settings_.xml, &body);
   if (!err.ok()) return err;
 
   auto info = fs_.Stat(path);
@@ -67,40 +66,49 @@ DavError DavHandler::HandleLock(const DavRequest& req, ResponseSink& sink) {
     return DavError::FromStorage(info.status());
   }
   const FileInfo* target = existed ? &info.value() : nullptr;
+  if (IsBlank(body)) return RefreshLocks(req, sink, target, timeout);
+  return CreateLock(req, sink, target, *depth == Depth::kInfinity, timeout, body);
+}
 
-  if (IsBlank(body)) {
-    // §9.10.2: a refresh names its lock in the If header; the body is empty.
-    const std::string* if_value = req.Header("If");
-    if (!if_value) return DavError::Make(400, "LOCK without a body must name a lock in If");
-    err = CheckConditions(req, path, target, {});
-    if (!err.ok()) return err;
-    IfHeader parsed;
-    std::string error;
-    ParseIfHeader(*if_value, &parsed, &error);  // CheckConditions has parsed it already
-    std::string activelocks;
-    DavError first_error;
-    int64_t now = locks_.Now();
-    for (const std::string& token : parsed.StateTokens()) {
-      LockRecord refreshed;
-      DavError e = locks_.Refresh(token, path, timeout, &refreshed);
-      if (e.ok()) {
-        AppendActiveLock(&activelocks, refreshed, HrefFor(refreshed.root), now);
-      } else if (first_error.ok()) {
-        first_error = e;
-      }
+DavError DavHandler::RefreshLocks(const DavRequest& req, ResponseSink& sink, const FileInfo* target,
+                                  int64_t timeout) {
+  const ResourcePath& path = req.path;
+  // §9.10.2: a refresh names its lock in the If header; the body is empty.
+  const std::string* if_value = req.Header("If");
+  if (!if_value) return DavError::Make(400, "LOCK without a body must name a lock in If");
+  DavError err = CheckConditions(req, path, target, {});
+  if (!err.ok()) return err;
+  IfHeader parsed;
+  std::string error;
+  ParseIfHeader(*if_value, &parsed, &error);  // CheckConditions has parsed it already
+  std::string activelocks;
+  DavError first_error;
+  int64_t now = locks_.Now();
+  for (const std::string& token : parsed.StateTokens()) {
+    LockRecord refreshed;
+    DavError e = locks_.Refresh(token, path, timeout, &refreshed);
+    if (e.ok()) {
+      AppendActiveLock(&activelocks, refreshed, HrefFor(refreshed.root), now);
+    } else if (first_error.ok()) {
+      first_error = e;
     }
-    if (activelocks.empty()) {
-      if (!first_error.ok() && first_error.status != 412) return first_error;
-      // §9.10.6: the If header named no lock whose scope includes the Request-URI.
-      return DavError::Make(412, "the If header names no lock on " + path.str(),
-                            "lock-token-matches-request-uri");
-    }
-    WriteLockResponse(sink, 200, activelocks);
-    return DavError::Ok();
   }
+  if (activelocks.empty()) {
+    if (!first_error.ok() && first_error.status != 412) return first_error;
+    // §9.10.6: the If header named no lock whose scope includes the Request-URI.
+    return DavError::Make(412, "the If header names no lock on " + path.str(),
+                          "lock-token-matches-request-uri");
+  }
+  WriteLockResponse(sink, 200, activelocks);
+  return DavError::Ok();
+}
 
+DavError DavHandler::CreateLock(const DavRequest& req, ResponseSink& sink, const FileInfo* target,
+                                bool infinite_depth, int64_t timeout, const std::string& body) {
+  const ResourcePath& path = req.path;
+  const bool existed = target != nullptr;
   LockInfo lockinfo;
-  err = ParseLockinfo(body, settings_.xml, &lockinfo);
+  DavError err = ParseLockinfo(body, settings_.xml, &lockinfo);
   if (!err.ok()) return err;
   if (!existed) {
     // §7.3: LOCK on an unmapped URL creates an empty resource, so its parent must exist.
@@ -117,7 +125,7 @@ DavError DavHandler::HandleLock(const DavRequest& req, ResponseSink& sink) {
 
   LockRequest request;
   request.root = path;
-  request.infinite_depth = *depth == Depth::kInfinity;
+  request.infinite_depth = infinite_depth;
   request.exclusive = lockinfo.exclusive;
   request.owner = std::move(lockinfo.owner);
   request.timeout_s = timeout;
