@@ -14,6 +14,42 @@ using storage::PropertyChange;
 using storage::ResourcePath;
 using storage::Status;
 
+namespace {
+
+// The 207 of a PROPPATCH: one response for the resource, one propstat per distinct status, in
+// the order the statuses first occur.
+void WriteProppatchResult(ResponseSink& sink, const std::string& href,
+                          const std::vector<PropertyChange>& changes,
+                          const std::vector<int>& statuses) {
+  sink.SetStatus(207);
+  sink.SetHeader("Content-Type", "application/xml; charset=utf-8");
+  MultistatusWriter writer(sink.SendBody(-1));
+  writer.Begin();
+  writer.BeginResponse(href);
+  std::vector<int> distinct;
+  for (int st : statuses) {
+    if (std::find(distinct.begin(), distinct.end(), st) == distinct.end()) distinct.push_back(st);
+  }
+  for (int status : distinct) {
+    bool open = false;
+    for (size_t i = 0; i < changes.size(); ++i) {
+      if (statuses[i] != status) continue;
+      if (!open) {
+        writer.BeginPropstat();
+        open = true;
+      }
+      writer.WriteEmptyProperty(changes[i].name);
+    }
+    if (open) {
+      writer.EndPropstat(status, status == 403 ? "cannot-modify-protected-property" : "");
+    }
+  }
+  writer.EndResponse();
+  writer.End();
+}
+
+}  // namespace
+
 DavError DavHandler::HandleProppatch(const DavRequest& req, ResponseSink& sink) {
   const ResourcePath& path = req.path;
   DavError err;
@@ -70,31 +106,7 @@ DavError DavHandler::HandleProppatch(const DavRequest& req, ResponseSink& sink) 
     }
   }
 
-  sink.SetStatus(207);
-  sink.SetHeader("Content-Type", "application/xml; charset=utf-8");
-  MultistatusWriter writer(sink.SendBody(-1));
-  writer.Begin();
-  writer.BeginResponse(webdav::HrefFor(path, info->IsDirectory()));
-  std::vector<int> distinct;
-  for (int st : statuses) {
-    if (std::find(distinct.begin(), distinct.end(), st) == distinct.end()) distinct.push_back(st);
-  }
-  for (int status : distinct) {
-    bool open = false;
-    for (size_t i = 0; i < changes.size(); ++i) {
-      if (statuses[i] != status) continue;
-      if (!open) {
-        writer.BeginPropstat();
-        open = true;
-      }
-      writer.WriteEmptyProperty(changes[i].name);
-    }
-    if (open) {
-      writer.EndPropstat(status, status == 403 ? "cannot-modify-protected-property" : "");
-    }
-  }
-  writer.EndResponse();
-  writer.End();
+  WriteProppatchResult(sink, webdav::HrefFor(path, info->IsDirectory()), changes, statuses);
   return DavError::Ok();
 }
 
