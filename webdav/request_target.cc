@@ -3,20 +3,16 @@
 #include <Poco/Exception.h>
 #include <Poco/URI.h>
 
-#include <strings.h>
-
 #include <cstdlib>
 #include <string_view>
+
+#include "storage/ascii.h"
 
 namespace keepdav::webdav {
 
 using storage::ResourcePath;
 
 namespace {
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
 
 // Splits "host:port" (or "[v6]:port") into host and port; port 0 when absent.
 void SplitAuthority(const std::string& authority, std::string* host, unsigned* port) {
@@ -42,7 +38,7 @@ bool NamesThisServer(const DavRequest& req, const Poco::URI& uri) {
   unsigned default_port = uri.getScheme() == "https" ? 443 : 80;
   unsigned request_port = port ? port : (req.scheme == "https" ? 443 : 80);
   unsigned uri_port = uri.getPort() ? uri.getPort() : default_port;
-  return EqualsIgnoreCase(uri.getHost(), host) && uri_port == request_port;
+  return storage::ascii::EqualsIgnoreCase(uri.getHost(), host) && uri_port == request_port;
 }
 
 }  // namespace
