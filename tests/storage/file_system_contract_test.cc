@@ -24,6 +24,7 @@ namespace keepdav::storage {
 namespace {
 
 using test_support::P;
+using test_support::ReadAll;
 
 enum class Impl { kPosixOpenat2, kPosixWalk, kMemory };
 
@@ -78,16 +79,6 @@ class FileSystemContractTest : public ::testing::TestWithParam<Impl> {
     return ReadAll(**f);
   }
   std::string Read(const std::string& p) { return Read(P(p)); }
-  static std::string ReadAll(ReadableFile& f) {
-    std::string out;
-    char buf[7];  // small on purpose: several ReadAt calls per file
-    for (;;) {
-      Result<size_t> n = f.ReadAt(out.size(), buf, sizeof(buf));
-      EXPECT_TRUE(n.ok()) << n.status().ToString();
-      if (!n.ok() || *n == 0) return out;
-      out.append(buf, *n);
-    }
-  }
   bool Exists(const std::string& p) { return fs_->Stat(P(p)).ok(); }
   std::set<std::string> Names(const ResourcePath& dir, bool for_removal = false) {
     std::set<std::string> names;

@@ -29,6 +29,7 @@ namespace keepdav::storage {
 namespace {
 
 using test_support::P;
+using test_support::ReadAll;
 using test_support::ReadFile;
 using test_support::WriteFile;
 
@@ -42,17 +43,6 @@ std::vector<std::string> ReservedOnDisk(const fs::path& dir) {
     if (ResourcePath::IsReservedName(name)) out.push_back(name);
   }
   return out;
-}
-
-std::string ReadAll(ReadableFile& f) {
-  std::string out;
-  char buf[7];  // small on purpose: several ReadAt calls per file
-  for (;;) {
-    Result<size_t> n = f.ReadAt(out.size(), buf, sizeof(buf));
-    EXPECT_TRUE(n.ok()) << n.status().ToString();
-    if (!n.ok() || *n == 0) return out;
-    out.append(buf, *n);
-  }
 }
 
 class PosixFileSystemTest : public ::testing::TestWithParam<bool> {

@@ -1,5 +1,5 @@
 // Small helpers shared by the storage tests: parsing a ResourcePath that must be valid, and
-// writing or reading a file behind the storage layer's back.
+// writing or reading a file behind the storage layer's back, and reading an open ReadableFile.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "storage/file_system.h"
 #include "storage/resource_path.h"
 
 namespace keepdav::storage::test_support {
@@ -31,6 +32,18 @@ inline std::string ReadFile(const std::filesystem::path& p) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// The whole of `f`, read in small pieces on purpose (several ReadAt calls per file).
+inline std::string ReadAll(ReadableFile& f) {
+  std::string out;
+  char buf[7];
+  for (;;) {
+    Result<size_t> n = f.ReadAt(out.size(), buf, sizeof(buf));
+    EXPECT_TRUE(n.ok()) << n.status().ToString();
+    if (!n.ok() || *n == 0) return out;
+    out.append(buf, *n);
+  }
 }
 
 }  // namespace keepdav::storage::test_support
