@@ -6,8 +6,9 @@
 #   CTEST_OUTPUT  what ctest printed (its "The following tests did not run:" list names the
 #                 skipped tests: CTest's LastTest.log says "Test Passed." for them)
 #   BUILD_DIR     the ctest run's build folder; each skipped test's reason is the text after
-#                 "SKIPPED: " in its output there (Testing/Temporary/LastTest.log), else its last
-#                 line of output
+#                 "SKIPPED: " in its output there (Testing/Temporary/LastTest.log), else
+#                 GoogleTest's GTEST_SKIP() message (the line after "file:line: Skipped"), else
+#                 its last line of output
 #
 # Always exits 0 when its inputs are readable: skipping is reported here, not judged (under
 # CI=true the interop tests themselves fail where a skip is not allowed, see tests/interop/lib.sh).
@@ -45,9 +46,12 @@ reason() {
     in_test && /^Output:$/ { in_output = 1; getline; next }
     in_output && /^<end of output>$/ { exit }
     in_output && /SKIPPED: / { sub(/.*SKIPPED: /, ""); found = $0 }
+    in_output && gtest_next && NF { if ($0 !~ /^\[  SKIPPED \]/) gtest = $0; gtest_next = 0 }
+    in_output && /: Skipped$/ { gtest_next = 1 }
     in_output && NF { last = $0 }
     END {
       if (found != "") print found
+      else if (gtest != "") print gtest
       else if (last != "") print "(no SKIPPED: line) " last
       else print "(it printed nothing)"
     }' "$log"
@@ -55,5 +59,6 @@ reason() {
 
 echo "skipped tests in $build_dir: ${#skipped[@]}"
 for name in "${skipped[@]}"; do
-  echo "  $name: $(reason "$name")"
+  # A parameterized GoogleTest's name carries "  # GetParam() = ..." in CTest's list.
+  echo "  ${name%%  # GetParam()*}: $(reason "$name")"
 done

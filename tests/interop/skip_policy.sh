@@ -105,7 +105,7 @@ check "... printing 'cap: SKIPPED: no /dev/fuse here'" grep -qx 'cap: SKIPPED: n
   "$INTEROP_TMP/cap.out"
 
 # The skip summary after a real ctest run: one test skipped with a reason, one without, one
-# passed, one failed.
+# skipped the GoogleTest way, one passed, one failed.
 fake="$INTEROP_TMP/ctest"
 mkdir -p "$fake"
 cat >"$fake/CTestTestfile.cmake" <<'EOF'
@@ -113,6 +113,8 @@ add_test(needs_fuse "/bin/bash" "-c" "echo starting; echo 'needs_fuse: SKIPPED: 
 set_tests_properties(needs_fuse PROPERTIES SKIP_RETURN_CODE 77)
 add_test(quiet_skip "/bin/bash" "-c" "echo 'some last words'; exit 77")
 set_tests_properties(quiet_skip PROPERTIES SKIP_RETURN_CODE 77)
+add_test(gtest_style "/bin/bash" "-c" "printf '[ RUN      ] A.B\\nfoo_test.cc:12: Skipped\\nroot reads everything\\n[  SKIPPED ] A.B (0 ms)\\n'")
+set_tests_properties(gtest_style PROPERTIES SKIP_REGULAR_EXPRESSION "  SKIPPED ")
 add_test(passes "/bin/bash" "-c" "echo 'fine'")
 add_test(fails "/bin/bash" "-c" "echo 'fails: FAILED: no'; exit 1")
 EOF
@@ -124,9 +126,11 @@ bash "$src/scripts/skip-summary.sh" "$fake/ctest-output.txt" "$fake" >"$fake/sum
   summary_rc=$?
 sed 's/^/# summary: /' "$fake/summary.txt"
 check "skip-summary.sh exits 0" [ "$summary_rc" -eq 0 ]
-check "... counts 2 skipped tests" grep -qx "skipped tests in $fake: 2" "$fake/summary.txt"
+check "... counts 3 skipped tests" grep -qx "skipped tests in $fake: 3" "$fake/summary.txt"
 check "... with the reason from the SKIPPED: line" \
   grep -qx '  needs_fuse: no /dev/fuse on this machine' "$fake/summary.txt"
+check "... a GoogleTest skip with its GTEST_SKIP() message" \
+  grep -qx '  gtest_style: root reads everything' "$fake/summary.txt"
 check "... and, without one, the test's last line" \
   grep -qx '  quiet_skip: (no SKIPPED: line) some last words' "$fake/summary.txt"
 check "... and lists neither the passed nor the failed test" \
