@@ -41,24 +41,44 @@ depends_of() {
   dpkg-query -W -f='${Depends},${Pre-Depends}' "$1" 2>/dev/null | tr ',|' '\n\n' |
     sed -e 's/([^)]*)//g' -e 's/:any//g' -e 's/^ *//' -e 's/ *$//' | grep -v '^$' || true
 }
-# brought_by FILE PACKAGE: dpkg says FILE belongs to PACKAGE or to a package PACKAGE depends on
-# (two levels). Prints the owner; status 2 when dpkg does not know the file.
+# brought_by FILE PACKAGE: FILE is in the file list of PACKAGE or of a package PACKAGE depends on
+# (two levels). Prints that package; else the package dpkg says FILE belongs to and status 1, or
+# status 2 when dpkg knows no owner. (dpkg-query -L reads one list; dpkg -S reads them all, so it
+# runs only when the answer is no.)
 brought_by() {
   local file="$1" pkg="$2" owner="" path dep
+  local -a level1 level2=()
+  # ships PACKAGE: FILE (or its name without /usr) is in PACKAGE's file list. grep without -q
+  # reads the whole list: with -q, dpkg-query's SIGPIPE would fail the pipeline.
+  ships() {
+    dpkg-query -L "$1" 2>/dev/null | grep -xF -e "$file" -e "${file#/usr}" >/dev/null
+  }
+  if ships "$pkg"; then
+    echo "$pkg"
+    return 0
+  fi
+  mapfile -t level1 < <(depends_of "$pkg")
+  for dep in "${level1[@]}"; do
+    if ships "$dep"; then
+      echo "$dep"
+      return 0
+    fi
+  done
+  for dep in "${level1[@]}"; do
+    mapfile -t -O "${#level2[@]}" level2 < <(depends_of "$dep")
+  done
+  for dep in "${level2[@]}"; do
+    if ships "$dep"; then
+      echo "$dep"
+      return 0
+    fi
+  done
   for path in "$file" "${file#/usr}"; do
     owner="$(dpkg -S "$path" 2>/dev/null | sed -n '1s/:.*//p' | sed 's/,.*//')" || true
     [[ -n "$owner" ]] && break
   done
   [[ -n "$owner" ]] || return 2
   echo "$owner"
-  [[ "$owner" == "$pkg" ]] && return 0
-  local -a deps second
-  mapfile -t deps < <(depends_of "$pkg")
-  for dep in "${deps[@]}"; do
-    [[ "$dep" == "$owner" ]] && return 0
-    mapfile -t second < <(depends_of "$dep")
-    in_list "$owner" "${second[@]}" && return 0
-  done
   return 1
 }
 
