@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 
+import chart
 import data
 import report
 import scenarios
@@ -179,7 +180,11 @@ def main():
     print(report.table(summary, present, rss_notes))
     base = a.out or os.path.join(a.results_dir, time.strftime("%Y%m%d-%H%M%S") +
                                  ("-smoke" if a.smoke else ""))
-    return report.finish(base, meta, records, summary, keepdav_failed)
+    status = report.finish(base, meta, records, summary, keepdav_failed)
+    if not a.out and not a.smoke:
+        # The chart the README shows (bench/results/latest.png, tracked by git): full runs only.
+        chart.publish_latest(base, a.results_dir)
+    return status
 
 
 if __name__ == "__main__":

@@ -378,7 +378,8 @@ def main():
                                  ("-smoke" if a.smoke else ""))
     if "keepdav" not in present and not keepdav_failed:
         keepdav_failed = ["keepdav did not run"]
-    return report.finish(base, meta, records, summary, keepdav_failed)
+    return report.finish(base, meta, records, summary, keepdav_failed,
+                         metric_rows(list(passes)))
 
 
 if __name__ == "__main__":

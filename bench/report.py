@@ -140,10 +140,20 @@ def table(summary, servers, rss_notes):
     return "\n".join(lines)
 
 
-def finish(path_base, meta, records, summary, keepdav_failed):
-    """Writes the result files, says where, lists keepdav's failed checks; the exit status."""
+def finish(path_base, meta, records, summary, keepdav_failed, metrics=METRICS):
+    """Writes the result files and the chart (bench/chart.py: a missing gnuplot is said, not
+    fatal), says where, lists keepdav's failed checks; the exit status. metrics as in
+    summarize."""
+    import chart  # chart imports this module
+
     write_files(path_base, meta, records, summary)
     print(f"\nbench: results written to {path_base}.json and {path_base}.tsv")
+    paths, why = chart.draw(path_base, summary, meta["servers"],
+                            chart.title_of(meta, path_base), metrics)
+    if why:
+        print(f"bench: no chart: {why}")
+    else:
+        print(f"bench: chart drawn to {' and '.join(paths)}")
     if keepdav_failed:
         print("bench: FAILED correctness checks of keepdav:")
         for f in keepdav_failed:

@@ -7,8 +7,10 @@
 #                          [--no-install] [--keep-tmp]
 #                          [--long-ops] [--scenarios=get,propfind_d1,...]
 #   (default)          build keepdav Release in build-bench/, install missing peers (as root),
-#                      full data, 2 rounds, results in bench/results/<time>.json and .tsv
-#   --out=PATH         write the results to PATH.json and PATH.tsv instead
+#                      full data, 2 rounds, results in bench/results/<time>.json and .tsv, the
+#                      chart of the run beside them (<time>.png and .svg, gnuplot) and copied to
+#                      bench/results/latest.png and .svg, the one the README shows
+#   --out=PATH         write the results to PATH.json, PATH.tsv, PATH.png and PATH.svg instead
 #   --smoke            tiny data, one round, 1-second wrk runs, keepdav plus whichever peers are
 #                      already installed (nothing is installed but wrk); exits non-zero when a
 #                      correctness check of keepdav fails. For CI: well under 2 minutes.
@@ -54,7 +56,7 @@ for arg in "$@"; do
     --keepdav-bin=*) keepdav_bin="${arg#*=}" ;;
     --baseline-bin=*) py_args+=("--baseline-bin=$(realpath "${arg#*=}")") ;;
     --rounds=* | --servers=* | --out=* | --scenarios=*) py_args+=("$arg") ;;
-    -h | --help) sed -n '2,35p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,37p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown argument: $arg (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -85,17 +87,18 @@ apt_install() {
   export DEBIAN_FRONTEND=noninteractive
   # One update per run, and only when something is missing.
   if [[ -z "${bench_apt_updated:-}" ]]; then
-    apt-get update -q >/dev/null
+    apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
     bench_apt_updated=1
   fi
   # shellcheck disable=SC2086  # word splitting of the package list is wanted
-  apt-get install -y -q --no-install-recommends $missing >/dev/null
+  apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends $missing </dev/null \
+    >/dev/null
 }
 
 if [[ $install -eq 1 && $long_ops -eq 1 ]]; then
-  apt_install curl python3 apache2  # the only peer of --long-ops
+  apt_install curl python3 gnuplot-nox apache2  # the only peer of --long-ops
 elif [[ $install -eq 1 ]]; then
-  apt_install curl python3 wrk lighttpd lighttpd-mod-webdav apache2 nginx \
+  apt_install curl python3 wrk gnuplot-nox lighttpd lighttpd-mod-webdav apache2 nginx \
     libnginx-mod-http-dav-ext rclone
 elif [[ $smoke -eq 1 && $no_install -eq 0 && $long_ops -eq 0 ]]; then
   # The load generator is not a peer: the smoke run needs it for scenarios 1 and 2 (skipped, not

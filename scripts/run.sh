@@ -9,8 +9,10 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/install-deps.sh build
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DKEEPDAV_TESTS=OFF
-cmake --build build -j"$(nproc)"
+# build-run/, not build/: scripts/test.sh builds RelWithDebInfo with the tests in build/, and
+# sharing one folder made each script rebuild everything after the other.
+cmake -S . -B build-run -DCMAKE_BUILD_TYPE=Release -DKEEPDAV_TESTS=OFF
+cmake --build build-run -j"$(nproc)"
 
 echo "run: serving sample-data/ at http://127.0.0.1:8080/ (Ctrl-C stops)"
-exec build/server/keepdav --root=sample-data --port=8080 "$@"
+exec build-run/server/keepdav --root=sample-data --port=8080 "$@"

@@ -22,10 +22,8 @@ if [[ $# -ne 1 ]]; then
   exit 2
 fi
 bin="$1"
-if ! command -v cadaver >/dev/null 2>&1; then
-  echo "cadaver_session: SKIPPED: cadaver is not installed (run scripts/install-deps.sh test)"
-  exit 77
-fi
+interop_require_command cadaver cadaver
+interop_require_done
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 
 interop_init

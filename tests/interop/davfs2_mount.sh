@@ -18,8 +18,9 @@
 #   use_locks 1       the default, said aloud: LOCK, PUT, UNLOCK around every upload
 #   ask_auth 0        keepdav has no authentication; never prompt
 #
-# Exit 77 (skipped) without mount.davfs, without /dev/fuse, or when not root (mounting needs it
-# unless /etc/fstab allows users, which a test must not edit).
+# Exit 77 (skipped) without /dev/fuse, or when not root (mounting needs it unless /etc/fstab
+# allows users, which a test must not edit); without mount.davfs too, except under CI=true, where
+# that fails (lib.sh: install-deps installs davfs2).
 #
 # Usage: davfs2_mount.sh KEEPDAV_BINARY
 set -euo pipefail
@@ -38,15 +39,14 @@ if [[ $# -ne 1 ]]; then
 fi
 bin="$1"
 
-skip() {
-  echo "davfs2_mount: SKIPPED: $*"
-  exit 77
-}
-command -v mount.davfs >/dev/null 2>&1 ||
-  skip "mount.davfs is not installed (run scripts/install-deps.sh test)"
-[[ -c /dev/fuse ]] || skip "no /dev/fuse on this machine (davfs2 mounts through FUSE)"
-[[ "$(id -u)" -eq 0 ]] || skip "mounting with davfs2 needs root (or an /etc/fstab entry)"
-getent group davfs2 >/dev/null || skip "the davfs2 group is missing (reinstall davfs2)"
+[[ -c /dev/fuse ]] ||
+  interop_skip_capability "no /dev/fuse on this machine (davfs2 mounts through FUSE)"
+[[ "$(id -u)" -eq 0 ]] ||
+  interop_skip_capability "mounting with davfs2 needs root (the test edits no /etc/fstab): run it as root"
+interop_require_command mount.davfs davfs2
+interop_require_done
+getent group davfs2 >/dev/null ||
+  interop_skip_missing "the davfs2 group is missing" "as root: apt-get install --reinstall davfs2"
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 
 interop_init

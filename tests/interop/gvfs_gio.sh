@@ -11,7 +11,8 @@
 # download, mkdir, rename, move, copy on the server, names with spaces, '#', '%' and non-ASCII,
 # delete a file and a folder, unmount; each change is looked for on the server's disk.
 #
-# Exit 77 (skipped) without gio, gvfsd, gvfsd-dav or dbus-daemon (Debian: gvfs-backends, dbus).
+# Exit 77 (skipped) without gio, gvfsd, gvfsd-dav or dbus-daemon (Debian: libglib2.0-bin,
+# gvfs-backends, dbus); under CI=true that fails instead (lib.sh: install-deps installs them).
 #
 # Usage: gvfs_gio.sh KEEPDAV_BINARY
 set -euo pipefail
@@ -27,15 +28,14 @@ if [[ $# -ne 1 ]]; then
   exit 2
 fi
 bin="$1"
-skip() {
-  echo "gvfs_gio: SKIPPED: $*"
-  exit 77
-}
 gvfsd=/usr/libexec/gvfsd
-command -v gio >/dev/null 2>&1 || skip "gio is missing (Debian package libglib2.0-bin)"
-command -v dbus-daemon >/dev/null 2>&1 || skip "dbus-daemon is missing (Debian package dbus)"
-[[ -x "$gvfsd" && -x /usr/libexec/gvfsd-dav ]] ||
-  skip "gvfsd-dav is missing (Debian package gvfs-backends; run scripts/install-deps.sh test)"
+interop_require_command gio libglib2.0-bin
+interop_require_command gdbus libglib2.0-bin
+interop_require_command dbus-daemon dbus
+interop_require_command pgrep procps
+interop_require_file "$gvfsd" gvfs-backends
+interop_require_file /usr/libexec/gvfsd-dav gvfs-backends
+interop_require_done
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
 
 interop_init

@@ -22,6 +22,22 @@
 # so a client listing the root never sees it. The server log goes to
 # $INTEROP_TMP/server.log and is printed when the test fails.
 # Set KEEPDAV_KEEP_TMP=1 to keep the temp dir for a post-mortem.
+#
+# Skipping (CTest's SKIP_RETURN_CODE 77) is for what the machine cannot do, never silent for
+# what it merely lacks. Before interop_init:
+#   interop_require_command CMD PACKAGE   CMD must be on PATH; PACKAGE is the Debian package
+#                                         that brings it (scripts/install-deps.sh test installs
+#                                         it; the test install_deps_lists checks that)
+#   interop_require_file PATH PACKAGE     the same for a program that is not on PATH
+#   interop_require_done                  then: if anything was missing, skip (exit 77) saying
+#                                         what to install; under CI=true fail (exit 1) instead,
+#                                         since CI runs install-deps, so a missing package is a
+#                                         broken set-up, not a reason to skip
+#   interop_skip_missing WHAT FIX         the same for something other than a Debian package
+#   interop_skip_capability REASON        the capability itself is missing (no /dev/fuse, not
+#                                         root): exit 77, under CI too
+# Each prints one line "NAME: SKIPPED: reason" (or "NAME: FAILED: ..."), which scripts/test.sh
+# collects into its summary of skipped tests.
 
 KEEPDAV_START_TIMEOUT="${KEEPDAV_START_TIMEOUT:-10}"
 KEEPDAV_STOP_TIMEOUT="${KEEPDAV_STOP_TIMEOUT:-10}"
@@ -33,6 +49,38 @@ INTEROP_CLIENT_PID=""
 
 interop_log() {
   echo "${INTEROP_NAME:-interop}: $*"
+}
+
+interop_in_ci() {
+  [[ "${CI:-}" == true || "${CI:-}" == 1 ]]
+}
+
+INTEROP_MISSING=()
+interop_require_command() { # interop_require_command CMD PACKAGE
+  command -v "$1" >/dev/null 2>&1 || INTEROP_MISSING+=("$1 (Debian package $2)")
+}
+interop_require_file() { # interop_require_file PATH PACKAGE
+  [[ -x "$1" ]] || INTEROP_MISSING+=("$1 (Debian package $2)")
+}
+interop_require_done() {
+  [[ ${#INTEROP_MISSING[@]} -eq 0 ]] && return 0
+  local what
+  what="$(printf '%s, ' "${INTEROP_MISSING[@]}")"
+  interop_skip_missing "missing ${what%, }" "as root, run: bash scripts/install-deps.sh test"
+}
+interop_skip_missing() { # interop_skip_missing WHAT FIX
+  if interop_in_ci; then
+    echo "${INTEROP_NAME:-interop}: FAILED: $1; under CI=true this is a failure, not a skip:" \
+      "scripts/test.sh runs scripts/install-deps.sh test first, so its package list" \
+      "(scripts/install-deps.sh --list test) or the install is broken ($2)"
+    exit 1
+  fi
+  echo "${INTEROP_NAME:-interop}: SKIPPED: $1 ($2)"
+  exit 77
+}
+interop_skip_capability() { # interop_skip_capability REASON
+  echo "${INTEROP_NAME:-interop}: SKIPPED: $1"
+  exit 77
 }
 
 interop_init() {

@@ -39,18 +39,16 @@ if [[ $# -ne 1 ]]; then
 fi
 bin="$1"
 
-haproxy_bin="$(command -v haproxy || true)"
+haproxy_bin="$(command -v haproxy || echo /usr/sbin/haproxy)"
 apache_bin="$(command -v apache2 || echo /usr/sbin/apache2)"
 apache_modules=/usr/lib/apache2/modules
-missing=()
-[[ -x "$haproxy_bin" ]] || missing+=(haproxy)
-[[ -x "$apache_bin" && -f "$apache_modules/mod_proxy_http.so" ]] || missing+=(apache2)
-command -v curl >/dev/null 2>&1 || missing+=(curl)
-if [[ ${#missing[@]} -gt 0 ]]; then
-  # CTest's SKIP_RETURN_CODE: scripts/install-deps.sh test installs all of them.
-  echo "processing_proxy: SKIPPED: missing ${missing[*]} (run scripts/install-deps.sh test)"
-  exit 77
-fi
+# CTest's SKIP_RETURN_CODE (under CI=true a failure): scripts/install-deps.sh test installs all.
+interop_require_file "$haproxy_bin" haproxy
+interop_require_file "$apache_bin" apache2
+[[ -f "$apache_modules/mod_proxy_http.so" ]] ||
+  INTEROP_MISSING+=("$apache_modules/mod_proxy_http.so (Debian package apache2)")
+interop_require_command curl curl
+interop_require_done
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 
 PROXY_PID=""

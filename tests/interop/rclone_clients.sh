@@ -18,7 +18,7 @@
 # The sync mode prints rclone's own feature list so a change shows up in the log.
 #
 # Exit 77 (skipped) without rclone; in mount mode also without /dev/fuse or fusermount3, or when
-# not root.
+# not root. Under CI=true a missing rclone or fusermount3 fails instead (lib.sh).
 #
 # Usage: rclone_clients.sh KEEPDAV_BINARY sync|mount
 set -euo pipefail
@@ -38,17 +38,14 @@ if [[ $# -ne 2 || ( "$mode" != sync && "$mode" != mount ) ]]; then
 fi
 bin="$1"
 
-skip() {
-  echo "rclone_$mode: SKIPPED: $*"
-  exit 77
-}
-command -v rclone >/dev/null 2>&1 || skip "rclone is not installed (run scripts/install-deps.sh test)"
 if [[ "$mode" == mount ]]; then
-  [[ -c /dev/fuse ]] || skip "no /dev/fuse on this machine (rclone mount needs FUSE)"
-  command -v fusermount3 >/dev/null 2>&1 ||
-    skip "fusermount3 is missing (Debian package fuse3; run scripts/install-deps.sh test)"
-  [[ "$(id -u)" -eq 0 ]] || skip "this test mounts as root (a user needs user_allow_other)"
+  [[ -c /dev/fuse ]] || interop_skip_capability "no /dev/fuse on this machine (rclone mount needs FUSE)"
+  [[ "$(id -u)" -eq 0 ]] ||
+    interop_skip_capability "this test mounts as root (a user needs user_allow_other): run it as root"
+  interop_require_command fusermount3 fuse3
 fi
+interop_require_command rclone rclone
+interop_require_done
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 
 interop_init

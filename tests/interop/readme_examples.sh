@@ -5,8 +5,11 @@
 #
 # The block is run as written, with two changes only: its `URL=http://127.0.0.1:8080` line points
 # at this test's server, and `curl` is a function that records each answer's status (through
-# curl's own --write-out to stderr) without changing what curl prints. Then every status must be
-# 2xx, and the served directory must show what each example says it does.
+# curl's own --write-out to stderr, after the block's own -w format) without changing what curl
+# prints. Then every status must be 2xx, the statuses the block prints itself (its commands have
+# -w '%{http_code}\n', issue 16) must be the list the README gives, and the served directory must
+# show what each example says it does. Last, the README's undo for the dead property: the
+# start-up log line names the database; deleted with the server stopped, the property is gone.
 #
 # Usage: readme_examples.sh KEEPDAV_BINARY README SAMPLE_DATA_DIR
 set -euo pipefail
@@ -54,7 +57,20 @@ printf 'README written under a lock by the README example\n' >"$work/README.txt"
 {
   echo 'set -eo pipefail'
   # shellcheck disable=SC2016 # expanded when the script runs
-  echo 'curl() { command curl --no-progress-meter --noproxy "*" --max-time 30 --write-out "%{stderr}README-STATUS %{http_code} %{method} %{url_effective}\n" "$@"; }'
+  # The block's own -w format stays first; the recorded status goes to stderr after it.
+  cat <<'EOF'
+curl() {
+  local args=() format=""
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      -w | --write-out) format="$2"; shift 2 ;;
+      *) args+=("$1"); shift ;;
+    esac
+  done
+  command curl --no-progress-meter --noproxy "*" --max-time 30 "${args[@]}" \
+    --write-out "${format}%{stderr}README-STATUS %{http_code} %{method} %{url_effective}\n"
+}
+EOF
   sed "s|^URL=http://127.0.0.1:8080\$|URL=${KEEPDAV_URL%/}|" "$work/block.sh"
 } >"$work/run.sh"
 
@@ -92,6 +108,38 @@ lock_state="$(command curl -sS --noproxy '*' --max-time 10 -X PROPFIND -H 'Depth
   "${KEEPDAV_URL}README.txt" \
   --data-binary '<D:propfind xmlns:D="DAV:"><D:prop><D:lockdiscovery/></D:prop></D:propfind>')"
 check "UNLOCK released the lock" grep -qE '<D:lockdiscovery */>' <<<"$lock_state"
+
+# What the block prints: each status on a line of its own, as the README lists them.
+printed="$(grep -xE '[0-9]{3}' "$work/out.txt" | tr '\n' ' ' | sed 's/ $//' || true)"
+stated="$(awk '/^## Talking to it with curl/ { s = 1; next } s && /^## / { exit } s { print }' \
+  "$readme" | grep -oE '`[0-9]{3}( [0-9]{3})+`' | head -n 1 | tr -d '`' || true)"
+with_w="$(grep -cF "curl -w '%{http_code}\n' " "$work/block.sh" || true)"
+captured="$(grep -cE '^[A-Z]+=\$\(curl ' "$work/block.sh" || true)"
+note "statuses printed: $printed; the README says: $stated"
+check "every curl command prints its status with -w or is captured ($with_w + $captured of $commands)" \
+  [ "$((with_w + captured))" -eq "$commands" ]
+check "the block printed one status line per -w command" [ "$(wc -w <<<"$printed")" -eq "$with_w" ]
+check "the statuses printed are the README's list" [ -n "$stated" -a "$printed" == "$stated" ]
+
+# The README's undo for the dead property: the log line names the database; delete it with the
+# server stopped, and the property is gone after a restart.
+db="$(sed -n 's/.*keepdav.server: serving .* (database \(.*\))$/\1/p' "$INTEROP_TMP/server.log" |
+  head -n 1 | sed 's/, read-only$//')"
+check "the start-up log line names the database ($db)" [ "$db" == "$INTEROP_TMP/props.db" ]
+# shellcheck disable=SC2016 # the README's text, not expanded
+check "the README says how to reset it" grep -qF 'rm -f "$DB" "$DB-wal" "$DB-shm"' "$readme"
+stop_ok=1
+interop_stop || stop_ok=0
+check "server stops cleanly on SIGTERM" test "$stop_ok" -eq 1
+DB="$db"
+rm -f "$DB" "$DB-wal" "$DB-shm"
+interop_start "$bin" "$root"
+after="$(command curl -sS --noproxy '*' --max-time 10 -X PROPFIND -H 'Depth: 0' \
+  "${KEEPDAV_URL}README.txt" --data-binary \
+  '<D:propfind xmlns:D="DAV:"><D:prop><k:reviewed xmlns:k="urn:example:keepdav"/></D:prop></D:propfind>')"
+note "after the reset: $(tr -d '\n' <<<"$after")"
+check "with the database deleted the dead property is gone (404 in its propstat)" \
+  bash -c 'grep -q "HTTP/1.1 404" <<<"$1" && ! grep -q ">yes<" <<<"$1"' _ "$after"
 
 stop_ok=1
 interop_stop || stop_ok=0

@@ -7,7 +7,8 @@
 #
 # The package is installed once into tests/interop/node/node_modules (ignored by git) by
 # `scripts/install-deps.sh test`, which runs `npm ci` there from the committed lock file: tests
-# never reach the network. Exit 77 (skipped) when node or that install is missing.
+# never reach the network. Exit 77 (skipped) when node or that install is missing (under CI=true:
+# exit 1, see lib.sh).
 #
 # Usage: webdav_npm.sh KEEPDAV_BINARY
 set -euo pipefail
@@ -24,15 +25,11 @@ if [[ $# -ne 1 ]]; then
 fi
 bin="$1"
 
-if ! command -v node >/dev/null 2>&1; then
-  echo "webdav_npm: SKIPPED: node is not installed (run scripts/install-deps.sh test)"
-  exit 77
-fi
-if [[ ! -f "$here/node/node_modules/webdav/package.json" ]]; then
-  echo "webdav_npm: SKIPPED: the webdav npm package is not installed in $here/node" \
-    "(run scripts/install-deps.sh test, or: npm ci --prefix $here/node)"
-  exit 77
-fi
+interop_require_command node nodejs
+interop_require_done
+[[ -f "$here/node/node_modules/webdav/package.json" ]] ||
+  interop_skip_missing "the webdav npm package is not installed in $here/node" \
+    "run bash scripts/install-deps.sh test, or: npm ci --prefix $here/node"
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 
 interop_init
