@@ -7,13 +7,9 @@
 
 namespace keepdav::webdav {
 
-DavError WriteCollectionListing(storage::FileSystem& fs, const storage::ResourcePath& dir,
-                                const DavRequest& req, ResponseSink& sink) {
-  (void)req;
-  sink.SetStatus(200);
-  sink.SetHeader("Content-Type", "text/html; charset=utf-8");
-  std::ostream& out = sink.SendBody(-1);
-  if (sink.head_only()) return DavError::Ok();
+namespace {
+
+void WritePage(storage::FileSystem& fs, const storage::ResourcePath& dir, std::ostream& out) {
   std::string page;
   std::string title;
   AppendXmlEscaped(&title, dir.str());
@@ -42,8 +38,13 @@ DavError WriteCollectionListing(storage::FileSystem& fs, const storage::Resource
   if (!s.ok()) page += "<tr><td colspan=\"3\">listing failed</td></tr>\n";
   page += "</table>\n</body></html>\n";
   out << page;
-  out.flush();
-  return DavError::Ok();
+}
+
+}  // namespace
+
+DavResponse CollectionListing(storage::FileSystem& fs, const storage::ResourcePath& dir) {
+  return DavResponse::Streamed(200, "text/html; charset=utf-8",
+                               [&fs, dir](std::ostream& out) { WritePage(fs, dir, out); });
 }
 
 }  // namespace keepdav::webdav

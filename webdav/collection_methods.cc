@@ -9,7 +9,7 @@ using storage::ResourcePath;
 using storage::Status;
 using storage::StatusCode;
 
-DavError DavHandler::HandleMkcol(const DavRequest& req, ResponseSink& sink) {
+DavResponse DavHandler::HandleMkcol(const DavRequest& req) {
   const ResourcePath& path = req.path;
   DavError err;
   // §9.3: a body we do not understand is 415.
@@ -37,12 +37,10 @@ DavError DavHandler::HandleMkcol(const DavRequest& req, ResponseSink& sink) {
         return DavError::FromStorage(s);
     }
   }
-  sink.SetStatus(201);
-  sink.SendEmpty();
-  return DavError::Ok();
+  return DavResponse::Empty(201);
 }
 
-DavError DavHandler::HandleDelete(const DavRequest& req, ResponseSink& sink) {
+DavResponse DavHandler::HandleDelete(const DavRequest& req) {
   const ResourcePath& path = req.path;
   DavError err;
   if (path.IsRoot()) return DavError::Make(403, "the root collection cannot be deleted");
@@ -62,16 +60,11 @@ DavError DavHandler::HandleDelete(const DavRequest& req, ResponseSink& sink) {
   std::vector<MemberFailure> failures;
   Status s = DeleteResource(req, path, info.value(), &failures);
   ForgetRemovedLocks(path, /*all_removed=*/s.ok());
-  if (s.ok()) {
-    sink.SetStatus(204);
-    sink.SendEmpty();
-    return DavError::Ok();
-  }
+  if (s.ok()) return DavResponse::Empty(204);
   if (failures.empty() || (failures.size() == 1 && failures[0].path == path)) {
     return DavError::FromStorage(s);
   }
-  WriteMemberFailures(sink, failures);
-  return DavError::Ok();
+  return MemberFailuresResponse(std::move(failures));
 }
 
 }  // namespace keepdav::webdav
