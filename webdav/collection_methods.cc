@@ -1,4 +1,5 @@
 // MKCOL and DELETE (RFC 4918 §9.3, §9.6).
+#include "webdav/collection_url.h"
 #include "webdav/dav_handler.h"
 #include "webdav/error_response.h"
 #include "webdav/tree_walker.h"
@@ -37,7 +38,9 @@ DavResponse DavHandler::HandleMkcol(const DavRequest& req) {
         return DavError::FromStorage(s);
     }
   }
-  return DavResponse::Empty(201);
+  DavResponse created = DavResponse::Empty(201);
+  AddCollectionLocation(req, /*is_collection=*/true, &created);
+  return created;
 }
 
 DavResponse DavHandler::HandleDelete(const DavRequest& req) {
@@ -60,7 +63,11 @@ DavResponse DavHandler::HandleDelete(const DavRequest& req) {
   std::vector<MemberFailure> failures;
   Status s = DeleteResource(req, path, info.value(), &failures);
   ForgetRemovedLocks(path, /*all_removed=*/s.ok());
-  if (s.ok()) return DavResponse::Empty(204);
+  if (s.ok()) {
+    DavResponse deleted = DavResponse::Empty(204);
+    AddCollectionLocation(req, info->IsDirectory(), &deleted);
+    return deleted;
+  }
   if (failures.empty() || (failures.size() == 1 && failures[0].path == path)) {
     return DavError::FromStorage(s);
   }

@@ -1,6 +1,7 @@
 // COPY and MOVE (RFC 4918 §9.8, §9.9): the checks are planned first (copy_move_plan.h), then a
 // COPY is staged (staged_transfer.h) and a MOVE is a journaled rename, or a staged copy when the
 // destination lies on another device.
+#include "webdav/collection_url.h"
 #include "webdav/copy_move_plan.h"
 #include "webdav/dav_handler.h"
 #include "webdav/error_response.h"
@@ -118,7 +119,9 @@ DavResponse DavHandler::CopyOrMove(const DavRequest& req, bool move) {
   // locks stay and now cover the new resource; locks inside what it replaced are gone.
   if (move) ForgetRemovedLocks(plan.from, /*all_removed=*/true);
   if (plan.destination_existed()) locks_.RemoveTree(plan.to, /*keep_root=*/true);
-  return DavResponse::Empty(plan.destination_existed() ? 204 : 201);
+  DavResponse done = DavResponse::Empty(plan.destination_existed() ? 204 : 201);
+  AddCollectionLocation(req, plan.source.IsDirectory(), &done);
+  return done;
 }
 
 }  // namespace keepdav::webdav

@@ -7,8 +7,10 @@
 #include <vector>
 
 #include "webdav/collection_listing.h"
+#include "webdav/collection_url.h"
 #include "webdav/conditional.h"
 #include "webdav/dav_handler.h"
+#include "webdav/favicon.h"
 #include "webdav/mime_types.h"
 
 namespace keepdav::webdav {
@@ -82,7 +84,12 @@ DavResponse DavHandler::HandleGet(const DavRequest& req) {
   auto file = fs_.OpenRead(path);
   storage::Result<FileInfo> info =
       file.ok() ? storage::Result<FileInfo>(file.value()->info()) : fs_.Stat(path);
-  if (!info.ok()) return DavError::FromStorage(info.status());
+  if (!info.ok()) {
+    // Browsers ask every server for /favicon.ico: one compiled in, unless the root has its own.
+    if (info.status().IsNotFound() && IsFaviconPath(path)) return FaviconResponse();
+    return DavError::FromStorage(info.status());
+  }
+  if (info->IsDirectory() && NamedWithoutSlash(req)) return RedirectToCollection(req);
 
   switch (EvaluateConditionalHeaders(req, &info.value(), /*read_method=*/true)) {
     case Condition::kNotModified: {

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 
+#include "webdav/collection_url.h"
 #include "webdav/dav_handler.h"
 #include "webdav/if_header.h"
 #include "webdav/lock_discovery.h"
@@ -95,7 +96,9 @@ DavResponse DavHandler::RefreshLocks(const DavRequest& req, const FileInfo* targ
     return DavError::Make(412, "the If header names no lock on " + path.str(),
                           "lock-token-matches-request-uri");
   }
-  return LockResponse(200, activelocks);
+  DavResponse response = LockResponse(200, activelocks);
+  AddCollectionLocation(req, target && target->IsDirectory(), &response);
+  return response;
 }
 
 DavResponse DavHandler::CreateLock(const DavRequest& req, const FileInfo* target,
@@ -148,6 +151,7 @@ DavResponse DavHandler::CreateLock(const DavRequest& req, const FileInfo* target
   AppendActiveLock(&activelock, granted, HrefFor(path), locks_.Now());
   DavResponse r = LockResponse(existed ? 200 : 201, activelock);
   r.AddHeader("Lock-Token", "<" + granted.token + ">");
+  AddCollectionLocation(req, existed && target->IsDirectory(), &r);
   return r;
 }
 
@@ -170,7 +174,9 @@ DavResponse DavHandler::HandleUnlock(const DavRequest& req) {
   if (!err.ok()) return err;
   err = locks_.Unlock(std::string(token), path);
   if (!err.ok()) return err;
-  return DavResponse::Empty(204);
+  DavResponse response = DavResponse::Empty(204);
+  AddCollectionLocation(req, info.ok() && info->IsDirectory(), &response);
+  return response;
 }
 
 void DavHandler::SetLockSources(const ResourcePath& path, Depth depth,

@@ -6,6 +6,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "webdav/collection_url.h"
 #include "webdav/dav_handler.h"
 #include "webdav/live_properties.h"
 #include "webdav/multistatus_writer.h"
@@ -215,7 +216,7 @@ DavResponse DavHandler::HandlePropfind(const DavRequest& req) {
   // The 207 streams from the first member: the walk runs while the body is sent, and what fails
   // on the way is a propstat of its own or ends the walk early (logged), never another status.
   const FileInfo root_info = info.value();
-  return DavResponse::Streamed(
+  DavResponse response = DavResponse::Streamed(
       207, "application/xml; charset=utf-8",
       [this, &req, request, root_info, depth](std::ostream& out) {
         MultistatusWriter writer(out);
@@ -232,6 +233,8 @@ DavResponse DavHandler::HandlePropfind(const DavRequest& req) {
               .warning("PROPFIND %s stopped early: %s", req.path.str(), s.message());
         }
       });
+  AddCollectionLocation(req, root_info.IsDirectory(), &response);
+  return response;
 }
 
 }  // namespace keepdav::webdav

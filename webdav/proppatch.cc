@@ -3,6 +3,7 @@
 #include <optional>
 #include <sstream>
 
+#include "webdav/collection_url.h"
 #include "webdav/dav_handler.h"
 #include "webdav/href.h"
 #include "webdav/live_properties.h"
@@ -106,7 +107,10 @@ DavResponse DavHandler::HandleProppatch(const DavRequest& req) {
     }
   }
 
-  return ProppatchResult(webdav::HrefFor(path, info->IsDirectory()), changes, statuses);
+  DavResponse response =
+      ProppatchResult(webdav::HrefFor(path, info->IsDirectory()), changes, statuses);
+  AddCollectionLocation(req, info->IsDirectory(), &response);
+  return response;
 }
 
 }  // namespace keepdav::webdav
