@@ -8,6 +8,7 @@
 #include <exception>
 #include <unordered_map>
 
+#include "webdav/collection_url.h"
 #include "webdav/href.h"
 #include "webdav/options.h"
 #include "webdav/preconditions.h"
@@ -126,8 +127,14 @@ DavError DavHandler::ResolveRequest(DavRequest& req) const {
 }
 
 DavResponse DavHandler::HandleOptions(const DavRequest& req) {
-  (void)req;  // "*" and every path answer the same
-  return OptionsResponse();
+  // "*" and every path answer the same; a collection named without its slash is named with it
+  // (collection_url.h). Only then is the target looked at.
+  DavResponse response = OptionsResponse();
+  if (req.target != "*" && NamedWithoutSlash(req)) {
+    auto info = fs_.Stat(req.path);
+    AddCollectionLocation(req, info.ok() && info->IsDirectory(), &response);
+  }
+  return response;
 }
 
 DavError DavHandler::CheckConditions(const DavRequest& req, const ResourcePath& path,

@@ -163,6 +163,11 @@ TEST_F(AnswersTest, OtherMethodsOnCollectionWithoutSlashAddContentLocation) {
   EXPECT_EQ(Header(r, "content-location"), "/copy/");
   EXPECT_FALSE(Exists(server_.Disk("copy")));
 
+  r = server_.Request("OPTIONS", "/dir");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(Header(r, "content-location"), "/dir/");
+  EXPECT_EQ(Header(server_.Request("OPTIONS", "/file.txt"), "content-location"), "");
+
   r = server_.Request("PUT", "/file.txt", "y");
   EXPECT_EQ(r.status, 204);
   EXPECT_EQ(Header(r, "content-location"), "");
