@@ -2,12 +2,12 @@
 #pragma once
 
 #include "storage/file_system.h"
-#include "webdav/dav_error.h"
-#include "webdav/dav_request.h"
+#include "webdav/dav_response.h"
 
 namespace keepdav::webdav {
 
-DavError WriteCollectionListing(storage::FileSystem& fs, const storage::ResourcePath& dir,
-                                const DavRequest& req, ResponseSink& sink);
+// The 200 page of `dir`, listed while it is sent (not at all for HEAD). `fs` must outlive the
+// response.
+DavResponse CollectionListing(storage::FileSystem& fs, const storage::ResourcePath& dir);
 
 }  // namespace keepdav::webdav

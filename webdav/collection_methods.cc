@@ -1,4 +1,5 @@
 // MKCOL and DELETE (RFC 4918 §9.3, §9.6).
+#include "webdav/collection_url.h"
 #include "webdav/dav_handler.h"
 #include "webdav/error_response.h"
 #include "webdav/tree_walker.h"
@@ -9,7 +10,7 @@ using storage::ResourcePath;
 using storage::Status;
 using storage::StatusCode;
 
-DavError DavHandler::HandleMkcol(const DavRequest& req, ResponseSink& sink) {
+DavResponse DavHandler::HandleMkcol(const DavRequest& req) {
   const ResourcePath& path = req.path;
   DavError err;
   // §9.3: a body we do not understand is 415.
@@ -37,12 +38,12 @@ DavError DavHandler::HandleMkcol(const DavRequest& req, ResponseSink& sink) {
         return DavError::FromStorage(s);
     }
   }
-  sink.SetStatus(201);
-  sink.SendEmpty();
-  return DavError::Ok();
+  DavResponse created = DavResponse::Empty(201);
+  AddCollectionLocation(req, /*is_collection=*/true, &created);
+  return created;
 }
 
-DavError DavHandler::HandleDelete(const DavRequest& req, ResponseSink& sink) {
+DavResponse DavHandler::HandleDelete(const DavRequest& req) {
   const ResourcePath& path = req.path;
   DavError err;
   if (path.IsRoot()) return DavError::Make(403, "the root collection cannot be deleted");
@@ -63,15 +64,14 @@ DavError DavHandler::HandleDelete(const DavRequest& req, ResponseSink& sink) {
   Status s = DeleteResource(req, path, info.value(), &failures);
   ForgetRemovedLocks(path, /*all_removed=*/s.ok());
   if (s.ok()) {
-    sink.SetStatus(204);
-    sink.SendEmpty();
-    return DavError::Ok();
+    DavResponse deleted = DavResponse::Empty(204);
+    AddCollectionLocation(req, info->IsDirectory(), &deleted);
+    return deleted;
   }
   if (failures.empty() || (failures.size() == 1 && failures[0].path == path)) {
     return DavError::FromStorage(s);
   }
-  WriteMemberFailures(sink, failures);
-  return DavError::Ok();
+  return MemberFailuresResponse(std::move(failures));
 }
 
 }  // namespace keepdav::webdav

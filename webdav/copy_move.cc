@@ -1,6 +1,7 @@
 // COPY and MOVE (RFC 4918 §9.8, §9.9): the checks are planned first (copy_move_plan.h), then a
 // COPY is staged (staged_transfer.h) and a MOVE is a journaled rename, or a staged copy when the
 // destination lies on another device.
+#include "webdav/collection_url.h"
 #include "webdav/copy_move_plan.h"
 #include "webdav/dav_handler.h"
 #include "webdav/error_response.h"
@@ -14,32 +15,32 @@ using storage::ResourcePath;
 using storage::Status;
 using storage::StatusCode;
 
-DavError DavHandler::HandleCopy(const DavRequest& req, ResponseSink& sink) {
-  return CopyOrMove(req, sink, /*move=*/false);
+DavResponse DavHandler::HandleCopy(const DavRequest& req) {
+  return CopyOrMove(req, /*move=*/false);
 }
 
-DavError DavHandler::HandleMove(const DavRequest& req, ResponseSink& sink) {
-  return CopyOrMove(req, sink, /*move=*/true);
+DavResponse DavHandler::HandleMove(const DavRequest& req) {
+  return CopyOrMove(req, /*move=*/true);
 }
 
-DavError DavHandler::RunStaged(const DavRequest& req, ResponseSink& sink, bool move,
-                               const ResourcePath& from, const FileInfo& from_info,
-                               const ResourcePath& to, bool to_existed, Depth depth) {
+std::optional<DavResponse> DavHandler::RunStaged(const DavRequest& req, bool move,
+                                                 const ResourcePath& from,
+                                                 const FileInfo& from_info, const ResourcePath& to,
+                                                 bool to_existed, Depth depth) {
   StagedTransfer transfer(fs_, journal_, *req.progress, settings_.max_tree_depth);
   ResourcePath failed_member = to;
   std::vector<MemberFailure> leftovers;
   Status s = transfer.Run(move, from, from_info, to, to_existed, depth, &failed_member, &leftovers);
   if (!s.ok()) {
-    // Nothing changed at the destination: one status for the whole request, naming the member.
+    // Nothing changed at the destination: one status for the whole request. The member that
+    // failed is named in the log.
     DavError err = DavError::FromStorage(s);
-    if (failed_member != to) err.message += " (at " + failed_member.str() + ")";
-    return err;
+    if (failed_member != to) err = err.WithDetail("(at " + failed_member.str() + ")");
+    return DavResponse(std::move(err));
   }
-  if (!leftovers.empty()) {
-    // The move happened, but parts of the source could not be removed.
-    WriteMemberFailures(sink, leftovers);
-  }
-  return DavError::Ok();
+  // The move happened, but parts of the source could not be removed.
+  if (!leftovers.empty()) return MemberFailuresResponse(std::move(leftovers));
+  return std::nullopt;
 }
 
 Status DavHandler::RenameJournaled(const DavRequest& req, const CopyMovePlan& plan) {
@@ -71,32 +72,31 @@ Status DavHandler::RenameJournaled(const DavRequest& req, const CopyMovePlan& pl
   return s;
 }
 
-DavError DavHandler::RunMove(const DavRequest& req, ResponseSink& sink, const CopyMovePlan& plan) {
+std::optional<DavResponse> DavHandler::RunMove(const DavRequest& req, const CopyMovePlan& plan) {
   if (plan.destination_existed()) {
     // §9.9.3: with Overwrite T the destination is deleted first (as by DELETE Depth infinity).
     req.progress->BeginLong();
     std::vector<MemberFailure> failures;
     Status s = DeleteResource(req, plan.to, *plan.destination, &failures);
     if (!s.ok()) {
-      if (failures.empty()) return DavError::FromStorage(s);
+      if (failures.empty()) return DavResponse(DavError::FromStorage(s));
       ForgetRemovedLocks(plan.to, /*all_removed=*/false);
-      WriteMemberFailures(sink, failures);
-      return DavError::Ok();
+      return MemberFailuresResponse(std::move(failures));
     }
   }
   Status s = RenameJournaled(req, plan);
-  if (s.ok()) return DavError::Ok();
-  if (s.code() != StatusCode::kCrossDevice) return DavError::FromStorage(s);
+  if (s.ok()) return std::nullopt;
+  if (s.code() != StatusCode::kCrossDevice) return DavResponse(DavError::FromStorage(s));
   // Another file system below the root: a staged copy, then the source goes.
   req.progress->BeginLong();
-  DavError err = RunStaged(req, sink, /*move=*/true, plan.from, plan.source, plan.to,
-                           /*to_existed=*/false, Depth::kInfinity);
+  std::optional<DavResponse> answer = RunStaged(req, /*move=*/true, plan.from, plan.source, plan.to,
+                                                /*to_existed=*/false, Depth::kInfinity);
   // A 207 means the move happened but parts of the source stayed: those keep their locks.
-  if (sink.sent()) ForgetRemovedLocks(plan.from, /*all_removed=*/false);
-  return err;
+  if (answer && !answer->is_error()) ForgetRemovedLocks(plan.from, /*all_removed=*/false);
+  return answer;
 }
 
-DavError DavHandler::CopyOrMove(const DavRequest& req, ResponseSink& sink, bool move) {
+DavResponse DavHandler::CopyOrMove(const DavRequest& req, bool move) {
   CopyMovePlan plan;
   DavError err = PlanCopyOrMove(req, move, fs_, &plan);
   if (!err.ok()) return err;
@@ -105,22 +105,23 @@ DavError DavHandler::CopyOrMove(const DavRequest& req, ResponseSink& sink, bool 
   if (plan.destination_existed() && !plan.overwrite) {
     return DavError::Make(412, "the destination exists and Overwrite is F");
   }
+  std::optional<DavResponse> answer;
   if (!move) {
     if (plan.IsLongCopy()) req.progress->BeginLong();
     // All or nothing (staged_transfer.h): the old destination stays whole until the swap.
-    err = RunStaged(req, sink, /*move=*/false, plan.from, plan.source, plan.to,
-                    plan.destination_existed(), plan.depth);
+    answer = RunStaged(req, /*move=*/false, plan.from, plan.source, plan.to,
+                       plan.destination_existed(), plan.depth);
   } else {
-    err = RunMove(req, sink, plan);
+    answer = RunMove(req, plan);
   }
-  if (!err.ok() || sink.sent()) return err;  // an error, or a 207 naming members that failed
+  if (answer) return std::move(*answer);  // an error, or a 207 naming members that failed
   // §7.5: MOVE does not move locks and COPY does not copy them. An overwritten destination's own
   // locks stay and now cover the new resource; locks inside what it replaced are gone.
   if (move) ForgetRemovedLocks(plan.from, /*all_removed=*/true);
   if (plan.destination_existed()) locks_.RemoveTree(plan.to, /*keep_root=*/true);
-  sink.SetStatus(plan.destination_existed() ? 204 : 201);
-  sink.SendEmpty();
-  return DavError::Ok();
+  DavResponse done = DavResponse::Empty(plan.destination_existed() ? 204 : 201);
+  AddCollectionLocation(req, plan.source.IsDirectory(), &done);
+  return done;
 }
 
 }  // namespace keepdav::webdav

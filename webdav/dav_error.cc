@@ -40,9 +40,57 @@ int DavError::HttpStatusFor(const storage::Status& s) {
   return 500;
 }
 
+namespace {
+
+// What a client is told for a storage failure; the storage message itself names paths on the
+// disk and errno texts, which belong in the log.
+const char* ShortReasonFor(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk:
+      return "";
+    case StatusCode::kNotFound:
+      return "no such resource";
+    case StatusCode::kAlreadyExists:
+      return "the resource already exists";
+    case StatusCode::kNotADirectory:
+      return "a parent of the resource is not a collection";
+    case StatusCode::kIsADirectory:
+      return "the resource is a collection";
+    case StatusCode::kNotEmpty:
+      return "the collection is not empty";
+    case StatusCode::kPermissionDenied:
+      return "access to the resource is denied";
+    case StatusCode::kNoSpace:
+      return "not enough space on the server";
+    case StatusCode::kInvalidPath:
+      return "invalid resource name";
+    case StatusCode::kCrossDevice:
+      return "the resources are on different devices";
+    case StatusCode::kBusy:
+      return "the server is busy, try again";
+    case StatusCode::kTooLarge:
+      return "too large";
+    case StatusCode::kInvalidArgument:
+      return "invalid request";
+    case StatusCode::kIoError:
+      return "input/output error on the server";
+  }
+  return "storage error";
+}
+
+}  // namespace
+
 DavError DavError::FromStorage(const storage::Status& s) {
   if (s.ok()) return Ok();
-  return Make(HttpStatusFor(s), s.message());
+  DavError e = Make(HttpStatusFor(s), ShortReasonFor(s.code()));
+  e.detail = s.message();
+  return e;
+}
+
+DavError DavError::WithDetail(const std::string& more) const {
+  DavError e = *this;
+  e.detail = e.detail.empty() ? more : e.detail + " " + more;
+  return e;
 }
 
 const char* ReasonPhrase(int status) {

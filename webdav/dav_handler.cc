@@ -8,7 +8,7 @@
 #include <exception>
 #include <unordered_map>
 
-#include "webdav/error_response.h"
+#include "webdav/collection_url.h"
 #include "webdav/href.h"
 #include "webdav/options.h"
 #include "webdav/preconditions.h"
@@ -29,6 +29,17 @@ namespace {
 
 Poco::Logger& Log() {
   return Poco::Logger::get("keepdav.dav");
+}
+
+// One line per error answer; the detail the client is not told is kept here.
+void LogError(const DavRequest& req, const DavError& err) {
+  std::string text = err.message;
+  if (!err.detail.empty()) text += " (" + err.detail + ")";
+  if (err.status >= 500) {
+    Log().error("%s %s -> %d %s", req.method, req.target, err.status, text);
+  } else {
+    Log().information("%s %s -> %d %s", req.method, req.target, err.status, text);
+  }
 }
 
 }  // namespace
@@ -71,31 +82,33 @@ DavHandler::Method DavHandler::FindMethod(const std::string& name, bool* modifie
 }
 
 void DavHandler::Handle(DavRequest& req, ResponseSink& sink) {
-  DavError err;
+  DavError unexpected;
   try {
-    bool modifies = false;
-    Method method = FindMethod(req.method, &modifies);
-    if (!method) {
-      err = DavError::Make(501, "method " + req.method + " is not implemented");
-    } else if (modifies && settings_.read_only) {
-      err = DavError::Make(403, "the server is read-only");
-    } else {
-      err = ResolveRequest(req);
-      if (err.ok()) err = (this->*method)(req, sink);
+    DavResponse response = Dispatch(req);
+    if (response.status() == 0) {  // a handler bug: it answered DavError::Ok()
+      response = DavError::Make(500, "internal error").WithDetail("the handler gave no answer");
     }
+    if (response.is_error()) LogError(req, response.error());
+    WriteResponse(req, std::move(response), sink);
+    return;
   } catch (const Poco::Exception& e) {
-    err = DavError::Make(500, "unexpected error: " + e.displayText());
+    unexpected = DavError::Make(500, "unexpected error").WithDetail(e.displayText());
   } catch (const std::exception& e) {
-    err = DavError::Make(500, std::string("unexpected error: ") + e.what());
+    unexpected = DavError::Make(500, "unexpected error").WithDetail(e.what());
   }
-  if (err.ok()) return;
-  if (err.status >= 500) {
-    Log().error("%s %s -> %d %s", req.method, req.target, err.status, err.message);
-  } else {
-    Log().information("%s %s -> %d %s", req.method, req.target, err.status, err.message);
-  }
+  LogError(req, unexpected);
   if (sink.sent()) return;  // too late to change the status; the log line is all we can do
-  WriteErrorResponse(req, sink, err);
+  WriteResponse(req, unexpected, sink);
+}
+
+DavResponse DavHandler::Dispatch(DavRequest& req) {
+  bool modifies = false;
+  Method method = FindMethod(req.method, &modifies);
+  if (!method) return DavError::Make(501, "method " + req.method + " is not implemented");
+  if (modifies && settings_.read_only) return DavError::Make(403, "the server is read-only");
+  DavError err = ResolveRequest(req);
+  if (!err.ok()) return err;
+  return (this->*method)(req);
 }
 
 DavError DavHandler::ResolveRequest(DavRequest& req) const {
@@ -113,10 +126,15 @@ DavError DavHandler::ResolveRequest(DavRequest& req) const {
   return DavError::Ok();
 }
 
-DavError DavHandler::HandleOptions(const DavRequest& req, ResponseSink& sink) {
-  (void)req;  // "*" and every path answer the same
-  WriteOptionsResponse(sink);
-  return DavError::Ok();
+DavResponse DavHandler::HandleOptions(const DavRequest& req) {
+  // "*" and every path answer the same; a collection named without its slash is named with it
+  // (collection_url.h). Only then is the target looked at.
+  DavResponse response = OptionsResponse();
+  if (req.target != "*" && NamedWithoutSlash(req)) {
+    auto info = fs_.Stat(req.path);
+    AddCollectionLocation(req, info.ok() && info->IsDirectory(), &response);
+  }
+  return response;
 }
 
 DavError DavHandler::CheckConditions(const DavRequest& req, const ResourcePath& path,

@@ -1,8 +1,9 @@
 // DavHandler: WebDAV class 1 and 2 semantics over a FileSystem, a PropertyStore and locks.
 //
 // One member function per method (each family in its own .cc file), routed by a method table.
-// Each returns a DavError: ok() when it has written the response itself; otherwise Handle()
-// writes the error response, once, and logs it. Every modifying method goes through
+// Each returns its outcome as a DavResponse (dav_response.h), success or error (a DavError
+// converts to one), and writes nothing; Handle() logs an error and WriteResponse writes any
+// response, once. Every modifying method goes through
 // CheckConditions() before it changes anything (conditional headers, the If header, locks); deep
 // operations go through TreeWalker and report
 // progress to the request's Progress, and announce work that grows with a tree or a file
@@ -23,6 +24,7 @@
 #include "webdav/dav_backends.h"
 #include "webdav/dav_error.h"
 #include "webdav/dav_request.h"
+#include "webdav/dav_response.h"
 #include "webdav/depth.h"
 #include "webdav/live_properties.h"
 #include "webdav/lock_manager.h"
@@ -49,53 +51,58 @@ class DavHandler {
   DavHandler(const DavBackends& backends, DavSettings settings);
 
   // Handles one request completely: resolves its target, Destination and Depth into `req`
-  // (ResolveRequest), then runs the method. Never throws; an unexpected exception becomes a 500
-  // (if no response has been sent yet) and a log line.
+  // (ResolveRequest), runs the method and writes its response (WriteResponse). Never throws; an
+  // unexpected exception becomes a 500 (if no response has been sent yet) and a log line.
   void Handle(DavRequest& req, ResponseSink& sink);
 
   // The value of the Allow header (options.h).
   static const char* AllowedMethods();
 
  private:
-  using Method = DavError (DavHandler::*)(const DavRequest&, ResponseSink&);
+  using Method = DavResponse (DavHandler::*)(const DavRequest&);
   static Method FindMethod(const std::string& name, bool* modifies);
 
+  // dav_handler.cc. Finds the method, refuses what the server does not allow, resolves the
+  // request and runs the method: the outcome, not yet written.
+  DavResponse Dispatch(DavRequest& req);
   // dav_handler.cc. Fills req.path (request_target.h: 400, 404 for reserved names), for COPY and
   // MOVE req.destination (400, 403, 502) and req.depth, once, before any method runs.
   DavError ResolveRequest(DavRequest& req) const;
-  DavError HandleOptions(const DavRequest& req, ResponseSink& sink);
+  DavResponse HandleOptions(const DavRequest& req);
   // file_methods.cc
-  DavError HandleGet(const DavRequest& req, ResponseSink& sink);
-  DavError HandlePut(const DavRequest& req, ResponseSink& sink);
+  DavResponse HandleGet(const DavRequest& req);
+  DavResponse HandlePut(const DavRequest& req);
   // collection_methods.cc
-  DavError HandleMkcol(const DavRequest& req, ResponseSink& sink);
-  DavError HandleDelete(const DavRequest& req, ResponseSink& sink);
+  DavResponse HandleMkcol(const DavRequest& req);
+  DavResponse HandleDelete(const DavRequest& req);
   // copy_move.cc
-  DavError HandleCopy(const DavRequest& req, ResponseSink& sink);
-  DavError HandleMove(const DavRequest& req, ResponseSink& sink);
-  DavError CopyOrMove(const DavRequest& req, ResponseSink& sink, bool move);
+  DavResponse HandleCopy(const DavRequest& req);
+  DavResponse HandleMove(const DavRequest& req);
+  DavResponse CopyOrMove(const DavRequest& req, bool move);
   // MOVE after its checks: removes a destination it replaces, then renames (or stages across
-  // devices). OK with nothing sent when done; OK with a 207 sent when members failed.
-  DavError RunMove(const DavRequest& req, ResponseSink& sink, const struct CopyMovePlan& plan);
+  // devices). nullopt when done; otherwise the answer (an error, or a 207 naming members that
+  // failed).
+  std::optional<DavResponse> RunMove(const DavRequest& req, const struct CopyMovePlan& plan);
   // The same-device rename with its property journal; kCrossDevice when the move must stage.
   storage::Status RenameJournaled(const DavRequest& req, const struct CopyMovePlan& plan);
-  // A staged (all or nothing) COPY or cross-device MOVE; writes a 207 only for source leftovers
-  // of a move, otherwise leaves the success response to the caller.
-  DavError RunStaged(const DavRequest& req, ResponseSink& sink, bool move,
-                     const storage::ResourcePath& from, const storage::FileInfo& from_info,
-                     const storage::ResourcePath& to, bool to_existed, Depth depth);
+  // A staged (all or nothing) COPY or cross-device MOVE. nullopt when done; otherwise the answer
+  // (an error, or for a move a 207 naming source leftovers).
+  std::optional<DavResponse> RunStaged(const DavRequest& req, bool move,
+                                       const storage::ResourcePath& from,
+                                       const storage::FileInfo& from_info,
+                                       const storage::ResourcePath& to, bool to_existed,
+                                       Depth depth);
   // propfind.cc / proppatch.cc
-  DavError HandlePropfind(const DavRequest& req, ResponseSink& sink);
-  DavError HandleProppatch(const DavRequest& req, ResponseSink& sink);
+  DavResponse HandlePropfind(const DavRequest& req);
+  DavResponse HandleProppatch(const DavRequest& req);
   // lock_methods.cc
-  DavError HandleLock(const DavRequest& req, ResponseSink& sink);
+  DavResponse HandleLock(const DavRequest& req);
   // The two kinds of LOCK (RFC 4918 §9.10): a refresh of the locks the If header names (empty
   // body), and a new lock from a lockinfo body (which creates an empty file on an unmapped URL).
-  DavError RefreshLocks(const DavRequest& req, ResponseSink& sink, const storage::FileInfo* target,
-                        int64_t timeout);
-  DavError CreateLock(const DavRequest& req, ResponseSink& sink, const storage::FileInfo* target,
-                      bool infinite_depth, int64_t timeout, const std::string& body);
-  DavError HandleUnlock(const DavRequest& req, ResponseSink& sink);
+  DavResponse RefreshLocks(const DavRequest& req, const storage::FileInfo* target, int64_t timeout);
+  DavResponse CreateLock(const DavRequest& req, const storage::FileInfo* target,
+                         bool infinite_depth, int64_t timeout, const std::string& body);
+  DavResponse HandleUnlock(const DavRequest& req);
   // Points DAV:lockdiscovery and DAV:supportedlock of a PROPFIND walk from `path` at the locks.
   void SetLockSources(const storage::ResourcePath& path, Depth depth,
                       LiveValueSources* sources) const;

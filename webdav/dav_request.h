@@ -91,7 +91,8 @@ struct DavRequest {
   bool HasBody() const { return chunked || content_length > 0; }
 };
 
-// Where a handler writes its response. Exactly one of SendEmpty/SendBody may be called, once.
+// Where WriteResponse (dav_response.h) writes a handler's response. Exactly one of
+// SendEmpty/SendBody may be called, once.
 class ResponseSink {
  public:
   virtual ~ResponseSink() = default;

@@ -1,5 +1,7 @@
 #include "webdav/error_response.h"
 
+#include <memory>
+
 #include "webdav/href.h"
 #include "webdav/multistatus_writer.h"
 #include "webdav/options.h"
@@ -7,14 +9,9 @@
 
 namespace keepdav::webdav {
 
-void WriteErrorResponse(const DavRequest& req, ResponseSink& sink, const DavError& err) {
-  sink.SetStatus(err.status);
-  if (err.status == 405 || err.status == 501) sink.SetHeader("Allow", AllowedMethods());
-  if (req.method == "HEAD" || err.status == 304) {
-    sink.SendEmpty();
-    return;
-  }
+DavResponse ErrorResponse(const DavError& err) {
   std::string body;
+  std::string type;
   if (!err.precondition.empty()) {
     body = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:error xmlns:D=\"DAV:\"><D:" +
            err.precondition;
@@ -26,27 +23,30 @@ void WriteErrorResponse(const DavRequest& req, ResponseSink& sink, const DavErro
       body += "</D:href></D:" + err.precondition + ">";
     }
     body += "</D:error>\n";
-    sink.SetHeader("Content-Type", "application/xml; charset=utf-8");
+    type = "application/xml; charset=utf-8";
   } else {
     body = std::to_string(err.status) + " " + ReasonPhrase(err.status) + ": " + err.message + "\n";
-    sink.SetHeader("Content-Type", "text/plain; charset=utf-8");
+    type = "text/plain; charset=utf-8";
   }
-  std::ostream& out = sink.SendBody(static_cast<int64_t>(body.size()));
-  out.write(body.data(), static_cast<std::streamsize>(body.size()));
-  out.flush();
+  DavResponse r = DavResponse::Text(err.status, std::move(type), std::move(body));
+  if (err.status == 405 || err.status == 501) r.AddHeader("Allow", AllowedMethods());
+  return r;
 }
 
-void WriteMemberFailures(ResponseSink& sink, const std::vector<MemberFailure>& failures) {
-  sink.SetStatus(207);
-  sink.SetHeader("Content-Type", "application/xml; charset=utf-8");
-  MultistatusWriter writer(sink.SendBody(-1));
-  writer.Begin();
-  for (const MemberFailure& f : failures) {
-    // A member that could not be removed because its own members could not: RFC 4918 §9.6.1
-    // asks for the member's error, which is what `status` is.
-    writer.WriteStatusResponse(HrefFor(f.path, f.is_directory), DavError::HttpStatusFor(f.status));
-  }
-  writer.End();
+DavResponse MemberFailuresResponse(std::vector<MemberFailure> failures) {
+  // std::function wants a copyable callable: the list is shared, not copied.
+  auto list = std::make_shared<std::vector<MemberFailure>>(std::move(failures));
+  return DavResponse::Streamed(207, "application/xml; charset=utf-8", [list](std::ostream& out) {
+    MultistatusWriter writer(out);
+    writer.Begin();
+    for (const MemberFailure& f : *list) {
+      // A member that could not be removed because its own members could not: RFC 4918 §9.6.1
+      // asks for the member's error, which is what `status` is.
+      writer.WriteStatusResponse(HrefFor(f.path, f.is_directory),
+                                 DavError::HttpStatusFor(f.status));
+    }
+    writer.End();
+  });
 }
 
 }  // namespace keepdav::webdav

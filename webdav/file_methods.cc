@@ -7,8 +7,10 @@
 #include <vector>
 
 #include "webdav/collection_listing.h"
+#include "webdav/collection_url.h"
 #include "webdav/conditional.h"
 #include "webdav/dav_handler.h"
+#include "webdav/favicon.h"
 #include "webdav/mime_types.h"
 
 namespace keepdav::webdav {
@@ -68,39 +70,43 @@ bool IfRangeAllows(const DavRequest& req, const FileInfo& info) {
   return date && *date == info.mtime_ns / 1000000000;
 }
 
-void SetValidators(ResponseSink& sink, const FileInfo& info) {
-  sink.SetHeader("ETag", ETagFor(info));
-  sink.SetHeader("Last-Modified", HttpDate(info.mtime_ns / 1000000000));
+void AddValidators(DavResponse* response, const FileInfo& info) {
+  response->AddHeader("ETag", ETagFor(info));
+  response->AddHeader("Last-Modified", HttpDate(info.mtime_ns / 1000000000));
 }
 
 }  // namespace
 
-DavError DavHandler::HandleGet(const DavRequest& req, ResponseSink& sink) {
+DavResponse DavHandler::HandleGet(const DavRequest& req) {
   const ResourcePath& path = req.path;
-  DavError err;
   // Open first: one path resolution and one stat for the common case of a file; a collection
   // or a special file answers kIsADirectory / kPermissionDenied and is looked at again below.
   auto file = fs_.OpenRead(path);
   storage::Result<FileInfo> info =
       file.ok() ? storage::Result<FileInfo>(file.value()->info()) : fs_.Stat(path);
-  if (!info.ok()) return DavError::FromStorage(info.status());
+  if (!info.ok()) {
+    // Browsers ask every server for /favicon.ico: one compiled in, unless the root has its own.
+    if (info.status().IsNotFound() && IsFaviconPath(path)) return FaviconResponse();
+    return DavError::FromStorage(info.status());
+  }
+  if (info->IsDirectory() && NamedWithoutSlash(req)) return RedirectToCollection(req);
 
   switch (EvaluateConditionalHeaders(req, &info.value(), /*read_method=*/true)) {
-    case Condition::kNotModified:
-      sink.SetStatus(304);
-      SetValidators(sink, info.value());
-      sink.SendEmpty();
-      return DavError::Ok();
+    case Condition::kNotModified: {
+      DavResponse r = DavResponse::Empty(304);
+      AddValidators(&r, info.value());
+      return r;
+    }
     case Condition::kPreconditionFailed:
       return DavError::Make(412, "a conditional header did not match");
     case Condition::kProceed:
       break;
   }
 
-  if (info->IsDirectory()) return WriteCollectionListing(fs_, path, req, sink);
+  if (info->IsDirectory()) return CollectionListing(fs_, path);
   if (!info->IsFile()) return DavError::Make(403, "not a regular file");
   if (!file.ok()) return DavError::FromStorage(file.status());
-  const FileInfo& fi = file.value()->info();  // the opened file's own figures
+  const FileInfo fi = file.value()->info();  // the opened file's own figures
   uint64_t size = fi.size;
   ByteRange range{0, size};
   bool partial = false;
@@ -112,43 +118,27 @@ DavError DavHandler::HandleGet(const DavRequest& req, ResponseSink& sink) {
       case RangeResult::kRange:
         partial = true;
         break;
-      case RangeResult::kUnsatisfiable:
-        sink.SetStatus(416);
-        sink.SetHeader("Content-Range", "bytes */" + std::to_string(size));
-        sink.SendEmpty();
-        return DavError::Ok();
+      case RangeResult::kUnsatisfiable: {
+        DavResponse r = DavResponse::Empty(416);
+        r.AddHeader("Content-Range", "bytes */" + std::to_string(size));
+        return r;
+      }
     }
   }
-  sink.SetStatus(partial ? 206 : 200);
-  SetValidators(sink, fi);
-  sink.SetHeader("Content-Type", ContentTypeFor(path.Name()));
-  sink.SetHeader("Accept-Ranges", "bytes");
+  DavResponse r = DavResponse::FileRange(partial ? 206 : 200, std::move(file).value(), range.first,
+                                         range.length);
+  AddValidators(&r, fi);
+  r.AddHeader("Content-Type", ContentTypeFor(path.Name()));
+  r.AddHeader("Accept-Ranges", "bytes");
   if (partial) {
-    sink.SetHeader("Content-Range", "bytes " + std::to_string(range.first) + "-" +
-                                        std::to_string(range.first + range.length - 1) + "/" +
-                                        std::to_string(size));
+    r.AddHeader("Content-Range", "bytes " + std::to_string(range.first) + "-" +
+                                     std::to_string(range.first + range.length - 1) + "/" +
+                                     std::to_string(size));
   }
-  std::ostream& out = sink.SendBody(static_cast<int64_t>(range.length));
-  if (sink.head_only() || range.length == 0) return DavError::Ok();
-  int fd = file.value()->NativeHandle();
-  if (fd >= 0) {
-    sink.SendFileRange(fd, range.first, range.length);
-    return DavError::Ok();
-  }
-  std::vector<char> buf(64 * 1024);
-  uint64_t offset = range.first, left = range.length;
-  while (left > 0 && out) {
-    auto n = file.value()->ReadAt(offset, buf.data(), std::min<uint64_t>(buf.size(), left));
-    if (!n.ok() || n.value() == 0)
-      break;  // the file shrank or failed: the client sees a short body
-    out.write(buf.data(), static_cast<std::streamsize>(n.value()));
-    offset += n.value();
-    left -= n.value();
-  }
-  return DavError::Ok();
+  return r;
 }
 
-DavError DavHandler::HandlePut(const DavRequest& req, ResponseSink& sink) {
+DavResponse DavHandler::HandlePut(const DavRequest& req) {
   const ResourcePath& path = req.path;
   DavError err;
   // RFC 9110 §14.5: a PUT with Content-Range must be answered 400.
@@ -218,10 +208,9 @@ DavError DavHandler::HandlePut(const DavRequest& req, ResponseSink& sink) {
     return s.code() == StatusCode::kIsADirectory ? DavError::Make(405, "PUT on a collection")
                                                  : DavError::FromStorage(s);
   }
-  sink.SetStatus(existed ? 204 : 201);
-  sink.SetHeader("ETag", ETagFor(writer.value()->committed_info()));
-  sink.SendEmpty();
-  return DavError::Ok();
+  DavResponse r = DavResponse::Empty(existed ? 204 : 201);
+  r.AddHeader("ETag", ETagFor(writer.value()->committed_info()));
+  return r;
 }
 
 }  // namespace keepdav::webdav

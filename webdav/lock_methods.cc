@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 
+#include "webdav/collection_url.h"
 #include "webdav/dav_handler.h"
 #include "webdav/if_header.h"
 #include "webdav/lock_discovery.h"
@@ -26,16 +27,12 @@ namespace {
 // The LOCK response body: the DAV:lockdiscovery of the locks created or refreshed (§9.10.1,
 // §9.10.2). Only those, rather than every lock on the resource, so that a client reading the
 // first token in the body (older Windows and Office clients do) reads its own.
-void WriteLockResponse(ResponseSink& sink, int status, const std::string& activelocks) {
+DavResponse LockResponse(int status, const std::string& activelocks) {
   std::string body =
       "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:prop xmlns:D=\"DAV:\"><D:lockdiscovery>";
   body += activelocks;
   body += "</D:lockdiscovery></D:prop>\n";
-  sink.SetStatus(status);
-  sink.SetHeader("Content-Type", "application/xml; charset=utf-8");
-  std::ostream& out = sink.SendBody(static_cast<int64_t>(body.size()));
-  out.write(body.data(), static_cast<std::streamsize>(body.size()));
-  out.flush();
+  return DavResponse::Text(status, "application/xml; charset=utf-8", std::move(body));
 }
 
 bool IsBlank(const std::string& s) {
@@ -44,7 +41,7 @@ bool IsBlank(const std::string& s) {
 
 }  // namespace
 
-DavError DavHandler::HandleLock(const DavRequest& req, ResponseSink& sink) {
+DavResponse DavHandler::HandleLock(const DavRequest& req) {
   const ResourcePath& path = req.path;
   // §9.10.3: 0 or infinity, infinity when absent.
   std::optional<Depth> depth = req.depth.Or(Depth::kInfinity);
@@ -66,12 +63,12 @@ DavError DavHandler::HandleLock(const DavRequest& req, ResponseSink& sink) {
     return DavError::FromStorage(info.status());
   }
   const FileInfo* target = existed ? &info.value() : nullptr;
-  if (IsBlank(body)) return RefreshLocks(req, sink, target, timeout);
-  return CreateLock(req, sink, target, *depth == Depth::kInfinity, timeout, body);
+  if (IsBlank(body)) return RefreshLocks(req, target, timeout);
+  return CreateLock(req, target, *depth == Depth::kInfinity, timeout, body);
 }
 
-DavError DavHandler::RefreshLocks(const DavRequest& req, ResponseSink& sink, const FileInfo* target,
-                                  int64_t timeout) {
+DavResponse DavHandler::RefreshLocks(const DavRequest& req, const FileInfo* target,
+                                     int64_t timeout) {
   const ResourcePath& path = req.path;
   // §9.10.2: a refresh names its lock in the If header; the body is empty.
   const std::string* if_value = req.Header("If");
@@ -99,12 +96,13 @@ DavError DavHandler::RefreshLocks(const DavRequest& req, ResponseSink& sink, con
     return DavError::Make(412, "the If header names no lock on " + path.str(),
                           "lock-token-matches-request-uri");
   }
-  WriteLockResponse(sink, 200, activelocks);
-  return DavError::Ok();
+  DavResponse response = LockResponse(200, activelocks);
+  AddCollectionLocation(req, target && target->IsDirectory(), &response);
+  return response;
 }
 
-DavError DavHandler::CreateLock(const DavRequest& req, ResponseSink& sink, const FileInfo* target,
-                                bool infinite_depth, int64_t timeout, const std::string& body) {
+DavResponse DavHandler::CreateLock(const DavRequest& req, const FileInfo* target,
+                                   bool infinite_depth, int64_t timeout, const std::string& body) {
   const ResourcePath& path = req.path;
   const bool existed = target != nullptr;
   LockInfo lockinfo;
@@ -151,12 +149,13 @@ DavError DavHandler::CreateLock(const DavRequest& req, ResponseSink& sink, const
   }
   std::string activelock;
   AppendActiveLock(&activelock, granted, HrefFor(path), locks_.Now());
-  sink.SetHeader("Lock-Token", "<" + granted.token + ">");
-  WriteLockResponse(sink, existed ? 200 : 201, activelock);
-  return DavError::Ok();
+  DavResponse r = LockResponse(existed ? 200 : 201, activelock);
+  r.AddHeader("Lock-Token", "<" + granted.token + ">");
+  AddCollectionLocation(req, existed && target->IsDirectory(), &r);
+  return r;
 }
 
-DavError DavHandler::HandleUnlock(const DavRequest& req, ResponseSink& sink) {
+DavResponse DavHandler::HandleUnlock(const DavRequest& req) {
   const ResourcePath& path = req.path;
   DavError err;
   const std::string* header = req.Header("Lock-Token");
@@ -175,9 +174,9 @@ DavError DavHandler::HandleUnlock(const DavRequest& req, ResponseSink& sink) {
   if (!err.ok()) return err;
   err = locks_.Unlock(std::string(token), path);
   if (!err.ok()) return err;
-  sink.SetStatus(204);
-  sink.SendEmpty();
-  return DavError::Ok();
+  DavResponse response = DavResponse::Empty(204);
+  AddCollectionLocation(req, info.ok() && info->IsDirectory(), &response);
+  return response;
 }
 
 void DavHandler::SetLockSources(const ResourcePath& path, Depth depth,

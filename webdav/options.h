@@ -2,14 +2,14 @@
 // thread-safe.
 #pragma once
 
-#include "webdav/dav_request.h"
+#include "webdav/dav_response.h"
 
 namespace keepdav::webdav {
 
 // The value of the Allow header (OPTIONS, and 405 / 501 responses).
 const char* AllowedMethods();
 
-// Writes the 200 answer to OPTIONS: DAV class "1, 2", Allow, MS-Author-Via, Accept-Ranges.
-void WriteOptionsResponse(ResponseSink& sink);
+// The 200 answer to OPTIONS: DAV class "1, 2", Allow, MS-Author-Via, Accept-Ranges.
+DavResponse OptionsResponse();
 
 }  // namespace keepdav::webdav

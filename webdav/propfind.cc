@@ -2,9 +2,11 @@
 #include <Poco/Logger.h>
 
 #include <algorithm>
+#include <memory>
 #include <optional>
 #include <unordered_map>
 
+#include "webdav/collection_url.h"
 #include "webdav/dav_handler.h"
 #include "webdav/live_properties.h"
 #include "webdav/multistatus_writer.h"
@@ -193,9 +195,8 @@ class PropfindResponder {
 
 }  // namespace
 
-DavError DavHandler::HandlePropfind(const DavRequest& req, ResponseSink& sink) {
+DavResponse DavHandler::HandlePropfind(const DavRequest& req) {
   const ResourcePath& path = req.path;
-  DavError err;
   std::optional<Depth> parsed_depth = req.depth.Or(Depth::kInfinity);
   if (!parsed_depth) return DavError::Make(400, "Depth must be 0, 1 or infinity");
   const Depth depth = *parsed_depth;
@@ -204,30 +205,36 @@ DavError DavHandler::HandlePropfind(const DavRequest& req, ResponseSink& sink) {
                           "propfind-finite-depth");
   }
   std::string body;
-  err = ReadBody(*req.body, req.content_length, settings_.xml, &body);
+  DavError err = ReadBody(*req.body, req.content_length, settings_.xml, &body);
   if (!err.ok()) return err;
-  PropfindRequest request;
-  err = ParsePropfind(body, settings_.xml, &request);
+  auto request = std::make_shared<PropfindRequest>();
+  err = ParsePropfind(body, settings_.xml, request.get());
   if (!err.ok()) return err;
   auto info = fs_.Stat(path);
   if (!info.ok()) return DavError::FromStorage(info.status());
 
-  sink.SetStatus(207);
-  sink.SetHeader("Content-Type", "application/xml; charset=utf-8");
-  MultistatusWriter writer(sink.SendBody(-1));
-  writer.Begin();
-  PropfindResponder responder(request, props_, fs_, writer);
-  SetLockSources(path, depth, &responder.sources());
-  TreeWalker walker(fs_, *req.progress, settings_.max_tree_depth);
-  Status s = walker.Walk(path, info.value(), depth, [&](const ResourcePath& p, const FileInfo& fi) {
-    return responder.Write(p, fi);
-  });
-  writer.End();
-  if (!s.ok()) {
-    Poco::Logger::get("keepdav.dav")
-        .warning("PROPFIND %s stopped early: %s", path.str(), s.message());
-  }
-  return DavError::Ok();
+  // The 207 streams from the first member: the walk runs while the body is sent, and what fails
+  // on the way is a propstat of its own or ends the walk early (logged), never another status.
+  const FileInfo root_info = info.value();
+  DavResponse response = DavResponse::Streamed(
+      207, "application/xml; charset=utf-8",
+      [this, &req, request, root_info, depth](std::ostream& out) {
+        MultistatusWriter writer(out);
+        writer.Begin();
+        PropfindResponder responder(*request, props_, fs_, writer);
+        SetLockSources(req.path, depth, &responder.sources());
+        TreeWalker walker(fs_, *req.progress, settings_.max_tree_depth);
+        Status s = walker.Walk(
+            req.path, root_info, depth,
+            [&](const ResourcePath& p, const FileInfo& fi) { return responder.Write(p, fi); });
+        writer.End();
+        if (!s.ok()) {
+          Poco::Logger::get("keepdav.dav")
+              .warning("PROPFIND %s stopped early: %s", req.path.str(), s.message());
+        }
+      });
+  AddCollectionLocation(req, root_info.IsDirectory(), &response);
+  return response;
 }
 
 }  // namespace keepdav::webdav

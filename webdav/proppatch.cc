@@ -1,7 +1,9 @@
 // PROPPATCH (RFC 4918 §9.2): all or nothing.
 #include <algorithm>
 #include <optional>
+#include <sstream>
 
+#include "webdav/collection_url.h"
 #include "webdav/dav_handler.h"
 #include "webdav/href.h"
 #include "webdav/live_properties.h"
@@ -18,12 +20,10 @@ namespace {
 
 // The 207 of a PROPPATCH: one response for the resource, one propstat per distinct status, in
 // the order the statuses first occur.
-void WriteProppatchResult(ResponseSink& sink, const std::string& href,
-                          const std::vector<PropertyChange>& changes,
-                          const std::vector<int>& statuses) {
-  sink.SetStatus(207);
-  sink.SetHeader("Content-Type", "application/xml; charset=utf-8");
-  MultistatusWriter writer(sink.SendBody(-1));
+DavResponse ProppatchResult(const std::string& href, const std::vector<PropertyChange>& changes,
+                            const std::vector<int>& statuses) {
+  std::ostringstream out;
+  MultistatusWriter writer(out);
   writer.Begin();
   writer.BeginResponse(href);
   std::vector<int> distinct;
@@ -46,11 +46,12 @@ void WriteProppatchResult(ResponseSink& sink, const std::string& href,
   }
   writer.EndResponse();
   writer.End();
+  return DavResponse::Text(207, "application/xml; charset=utf-8", std::move(out).str());
 }
 
 }  // namespace
 
-DavError DavHandler::HandleProppatch(const DavRequest& req, ResponseSink& sink) {
+DavResponse DavHandler::HandleProppatch(const DavRequest& req) {
   const ResourcePath& path = req.path;
   DavError err;
   auto info = fs_.Stat(path);
@@ -106,8 +107,10 @@ DavError DavHandler::HandleProppatch(const DavRequest& req, ResponseSink& sink) 
     }
   }
 
-  WriteProppatchResult(sink, webdav::HrefFor(path, info->IsDirectory()), changes, statuses);
-  return DavError::Ok();
+  DavResponse response =
+      ProppatchResult(webdav::HrefFor(path, info->IsDirectory()), changes, statuses);
+  AddCollectionLocation(req, info->IsDirectory(), &response);
+  return response;
 }
 
 }  // namespace keepdav::webdav

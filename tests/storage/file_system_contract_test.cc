@@ -1,8 +1,10 @@
 // The FileSystem contract (storage/file_system.h), one suite run against every implementation:
 // PosixFileSystem resolving with openat2(2), PosixFileSystem with the openat(O_NOFOLLOW) walk that
-// kernels before 5.6 get, and MemoryFileSystem. Every step goes through the interface, so a case
-// here means the same for each; what only a real directory has (symlinks, special files, hidden
-// names, modes, the open-file cache) is in posix_file_system_test.cc.
+// kernels before 5.6 get, PosixFileSystem with four tree threads (its descriptor walk copies and
+// removes directories in parallel), MemoryFileSystem, and MemberWalk (the member-by-member
+// reference for CopyTree and RemoveTree, over POSIX). Every step goes through the interface, so a
+// case here means the same for each; what only a real directory has (symlinks, special files,
+// hidden names, modes, the open-file cache) is in posix_file_system_test.cc.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "storage/file_system.h"
+#include "storage/member_walk.h"
 #include "storage/memory_file_system.h"
 #include "storage/posix_file_system.h"
 #include "tests/storage/status_printer.h"
@@ -26,22 +29,37 @@ namespace {
 using test_support::P;
 using test_support::ReadAll;
 
-enum class Impl { kPosixOpenat2, kPosixWalk, kMemory };
+enum class Impl { kPosixOpenat2, kPosixWalk, kPosixFourThreads, kMemory, kMemberWalk };
 
-// Counts what a tree operation reports; cancels once `cancel_after` resources are done.
+// Records what a tree operation reports; cancels once `cancel_after` resources are done.
 class Recorder : public TreeObserver {
  public:
   bool Cancelled() override { return cancel_after >= 0 && done.load() >= cancel_after; }
   void ResourceDone() override { done.fetch_add(1); }
-  void MemberFailed(const ResourcePath& path, bool, const Status& status) override {
+  void MemberFailed(const ResourcePath& path, bool is_directory, const Status& status) override {
     std::lock_guard<std::mutex> lock(mu);
-    failures.emplace_back(path.str(), status.code());
+    failures.push_back({path.str(), is_directory, status.code()});
   }
+  struct Failure {
+    std::string path;
+    bool is_directory;
+    StatusCode code;
+    bool operator<(const Failure& o) const { return path < o.path; }
+    bool operator==(const Failure& o) const {
+      return path == o.path && is_directory == o.is_directory && code == o.code;
+    }
+  };
+  std::multiset<Failure> failure_set() const { return {failures.begin(), failures.end()}; }
+
   int cancel_after = -1;
   std::atomic<int> done{0};
   std::mutex mu;
-  std::vector<std::pair<std::string, StatusCode>> failures;
+  std::vector<Failure> failures;
 };
+
+std::ostream& operator<<(std::ostream& os, const Recorder::Failure& f) {
+  return os << f.path << (f.is_directory ? "/" : "") << " " << StatusCodeName(f.code);
+}
 
 class FileSystemContractTest : public ::testing::TestWithParam<Impl> {
  protected:
@@ -51,7 +69,8 @@ class FileSystemContractTest : public ::testing::TestWithParam<Impl> {
       return;
     }
     PosixFileSystem::Options options;
-    options.allow_openat2 = GetParam() == Impl::kPosixOpenat2;
+    options.allow_openat2 = GetParam() != Impl::kPosixWalk;
+    options.tree_threads = GetParam() == Impl::kPosixFourThreads ? 4 : 1;
     auto r = PosixFileSystem::Open(dir_.path().string(), options);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     fs_ = std::move(r).value();
@@ -97,6 +116,47 @@ class FileSystemContractTest : public ::testing::TestWithParam<Impl> {
       if (ResourcePath::IsReservedName(n)) out.insert(n);
     }
     return out;
+  }
+
+  // The tree operations, through MemberWalk for Impl::kMemberWalk.
+  Status CopyTree(const ResourcePath& from, const ResourcePath& to, bool with_members,
+                  int max_depth, Recorder& rec) {
+    if (GetParam() == Impl::kMemberWalk) {
+      return MemberWalk::CopyTree(*fs_, from, to, with_members, max_depth, rec);
+    }
+    return fs_->CopyTree(from, to, with_members, max_depth, rec);
+  }
+  Status RemoveTree(const ResourcePath& p, int max_depth, Recorder& rec) {
+    if (GetParam() == Impl::kMemberWalk) return MemberWalk::RemoveTree(*fs_, p, max_depth, rec);
+    return fs_->RemoveTree(p, max_depth, rec);
+  }
+  // `top` with three levels of directories, `files` files in each leaf.
+  void MakeTree(const std::string& top, int files) {
+    MustMkdir(top);
+    for (int i = 0; i < 3; ++i) {
+      std::string d = top + "/d" + std::to_string(i);
+      MustMkdir(d);
+      for (int j = 0; j < 3; ++j) {
+        std::string s = d + "/s" + std::to_string(j);
+        MustMkdir(s);
+        for (int k = 0; k < files; ++k) {
+          MustPut(s + "/f" + std::to_string(k), "content " + std::to_string(i * 100 + k));
+        }
+      }
+    }
+  }
+  // The members below `dir`, at every depth, as listed.
+  size_t CountEntries(const ResourcePath& dir) {
+    size_t n = 0;
+    std::vector<ResourcePath> subdirs;
+    Status s = fs_->List(dir, [&](std::string_view name, const FileInfo& info) {
+      ++n;
+      if (info.IsDirectory()) subdirs.push_back(dir.Child(name));
+      return true;
+    });
+    EXPECT_TRUE(s.ok()) << dir.str() << ": " << s.ToString();
+    for (const ResourcePath& d : subdirs) n += CountEntries(d);
+    return n;
   }
 
   test_support::TempDir dir_{"keepdav-contract"};
@@ -450,19 +510,19 @@ TEST_P(FileSystemContractTest, CopyTreeCopiesContentsAndTimes) {
   ASSERT_TRUE(fs_->SetModifiedTime(P("/t/a/b/g"), 1000000000123456789).ok());
   ASSERT_TRUE(fs_->MakeDirectory(P("/t").InternalChild(".keepdav-stage-9")).ok());
   Recorder rec;
-  ASSERT_TRUE(fs_->CopyTree(P("/t"), P("/c"), true, 256, rec).ok());
+  ASSERT_TRUE(CopyTree(P("/t"), P("/c"), true, 256, rec).ok());
   EXPECT_TRUE(rec.failures.empty());
   EXPECT_EQ(rec.done.load(), 5);
   EXPECT_EQ(Read("/c/f"), "top");
   EXPECT_EQ(Read("/c/a/b/g"), "deep");
   EXPECT_EQ(fs_->Stat(P("/c/a/b/g"))->mtime_ns, 1000000000123456789);
   EXPECT_TRUE(Reserved(P("/c")).empty());  // reserved names are not copied
-  EXPECT_EQ(fs_->CopyTree(P("/t"), P("/c"), true, 256, rec).code(), StatusCode::kAlreadyExists);
-  EXPECT_EQ(fs_->CopyTree(P("/missing"), P("/h"), true, 256, rec).code(), StatusCode::kNotFound);
+  EXPECT_EQ(CopyTree(P("/t"), P("/c"), true, 256, rec).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(CopyTree(P("/missing"), P("/h"), true, 256, rec).code(), StatusCode::kNotFound);
   Recorder shallow;
-  ASSERT_TRUE(fs_->CopyTree(P("/t"), P("/s"), true, 1, shallow).ok());
+  ASSERT_TRUE(CopyTree(P("/t"), P("/s"), true, 1, shallow).ok());
   ASSERT_EQ(shallow.failures.size(), 1u);
-  EXPECT_EQ(shallow.failures[0], std::make_pair(std::string("/s/a"), StatusCode::kTooLarge));
+  EXPECT_EQ(shallow.failures[0], (Recorder::Failure{"/s/a", true, StatusCode::kTooLarge}));
 }
 
 TEST_P(FileSystemContractTest, RemoveTreeRemovesEverythingWithReservedLeftovers) {
@@ -472,26 +532,126 @@ TEST_P(FileSystemContractTest, RemoveTreeRemovesEverythingWithReservedLeftovers)
   MustPut("/t/g", "y");
   ASSERT_TRUE(fs_->CopyFileNew(P("/t/g"), P("/t/a").InternalChild(".keepdav-tmp-1")).ok());
   Recorder rec;
-  ASSERT_TRUE(fs_->RemoveTree(P("/t"), 256, rec).ok());
+  ASSERT_TRUE(RemoveTree(P("/t"), 256, rec).ok());
   EXPECT_TRUE(rec.failures.empty());
   EXPECT_EQ(rec.done.load(), 5);
   EXPECT_FALSE(Exists("/t"));
   Recorder root;
-  EXPECT_EQ(fs_->RemoveTree(ResourcePath(), 256, root).code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(RemoveTree(ResourcePath(), 256, root).code(), StatusCode::kPermissionDenied);
   Recorder missing;
-  EXPECT_EQ(fs_->RemoveTree(P("/t"), 256, missing).code(), StatusCode::kNotFound);
+  EXPECT_EQ(RemoveTree(P("/t"), 256, missing).code(), StatusCode::kNotFound);
+}
+
+// From tree_operations_test.cc: bigger trees, and the limits.
+
+TEST_P(FileSystemContractTest, CopyTreeCopiesEveryMemberContentsAndTimes) {
+  MakeTree("/t", 5);
+  std::string big(300000, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 13);
+  MustPut("/t/big", big);  // beyond the small-file buffer: copy_file_range
+  MustPut("/t/empty", "");
+  ASSERT_TRUE(fs_->SetModifiedTime(P("/t/d1/s2/f3"), 1000000000123456789).ok());
+  Recorder rec;
+  ASSERT_TRUE(CopyTree(P("/t"), P("/c"), true, 256, rec).ok());
+  EXPECT_TRUE(rec.failures.empty());
+  EXPECT_EQ(rec.done.load(), 1 + 3 + 9 + 45 + 2);
+  EXPECT_EQ(CountEntries(P("/c")), CountEntries(P("/t")));
+  EXPECT_EQ(CountEntries(P("/c")), 3u + 9 + 45 + 2);
+  EXPECT_EQ(Read("/c/big"), big);
+  EXPECT_EQ(Read("/c/empty"), "");
+  EXPECT_EQ(Read("/c/d2/s0/f4"), "content 204");
+  EXPECT_EQ(fs_->Stat(P("/c/d1/s2/f3"))->mtime_ns, 1000000000123456789);
+}
+
+TEST_P(FileSystemContractTest, CopyTreeWithoutMembersAndOfAFile) {
+  MakeTree("/t", 1);
+  Recorder rec;
+  ASSERT_TRUE(CopyTree(P("/t"), P("/c"), false, 256, rec).ok());
+  EXPECT_TRUE(Names(P("/c")).empty());
+  ASSERT_TRUE(CopyTree(P("/t/d0/s0/f0"), P("/g"), true, 256, rec).ok());
+  EXPECT_EQ(Read("/g"), "content 0");
+  EXPECT_EQ(rec.done.load(), 2);
+  EXPECT_EQ(CopyTree(P("/t"), P("/g"), true, 256, rec).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(CopyTree(P("/missing"), P("/h"), true, 256, rec).code(), StatusCode::kNotFound);
+}
+
+TEST_P(FileSystemContractTest, CopyTreeStopsAtTheDepthLimit) {
+  MustMkdir("/t");
+  MustMkdir("/t/a");
+  MustMkdir("/t/a/b");
+  MustMkdir("/t/a/b/c");
+  MustPut("/t/a/b/c/f", "deep");
+  MustPut("/t/a/f", "shallow");
+  Recorder rec;
+  ASSERT_TRUE(CopyTree(P("/t"), P("/c"), true, 2, rec).ok());
+  EXPECT_EQ(rec.failure_set(),
+            (std::multiset<Recorder::Failure>{{"/c/a/b", true, StatusCode::kTooLarge}}));
+  EXPECT_EQ(Read("/c/a/f"), "shallow");
+  EXPECT_FALSE(Exists("/c/a/b/c"));
+}
+
+TEST_P(FileSystemContractTest, CopyTreeStopsWhenCancelled) {
+  MakeTree("/t", 20);
+  Recorder rec;
+  rec.cancel_after = 30;
+  ASSERT_TRUE(CopyTree(P("/t"), P("/c"), true, 256, rec).ok());
+  ASSERT_FALSE(rec.failures.empty());
+  bool saw_cancel = false;
+  for (const auto& f : rec.failures) saw_cancel |= f.code == StatusCode::kIoError;
+  EXPECT_TRUE(saw_cancel);
+  EXPECT_LT(CountEntries(P("/c")), CountEntries(P("/t")));
+  // A few members may be under way on other threads when the cancellation is seen.
+  EXPECT_LT(rec.done.load(), 30 + 8);
+}
+
+TEST_P(FileSystemContractTest, RemoveTreeStopsAtTheDepthLimitAndWhenCancelled) {
+  MustMkdir("/t");
+  MustMkdir("/t/a");
+  MustMkdir("/t/a/b");
+  MustMkdir("/t/a/b/c");
+  MustPut("/t/a/f", "shallow");
+  Recorder rec;
+  EXPECT_EQ(RemoveTree(P("/t"), 2, rec).code(), StatusCode::kTooLarge);
+  EXPECT_EQ(rec.failure_set(),
+            (std::multiset<Recorder::Failure>{{"/t/a/b", true, StatusCode::kTooLarge}}));
+  EXPECT_FALSE(Exists("/t/a/f"));
+
+  MakeTree("/u", 20);
+  Recorder cancelling;
+  cancelling.cancel_after = 25;
+  Status s = RemoveTree(P("/u"), 256, cancelling);
+  EXPECT_EQ(s.code(), StatusCode::kIoError);
+  EXPECT_TRUE(cancelling.failures.empty());
+  EXPECT_TRUE(Exists("/u"));
+  EXPECT_LT(cancelling.done.load(), 25 + 8);
+}
+
+TEST_P(FileSystemContractTest, RemoveTreeRefusesTheRootAndReportsAMissingPath) {
+  Recorder rec;
+  EXPECT_EQ(RemoveTree(P("/"), 256, rec).code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(RemoveTree(P("/missing"), 256, rec).code(), StatusCode::kNotFound);
+  EXPECT_EQ(rec.failures.size(), 2u);
+  MustPut("/file", "x");
+  ASSERT_TRUE(RemoveTree(P("/file"), 256, rec).ok());
+  EXPECT_FALSE(Exists("/file"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Implementations, FileSystemContractTest,
-                         ::testing::Values(Impl::kPosixOpenat2, Impl::kPosixWalk, Impl::kMemory),
+                         ::testing::Values(Impl::kPosixOpenat2, Impl::kPosixWalk,
+                                           Impl::kPosixFourThreads, Impl::kMemory,
+                                           Impl::kMemberWalk),
                          [](const ::testing::TestParamInfo<Impl>& info) {
                            switch (info.param) {
                              case Impl::kPosixOpenat2:
                                return "PosixOpenat2";
                              case Impl::kPosixWalk:
                                return "PosixWalk";
+                             case Impl::kPosixFourThreads:
+                               return "PosixFourThreads";
                              case Impl::kMemory:
                                return "Memory";
+                             case Impl::kMemberWalk:
+                               return "MemberWalk";
                            }
                            return "?";
                          });

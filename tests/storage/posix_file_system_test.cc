@@ -1,8 +1,13 @@
 // What only PosixFileSystem has, over a temporary directory: symlinks, special files, hidden
 // names, modes, the root descriptor, batched listings and the open-file cache. Run twice: once
 // resolving with openat2(2) and once with the openat(O_NOFOLLOW) walk that kernels before 5.6
-// get. The FileSystem contract itself is in file_system_contract_test.cc.
+// get. At the end, CopyTree and RemoveTree over symlinks, FIFOs, hidden names and modes, for the
+// descriptor walk and MemberWalk. The FileSystem contract itself is in
+// file_system_contract_test.cc.
 #include "storage/posix_file_system.h"
+
+#include "storage/member_walk.h"
+#include "tests/storage/temp_dir.h"
 
 #include "tests/storage/status_printer.h"
 #include "tests/storage/test_files.h"
@@ -19,6 +24,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -374,6 +380,198 @@ TEST_P(PosixFileSystemTest, OpenFileCacheAndRenamesBehindItsBack) {
 INSTANTIATE_TEST_SUITE_P(Resolvers, PosixFileSystemTest, ::testing::Values(true, false),
                          [](const ::testing::TestParamInfo<bool>& info) {
                            return info.param ? "Openat2" : "OpenatWalk";
+                         });
+
+// ---------------------------------------------------------------------------------------------
+// CopyTree and RemoveTree over what only a real directory has (symlinks, FIFOs, hidden names,
+// modes): PosixFileSystem's descriptor walk, on one thread and four, and MemberWalk, the
+// member-by-member reference. The cases every FileSystem shares are in the contract suite.
+
+// Records what a tree operation reports; cancels once `cancel_after` resources are done.
+class Recorder : public TreeObserver {
+ public:
+  bool Cancelled() override { return cancel_after >= 0 && done.load() >= cancel_after; }
+  void ResourceDone() override { done.fetch_add(1); }
+  void MemberFailed(const ResourcePath& path, bool is_directory, const Status& status) override {
+    std::lock_guard<std::mutex> lock(mu);
+    failures.push_back({path.str(), is_directory, status.code()});
+  }
+  struct Failure {
+    std::string path;
+    bool is_directory;
+    StatusCode code;
+    bool operator<(const Failure& o) const { return path < o.path; }
+    bool operator==(const Failure& o) const {
+      return path == o.path && is_directory == o.is_directory && code == o.code;
+    }
+  };
+  std::multiset<Failure> failure_set() const { return {failures.begin(), failures.end()}; }
+
+  int cancel_after = -1;
+  std::atomic<int> done{0};
+  std::mutex mu;
+  std::vector<Failure> failures;
+};
+
+std::ostream& operator<<(std::ostream& os, const Recorder::Failure& f) {
+  return os << f.path << (f.is_directory ? "/" : "") << " " << StatusCodeName(f.code);
+}
+
+enum class TreeImpl { kPosixOneThread, kPosixFourThreads, kMemberWalk };
+
+class PosixTreeOperationsTest : public ::testing::TestWithParam<TreeImpl> {
+ protected:
+  void SetUp() override {
+    root_ = dir_.path() / "root";
+    fs::create_directories(root_);
+    Reopen({});
+  }
+
+  void Reopen(std::set<std::string> hidden) {
+    PosixFileSystem::Options options;
+    options.hidden = std::move(hidden);
+    options.tree_threads = GetParam() == TreeImpl::kPosixFourThreads ? 4 : 1;
+    auto r = PosixFileSystem::Open(root_.string(), options);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    fs_ = std::move(r).value();
+  }
+
+  Status RemoveTree(const ResourcePath& p, int max_depth, Recorder& rec) {
+    if (GetParam() == TreeImpl::kMemberWalk) return MemberWalk::RemoveTree(*fs_, p, max_depth, rec);
+    return fs_->RemoveTree(p, max_depth, rec);
+  }
+  Status CopyTree(const ResourcePath& from, const ResourcePath& to, bool with_members,
+                  int max_depth, Recorder& rec) {
+    if (GetParam() == TreeImpl::kMemberWalk) {
+      return MemberWalk::CopyTree(*fs_, from, to, with_members, max_depth, rec);
+    }
+    return fs_->CopyTree(from, to, with_members, max_depth, rec);
+  }
+
+  // /t with three levels of directories, `files` files in each leaf.
+  void MakeTree(const std::string& top, int files) {
+    for (int i = 0; i < 3; ++i) {
+      for (int j = 0; j < 3; ++j) {
+        fs::path d = root_ / top / ("d" + std::to_string(i)) / ("s" + std::to_string(j));
+        fs::create_directories(d);
+        for (int k = 0; k < files; ++k) {
+          WriteFile(d / ("f" + std::to_string(k)), "content " + std::to_string(i * 100 + k));
+        }
+      }
+    }
+  }
+
+  size_t CountEntries(const fs::path& p) {
+    size_t n = 0;
+    for (auto it = fs::recursive_directory_iterator(p); it != fs::recursive_directory_iterator();
+         ++it) {
+      ++n;
+    }
+    return n;
+  }
+
+  test_support::TempDir dir_{"keepdav-tree"};
+  fs::path root_;
+  std::unique_ptr<PosixFileSystem> fs_;
+};
+
+TEST_P(PosixTreeOperationsTest, CopyTreeSkipsSymlinksReservedAndHiddenNamesAndSpecialFiles) {
+  MakeTree("t", 1);
+  fs::create_directory_symlink(root_ / "t" / "d0", root_ / "t" / "link-dir");
+  fs::create_symlink("/etc/passwd", root_ / "t" / "d1" / "link-file");
+  WriteFile(root_ / "t" / ".keepdav-tmp-1", "partial");
+  fs::create_directories(root_ / "t" / ".keepdav-stage-2" / "x");
+  WriteFile(root_ / "t" / "db", "database");
+  ASSERT_EQ(::mkfifo((root_ / "t" / "fifo").c_str(), 0644), 0);
+  Reopen({"t/db"});
+  Recorder rec;
+  ASSERT_TRUE(CopyTree(P("/t"), P("/c"), true, 256, rec).ok());
+  EXPECT_TRUE(rec.failures.empty());
+  EXPECT_EQ(rec.done.load(), 1 + 3 + 9 + 9 + 1);  // the FIFO counts, but is not copied
+  std::set<std::string> top;
+  for (const auto& e : fs::directory_iterator(root_ / "c")) top.insert(e.path().filename());
+  EXPECT_EQ(top, (std::set<std::string>{"d0", "d1", "d2"}));
+  EXPECT_TRUE(fs::is_empty(root_ / "c" / "d1" / "s0") == false);
+  EXPECT_FALSE(fs::exists(root_ / "c" / "d1" / "link-file"));
+}
+
+TEST_P(PosixTreeOperationsTest, CopyTreeReportsMembersThatCannotBeRead) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root reads everything";
+  MakeTree("t", 2);
+  fs::permissions(root_ / "t" / "d0" / "s1" / "f1", fs::perms::none);
+  fs::permissions(root_ / "t" / "d2" / "s2", fs::perms::owner_write);  // cannot be listed
+  Recorder rec;
+  ASSERT_TRUE(CopyTree(P("/t"), P("/c"), true, 256, rec).ok());
+  fs::permissions(root_ / "t" / "d2" / "s2", fs::perms::owner_all);
+  EXPECT_EQ(rec.failure_set(),
+            (std::multiset<Recorder::Failure>{{"/c/d0/s1/f1", false, StatusCode::kPermissionDenied},
+                                              {"/c/d2/s2", true, StatusCode::kPermissionDenied}}));
+  EXPECT_FALSE(fs::exists(root_ / "c" / "d0" / "s1" / "f1"));  // no half file
+  EXPECT_EQ(ReadFile(root_ / "c" / "d0" / "s1" / "f0"), "content 0");
+}
+
+TEST_P(PosixTreeOperationsTest, RemoveTreeRemovesEverythingWithReservedLeftoversAndSpecialFiles) {
+  MakeTree("t", 5);
+  WriteFile(root_ / "t" / "d0" / ".keepdav-tmp-1", "partial upload");
+  fs::create_directories(root_ / "t" / ".keepdav-stage-2" / "x");
+  WriteFile(root_ / "t" / ".keepdav-stage-2" / "x" / "f", "staged");
+  ASSERT_EQ(::mkfifo((root_ / "t" / "fifo").c_str(), 0644), 0);
+  Recorder rec;
+  ASSERT_TRUE(RemoveTree(P("/t"), 256, rec).ok());
+  EXPECT_TRUE(rec.failures.empty());
+  EXPECT_FALSE(fs::exists(root_ / "t"));
+  EXPECT_EQ(rec.done.load(), 1 + 3 + 9 + 45 + 1 + 3 + 1);
+}
+
+TEST_P(PosixTreeOperationsTest, RemoveTreeLeavesSymlinksHiddenNamesAndTheirAncestors) {
+  MakeTree("t", 2);
+  WriteFile(root_ / "outside", "keep");
+  fs::create_symlink(root_ / "outside", root_ / "t" / "d0" / "s0" / "link");
+  fs::create_directory_symlink(root_, root_ / "t" / "d1" / "loop");
+  WriteFile(root_ / "t" / "d2" / "db", "database");
+  Reopen({"t/d2/db"});
+  Recorder rec;
+  Status s = RemoveTree(P("/t"), 256, rec);
+  EXPECT_EQ(s.code(), StatusCode::kNotEmpty);
+  EXPECT_EQ(rec.failure_set(),
+            (std::multiset<Recorder::Failure>{{"/t/d0/s0", true, StatusCode::kNotEmpty},
+                                              {"/t/d1", true, StatusCode::kNotEmpty},
+                                              {"/t/d2", true, StatusCode::kNotEmpty}}));
+  EXPECT_EQ(ReadFile(root_ / "outside"), "keep");
+  EXPECT_TRUE(fs::is_symlink(root_ / "t" / "d0" / "s0" / "link"));
+  EXPECT_EQ(ReadFile(root_ / "t" / "d2" / "db"), "database");
+  EXPECT_FALSE(fs::exists(root_ / "t" / "d0" / "s1"));
+  EXPECT_FALSE(fs::exists(root_ / "t" / "d0" / "s0" / "f0"));
+}
+
+TEST_P(PosixTreeOperationsTest, RemoveTreeReportsEachMemberThatStays) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root removes everything";
+  MakeTree("t", 2);
+  fs::permissions(root_ / "t" / "d1" / "s2", fs::perms::owner_read | fs::perms::owner_exec);
+  Recorder rec;
+  Status s = RemoveTree(P("/t"), 256, rec);
+  fs::permissions(root_ / "t" / "d1" / "s2", fs::perms::owner_all);
+  EXPECT_EQ(s.code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(rec.failure_set(), (std::multiset<Recorder::Failure>{
+                                   {"/t/d1/s2/f0", false, StatusCode::kPermissionDenied},
+                                   {"/t/d1/s2/f1", false, StatusCode::kPermissionDenied}}));
+  EXPECT_TRUE(fs::exists(root_ / "t" / "d1" / "s2" / "f1"));
+  EXPECT_FALSE(fs::exists(root_ / "t" / "d1" / "s1"));
+  EXPECT_FALSE(fs::exists(root_ / "t" / "d0"));
+}
+
+INSTANTIATE_TEST_SUITE_P(TreeImplementations, PosixTreeOperationsTest,
+                         ::testing::Values(TreeImpl::kPosixOneThread, TreeImpl::kPosixFourThreads,
+                                           TreeImpl::kMemberWalk),
+                         [](const ::testing::TestParamInfo<TreeImpl>& info) {
+                           switch (info.param) {
+                             case TreeImpl::kPosixOneThread:
+                               return "PosixOneThread";
+                             case TreeImpl::kPosixFourThreads:
+                               return "PosixFourThreads";
+                             default:
+                               return "MemberWalk";
+                           }
                          });
 
 }  // namespace
