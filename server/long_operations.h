@@ -4,7 +4,7 @@
 //
 // The operation runs on the request's own thread (the Poco pool thread that serves its
 // connection). One watcher thread serves every operation in progress:
-//   request worker                              watcher (one for the server)
+//   request thread                              watcher (one for the server)
 //   runs DavHandler::Handle(...), which calls   first_ms after Start, then every
 //     Progress::BeginLong() once it knows the     interval_ms: under the gate's lock, unless the
 //     work is long; then the adapter reads the    final response has started, writes
@@ -50,7 +50,7 @@ struct ProcessingSettings {
   int shutdown_timeout_s = 30;
 };
 
-// Orders interim responses before the final one. Shared (shared_ptr) by the request's worker,
+// Orders interim responses before the final one. Shared (shared_ptr) by the request's thread,
 // whose sink closes it, and the watcher, which may still hold it after the request is done.
 class InterimGate {
  public:
