@@ -4,18 +4,19 @@
 
 #include <algorithm>
 
+#include "server/plain_server_socket.h"
 #include "server/plain_wire.h"
 
 namespace keepdav::server {
 
 Poco::Net::ServerSocket MakeListener(const ServerConfig& config) {
   // HTTPS (--tls-cert) will return a Poco::Net::SecureServerSocket here (helper C, issue 10).
-  Poco::Net::ServerSocket socket;
+  PlainServerSocket socket;
   socket.bind(Poco::Net::SocketAddress(config.bind, config.port), /*reuseAddress=*/true);
   // Connections past the threads wait in Poco's queue, not in the backlog; the backlog only has
   // to absorb bursts of connects between two accepts.
   socket.listen(std::clamp(config.max_connections, 128, 4096));
-  return socket;
+  return std::move(socket);
 }
 
 std::unique_ptr<Wire> MakeWire(Poco::Net::StreamSocket& socket) {
