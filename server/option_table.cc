@@ -135,7 +135,7 @@ void AddConnectionOptions(std::vector<OptionDefinition>& t) {
   t.push_back(Integer(
       "max-connections", "N",
       "connections served at once, each on a thread of its own (idle ones too); "
-      "as many more wait for one to close, beyond that they are closed",
+      "as many more (at least 64) wait for one to close, beyond that they are closed",
       1, 1 << 20, [](auto& o) -> auto& { return o.server.max_connections; }));
   t.push_back(Integer(
       "max-connections-per-client", "N",
