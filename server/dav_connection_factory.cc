@@ -16,8 +16,9 @@ class DavConnectionFactory::Tracked : public Poco::Net::HTTPServerConnection {
       : HTTPServerConnection(socket, owner.params_, owner.handlers_), owner_(owner) {
     try {
       host_ = socket.peerAddress().host().toString();
-      // HTTPServerSession keeps its timeout for itself; the socket's own timeouts bound every
-      // read and write on it, Poco's and keepdav's (Wire) alike.
+      // Poco's HTTPServerSession applies --timeout to its own reads as well; set on the socket
+      // here, it also bounds keepdav's reads and writes through the Wire (which bypass Poco's
+      // session), whatever Poco has done first.
       this->socket().setReceiveTimeout(owner.params_->getTimeout());
       this->socket().setSendTimeout(owner.params_->getTimeout());
     } catch (const std::exception&) {

@@ -1,8 +1,9 @@
 // DavConnectionFactory: makes the connection objects of keepdav's Poco TCPServer. Each is Poco's
 // own HTTPServerConnection (its request loop, head parser and keep-alive handling), as
 // Poco::Net::HTTPServer would make it, plus what HTTPServer's factory cannot give:
-//   - the socket's send and receive timeouts (--timeout) are set before Poco reads the first
-//     head, so a client that stops halfway through a head or body is dropped after that time;
+//   - the socket's send and receive timeouts (--timeout) are set on the socket itself, so they
+//     bound keepdav's own reads and writes through the Wire as well as Poco's (a client that
+//     stops halfway through a head or a body is dropped after that time);
 //   - the connection hands its address back to the ClientConnectionLimit when it ends;
 //   - StopAll (shutdown) reaches every open connection: one serving a request finishes it, then
 //     closes; an idle one closes at once (HTTPServerConnection::onServerStopped(false)).
