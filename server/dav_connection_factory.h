@@ -1,6 +1,8 @@
 // DavConnectionFactory: makes the connection objects of keepdav's Poco TCPServer. Each is Poco's
 // own HTTPServerConnection (its request loop, head parser and keep-alive handling), as
-// Poco::Net::HTTPServer would make it, plus what HTTPServer's factory cannot give:
+// Poco::Net::HTTPServer would make it. DavServer runs it on a Poco::Net::TCPServer, which is all
+// that HTTPServer is, because HTTPServer's constructor builds its own connection factory, which
+// has no hook for a connection's end (the per-client count needs one). This factory adds:
 //   - the socket's send and receive timeouts (--timeout) are set on the socket itself, so they
 //     bound keepdav's own reads and writes through the Wire as well as Poco's (a client that
 //     stops halfway through a head or a body is dropped after that time);
