@@ -1,5 +1,6 @@
-// DavServer: one running keepdav instance — file system, database, WebDAV handler and the
-// connection server — built from a ServerConfig. The executable and the in-process integration
+// DavServer: one running keepdav instance — file system, database, WebDAV handler and Poco's
+// HTTP server (Poco::Net::TCPServer with HTTPServerConnection, on keepdav's own thread pool) —
+// built from a ServerConfig. The executable and the in-process integration
 // tests both use it, so tests exercise exactly what users run.
 //
 // Start() binds and starts serving; Stop() stops accepting, lets running requests finish and
@@ -7,15 +8,22 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
-#include <string>
-
 #include <functional>
+#include <memory>
+#include <set>
+#include <string>
 
 #include "server/long_operations.h"
 #include "storage/file_system.h"
 #include "storage/status.h"
 #include "webdav/dav_handler.h"
+
+namespace Poco {
+class ThreadPool;
+namespace Net {
+class TCPServer;
+}
+}  // namespace Poco
 
 namespace keepdav::storage {
 class Clock;
@@ -27,7 +35,9 @@ class PropertyStore;
 
 namespace keepdav::server {
 
-class ConnectionServer;
+class ClientConnectionLimit;
+class DavConnectionFactory;
+class DavHandlerFactory;
 class HttpAdapter;
 
 // Every setting of one server. A default-constructed ServerConfig (with the webdav::DavSettings and
@@ -37,9 +47,12 @@ struct ServerConfig {
   std::string root;     // directory to serve (absolute or relative)
   std::string db_path;  // SQLite file; empty: DefaultDatabasePath(root)
   std::string bind = "127.0.0.1";
-  uint16_t port = 8080;        // 0: an ephemeral port
-  int threads = 16;            // requests served at once
-  int max_connections = 1024;  // open connections at once
+  uint16_t port = 8080;                 // 0: an ephemeral port
+  int threads = 16;                     // requests served at once
+  int max_connections = 1024;           // connections served at once (a thread each)
+  int max_connections_per_client = 64;  // open connections from one address
+  // Addresses without the per-client cap (the trusted proxies of issue 11).
+  std::set<std::string> connection_limit_exempt;
   size_t max_request_head = 64 * 1024;
   int keep_alive_timeout_s = 15;
   int timeout_s = 60;
@@ -92,7 +105,9 @@ class DavServer {
   std::unique_ptr<webdav::DavHandler> handler_;
   std::unique_ptr<LongOperations> long_ops_;
   std::unique_ptr<HttpAdapter> adapter_;
-  std::unique_ptr<ConnectionServer> connections_;
+  std::unique_ptr<Poco::ThreadPool> pool_;       // one thread per open connection
+  DavConnectionFactory* connections_ = nullptr;  // owned by http_
+  std::unique_ptr<Poco::Net::TCPServer> http_;
   uint16_t port_ = 0;
 };
 

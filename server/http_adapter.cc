@@ -1,7 +1,7 @@
 #include "server/http_adapter.h"
 
 #include "server/chunked_decoder.h"
-#include "server/socket_response.h"
+#include "server/wire_response_sink.h"
 
 #include <Poco/Logger.h>
 #include <Poco/Timestamp.h>
@@ -35,11 +35,11 @@ class BodyStreamBuf : public std::streambuf {
  public:
   enum class Kind { kNone, kLength, kChunked };
 
-  BodyStreamBuf(Kind kind, Connection& connection, bool expect_continue, int64_t length)
+  BodyStreamBuf(Kind kind, WireBodySource& source, bool expect_continue, int64_t length)
       : kind_(kind),
-        connection_(connection),
+        source_(source),
         expect_continue_(expect_continue),
-        chunked_(connection),
+        chunked_(source),
         remaining_(length) {}
 
   bool continue_sent() const { return continue_sent_; }
@@ -93,7 +93,7 @@ class BodyStreamBuf : public std::streambuf {
     }
     if (expect_continue_ && !continue_sent_) {
       continue_sent_ = true;
-      if (!connection_.SendContinue()) {
+      if (!source_.SendContinue()) {
         failed_ = true;
         return -1;
       }
@@ -108,7 +108,7 @@ class BodyStreamBuf : public std::streambuf {
         at_end_ = true;
         return 0;
       }
-      n = connection_.Read(dst, static_cast<size_t>(std::min<int64_t>(max, remaining_)));
+      n = source_.Read(dst, static_cast<size_t>(std::min<int64_t>(max, remaining_)));
       if (n <= 0) n = -1;  // EOF before Content-Length, an error, or the receive timeout
       if (n > 0) {
         remaining_ -= n;
@@ -120,7 +120,7 @@ class BodyStreamBuf : public std::streambuf {
   }
 
   Kind kind_;
-  Connection& connection_;
+  WireBodySource& source_;
   bool expect_continue_;
   ChunkedDecoder chunked_;
   int64_t remaining_;
@@ -136,7 +136,6 @@ class BodyStreamBuf : public std::streambuf {
 // reset instead of the answer. So: stop writing, then read and drop what still comes, for a
 // bounded time and amount (Apache's "lingering close"), before the socket is closed.
 void LingeringClose(int fd) {
-  ConnectionServer::BeforeBlocking();
   constexpr int kMaxMillis = 2000;
   constexpr size_t kMaxBytes = 256u << 20;
   ::shutdown(fd, SHUT_WR);
@@ -175,41 +174,34 @@ bool DrainUnreadBody(const RequestFraming& framing, const webdav::DavRequest& da
 
 }  // namespace
 
-bool HttpAdapter::Serve(Connection& connection, webdav::DavRequest& dav,
+bool HttpAdapter::Serve(Wire& wire, WireBodySource& source, webdav::DavRequest& dav,
                         const RequestFraming& framing) const {
   Poco::Timestamp started;
   BodyStreamBuf::Kind kind = !dav.HasBody() ? BodyStreamBuf::Kind::kNone
                              : dav.chunked  ? BodyStreamBuf::Kind::kChunked
                                             : BodyStreamBuf::Kind::kLength;
-  BodyStreamBuf body_buf(kind, connection, framing.expect_continue && dav.HasBody(),
+  BodyStreamBuf body_buf(kind, source, framing.expect_continue && dav.HasBody(),
                          dav.content_length);
   std::istream body(&body_buf);
   dav.body = &body;
   webdav::Progress progress;
   dav.progress = &progress;
 
-  // A PROPFIND below depth 0 can take long without ever waiting on the socket: another worker
-  // takes over the epoll set first. (Tree work announced by the handler does the same when it
-  // starts: StartWatching.)
-  const std::string* depth = dav.Header("Depth");
-  if (dav.method == "PROPFIND" && !(depth && *depth == "0")) ConnectionServer::BeforeBlocking();
   std::optional<std::istringstream> whole_body;  // built only when needed (locale set-up)
   std::shared_ptr<InterimGate> gate;             // shared with the watcher of a long operation
   LongOperations::Ticket watch;
-  SocketResponseSink* sink_ptr = nullptr;
-  SocketResponseSink sink(connection.fd(), framing.keep_alive, dav.http10, dav.method == "HEAD",
-                          [&] {
-                            if (gate) gate->MarkFinal();
-                            if (!DrainUnreadBody(framing, dav, body_buf)) {
-                              sink_ptr->set_keep_alive(false);
-                            }
-                          });
+  WireResponseSink* sink_ptr = nullptr;
+  WireResponseSink sink(wire, framing.keep_alive, dav.http10, dav.method == "HEAD", [&] {
+    if (gate) gate->MarkFinal();
+    if (!DrainUnreadBody(framing, dav, body_buf)) {
+      sink_ptr->set_keep_alive(false);
+    }
+  });
   sink_ptr = &sink;
   if (long_ops_) {
     // Work that grows with a tree or a file (Progress::BeginLong) is watched from that point on,
     // whether or not the client may get "102 Processing": the watcher also notices a hang-up.
-    progress.set_on_begin_long(
-        [&] { watch = StartWatching(dav, connection.fd(), sink, &whole_body, &gate); });
+    progress.set_on_begin_long([&] { watch = StartWatching(dav, wire, sink, &whole_body, &gate); });
   }
   try {
     Handle(dav, sink);
@@ -227,7 +219,7 @@ bool HttpAdapter::Serve(Connection& connection, webdav::DavRequest& dav,
   }
   if (watch) LogLongOperation(dav, sink, long_ops_->Finish(watch), started);
   if (!sink.keep_alive() && dav.HasBody() && !body_buf.at_end()) {
-    LingeringClose(connection.fd());
+    LingeringClose(wire.fd());
   }
   if (Log().debug()) {
     Log().debug("%s %s %d %Ldus", dav.method, dav.target, sink.status(),
@@ -237,7 +229,7 @@ bool HttpAdapter::Serve(Connection& connection, webdav::DavRequest& dav,
 }
 
 // Runs the handler; a handler that sends nothing still produces a response.
-void HttpAdapter::Handle(webdav::DavRequest& dav, SocketResponseSink& sink) const {
+void HttpAdapter::Handle(webdav::DavRequest& dav, WireResponseSink& sink) const {
   handler_.Handle(dav, sink);
   if (!sink.sent()) {
     Log().error("%s %s: handler sent no response", dav.method, dav.target);
@@ -272,13 +264,12 @@ bool HttpAdapter::ReadWholeBody(webdav::DavRequest& dav, std::istringstream* out
   return true;
 }
 
-LongOperations::Ticket HttpAdapter::StartWatching(webdav::DavRequest& dav, int socket_fd,
-                                                  const SocketResponseSink& sink,
+LongOperations::Ticket HttpAdapter::StartWatching(webdav::DavRequest& dav, Wire& wire,
+                                                  const WireResponseSink& sink,
                                                   std::optional<std::istringstream>* whole_body,
                                                   std::shared_ptr<InterimGate>* gate) const {
   // A 102 must precede the final response; once any of it is out, there is nothing to watch for.
   if (sink.sent()) return nullptr;
-  ConnectionServer::BeforeBlocking();
   // RFC 2518 §10.1: a 102 only after the complete request, so the rest of the body is read now
   // (the connection is then quiet on the reading side while 102s go out).
   if (dav.HasBody()) {
@@ -287,10 +278,10 @@ LongOperations::Ticket HttpAdapter::StartWatching(webdav::DavRequest& dav, int s
   }
   *gate = std::make_shared<InterimGate>();
   return long_ops_->Start(*dav.progress, long_ops_->Allowed(dav),
-                          LongOperations::CancelOnHangUp(dav.method), socket_fd, *gate);
+                          LongOperations::CancelOnHangUp(dav.method), wire, *gate);
 }
 
-void HttpAdapter::LogLongOperation(const webdav::DavRequest& dav, const SocketResponseSink& sink,
+void HttpAdapter::LogLongOperation(const webdav::DavRequest& dav, const WireResponseSink& sink,
                                    const LongOperations::Outcome& outcome,
                                    const Poco::Timestamp& started) const {
   double seconds = static_cast<double>(started.elapsed()) / 1e6;

@@ -1,5 +1,6 @@
-// The HTTP adapter: serves one parsed request (a webdav::DavRequest from ConnectionServer) with
-// the DavHandler, gives the handler a ResponseSink over the connection's socket, and makes sure
+// The HTTP adapter: serves one parsed request (a webdav::DavRequest built by DavRequestHandler
+// from Poco's HTTPServerRequest) with the DavHandler, gives the handler a ResponseSink over the
+// connection's Wire, and makes sure
 // every exception is caught, answered with 500 (when nothing was sent yet) and logged.
 //
 // It also owns the HTTP details the WebDAV layer should not know about: the request body is
@@ -13,15 +14,16 @@
 // read at that point, before any 102 (RFC 2518 §10.1: a 102 only after the complete request), and
 // the sink closes the InterimGate before the final status line. webdav/ never hears of 102.
 //
-// Thread-safe: Serve runs on many connection workers at once.
+// Thread-safe: Serve runs on many connection threads at once.
 #pragma once
 
 #include <memory>
 #include <optional>
 #include <sstream>
 
-#include "server/connection_server.h"
 #include "server/long_operations.h"
+#include "server/wire.h"
+#include "server/wire_body_source.h"
 #include "webdav/dav_handler.h"
 
 namespace Poco {
@@ -30,7 +32,13 @@ class Timestamp;
 
 namespace keepdav::server {
 
-class SocketResponseSink;
+class WireResponseSink;
+
+// What the adapter needs to know of a request beyond the DavRequest fields.
+struct RequestFraming {
+  bool keep_alive = true;        // after this request (Connection header and version)
+  bool expect_continue = false;  // "Expect: 100-continue"
+};
 
 class HttpAdapter {
  public:
@@ -38,21 +46,22 @@ class HttpAdapter {
   HttpAdapter(webdav::DavHandler& handler, LongOperations* long_ops)
       : handler_(handler), long_ops_(long_ops) {}
 
-  // Serves one request; returns whether the connection may stay open (ConnectionServer::Handler).
-  bool Serve(Connection& connection, webdav::DavRequest& request,
+  // Serves one request: reads its body from `body` and writes the whole response through
+  // `wire`. Returns whether the connection may stay open (the caller tells Poco). Never throws.
+  bool Serve(Wire& wire, WireBodySource& body, webdav::DavRequest& request,
              const RequestFraming& framing) const;
 
  private:
-  void Handle(webdav::DavRequest& dav, SocketResponseSink& sink) const;
+  void Handle(webdav::DavRequest& dav, WireResponseSink& sink) const;
   bool ReadWholeBody(webdav::DavRequest& dav, std::istringstream* out) const;
   // Called from Progress::BeginLong on the handler's thread: reads the rest of the body and
   // starts watching. Null when it cannot (a response already started, a body too large to read
   // ahead); the operation then runs unwatched.
-  LongOperations::Ticket StartWatching(webdav::DavRequest& dav, int socket_fd,
-                                       const SocketResponseSink& sink,
+  LongOperations::Ticket StartWatching(webdav::DavRequest& dav, Wire& wire,
+                                       const WireResponseSink& sink,
                                        std::optional<std::istringstream>* whole_body,
                                        std::shared_ptr<InterimGate>* gate) const;
-  void LogLongOperation(const webdav::DavRequest& dav, const SocketResponseSink& sink,
+  void LogLongOperation(const webdav::DavRequest& dav, const WireResponseSink& sink,
                         const LongOperations::Outcome& outcome,
                         const Poco::Timestamp& started) const;
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <exception>
 
 namespace keepdav::server {
 
@@ -28,7 +29,7 @@ bool PeerHungUp(int socket_fd) {
 struct LongOperations::Watch {
   std::shared_ptr<InterimGate> gate;
   // Used only under the gate's lock before the final response (then the request owns them).
-  int fd = -1;
+  Wire* wire = nullptr;
   webdav::Progress* progress = nullptr;
   int allowed = 0;
   bool cancel_on_hang_up = true;
@@ -73,12 +74,12 @@ std::chrono::milliseconds PollEvery(int interval_ms) {
 }  // namespace
 
 LongOperations::Ticket LongOperations::Start(webdav::Progress& progress, int allowed,
-                                             bool cancel_on_hang_up, int socket_fd,
+                                             bool cancel_on_hang_up, Wire& wire,
                                              const std::shared_ptr<InterimGate>& gate) {
   using Clock = std::chrono::steady_clock;
   auto watch = std::make_shared<Watch>();
   watch->gate = gate;
-  watch->fd = socket_fd;
+  watch->wire = &wire;
   watch->progress = &progress;
   watch->allowed = allowed;
   watch->cancel_on_hang_up = cancel_on_hang_up;
@@ -147,7 +148,7 @@ void LongOperations::Service(Watch& w, std::chrono::steady_clock::time_point now
   if (now >= w.next_poll) {
     w.next_poll = now + PollEvery(settings_.interval_ms);
     w.gate->RunBeforeFinal([&] {
-      if (!w.client_gone && PeerHungUp(w.fd)) {
+      if (!w.client_gone && PeerHungUp(w.wire->fd())) {
         w.client_gone = true;
         if (w.cancel_on_hang_up) w.progress->Cancel();
       }
@@ -167,20 +168,18 @@ void LongOperations::Service(Watch& w, std::chrono::steady_clock::time_point now
     }
     msg += "\r\n";
     // Without waiting for a client that does not read (the watcher serves every operation): a
-    // full socket skips this 102. Once part of it is out, the rest must follow.
-    const char* data = msg.data();
-    size_t left = msg.size();
-    int flags = MSG_NOSIGNAL | MSG_DONTWAIT;
-    while (left > 0) {
-      ssize_t n = ::send(w.fd, data, left, flags);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && errno == EAGAIN && left == msg.size()) return;
-      if (n <= 0) break;
-      data += n;
-      left -= static_cast<size_t>(n);
-      flags = MSG_NOSIGNAL;  // the socket's send timeout bounds the rest
+    // full socket skips this 102. Writable means room for far more than these few bytes, so the
+    // write then does not wait either (the socket's send timeout would bound it).
+    struct pollfd p = {w.wire->fd(), POLLOUT, 0};
+    if (::poll(&p, 1, 0) <= 0 || (p.revents & POLLOUT) == 0) return;
+    struct iovec iov = {msg.data(), msg.size()};
+    bool written = true;
+    try {
+      w.wire->Write(&iov, 1, /*more=*/false);
+    } catch (const std::exception&) {
+      written = false;
     }
-    if (left == 0) {
+    if (written) {
       ++w.interim_sent;
     } else {
       w.client_gone = true;

@@ -2,9 +2,9 @@
 // interim responses (RFC 2518 §10.1) until the final response starts, and notices a client that
 // hung up.
 //
-// The operation runs on the request's own worker thread (a ConnectionServer worker: no
-// connection holds a thread of its own). One watcher thread serves every operation in progress:
-//   request worker                              watcher (one for the server)
+// The operation runs on the request's own thread (the Poco pool thread that serves its
+// connection). One watcher thread serves every operation in progress:
+//   request thread                              watcher (one for the server)
 //   runs DavHandler::Handle(...), which calls   first_ms after Start, then every
 //     Progress::BeginLong() once it knows the     interval_ms: under the gate's lock, unless the
 //     work is long; then the adapter reads the    final response has started, writes
@@ -13,10 +13,11 @@
 //     gate.MarkFinal() (waits for a 102 being   every 500 ms (or the interval, if shorter):
 //     written, then forbids further ones)          polls the socket; a client that hung up
 //   unregisters and goes on at once                cancels the operation (Progress::Cancel)
-// The watcher touches the socket and the progress only under the gate's lock and before the
-// final response, so the worker never waits for it: the next request on the connection is served
-// as soon as the response is out (a COPY used to hand the connection back through a second
-// thread, which delayed the next request by 0.1-0.3 ms).
+// The watcher touches the connection (its Wire: the 102 is written with Wire::Write, so over TLS
+// it goes through the same SSL* as the response, never both at once) and the progress only under
+// the gate's lock and before the final response, so the request's thread never waits for it: the
+// next request on the connection is served as soon as the response is out. Hang-ups are seen by
+// polling Wire::fd() for POLLRDHUP (Poco has no hook for them); a failed 102 counts as one too.
 //
 // webdav/ knows nothing of this: it reports progress and checks Progress::cancelled().
 // Thread-safe.
@@ -34,6 +35,7 @@
 #include <vector>
 
 #include "server/processing_policy.h"
+#include "server/wire.h"
 #include "webdav/dav_request.h"
 
 namespace keepdav::server {
@@ -48,7 +50,7 @@ struct ProcessingSettings {
   int shutdown_timeout_s = 30;
 };
 
-// Orders interim responses before the final one. Shared (shared_ptr) by the request's worker,
+// Orders interim responses before the final one. Shared (shared_ptr) by the request's thread,
 // whose sink closes it, and the watcher, which may still hold it after the request is done.
 class InterimGate {
  public:
@@ -96,12 +98,12 @@ class LongOperations {
   using Ticket = std::shared_ptr<Watch>;
 
   // Starts watching an operation already running on the calling thread (it called
-  // Progress::BeginLong): the watcher sends up to `allowed` (or unlimited) interim responses on
-  // `socket_fd` through `gate` and notices hang-ups. REQUIRES: nothing of the final response has
-  // been written yet and the whole request body has been read. The caller must close the gate
-  // (MarkFinal) before it writes the final response, and call Finish once the work is done.
-  // Without a free watch slot the operation runs unwatched (Finish says so).
-  Ticket Start(webdav::Progress& progress, int allowed, bool cancel_on_hang_up, int socket_fd,
+  // Progress::BeginLong): the watcher sends up to `allowed` (or unlimited) interim responses
+  // through `wire` under `gate` and notices hang-ups. `wire` must outlive Finish. REQUIRES: nothing
+  // of the final response has been written yet and the whole request body has been read. The caller
+  // must close the gate (MarkFinal) before it writes the final response, and call Finish once the
+  // work is done. Without a free watch slot the operation runs unwatched (Finish says so).
+  Ticket Start(webdav::Progress& progress, int allowed, bool cancel_on_hang_up, Wire& wire,
                const std::shared_ptr<InterimGate>& gate);
   // Closes the gate, stops watching and reports what happened. Call once per Start.
   Outcome Finish(const Ticket& ticket);

@@ -130,17 +130,25 @@ void AddServingOptions(std::vector<OptionDefinition>& t) {
 // The connection layer: threads, limits, timeouts.
 void AddConnectionOptions(std::vector<OptionDefinition>& t) {
   t.push_back(Integer(
-      "threads", "N",
-      "request threads: the most requests served at once (idle connections hold none)", 1, 4096,
+      "threads", "N", "requests served at once; more wait on their connection's thread", 1, 4096,
       [](auto& o) -> auto& { return o.server.threads; }));
   t.push_back(Integer(
-      "max-connections", "N", "open connections at once; more wait in the listen backlog", 1,
-      1 << 20, [](auto& o) -> auto& { return o.server.max_connections; }));
+      "max-connections", "N",
+      "connections served at once, each on a thread of its own (idle ones too); "
+      "as many more (at least 64) wait for one to close, beyond that they are closed",
+      1, 1 << 20, [](auto& o) -> auto& { return o.server.max_connections; }));
   t.push_back(Integer(
-      "max-request-head", "BYTES", "largest request line plus headers; larger is 431", 256,
-      16 << 20, [](auto& o) -> auto& { return o.server.max_request_head; }));
+      "max-connections-per-client", "N",
+      "open connections from one client address; more are closed unanswered", 1, 1 << 20,
+      [](auto& o) -> auto& { return o.server.max_connections_per_client; }));
   t.push_back(Integer(
-      "keep-alive-timeout", "SECONDS", "idle time before a keep-alive connection closes", 1, kDay,
+      "max-request-head", "BYTES",
+      "largest request line plus headers; larger is 431 (Poco refuses a field over 8192 "
+      "bytes or more than 100 fields with 400 first)",
+      256, 16 << 20, [](auto& o) -> auto& { return o.server.max_request_head; }));
+  t.push_back(Integer(
+      "keep-alive-timeout", "SECONDS",
+      "idle time before a keep-alive connection closes (and frees its thread)", 1, kDay,
       [](auto& o) -> auto& { return o.server.keep_alive_timeout_s; }));
   t.push_back(Integer(
       "timeout", "SECONDS", "socket send/receive timeout", 1, kDay,

@@ -1,5 +1,6 @@
-// The connection layer of the real server stack (ConnectionServer): limits, idle and slow
-// clients, pipelining, and what a malformed request head gets.
+// The connection side of the real server stack (Poco's HTTPServer machinery with keepdav's
+// request handler): limits, idle and slow clients, pipelining, and what a malformed request head
+// gets.
 #include <gtest/gtest.h>
 
 #include <Poco/Net/NetException.h>
@@ -111,8 +112,9 @@ TEST(ConnectionTest, PipelinedRequestsAreAnsweredInOrder) {
   }
 }
 
-// A client that sends half a head and stops holds no worker: with a single request thread,
-// other clients are still served, and the stalled connection is closed after --timeout.
+// A client that sends half a head and stops holds only its own connection's thread, not a
+// request slot: with a single slot, other clients are still served, and the stalled connection
+// is closed after --timeout.
 TEST(ConnectionTest, SlowHeadDoesNotBlockOthersAndTimesOut) {
   TestServer server({}, [](server::ServerConfig& c) {
     c.threads = 1;
@@ -142,7 +144,7 @@ TEST(ConnectionTest, IdleKeepAliveConnectionIsClosed) {
   EXPECT_LT(waited, std::chrono::seconds(4));
 }
 
-// Beyond --max-connections, new clients wait (in the listen backlog) until one closes.
+// Beyond --max-connections, new clients wait (in Poco's queue) until one closes.
 TEST(ConnectionTest, ConnectionsOverTheLimitWait) {
   TestServer server({}, [](server::ServerConfig& c) { c.max_connections = 3; });
   std::vector<std::unique_ptr<Poco::Net::StreamSocket>> open;
@@ -160,8 +162,7 @@ TEST(ConnectionTest, ConnectionsOverTheLimitWait) {
   EXPECT_EQ(ReadResponse(*waiting).status, 200);
 }
 
-// Uploads that stall mid-body each hold a request thread; the others still get served at once
-// (a thread about to wait hands the epoll set to a parked one).
+// Uploads that stall mid-body each hold a request slot; the others still get served at once.
 TEST(ConnectionTest, StalledUploadsDoNotStarveOthers) {
   TestServer server({}, [](server::ServerConfig& c) { c.threads = 8; });
   std::vector<std::unique_ptr<Poco::Net::StreamSocket>> stalled;
@@ -181,7 +182,7 @@ TEST(ConnectionTest, StalledUploadsDoNotStarveOthers) {
   for (int i = 0; i < 6; ++i) EXPECT_FALSE(Exists(server.Disk("up" + std::to_string(i) + ".bin")));
 }
 
-// Many concurrent keep-alive clients with few request threads: every request is answered.
+// Many concurrent keep-alive clients with few request slots: every request is answered.
 TEST(ConnectionTest, ManyClientsFewThreads) {
   TestServer server({}, [](server::ServerConfig& c) { c.threads = 2; });
   WriteFile(server.Disk("f.txt"), std::string(10000, 'f'));

@@ -1,17 +1,20 @@
-// SocketResponseSink: writes a response straight to the connection's socket.
+// WireResponseSink: writes a response straight to the connection's Wire (wire.h), plain or TLS.
 //
 // Poco's response streams write through 4 KiB buffers (one send() per 4 KiB of a 207, headers
 // and a small file's body in separate sends). This sink formats the status line and headers
-// itself and sends them together with the first 64 KiB of body, frames chunked bodies in 64 KiB
-// chunks with one sendmsg() each, and sends files with sendfile() right behind the headers.
-// Whether the connection stays open after the response is decided here too (keep_alive()).
+// itself and sends them together with the first 64 KiB of body (one Wire::Write), frames chunked
+// bodies in 64 KiB chunks with one Wire::Write each, and sends files with Wire::SendFile right
+// behind the headers (sendfile(2) on plain TCP).
+// Whether the connection stays open after the response is decided here too (keep_alive()); the
+// request handler passes that on to Poco (HTTPServerResponse::setKeepAlive), which decides from it
+// whether to read another request. Poco's own response object never writes anything.
 //
 // Framing: a length >= 0 gives Content-Length; -1 gives chunked encoding, or for HTTP/1.0 a body
 // that ends when the connection closes. A fixed-length body that comes out short closes the
 // connection (the client would otherwise wait for bytes that never come).
 //
 // Write errors throw std::runtime_error (the client is gone); the adapter then closes.
-// Not thread-safe; one per request.
+// Not thread-safe; one per request. Does not own the Wire.
 #pragma once
 
 #include <sys/uio.h>
@@ -23,18 +26,19 @@
 #include <utility>
 #include <vector>
 
+#include "server/wire.h"
 #include "webdav/dav_request.h"
 
 namespace keepdav::server {
 
-class SocketResponseSink : public webdav::ResponseSink {
+class WireResponseSink : public webdav::ResponseSink {
  public:
   // `before_send` runs right before the status line goes out (the 102 gate, draining an unread
   // request body); it may call set_keep_alive(false).
   // `keep_alive`: whether the request allows the connection to stay open.
-  SocketResponseSink(int socket_fd, bool keep_alive, bool http10, bool head_only,
-                     std::function<void()> before_send);
-  ~SocketResponseSink() override;
+  WireResponseSink(Wire& wire, bool keep_alive, bool http10, bool head_only,
+                   std::function<void()> before_send);
+  ~WireResponseSink() override;
 
   void SetStatus(int code) override { status_ = code; }
   void SetHeader(const std::string& name, const std::string& value) override;
@@ -59,9 +63,9 @@ class SocketResponseSink : public webdav::ResponseSink {
   void Begin(Framing framing, int64_t length);
   // Sends pending header bytes plus `data` (framed as a chunk when chunked).
   void SendOut(const char* data, size_t len);
-  void WriteAll(const ::iovec* iov, int count, int flags = 0);
+  void WriteAll(const ::iovec* iov, int count, bool more = false);
 
-  int fd_;
+  Wire& wire_;
   bool http10_;
   bool head_only_;
   std::function<void()> before_send_;

@@ -1,0 +1,78 @@
+#include "server/dav_request_handler.h"
+
+#include <Poco/Logger.h>
+#include <Poco/Net/HTTPServerRequestImpl.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/HTTPServerSession.h>
+
+#include <exception>
+#include <memory>
+#include <string>
+
+#include "server/dav_request_reader.h"
+#include "server/listener.h"
+#include "server/wire_body_source.h"
+#include "webdav/dav_error.h"
+
+namespace keepdav::server {
+
+namespace {
+
+Poco::Logger& Log() {
+  return Poco::Logger::get("keepdav.http");
+}
+
+// Answers a refused head; the connection closes after it.
+void SendRefusal(Wire& wire, const RequestRefusal& refusal) {
+  Log().information("bad request head: %s (%d)", refusal.reason, refusal.status);
+  std::string answer = "HTTP/1.1 " + std::to_string(refusal.status) + " " +
+                       webdav::ReasonPhrase(refusal.status) +
+                       "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+  struct iovec iov = {answer.data(), answer.size()};
+  try {
+    wire.Write(&iov, 1, /*more=*/false);
+  } catch (const std::exception&) {
+    // The client is gone; nothing to tell it.
+  }
+}
+
+// Holds one of the --threads request slots.
+class Slot {
+ public:
+  explicit Slot(Poco::Semaphore& slots) : slots_(slots) { slots_.wait(); }
+  ~Slot() { slots_.set(); }
+  Slot(const Slot&) = delete;
+  Slot& operator=(const Slot&) = delete;
+
+ private:
+  Poco::Semaphore& slots_;
+};
+
+}  // namespace
+
+void DavRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
+                                      Poco::Net::HTTPServerResponse& response) {
+  bool keep_alive = false;
+  try {
+    // HTTPServerConnection makes no other kind of request; the session holds the bytes Poco
+    // has read past the head.
+    auto& impl = static_cast<Poco::Net::HTTPServerRequestImpl&>(request);
+    std::unique_ptr<Wire> wire = MakeWire(impl.socket());
+    webdav::DavRequest dav;
+    RequestFraming framing;
+    RequestRefusal refusal =
+        ReadDavRequest(request, request.secure(), max_request_head_, &dav, &framing);
+    if (refusal.status != 0) {
+      SendRefusal(*wire, refusal);
+    } else {
+      WireBodySource body(impl.session(), *wire);
+      Slot slot(slots_);
+      keep_alive = adapter_.Serve(*wire, body, dav, framing);
+    }
+  } catch (const std::exception& e) {
+    Log().error("%s %s: %s", request.getMethod(), request.getURI(), std::string(e.what()));
+  }
+  response.setKeepAlive(keep_alive);
+}
+
+}  // namespace keepdav::server
