@@ -5,8 +5,8 @@
 #   scripts/fuzz.sh [--budget-s=N] [--jobs=N] [--update-corpus] [target...]
 #
 #   --budget-s=N      total wall-clock seconds of fuzzing (default 480), split evenly between
-#                     the targets; --jobs targets run at a time, each a single libFuzzer process
-#                     with -max_total_time, so the run takes about N seconds plus the build.
+#                     the rounds of --jobs targets that run at a time (each target one libFuzzer
+#                     process with -max_total_time): the run takes N seconds plus the build.
 #   --jobs=N          targets fuzzed at the same time (default 2: the machines have 2 cores).
 #   --update-corpus   afterwards, minimise (-merge=1) each committed corpus with what the run
 #                     found: tests/fuzz/corpus/<target>/ keeps its seed-* and regression-* files

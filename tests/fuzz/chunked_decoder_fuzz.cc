@@ -1,14 +1,15 @@
 // Fuzz target: server/chunked_decoder.h.
 //
-// The first input byte picks the mode, the second the largest piece a Read asks for.
+// The first input byte picks the mode and the most the source hands over per read (a socket's
+// short reads), the second the largest piece a Read asks for.
 //   Round trip (even first byte): the rest of the input is a body; it is chunk-encoded with chunk
 //     sizes, hex case, chunk extensions, bare-LF line ends and trailer fields chosen from the
 //     input, followed by a pipelined request. Decoding must give the body back byte for byte, end
 //     with done(), and leave the source exactly at the pipelined request.
 //   Raw decode (odd first byte): the rest is fed to the decoder as it is. Each Read returns at
 //     most what was asked, the decoded total never exceeds the input, 0 and -1 are final, -1
-//     always carries a reason, and the answer does not depend on the piece size (decoding again
-//     with pieces of 1 byte gives the same bytes and the same ending).
+//     always carries a reason, and the answer does not depend on the piece sizes (decoding again
+//     with pieces and reads of 1 byte gives the same bytes and the same ending).
 #include <algorithm>
 #include <string>
 #include <string_view>
@@ -23,12 +24,13 @@ using server::ChunkedDecoder;
 
 class StringSource : public ChunkedDecoder::Source {
  public:
-  explicit StringSource(std::string_view bytes) : bytes_(bytes) {}
+  // `max_read`: the most one Read hands over, as a socket gives what has arrived.
+  StringSource(std::string_view bytes, size_t max_read) : bytes_(bytes), max_read_(max_read) {}
   int Get() override {
     return pos_ < bytes_.size() ? static_cast<unsigned char>(bytes_[pos_++]) : -1;
   }
   long Read(char* dst, size_t max) override {
-    size_t n = std::min(max, bytes_.size() - pos_);
+    size_t n = std::min({max, max_read_, bytes_.size() - pos_});
     std::copy_n(bytes_.data() + pos_, n, dst);
     pos_ += n;
     return n == 0 ? 0 : static_cast<long>(n);
@@ -37,6 +39,7 @@ class StringSource : public ChunkedDecoder::Source {
 
  private:
   std::string_view bytes_;
+  size_t max_read_;
   size_t pos_ = 0;
 };
 
@@ -47,8 +50,8 @@ struct Decoded {
   size_t consumed = 0;
 };
 
-Decoded Decode(std::string_view encoded, size_t piece) {
-  StringSource source(encoded);
+Decoded Decode(std::string_view encoded, size_t piece, size_t max_read) {
+  StringSource source(encoded, max_read);
   ChunkedDecoder decoder(source);
   Decoded out;
   std::string buf(piece, '\0');
@@ -131,6 +134,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
   bool round_trip = (data[0] & 1) == 0;
   size_t piece = 1 + data[1] % 97;
+  size_t max_read = 1 + (data[0] >> 1) % 61;
   std::string_view rest = input.substr(2);
 
   if (round_trip) {
@@ -139,7 +143,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string encoded = Encode(rest, choose);
     size_t body_end = encoded.size();
     encoded += pipelined;
-    Decoded d = Decode(encoded, piece);
+    Decoded d = Decode(encoded, piece, max_read);
     FUZZ_CHECK(d.last == 0, "a valid encoding failed: " + d.error + " in " + Printable(encoded));
     FUZZ_CHECK(d.body == rest, "decoded " + Printable(d.body) + " from " + Printable(encoded));
     FUZZ_CHECK(d.consumed == body_end, "stopped at " + std::to_string(d.consumed) + " not " +
@@ -147,10 +151,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
 
-  Decoded d = Decode(rest, piece);
+  Decoded d = Decode(rest, piece, max_read);
   FUZZ_CHECK(d.consumed <= rest.size(), "consumed past the input");
-  if (piece != 1) {
-    Decoded one = Decode(rest, 1);
+  if (piece != 1 || max_read != 1) {
+    Decoded one = Decode(rest, 1, 1);
     FUZZ_CHECK(one.last == d.last && one.body == d.body && one.consumed == d.consumed,
                "the piece size changed the answer for " + Printable(rest));
   }
