@@ -11,9 +11,13 @@
 # Under CI=true an interop test skips only when the capability itself is missing (no /dev/fuse,
 # not root); a missing package fails it, since install-deps installed everything first.
 #
+#   build-fuzz/  clang, libFuzzer + ASan + UBSan: scripts/fuzz.sh fuzzes every target in tests/fuzz/
+#                within KEEPDAV_FUZZ_BUDGET_S seconds in all (default 480); a crash, leak or failed
+#                invariant fails the run and its input is saved in the target's corpus.
+#
 # scripts/run.sh builds in build-run/ (Release), so the two never rebuild each other's tree.
 #
-# Exits non-zero if either ctest run fails. Needs no stdin; safe as root in CI.
+# Exits non-zero if either ctest run or the fuzzing fails. Needs no stdin; safe as root in CI.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -47,6 +51,9 @@ cmake --build build-asan -j"$jobs"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_stack_use_after_return=1:strict_string_checks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}"
 run_ctest build-asan -L 'unit|integration' "${ctest_args[@]}" || status=1
+
+echo "test: === build-fuzz/ (libFuzzer + ASan + UBSan, every target within a budget) ==="
+bash scripts/fuzz.sh --budget-s="${KEEPDAV_FUZZ_BUDGET_S:-480}" || status=1
 
 if [[ $status -ne 0 ]]; then
   echo "test: FAILED (see the ctest output above)" >&2

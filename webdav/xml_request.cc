@@ -53,6 +53,33 @@ bool IsDav(const pugi::xml_node& node, std::string_view local, DavError* err) {
   return name.ns == kDav && name.local == local;
 }
 
+// True when every element and attribute prefix in `element`'s subtree is declared where it
+// stands (Namespaces in XML 1.0 §5). A stored value with an undeclared prefix would change its
+// meaning when written into a 207 whose own prefixes ("D") are in scope around it, so such a
+// value is refused rather than stored. Recursion is bounded by XmlLimits::max_depth
+// (LoadDocument checks it first).
+bool NamespaceWellFormed(const pugi::xml_node& element) {
+  PropertyName name;
+  if (!ResolveElement(element, &name)) return false;
+  for (pugi::xml_attribute a = element.first_attribute(); a; a = a.next_attribute()) {
+    auto [prefix, local] = SplitQName(a.name());
+    if (prefix.empty() || prefix == "xml" || prefix == "xmlns") continue;
+    std::string decl = "xmlns:" + std::string(prefix);
+    bool bound = false;
+    for (pugi::xml_node n = element; n && n.type() == pugi::node_element; n = n.parent()) {
+      if (pugi::xml_attribute d = n.attribute(decl.c_str())) {
+        bound = d.value()[0] != '\0';
+        break;
+      }
+    }
+    if (!bound) return false;
+  }
+  for (pugi::xml_node c = element.first_child(); c; c = c.next_sibling()) {
+    if (c.type() == pugi::node_element && !NamespaceWellFormed(c)) return false;
+  }
+  return true;
+}
+
 std::vector<pugi::xml_node> ElementChildren(const pugi::xml_node& node) {
   std::vector<pugi::xml_node> out;
   for (pugi::xml_node c = node.first_child(); c; c = c.next_sibling()) {
@@ -65,10 +92,22 @@ std::vector<pugi::xml_node> ElementChildren(const pugi::xml_node& node) {
 DavError LoadDocument(const std::string& body, const XmlLimits& limits, pugi::xml_document* doc,
                       pugi::xml_node* root) {
   // parse_ws_pcdata keeps whitespace inside property values verbatim; structural whitespace
-  // nodes are skipped by ElementChildren. No parse_doctype: a DOCTYPE is skipped, never used.
-  unsigned options = pugi::parse_default | pugi::parse_ws_pcdata;
+  // nodes are skipped by ElementChildren. parse_doctype keeps the document type declaration as a
+  // node (pugixml never reads or applies it either way), so that it can be refused below.
+  unsigned options = pugi::parse_default | pugi::parse_ws_pcdata | pugi::parse_doctype;
   pugi::xml_parse_result r = doc->load_buffer(body.data(), body.size(), options);
   if (!r) return DavError::Make(400, std::string("malformed XML: ") + r.description());
+  // RFC 4918 §20.6: a server should refuse a DTD it is not going to use (the entity expansion
+  // attacks "billion laughs" and external entities). Ignoring it is no answer either: its entity
+  // references would be stored as literal text ("&lol;"), which is not what the client meant.
+  // pugixml accepts a DOCTYPE only at the top level, so the document's children are enough.
+  for (pugi::xml_node n = doc->first_child(); n; n = n.next_sibling()) {
+    if (n.type() == pugi::node_doctype) {
+      return DavError::Make(400,
+                            "document type declarations are not accepted in request bodies "
+                            "(RFC 4918 section 20.6)");
+    }
+  }
   // pugixml's traverse() is iterative, so hostile nesting cannot exhaust the stack here.
   struct DepthCheck : pugi::xml_tree_walker {
     int max_depth = 0;
@@ -225,6 +264,10 @@ DavError ParseProppatch(const std::string& body, const XmlLimits& limits,
         }
         change.remove = remove;
         if (!remove) {
+          if (!NamespaceWellFormed(p)) {
+            return DavError::Make(
+                400, "undeclared or empty namespace prefix in the value of " + change.name.local);
+          }
           pugi::xml_document frag;
           pugi::xml_node copy = frag.append_copy(p);
           AddInScopeDeclarations(p, copy);
@@ -278,6 +321,9 @@ DavError ParseLockinfo(const std::string& body, const XmlLimits& limits, LockInf
       }
     } else if (name.local == "owner") {
       if (!out->owner.empty()) return DavError::Make(400, "lockinfo names DAV:owner twice");
+      if (!NamespaceWellFormed(c)) {
+        return DavError::Make(400, "undeclared or empty namespace prefix in DAV:owner");
+      }
       pugi::xml_document frag;
       pugi::xml_node copy = frag.append_copy(c);
       AddInScopeDeclarations(c, copy);

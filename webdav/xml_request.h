@@ -1,9 +1,10 @@
-// Parsing of WebDAV request bodies (PROPFIND, PROPPATCH) into plain structs with pugixml.
+// Parsing of WebDAV request bodies (PROPFIND, PROPPATCH, LOCK) into plain structs with pugixml.
 //
 // Namespaces are resolved by hand (pugixml is not namespace-aware). Safety: the body is bounded
-// by the caller (ReadBody), pugixml never loads a DTD or expands entities other than the five
-// predefined ones and character references, and element nesting is bounded by `max_depth`.
-// Any malformed or unexpected document is an error that maps to 400 Bad Request.
+// by the caller (ReadBody), a document type declaration anywhere in a body is refused with 400
+// (RFC 4918 §20.6: no entity is ever declared, let alone expanded; pugixml itself only expands
+// the five predefined entities and character references), and element nesting is bounded by
+// `max_depth`. Any malformed or unexpected document is an error that maps to 400 Bad Request.
 #pragma once
 
 #include <istream>
@@ -38,7 +39,9 @@ DavError ParsePropfind(const std::string& body, const XmlLimits& limits, Propfin
 
 // The changes of a PROPPATCH in document order. A set's value is a verbatim, self-contained XML
 // fragment: the property element itself with every namespace declaration in scope (and an
-// inherited xml:lang) copied onto it, so it can be written back anywhere unchanged.
+// inherited xml:lang) copied onto it, so it can be written back anywhere unchanged. A value
+// with an undeclared prefix anywhere inside is 400: written into a 207 it could be bound to the
+// multistatus's own namespaces and change its meaning.
 DavError ParseProppatch(const std::string& body, const XmlLimits& limits,
                         std::vector<storage::PropertyChange>* out);
 
