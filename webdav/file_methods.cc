@@ -12,6 +12,7 @@
 #include "webdav/dav_handler.h"
 #include "webdav/favicon.h"
 #include "webdav/mime_types.h"
+#include "webdav/oc_mtime.h"
 
 namespace keepdav::webdav {
 
@@ -155,6 +156,14 @@ DavResponse DavHandler::HandlePut(const DavRequest& req) {
       std::all_of(h->begin(), h->end(), ::isdigit)) {
     expected_length = std::strtoll(h->c_str(), nullptr, 10);
   }
+  // ownCloud clients and rclone (vendor=owncloud) send the file's modification time (oc_mtime.h).
+  std::optional<int64_t> oc_mtime_ns;
+  if (const std::string* h = req.Header("X-OC-Mtime")) {
+    oc_mtime_ns = ParseOcMtime(*h);
+    if (!oc_mtime_ns) {
+      return DavError::Make(400, "X-OC-Mtime must be seconds since the epoch: " + *h);
+    }
+  }
   if (settings_.max_upload_bytes > 0 && expected_length > 0 &&
       static_cast<uint64_t>(expected_length) > settings_.max_upload_bytes) {
     return DavError::Make(413, "upload larger than the configured maximum");
@@ -208,8 +217,19 @@ DavResponse DavHandler::HandlePut(const DavRequest& req) {
     return s.code() == StatusCode::kIsADirectory ? DavError::Make(405, "PUT on a collection")
                                                  : DavError::FromStorage(s);
   }
+  FileInfo committed = writer.value()->committed_info();
+  if (oc_mtime_ns) {
+    // After the rename, not before: the file is in place (a crash in between leaves it with the
+    // time of the upload, which the client's next sync corrects by uploading it again).
+    s = fs_.SetModifiedTime(path, *oc_mtime_ns);
+    if (!s.ok()) return DavError::FromStorage(s);
+    auto now = fs_.Stat(path);  // the ETag covers the mtime
+    if (!now.ok()) return DavError::FromStorage(now.status());
+    committed = now.value();
+  }
   DavResponse r = DavResponse::Empty(existed ? 204 : 201);
-  r.AddHeader("ETag", ETagFor(writer.value()->committed_info()));
+  r.AddHeader("ETag", ETagFor(committed));
+  if (oc_mtime_ns) r.AddHeader("X-OC-MTime", "accepted");
   return r;
 }
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 #include <pugixml.hpp>
 #include "tests/webdav/xml_test_util.h"
@@ -333,6 +334,61 @@ TEST_F(DavHandlerTest, PutCreatesThenReplaces) {
   EXPECT_EQ(again.status, 204);
   EXPECT_NE(again.Header("ETag"), r.Header("ETag"));
   EXPECT_EQ(ReadDisk("f.txt"), "bye");
+}
+
+// ---------------------------------------------------------------------------------------------
+// X-OC-Mtime (issue 13): rclone's owncloud vendor keeps modification times through it.
+
+int64_t DiskMtimeNs(const std::string& file) {
+  struct stat st {};
+  EXPECT_EQ(::stat(file.c_str(), &st), 0) << file;
+  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+}
+
+TEST_F(DavHandlerTest, PutWithOcMtimeSetsTheModificationTime) {
+  Response r = Put("/m.txt", "hello", {{"X-OC-Mtime", "1500000000.5"}});
+  EXPECT_EQ(r.status, 201);
+  EXPECT_EQ(r.Header("X-OC-MTime"), "accepted");
+  EXPECT_EQ(DiskMtimeNs(root_ + "/m.txt"), 1500000000LL * 1000000000 + 500000000);
+  // The ETag answered is the file's as it is now, with its new time.
+  EXPECT_EQ(Do("HEAD", "/m.txt").Header("ETag"), r.Header("ETag"));
+  EXPECT_EQ(Do("HEAD", "/m.txt").Header("Last-Modified"), "Fri, 14 Jul 2017 02:40:00 GMT");
+  Response again = Put("/m.txt", "bye", {{"X-OC-Mtime", "1400000000"}});
+  EXPECT_EQ(again.status, 204);
+  EXPECT_EQ(again.Header("X-OC-MTime"), "accepted");
+  EXPECT_EQ(DiskMtimeNs(root_ + "/m.txt"), 1400000000LL * 1000000000);
+}
+
+TEST_F(DavHandlerTest, PutWithoutOcMtimeDoesNotAnswerIt) {
+  Response r = Put("/m.txt", "hello");
+  EXPECT_EQ(r.status, 201);
+  EXPECT_EQ(r.Header("X-OC-MTime"), "");
+}
+
+TEST_F(DavHandlerTest, PutWithInvalidOcMtimeIs400AndWritesNothing) {
+  // As Nextcloud's MtimeSanitizer: not a number (or hexadecimal) is 400.
+  EXPECT_EQ(Put("/m.txt", "hello", {{"X-OC-Mtime", "yesterday"}}).status, 400);
+  EXPECT_FALSE(OnDisk("m.txt"));
+  ASSERT_EQ(Put("/m.txt", "old").status, 201);
+  EXPECT_EQ(Put("/m.txt", "new", {{"X-OC-Mtime", "0x10"}}).status, 400);
+  EXPECT_EQ(ReadDisk("m.txt"), "old");
+}
+
+TEST_F(DavHandlerTest, CopyAndMoveKeepTheModificationTime) {
+  ASSERT_EQ(Put("/a.txt", "hello", {{"X-OC-Mtime", "1300000000"}}).status, 201);
+  ASSERT_EQ(Do("MKCOL", "/d").status, 201);
+  ASSERT_EQ(Put("/d/in.txt", "x", {{"X-OC-Mtime", "1200000000"}}).status, 201);
+  EXPECT_EQ(CopyOrMove("COPY", "/a.txt", "/b.txt").status, 201);
+  EXPECT_EQ(DiskMtimeNs(root_ + "/b.txt"), 1300000000LL * 1000000000);
+  EXPECT_EQ(CopyOrMove("MOVE", "/b.txt", "/c.txt").status, 201);
+  EXPECT_EQ(DiskMtimeNs(root_ + "/c.txt"), 1300000000LL * 1000000000);
+  // Overwriting an existing file, and a collection with its members.
+  EXPECT_EQ(CopyOrMove("COPY", "/a.txt", "/c.txt").status, 204);
+  EXPECT_EQ(DiskMtimeNs(root_ + "/c.txt"), 1300000000LL * 1000000000);
+  EXPECT_EQ(CopyOrMove("COPY", "/d/", "/e/").status, 201);
+  EXPECT_EQ(DiskMtimeNs(root_ + "/e/in.txt"), 1200000000LL * 1000000000);
+  EXPECT_EQ(CopyOrMove("MOVE", "/e/", "/f/").status, 201);
+  EXPECT_EQ(DiskMtimeNs(root_ + "/f/in.txt"), 1200000000LL * 1000000000);
 }
 
 TEST_F(DavHandlerTest, PutEmptyFile) {
