@@ -32,6 +32,9 @@ struct FileInfo {
   uint64_t size = 0;
   int64_t mtime_ns = 0;  // modification time, ns since the epoch
   int64_t birth_ns = 0;  // creation time where the file system records it, else ctime
+  // Inode change time (ns): changes with every write, rename or time set, and no client can set
+  // it, so with inode, size and mtime it tells whether content is still what it was.
+  int64_t ctime_ns = 0;
   uint64_t inode = 0;
   uint64_t device = 0;
 

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -493,6 +494,27 @@ TEST_P(FileSystemContractTest, SetModifiedTime) {
   ASSERT_TRUE(fs_->SetModifiedTime(P("/f"), before_epoch).ok());
   EXPECT_EQ(fs_->Stat(P("/f"))->mtime_ns, before_epoch);
   EXPECT_EQ(fs_->SetModifiedTime(P("/missing"), t).code(), StatusCode::kNotFound);
+}
+
+// The change time is what no client can set: ChecksumStore's FileIdentity relies on it moving
+// with a rename and a time set (Linux takes it from a coarse clock: the pauses let it tick).
+TEST_P(FileSystemContractTest, ChangeTimeMovesWithEveryChange) {
+  MustPut("/f", "x");
+  Result<FileInfo> made = fs_->Stat(P("/f"));
+  ASSERT_TRUE(made.ok());
+  EXPECT_GT(made->ctime_ns, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(fs_->SetModifiedTime(P("/f"), made->mtime_ns).ok());
+  Result<FileInfo> touched = fs_->Stat(P("/f"));
+  ASSERT_TRUE(touched.ok());
+  EXPECT_EQ(touched->mtime_ns, made->mtime_ns);
+  EXPECT_NE(touched->ctime_ns, made->ctime_ns);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(fs_->Rename(P("/f"), P("/g"), false).ok());
+  Result<FileInfo> renamed = fs_->Stat(P("/g"));
+  ASSERT_TRUE(renamed.ok());
+  EXPECT_EQ(renamed->inode, made->inode);
+  EXPECT_NE(renamed->ctime_ns, touched->ctime_ns);
 }
 
 TEST_P(FileSystemContractTest, Space) {
