@@ -19,6 +19,7 @@
 #include "storage/database.h"
 #include "storage/fault_injecting_file_system.h"
 #include "storage/posix_file_system.h"
+#include "storage/sqlite/sqlite_checksum_store.h"
 #include "storage/sqlite/sqlite_lock_store.h"
 #include "storage/sqlite/sqlite_operation_journal.h"
 #include "storage/sqlite/sqlite_property_store.h"
@@ -96,6 +97,7 @@ storage::Result<std::unique_ptr<DavServer>> DavServer::Create(ServerConfig confi
   server->journal_ = std::make_unique<storage::SqliteOperationJournal>(*props);
   server->props_ = std::move(props);
   server->locks_ = std::make_unique<storage::SqliteLockStore>(*server->db_);
+  server->checksums_ = std::make_unique<storage::SqliteChecksumStore>(*server->db_);
   server->clock_ = std::make_unique<storage::SystemClock>();
   // Finish or undo whatever a killed process left half-done, before any request is served.
   storage::Status recovered =
@@ -103,7 +105,7 @@ storage::Result<std::unique_ptr<DavServer>> DavServer::Create(ServerConfig confi
   if (!recovered.ok()) return recovered;
   server->handler_ = std::make_unique<webdav::DavHandler>(
       webdav::DavBackends{*server->fs_, *server->props_, *server->locks_, *server->journal_,
-                          *server->clock_},
+                          *server->clock_, *server->checksums_},
       config.dav);
   server->config_ = std::move(config);
   return server;

@@ -18,6 +18,7 @@
 #include "webdav/dav_handler.h"
 
 namespace keepdav::storage {
+class ChecksumStore;
 class Clock;
 class Database;
 class LockStore;
@@ -87,6 +88,7 @@ class DavServer {
   std::unique_ptr<storage::Database> db_;
   std::unique_ptr<storage::PropertyStore> props_;
   std::unique_ptr<storage::LockStore> locks_;
+  std::unique_ptr<storage::ChecksumStore> checksums_;
   std::unique_ptr<storage::OperationJournal> journal_;
   std::unique_ptr<storage::Clock> clock_;
   std::unique_ptr<webdav::DavHandler> handler_;

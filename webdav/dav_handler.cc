@@ -48,6 +48,7 @@ DavHandler::DavHandler(const DavBackends& backends, DavSettings settings)
     : fs_(backends.files),
       props_(backends.properties),
       journal_(backends.journal),
+      checksums_(backends.files, backends.checksums),
       settings_(std::move(settings)),
       locks_(backends.locks, backends.clock, settings_.locks,
              [this](const storage::ResourcePath& p) { return HrefFor(p); }) {}

@@ -13,6 +13,7 @@
 #include "webdav/favicon.h"
 #include "webdav/mime_types.h"
 #include "webdav/oc_mtime.h"
+#include "webdav/repr_digest.h"
 
 namespace keepdav::webdav {
 
@@ -131,6 +132,18 @@ DavResponse DavHandler::HandleGet(const DavRequest& req) {
   AddValidators(&r, fi);
   r.AddHeader("Content-Type", ContentTypeFor(path.Name()));
   r.AddHeader("Accept-Ranges", "bytes");
+  // RFC 9530 §4: digests only when asked (computing one reads the whole file, once: stored).
+  // Of the whole representation, also for a range (§3). None if the file changed meanwhile.
+  if (const std::string* want = req.Header("Want-Repr-Digest")) {
+    auto sums = checksums_.Get(path, fi);
+    if (sums.ok()) {
+      std::string digest = ReprDigestFor(*want, sums.value());
+      if (!digest.empty()) r.AddHeader("Repr-Digest", digest);
+    } else {
+      Poco::Logger::get("keepdav.dav")
+          .warning("GET %s: no Repr-Digest: %s", path.str(), sums.status().message());
+    }
+  }
   if (partial) {
     r.AddHeader("Content-Range", "bytes " + std::to_string(range.first) + "-" +
                                      std::to_string(range.first + range.length - 1) + "/" +

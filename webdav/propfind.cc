@@ -22,15 +22,39 @@ using storage::Status;
 
 namespace {
 
+// ownCloud's checksum property (http://owncloud.org/ns), what rclone's owncloud vendor asks for:
+// one <oc:checksum> of space-separated "TYPE:hex" (rclone lower-cases it and takes sha1: and
+// md5:, backend/webdav/api/types.go Prop.Hashes). SHA256 is there too for other clients.
+bool IsOcChecksums(const PropertyName& name) {
+  return name.local == "checksums" && name.ns == "http://owncloud.org/ns";
+}
+
+void AppendOcChecksums(const storage::FileChecksums& sums, std::string* out) {
+  out->append("<oc:checksums xmlns:oc=\"http://owncloud.org/ns\"><oc:checksum>SHA1:");
+  out->append(sums.sha1);
+  out->append(" MD5:");
+  out->append(sums.md5);
+  out->append(" SHA256:");
+  out->append(sums.sha256);
+  out->append("</oc:checksum></oc:checksums>");
+}
+
 // Writes the <response> of one resource for a parsed PROPFIND.
 class PropfindResponder {
  public:
   // Where DAV:lockdiscovery and DAV:supportedlock come from (DavHandler::SetLockSources).
   LiveValueSources& sources() { return sources_; }
 
+  // oc:checksums comes from `checksums`: stored sums, or computed while this request has read
+  // fewer than `checksum_budget` bytes for them (DavSettings::checksum_listing_budget_bytes).
   PropfindResponder(const PropfindRequest& request, storage::PropertyStore& props,
-                    storage::FileSystem& fs, MultistatusWriter& writer)
-      : request_(request), props_(props), writer_(writer) {
+                    storage::FileSystem& fs, storage::ChecksumCache& checksums,
+                    uint64_t checksum_budget, MultistatusWriter& writer)
+      : request_(request),
+        props_(props),
+        checksums_(checksums),
+        checksum_budget_(checksum_budget),
+        writer_(writer) {
     // allprop: the live properties RFC 4918 defines, plus those named in DAV:include.
     for (const LivePropertyDef& def : LiveProperties()) {
       bool included = def.in_allprop;
@@ -150,8 +174,21 @@ class PropfindResponder {
                       const std::vector<DeadProperty>& dead) {
     std::vector<const PropertyName*> missing;
     bool open = false;
+    std::string checksums_xml;
     for (const PropertyName& name : request_.props) {
       const DeadProperty* d = FindDead(dead, name);
+      if (!d && IsOcChecksums(name)) {
+        if (!OcChecksumsOf(path, info, &checksums_xml)) {
+          missing.push_back(&name);
+          continue;
+        }
+        if (!open) {
+          writer_.BeginPropstat();
+          open = true;
+        }
+        writer_.WriteRawElement(checksums_xml);
+        continue;
+      }
       const LivePropertyDef* def = d ? nullptr : FindLiveProperty(name);
       if (!d && !(def && !(def->files_only && info.IsDirectory()))) {
         missing.push_back(&name);
@@ -175,6 +212,27 @@ class PropfindResponder {
     }
   }
 
+  // The oc:checksums element of a file into `out`; false (a 404 propstat) for a collection, when
+  // the budget is spent, or when the sums cannot be had (logged).
+  bool OcChecksumsOf(const ResourcePath& path, const FileInfo& info, std::string* out) {
+    if (!info.IsFile()) return false;
+    storage::Result<storage::FileChecksums> sums = checksums_.Stored(path, info);
+    if (!sums.ok()) {
+      if (checksum_read_ >= checksum_budget_) return false;
+      uint64_t read = 0;
+      sums = checksums_.Get(path, info, &read);
+      checksum_read_ += read;
+      if (!sums.ok()) {
+        Poco::Logger::get("keepdav.dav")
+            .warning("PROPFIND %s: no checksums: %s", path.str(), sums.status().message());
+        return false;
+      }
+    }
+    out->clear();
+    AppendOcChecksums(sums.value(), out);
+    return true;
+  }
+
   void WriteLive(const LivePropertyDef& def, const ResourcePath& path, const FileInfo& info) {
     writer_.WriteDavPropertyWith(def.local_name, [&](std::string* out) {
       return AppendLiveValue(def, path, info, sources_, out);
@@ -183,6 +241,9 @@ class PropfindResponder {
 
   const PropfindRequest& request_;
   storage::PropertyStore& props_;
+  storage::ChecksumCache& checksums_;
+  const uint64_t checksum_budget_;
+  uint64_t checksum_read_ = 0;  // bytes read for oc:checksums so far
   MultistatusWriter& writer_;
   LiveValueSources sources_;
   std::optional<storage::SpaceInfo> space_;
@@ -221,7 +282,8 @@ DavResponse DavHandler::HandlePropfind(const DavRequest& req) {
       [this, &req, request, root_info, depth](std::ostream& out) {
         MultistatusWriter writer(out);
         writer.Begin();
-        PropfindResponder responder(*request, props_, fs_, writer);
+        PropfindResponder responder(*request, props_, fs_, checksums_,
+                                    settings_.checksum_listing_budget_bytes, writer);
         SetLockSources(req.path, depth, &responder.sources());
         TreeWalker walker(fs_, *req.progress, settings_.max_tree_depth);
         Status s = walker.Walk(

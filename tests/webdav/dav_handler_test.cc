@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <pugixml.hpp>
@@ -21,6 +22,7 @@
 #include "storage/clock.h"
 #include "storage/database.h"
 #include "storage/posix_file_system.h"
+#include "storage/sqlite/sqlite_checksum_store.h"
 #include "storage/sqlite/sqlite_lock_store.h"
 #include "storage/sqlite/sqlite_operation_journal.h"
 #include "storage/sqlite/sqlite_property_store.h"
@@ -179,12 +181,16 @@ class DavHandlerTest : public ::testing::Test {
     props_ = std::make_unique<storage::SqlitePropertyStore>(*db_);
     journal_ = std::make_unique<storage::SqliteOperationJournal>(*props_);
     locks_ = std::make_unique<storage::SqliteLockStore>(*db_);
+    checksums_ = std::make_unique<storage::SqliteChecksumStore>(*db_);
     handler_ = std::make_unique<DavHandler>(Backends(), DavSettings());
   }
   // What every DavHandler of a test works on (one lock store per database, as in DavServer).
-  DavBackends Backends() { return DavBackends{*fs_, *props_, *locks_, *journal_, clock_}; }
+  DavBackends Backends() {
+    return DavBackends{*fs_, *props_, *locks_, *journal_, clock_, *checksums_};
+  }
   void TearDown() override {
     handler_.reset();
+    checksums_.reset();
     locks_.reset();
     journal_.reset();
     props_.reset();
@@ -271,6 +277,7 @@ class DavHandlerTest : public ::testing::Test {
   std::unique_ptr<storage::SqlitePropertyStore> props_;
   std::unique_ptr<storage::SqliteOperationJournal> journal_;
   std::unique_ptr<storage::SqliteLockStore> locks_;
+  std::unique_ptr<storage::SqliteChecksumStore> checksums_;
   storage::SystemClock clock_;
   std::unique_ptr<DavHandler> handler_;
 };
@@ -389,6 +396,145 @@ TEST_F(DavHandlerTest, CopyAndMoveKeepTheModificationTime) {
   EXPECT_EQ(DiskMtimeNs(root_ + "/e/in.txt"), 1200000000LL * 1000000000);
   EXPECT_EQ(CopyOrMove("MOVE", "/e/", "/f/").status, 201);
   EXPECT_EQ(DiskMtimeNs(root_ + "/f/in.txt"), 1200000000LL * 1000000000);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checksums (issue 13): oc:checksums for rclone's owncloud vendor, Repr-Digest (RFC 9530).
+
+const char kAbcChecksums[] =
+    "SHA1:a9993e364706816aba3e25717850c26c9cd0d89d MD5:900150983cd24fb0d6963f7d28e17f72 "
+    "SHA256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+
+std::string OcChecksumsBody() {
+  return "<?xml version=\"1.0\"?><d:propfind xmlns:d=\"DAV:\" "
+         "xmlns:oc=\"http://owncloud.org/ns\"><d:prop><d:getcontentlength/><oc:checksums/>"
+         "</d:prop></d:propfind>";
+}
+
+// The text of oc:checksum/oc:checksum at `href`, "404" when listed as missing, "" when absent.
+std::string ChecksumsIn(const std::string& xml, const std::string& href) {
+  Multistatus ms(xml);
+  EXPECT_TRUE(ms.ok()) << xml;
+  FoundProp p = ms.Find(href, "http://owncloud.org/ns", "checksums");
+  if (p.status == 404) return "404";
+  if (p.status != 200) return "";
+  return Child(p.element, "http://owncloud.org/ns", "checksum").child_value();
+}
+
+TEST_F(DavHandlerTest, PropfindOcChecksumsOfAFileAndNotOfACollection) {
+  ASSERT_EQ(Put("/abc.txt", "abc").status, 201);
+  ASSERT_EQ(Do("MKCOL", "/d").status, 201);
+  Response r = Propfind("/abc.txt", "0", OcChecksumsBody());
+  EXPECT_EQ(r.status, 207);
+  EXPECT_EQ(ChecksumsIn(r.body, "/abc.txt"), kAbcChecksums);
+  Response d = Propfind("/d/", "0", OcChecksumsBody());
+  EXPECT_EQ(ChecksumsIn(d.body, "/d/"), "404");
+  // allprop leaves it out (RFC 4918 §9.1: expensive properties may be omitted).
+  EXPECT_EQ(Propfind("/abc.txt", "0").body.find("checksums"), std::string::npos);
+}
+
+TEST_F(DavHandlerTest, ChecksumsAreComputedOnceAndStored) {
+  ASSERT_EQ(Put("/abc.txt", "abc").status, 201);
+  auto info = fs_->Stat(ResourcePath::Parse("/abc.txt").value());
+  ASSERT_TRUE(info.ok());
+  storage::FileIdentity id{info->inode, info->size, info->mtime_ns, info->ctime_ns};
+  EXPECT_FALSE(checksums_->Get(ResourcePath::Parse("/abc.txt").value(), id).ok());
+  ASSERT_EQ(ChecksumsIn(Propfind("/abc.txt", "0", OcChecksumsBody()).body, "/abc.txt"),
+            kAbcChecksums);
+  auto stored = checksums_->Get(ResourcePath::Parse("/abc.txt").value(), id);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->sha1, "a9993e364706816aba3e25717850c26c9cd0d89d");
+}
+
+TEST_F(DavHandlerTest, ChecksumsOfAFileChangedOutsideKeepdavAreNeverStale) {
+  ASSERT_EQ(Put("/f.txt", "abc").status, 201);
+  ASSERT_EQ(ChecksumsIn(Propfind("/f.txt", "0", OcChecksumsBody()).body, "/f.txt"), kAbcChecksums);
+  // Same size, same mtime, written in place: only the ctime tells (what rclone check must see).
+  struct stat before {};
+  ASSERT_EQ(::stat((root_ + "/f.txt").c_str(), &before), 0);
+  usleep(20000);
+  {
+    std::ofstream out(root_ + "/f.txt", std::ios::binary | std::ios::in);
+    out << "abd";
+  }
+  struct timespec times[2] = {before.st_atim, before.st_mtim};
+  ASSERT_EQ(::utimensat(AT_FDCWD, (root_ + "/f.txt").c_str(), times, 0), 0);
+  std::string now = ChecksumsIn(Propfind("/f.txt", "0", OcChecksumsBody()).body, "/f.txt");
+  EXPECT_NE(now, kAbcChecksums);
+  EXPECT_EQ(now.substr(0, 45), "SHA1:cb4cc28df0fdbe0ecf9d9662e294b118092a5735");  // sha1("abd")
+}
+
+TEST_F(DavHandlerTest, ListingComputesWithinItsBudget) {
+  ASSERT_EQ(Do("MKCOL", "/d").status, 201);
+  ASSERT_EQ(Put("/d/a", "abc").status, 201);
+  ASSERT_EQ(Put("/d/b", "abc").status, 201);
+  DavSettings settings;
+  settings.checksum_listing_budget_bytes = 0;  // never compute in a listing
+  DavHandler frugal(Backends(), settings);
+  Response cold = Do(frugal, "PROPFIND", "/d/", {{"Depth", "1"}}, OcChecksumsBody());
+  EXPECT_EQ(ChecksumsIn(cold.body, "/d/a"), "404");
+  EXPECT_EQ(ChecksumsIn(cold.body, "/d/b"), "404");
+  // Once stored (by a handler that may compute), the frugal one lists them.
+  ASSERT_EQ(ChecksumsIn(Propfind("/d/a", "0", OcChecksumsBody()).body, "/d/a"), kAbcChecksums);
+  Response warm = Do(frugal, "PROPFIND", "/d/", {{"Depth", "1"}}, OcChecksumsBody());
+  EXPECT_EQ(ChecksumsIn(warm.body, "/d/a"), kAbcChecksums);
+  EXPECT_EQ(ChecksumsIn(warm.body, "/d/b"), "404");
+  // With a 1-byte budget the first cold file is computed, then the budget is spent.
+  settings.checksum_listing_budget_bytes = 1;
+  ASSERT_EQ(Put("/d/c", "abc").status, 201);
+  DavHandler one(Backends(), settings);
+  Response some = Do(one, "PROPFIND", "/d/", {{"Depth", "1"}}, OcChecksumsBody());
+  int computed = (ChecksumsIn(some.body, "/d/b") == kAbcChecksums) +
+                 (ChecksumsIn(some.body, "/d/c") == kAbcChecksums);
+  EXPECT_EQ(computed, 1);
+  // The default budget computes the whole folder.
+  Response all = Propfind("/d/", "1", OcChecksumsBody());
+  for (const char* href : {"/d/a", "/d/b", "/d/c"}) {
+    EXPECT_EQ(ChecksumsIn(all.body, href), kAbcChecksums) << href;
+  }
+}
+
+TEST_F(DavHandlerTest, GetAnswersReprDigestWhenAsked) {
+  ASSERT_EQ(Put("/abc.txt", "abc").status, 201);
+  EXPECT_EQ(Get("/abc.txt").Header("Repr-Digest"), "");
+  Response r = Get("/abc.txt", {{"Want-Repr-Digest", "sha-256=10, sha=3"}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "abc");
+  EXPECT_EQ(r.Header("Repr-Digest"),
+            "sha-256=:ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=:, "
+            "sha=:qZk+NkcGgWq6PiVxeFDCbJzQ2J0=:");
+  Response head = Do("HEAD", "/abc.txt", {{"Want-Repr-Digest", "sha-256=1"}});
+  EXPECT_EQ(head.Header("Repr-Digest"), "sha-256=:ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=:");
+  // A range still gets the digest of the whole representation (RFC 9530 §3).
+  Response part = Get("/abc.txt", {{"Range", "bytes=0-0"}, {"Want-Repr-Digest", "sha-256=1"}});
+  EXPECT_EQ(part.status, 206);
+  EXPECT_EQ(part.Header("Repr-Digest"), head.Header("Repr-Digest"));
+}
+
+TEST_F(DavHandlerTest, CopyAndMoveCarryTheChecksumsDeleteDropsThem) {
+  ASSERT_EQ(Put("/a.txt", "abc").status, 201);
+  ASSERT_EQ(ChecksumsIn(Propfind("/a.txt", "0", OcChecksumsBody()).body, "/a.txt"), kAbcChecksums);
+  auto stored_at = [&](const std::string& p) {
+    ResourcePath path = ResourcePath::Parse(p).value();
+    auto info = fs_->Stat(path);
+    if (!info.ok()) return false;
+    return checksums_->Get(path, {info->inode, info->size, info->mtime_ns, info->ctime_ns}).ok();
+  };
+  EXPECT_EQ(CopyOrMove("COPY", "/a.txt", "/b.txt").status, 201);
+  EXPECT_TRUE(stored_at("/b.txt"));  // carried, not computed: no PROPFIND of /b.txt yet
+  EXPECT_EQ(CopyOrMove("MOVE", "/b.txt", "/c.txt").status, 201);
+  EXPECT_TRUE(stored_at("/c.txt"));
+  ResourcePath b = ResourcePath::Parse("/b.txt").value();
+  EXPECT_FALSE(checksums_->Get(b, {}).ok());
+  EXPECT_EQ(Do("DELETE", "/c.txt").status, 204);
+  ASSERT_EQ(Put("/c.txt", "xyz").status, 201);
+  EXPECT_FALSE(stored_at("/c.txt"));
+  // A collection moved keeps its members' rows (the inodes stay).
+  ASSERT_EQ(Do("MKCOL", "/d").status, 201);
+  ASSERT_EQ(Put("/d/in", "abc").status, 201);
+  ASSERT_EQ(ChecksumsIn(Propfind("/d/in", "0", OcChecksumsBody()).body, "/d/in"), kAbcChecksums);
+  EXPECT_EQ(CopyOrMove("MOVE", "/d/", "/e/").status, 201);
+  EXPECT_TRUE(stored_at("/e/in"));
 }
 
 TEST_F(DavHandlerTest, PutEmptyFile) {
