@@ -6,6 +6,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "storage/file_checksummer.h"
 #include "webdav/collection_url.h"
 #include "webdav/dav_handler.h"
 #include "webdav/live_properties.h"
@@ -215,19 +216,57 @@ class PropfindResponder {
   // The oc:checksums element of a file into `out`; false (a 404 propstat) for a collection, when
   // the budget is spent, or when the sums cannot be had (logged).
   bool OcChecksumsOf(const ResourcePath& path, const FileInfo& info, std::string* out) {
+    const bool is_target = !sums_first_done_;  // the walk writes the target first
+    sums_first_done_ = true;
     if (!info.IsFile()) return false;
-    storage::Result<storage::FileChecksums> sums = checksums_.Stored(path, info);
+    if (StoredSumsXml(path, info, is_target, out)) return true;
+    if (checksum_read_ >= checksum_budget_) return false;
+    uint64_t read = 0;
+    storage::Result<storage::FileChecksums> sums = checksums_.Get(path, info, &read);
+    checksum_read_ += read;
     if (!sums.ok()) {
-      if (checksum_read_ >= checksum_budget_) return false;
-      uint64_t read = 0;
-      sums = checksums_.Get(path, info, &read);
-      checksum_read_ += read;
-      if (!sums.ok()) {
-        Poco::Logger::get("keepdav.dav")
-            .warning("PROPFIND %s: no checksums: %s", path.str(), sums.status().message());
-        return false;
+      Poco::Logger::get("keepdav.dav")
+          .warning("PROPFIND %s: no checksums: %s", path.str(), sums.status().message());
+      return false;
+    }
+    out->clear();
+    AppendOcChecksums(sums.value(), out);
+    return true;
+  }
+
+  // The oc:checksums element of `path` from its stored sums if they match `info`, into `out`.
+  // The request's own target is looked up on its own; members one folder at a time, as dead
+  // properties are (one query per folder instead of one per member), kept by inode (unique
+  // within a folder; hard links share content) with the element already rendered.
+  bool StoredSumsXml(const ResourcePath& path, const FileInfo& info, bool is_target,
+                     std::string* out) {
+    if (!is_target) {
+      std::string_view member = path.str();
+      std::string_view folder = member.substr(0, std::max<size_t>(member.rfind('/'), 1));
+      if (!sums_folder_loaded_ || folder != sums_folder_) {
+        sums_folder_.assign(folder);
+        sums_folder_loaded_ = true;
+        folder_sums_.clear();
+        Status s = checksums_.store().ForEachInMembers(
+            path.Parent(), [&](std::string_view, const storage::FileIdentity& id,
+                               const storage::FileChecksums& sums) {
+              std::string xml;
+              AppendOcChecksums(sums, &xml);
+              folder_sums_.emplace(id.inode, std::make_pair(id, std::move(xml)));
+            });
+        if (!s.ok()) sums_folder_loaded_ = false;
+      }
+      if (sums_folder_loaded_) {
+        auto it = folder_sums_.find(info.inode);
+        if (it == folder_sums_.end() || it->second.first != storage::IdentityOf(info)) {
+          return false;
+        }
+        out->assign(it->second.second);
+        return true;
       }
     }
+    storage::Result<storage::FileChecksums> sums = checksums_.Stored(path, info);
+    if (!sums.ok()) return false;
     out->clear();
     AppendOcChecksums(sums.value(), out);
     return true;
@@ -244,6 +283,10 @@ class PropfindResponder {
   storage::ChecksumCache& checksums_;
   const uint64_t checksum_budget_;
   uint64_t checksum_read_ = 0;  // bytes read for oc:checksums so far
+  bool sums_first_done_ = false;
+  bool sums_folder_loaded_ = false;
+  std::string sums_folder_;
+  std::unordered_map<uint64_t, std::pair<storage::FileIdentity, std::string>> folder_sums_;
   MultistatusWriter& writer_;
   LiveValueSources sources_;
   std::optional<storage::SpaceInfo> space_;
