@@ -230,8 +230,8 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& file, int bu
   // A 16 MiB page cache (SQLite's default is 2 MiB): a Depth 1 listing asking for oc:checksums
   // reads a folder's rows (about 200 bytes each) in one query, and with 10,000 files those pages
   // no longer fit the default and were read again from the OS on every listing (issue 13).
-  Status s = db->Execute(
-      "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384;");
+  Status s =
+      db->Execute("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384;");
   if (!s.ok()) return s;
   s = db->Migrate();
   if (!s.ok()) return Status::WithCode(s.code(), "database " + file + ": " + s.message());

@@ -58,6 +58,9 @@ class FaultInjectingFileSystem : public FileSystem {
     kCopyFile,
     kCopyFileNew,
     kSetModifiedTime,
+    kOpenForUpdate,
+    kWriteAt,   // UpdatableFile::WriteAt
+    kTruncate,  // UpdatableFile::Truncate
     kSpace,
   };
   static constexpr int kOperationCount = static_cast<int>(Operation::kSpace) + 1;
@@ -105,10 +108,12 @@ class FaultInjectingFileSystem : public FileSystem {
   Status CopyTree(const ResourcePath& from, const ResourcePath& to, bool with_members,
                   int max_depth, TreeObserver& observer) override;
   Status SetModifiedTime(const ResourcePath& path, int64_t mtime_ns) override;
+  Result<std::unique_ptr<UpdatableFile>> OpenForUpdate(const ResourcePath& path) override;
   Result<SpaceInfo> Space() override;
 
  private:
   class WrappedWrite;
+  class WrappedUpdate;
   struct Fault {
     Operation op;
     int err;

@@ -398,6 +398,62 @@ Status MemoryFileSystem::CopyTree(const ResourcePath& from, const ResourcePath& 
   return MemberWalk::CopyTree(*this, from, to, with_members, max_depth, observer);
 }
 
+// Changes the node it opened in place (wherever it has been renamed to since), under the file
+// system's lock; readers that opened the file before keep their copy of the bytes.
+class MemoryFileSystem::Updater : public UpdatableFile {
+ public:
+  Updater(MemoryFileSystem& fs, std::shared_ptr<Node> node, FileInfo info)
+      : fs_(fs), node_(std::move(node)), info_(info) {}
+  const FileInfo& info() const override { return info_; }
+  Result<size_t> ReadAt(uint64_t offset, char* buf, size_t len) override {
+    std::lock_guard<std::mutex> lock(fs_.mu_);
+    const std::string& data = *node_->data;
+    if (offset >= data.size()) return size_t{0};
+    size_t n = std::min(len, static_cast<size_t>(data.size() - offset));
+    std::memcpy(buf, data.data() + offset, n);
+    return n;
+  }
+  Status WriteAt(uint64_t offset, const char* data, size_t len) override {
+    std::lock_guard<std::mutex> lock(fs_.mu_);
+    std::string& bytes = Own();
+    if (bytes.size() < offset + len) bytes.resize(offset + len, '\0');
+    std::memcpy(bytes.data() + offset, data, len);
+    Touch();
+    return Status::Ok();
+  }
+  Status Truncate(uint64_t size) override {
+    std::lock_guard<std::mutex> lock(fs_.mu_);
+    Own().resize(size, '\0');
+    Touch();
+    return Status::Ok();
+  }
+  Status Sync() override { return Status::Ok(); }
+  Result<FileInfo> Stat() override {
+    std::lock_guard<std::mutex> lock(fs_.mu_);
+    return fs_.tree_->InfoOf(*node_);
+  }
+
+ private:
+  std::string& Own() {
+    if (node_->data.use_count() > 1) node_->data = std::make_shared<std::string>(*node_->data);
+    return *node_->data;
+  }
+  void Touch() { node_->mtime_ns = node_->ctime_ns = fs_.tree_->Now(); }
+
+  MemoryFileSystem& fs_;
+  std::shared_ptr<Node> node_;
+  FileInfo info_;
+};
+
+Result<std::unique_ptr<UpdatableFile>> MemoryFileSystem::OpenForUpdate(const ResourcePath& path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::string context = "update " + path.str();
+  Result<std::shared_ptr<Node>> node = tree_->Find(path, context);
+  if (!node.ok()) return node.status();
+  if ((*node)->IsDirectory()) return Status::WithCode(StatusCode::kIsADirectory, context);
+  return std::unique_ptr<UpdatableFile>(new Updater(*this, *node, tree_->InfoOf(**node)));
+}
+
 Status MemoryFileSystem::SetModifiedTime(const ResourcePath& path, int64_t mtime_ns) {
   std::lock_guard<std::mutex> lock(mu_);
   Result<std::shared_ptr<Node>> node = tree_->Find(path, "set mtime " + path.str());

@@ -517,6 +517,36 @@ TEST_P(FileSystemContractTest, ChangeTimeMovesWithEveryChange) {
   EXPECT_NE(renamed->ctime_ns, touched->ctime_ns);
 }
 
+TEST_P(FileSystemContractTest, OpenForUpdateChangesTheFileInPlace) {
+  MustPut("/f", "0123456789");
+  Result<FileInfo> before = fs_->Stat(P("/f"));
+  ASSERT_TRUE(before.ok());
+  auto file = fs_->OpenForUpdate(P("/f"));
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  UpdatableFile& f = *file.value();
+  EXPECT_EQ(f.info().size, 10u);
+  EXPECT_EQ(f.info().inode, before->inode);
+  char buf[4];
+  Result<size_t> n = f.ReadAt(8, buf, sizeof buf);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(std::string(buf, *n), "89");
+  ASSERT_TRUE(f.WriteAt(2, "ab", 2).ok());
+  ASSERT_TRUE(f.WriteAt(10, "XYZ", 3).ok());  // at the end: grows
+  ASSERT_TRUE(f.Sync().ok());
+  EXPECT_EQ(Read("/f"), "01ab456789XYZ");
+  ASSERT_TRUE(f.Truncate(4).ok());
+  EXPECT_EQ(Read("/f"), "01ab");
+  Result<FileInfo> now = f.Stat();
+  ASSERT_TRUE(now.ok());
+  EXPECT_EQ(now->size, 4u);
+  EXPECT_EQ(now->inode, before->inode);  // in place: the same file
+  EXPECT_EQ(fs_->Stat(P("/f"))->size, 4u);
+  MustMkdir("/d");
+  EXPECT_EQ(fs_->OpenForUpdate(P("/d")).status().code(), StatusCode::kIsADirectory);
+  EXPECT_EQ(fs_->OpenForUpdate(P("/missing")).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(fs_->OpenForUpdate(P("/f/x")).status().code(), StatusCode::kNotADirectory);
+}
+
 TEST_P(FileSystemContractTest, Space) {
   Result<SpaceInfo> space = fs_->Space();
   ASSERT_TRUE(space.ok()) << space.status().ToString();
