@@ -63,6 +63,16 @@ constexpr const char* kMigrations[] = {
     "  md5 TEXT NOT NULL,"
     "  sha256 TEXT NOT NULL"
     ") WITHOUT ROWID;",
+    // v5: undo records of partial uploads (OperationJournal::BeginPartialWrite): the file's old
+    // size and the bytes a write overwrites, saved before it changes the file in place.
+    "CREATE TABLE partial_writes ("
+    "  id INTEGER PRIMARY KEY,"
+    "  path TEXT NOT NULL,"
+    "  inode INTEGER NOT NULL,"
+    "  old_size INTEGER NOT NULL,"
+    "  offset INTEGER NOT NULL,"
+    "  saved BLOB NOT NULL"
+    ");",
 };
 static_assert(std::size(kMigrations) == Database::kSchemaVersion,
               "one migration per schema version");
