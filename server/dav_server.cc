@@ -23,6 +23,7 @@
 #include "storage/sqlite/sqlite_lock_store.h"
 #include "storage/sqlite/sqlite_operation_journal.h"
 #include "storage/sqlite/sqlite_property_store.h"
+#include "webdav/partial_update.h"
 #include "webdav/staged_transfer.h"
 
 namespace keepdav::server {
@@ -102,6 +103,9 @@ storage::Result<std::unique_ptr<DavServer>> DavServer::Create(ServerConfig confi
   // Finish or undo whatever a killed process left half-done, before any request is served.
   storage::Status recovered =
       webdav::StagedTransfer::Recover(*server->fs_, *server->journal_, config.dav.max_tree_depth);
+  if (!recovered.ok()) return recovered;
+  // Partial uploads a kill interrupted: the files go back to what they were (partial_update.h).
+  recovered = webdav::PartialUpdate::Recover(*server->fs_, *server->journal_);
   if (!recovered.ok()) return recovered;
   server->handler_ = std::make_unique<webdav::DavHandler>(
       webdav::DavBackends{*server->fs_, *server->props_, *server->locks_, *server->journal_,

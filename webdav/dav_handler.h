@@ -49,6 +49,10 @@ struct DavSettings {
   // it answer oc:checksums 404. A file is started while the total is below the limit, so a
   // Depth 0 PROPFIND always gets its file's sums. 0: never compute in a listing.
   uint64_t checksum_listing_budget_bytes = uint64_t{1} << 30;
+  // Partial uploads into existing files: PATCH with X-Update-Range (SabreDAV) and PUT with
+  // Content-Range (mod_dav), advertised as "sabredav-partialupdate" in OPTIONS' DAV header.
+  // Off: PATCH is 405 and a PUT with Content-Range is 400 (RFC 9110 §14.5).
+  bool partial_updates = true;
 };
 
 class DavHandler {
@@ -78,6 +82,9 @@ class DavHandler {
   // file_methods.cc
   DavResponse HandleGet(const DavRequest& req);
   DavResponse HandlePut(const DavRequest& req);
+  // SabreDAV's partial update (X-Update-Range), and PUT with Content-Range: partial_update.h.
+  DavResponse HandlePatch(const DavRequest& req);
+  DavResponse WritePartially(const DavRequest& req, const struct UpdateRange& range);
   // collection_methods.cc
   DavResponse HandleMkcol(const DavRequest& req);
   DavResponse HandleDelete(const DavRequest& req);

@@ -566,6 +566,98 @@ TEST_F(DavHandlerTest, PutWithContentRangeIs400) {
   EXPECT_FALSE(OnDisk("f"));
 }
 
+// ---------------------------------------------------------------------------------------------
+// Partial uploads (issue 13): SabreDAV's PATCH + X-Update-Range, mod_dav's PUT + Content-Range.
+
+TEST_F(DavHandlerTest, PatchWritesEachUpdateRangeForm) {
+  auto patch = [&](const std::string& range, const std::string& body) {
+    HeaderMap h{{"Content-Type", "application/x-sabredav-partialupdate"},
+                {"X-Update-Range", range}};
+    return Do("PATCH", "/f", h, body);
+  };
+  ASSERT_EQ(Put("/f", "0123456789").status, 201);
+  Response r = patch("bytes=2-4", "abc");
+  EXPECT_EQ(r.status, 204);
+  EXPECT_FALSE(r.Header("ETag").empty());
+  EXPECT_EQ(ReadDisk("f"), "01abc56789");
+  EXPECT_EQ(patch("bytes=8-", "XYZ").status, 204);  // past the old end: grows
+  EXPECT_EQ(ReadDisk("f"), "01abc567XYZ");
+  EXPECT_EQ(patch("append", "++").status, 204);
+  EXPECT_EQ(ReadDisk("f"), "01abc567XYZ++");
+  EXPECT_EQ(patch("bytes=-2", "--").status, 204);
+  EXPECT_EQ(ReadDisk("f"), "01abc567XYZ--");
+  EXPECT_EQ(Get("/f").Header("ETag"), patch("bytes=0-0", "#").Header("ETag"));
+  EXPECT_EQ(ReadDisk("f"), "#1abc567XYZ--");
+}
+
+TEST_F(DavHandlerTest, PatchRefusals) {
+  ASSERT_EQ(Put("/f", "0123").status, 201);
+  HeaderMap h{{"Content-Type", "application/x-sabredav-partialupdate"},
+              {"X-Update-Range", "bytes=0-1"}};
+  EXPECT_EQ(Do("PATCH", "/f", {{"X-Update-Range", "bytes=0-1"}}, "ab").status, 415);
+  EXPECT_EQ(
+      Do("PATCH", "/f", {{"Content-Type", "application/x-sabredav-partialupdate"}}, "ab").status,
+      400);
+  EXPECT_EQ(Do("PATCH", "/f", h, "abc").status, 400);  // longer than the range
+  h["X-Update-Range"] = "bytes=5-";
+  Response past = Do("PATCH", "/f", h, "x");
+  EXPECT_EQ(past.status, 416);
+  EXPECT_EQ(past.Header("Content-Range"), "bytes */4");
+  h["X-Update-Range"] = "bytes=nonsense";
+  EXPECT_EQ(Do("PATCH", "/f", h, "x").status, 400);
+  h["X-Update-Range"] = "append";
+  EXPECT_EQ(Do("PATCH", "/missing", h, "x").status, 404);
+  ASSERT_EQ(Do("MKCOL", "/d").status, 201);
+  EXPECT_EQ(Do("PATCH", "/d/", h, "x").status, 405);
+  EXPECT_EQ(Do("PATCH", "/f", h, "x", /*content_length=*/-1).status, 411);
+  EXPECT_EQ(ReadDisk("f"), "0123");  // none of them changed it
+  DavSettings off;
+  off.partial_updates = false;
+  DavHandler plain(Backends(), off);
+  EXPECT_EQ(Do(plain, "PATCH", "/f", h, "x").status, 405);
+  EXPECT_EQ(Do(plain, "PUT", "/f", {{"Content-Range", "bytes 0-0/4"}}, "x").status, 400);
+  EXPECT_EQ(Do(plain, "OPTIONS", "/").Header("DAV"), "1, 2");
+  EXPECT_EQ(Do("OPTIONS", "/").Header("DAV"), "1, 2, sabredav-partialupdate");
+  EXPECT_NE(Do("OPTIONS", "/").Header("Allow").find("PATCH"), std::string::npos);
+}
+
+TEST_F(DavHandlerTest, PatchHonoursIfMatch) {
+  Response put = Put("/f", "0123");
+  ASSERT_EQ(put.status, 201);
+  HeaderMap h{{"Content-Type", "application/x-sabredav-partialupdate"},
+              {"X-Update-Range", "append"},
+              {"If-Match", "\"not-the-etag\""}};
+  EXPECT_EQ(Do("PATCH", "/f", h, "x").status, 412);
+  EXPECT_EQ(ReadDisk("f"), "0123");
+  h["If-Match"] = put.Header("ETag");
+  EXPECT_EQ(Do("PATCH", "/f", h, "x").status, 204);
+  EXPECT_EQ(ReadDisk("f"), "0123x");
+  // The ETag changed with the content: the old one no longer matches.
+  EXPECT_EQ(Do("PATCH", "/f", h, "y").status, 412);
+}
+
+TEST_F(DavHandlerTest, PutWithContentRangeResumesAnExistingFile) {
+  ASSERT_EQ(Put("/f", "hello").status, 201);
+  Response r = Put("/f", " world", {{"Content-Range", "bytes 5-10/11"}});
+  EXPECT_EQ(r.status, 204);
+  EXPECT_EQ(ReadDisk("f"), "hello world");
+  EXPECT_EQ(Put("/f", "J", {{"Content-Range", "bytes 0-0/*"}}).status, 204);
+  EXPECT_EQ(ReadDisk("f"), "Jello world");
+  EXPECT_EQ(Put("/f", "xx", {{"Content-Range", "bytes 20-21/22"}}).status, 416);
+  EXPECT_EQ(Put("/f", "xx", {{"Content-Range", "bytes 0-0/22"}}).status, 400);
+  EXPECT_EQ(ReadDisk("f"), "Jello world");
+}
+
+TEST_F(DavHandlerTest, PatchWithAShortBodyLeavesTheFileAsItWas) {
+  ASSERT_EQ(Put("/f", "0123456789").status, 201);
+  HeaderMap h{{"Content-Type", "application/x-sabredav-partialupdate"},
+              {"X-Update-Range", "bytes=2-"}};
+  // Content-Length says 12, the body has 4 bytes: it was cut off.
+  EXPECT_EQ(Do("PATCH", "/f", h, "abcd", /*content_length=*/12).status, 400);
+  EXPECT_EQ(ReadDisk("f"), "0123456789");
+  EXPECT_TRUE(journal_->PendingPartialWrites()->empty());
+}
+
 TEST_F(DavHandlerTest, PutShortBodyIs400AndKeepsOldContent) {
   ASSERT_EQ(Put("/f", "old").status, 201);
   EXPECT_EQ(Do("PUT", "/f", {}, "new", /*content_length=*/10).status, 400);
