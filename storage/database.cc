@@ -70,6 +70,7 @@ constexpr const char* kMigrations[] = {
     "  path TEXT NOT NULL,"
     "  inode INTEGER NOT NULL,"
     "  old_size INTEGER NOT NULL,"
+    "  old_mtime_ns INTEGER NOT NULL,"
     "  offset INTEGER NOT NULL,"
     "  saved BLOB NOT NULL"
     ");",

@@ -64,11 +64,12 @@ struct JournalEntry {
 struct PartialWriteRecord {
   int64_t id = 0;
   ResourcePath path;
-  uint64_t inode = 0;       // the file changed: recovery leaves another file at `path` alone
-  uint64_t old_size = 0;    // its size before the request
-  uint64_t offset = 0;      // where the write starts
-  std::string saved;        // the old bytes at [offset, min(offset + write length, old_size))
-  bool unreadable = false;  // set by PendingPartialWrites when `path` no longer parses
+  uint64_t inode = 0;        // the file changed: recovery leaves another file at `path` alone
+  uint64_t old_size = 0;     // its size before the request
+  int64_t old_mtime_ns = 0;  // and its modification time (so its ETag is the old one again)
+  uint64_t offset = 0;       // where the write starts
+  std::string saved;         // the old bytes at [offset, min(offset + write length, old_size))
+  bool unreadable = false;   // set by PendingPartialWrites when `path` no longer parses
 };
 
 class OperationJournal {

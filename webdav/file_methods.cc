@@ -306,8 +306,8 @@ DavResponse DavHandler::WritePartially(const DavRequest& req, const UpdateRange&
     return DavError::Make(413, "the file would be larger than the configured maximum");
   }
   FileInfo after;
-  Status s =
-      PartialUpdate::Apply(journal_, path, *file.value(), where.offset, length, *req.body, &after);
+  Status s = PartialUpdate::Apply(fs_, journal_, path, *file.value(), where.offset, length,
+                                  *req.body, &after);
   if (!s.ok()) {
     if (s.code() == StatusCode::kIoError && s.message().rfind("incomplete", 0) == 0) {
       return DavError::Make(400, s.message() + "; the file is as it was");

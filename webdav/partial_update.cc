@@ -13,16 +13,18 @@ using storage::PartialWriteRecord;
 using storage::ResourcePath;
 using storage::Status;
 
-Status PartialUpdate::Undo(storage::UpdatableFile& file, const PartialWriteRecord& record) {
+Status PartialUpdate::Undo(storage::FileSystem& fs, storage::UpdatableFile& file,
+                           const PartialWriteRecord& record) {
   Status s = file.WriteAt(record.offset, record.saved.data(), record.saved.size());
   if (s.ok()) s = file.Truncate(record.old_size);
   if (s.ok()) s = file.Sync();
+  if (s.ok()) s = fs.SetModifiedTime(record.path, record.old_mtime_ns);
   return s;
 }
 
-Status PartialUpdate::Apply(storage::OperationJournal& journal, const ResourcePath& path,
-                            storage::UpdatableFile& file, uint64_t offset, uint64_t length,
-                            std::istream& body, FileInfo* after) {
+Status PartialUpdate::Apply(storage::FileSystem& fs, storage::OperationJournal& journal,
+                            const ResourcePath& path, storage::UpdatableFile& file, uint64_t offset,
+                            uint64_t length, std::istream& body, FileInfo* after) {
   const FileInfo& before = file.info();
   if (offset > before.size) return Status::InvalidArgument("write past the end of " + path.str());
   const uint64_t overwritten = std::min(length, before.size - offset);
@@ -33,6 +35,7 @@ Status PartialUpdate::Apply(storage::OperationJournal& journal, const ResourcePa
   record.path = path;
   record.inode = before.inode;
   record.old_size = before.size;
+  record.old_mtime_ns = before.mtime_ns;
   record.offset = offset;
   record.saved.resize(overwritten);
   for (uint64_t done = 0; done < overwritten;) {
@@ -61,7 +64,7 @@ Status PartialUpdate::Apply(storage::OperationJournal& journal, const ResourcePa
   }
   if (s.ok()) s = file.Sync();
   if (!s.ok()) {
-    Status undone = Undo(file, record);
+    Status undone = Undo(fs, file, record);
     if (!undone.ok()) {
       // The record stays: start-up recovery tries again.
       Poco::Logger::get("keepdav.dav")
@@ -87,7 +90,7 @@ Status PartialUpdate::Recover(storage::FileSystem& fs, storage::OperationJournal
     if (!record.unreadable) {
       auto file = fs.OpenForUpdate(record.path);
       if (file.ok() && file.value()->info().inode == record.inode) {
-        Status s = Undo(*file.value(), record);
+        Status s = Undo(fs, *file.value(), record);
         if (!s.ok()) return s;
         Poco::Logger::get("keepdav.dav")
             .information("recovery: undid an interrupted partial write of %s", record.path.str());

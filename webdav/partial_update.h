@@ -8,8 +8,9 @@
 // early, the disk is full) is undone at once: the saved bytes go back, the file is cut to its
 // old size. A crash in between leaves the record, and Recover(), run at start-up before any
 // request, undoes it the same way: the file is then byte for byte what it was before the request
-// (its mtime and ctime are not). Staging a full copy per piece would cost the whole file per
-// request; this costs the overwritten bytes, nothing for the usual resume (an append).
+// with its old modification time, so its ETag is the old one again (its ctime is not). Staging a
+// full copy per piece would cost the whole file per request; this costs the overwritten bytes,
+// nothing for the usual resume (an append).
 //
 // Limits: at most kMaxSavedBytes of existing content may be overwritten by one request (the
 // saved bytes live in the database): kTooLarge (413) above. Concurrent partial writes to one
@@ -34,7 +35,7 @@ class PartialUpdate {
   // `offset`. REQUIRES: offset <= file.info().size. kIoError when the body ends before `length`
   // bytes (the file is restored); kTooLarge (see above); the errors of the journal and the file.
   // On success *after is the file's figures now.
-  static storage::Status Apply(storage::OperationJournal& journal,
+  static storage::Status Apply(storage::FileSystem& fs, storage::OperationJournal& journal,
                                const storage::ResourcePath& path, storage::UpdatableFile& file,
                                uint64_t offset, uint64_t length, std::istream& body,
                                storage::FileInfo* after);
@@ -44,7 +45,8 @@ class PartialUpdate {
   static storage::Status Recover(storage::FileSystem& fs, storage::OperationJournal& journal);
 
  private:
-  static storage::Status Undo(storage::UpdatableFile& file,
+  // Puts the saved bytes, the old size and the old modification time back.
+  static storage::Status Undo(storage::FileSystem& fs, storage::UpdatableFile& file,
                               const storage::PartialWriteRecord& record);
 };
 

@@ -51,6 +51,7 @@ TEST_P(OperationJournalTest, PartialWriteRecordsRoundTripOldestFirst) {
   a.path = ResourcePath::Parse("/dir/file name").value();
   a.inode = 42;
   a.old_size = 1000;
+  a.old_mtime_ns = -1234567890123;  // before 1970
   a.offset = 990;
   a.saved = std::string("old\0bytes", 9);  // binary, with a NUL
   ASSERT_TRUE(journal_->BeginPartialWrite(&a).ok());
@@ -67,6 +68,7 @@ TEST_P(OperationJournalTest, PartialWriteRecordsRoundTripOldestFirst) {
   EXPECT_EQ(got.path, a.path);
   EXPECT_EQ(got.inode, 42u);
   EXPECT_EQ(got.old_size, 1000u);
+  EXPECT_EQ(got.old_mtime_ns, -1234567890123);
   EXPECT_EQ(got.offset, 990u);
   EXPECT_EQ(got.saved, a.saved);
   EXPECT_FALSE(got.unreadable);

@@ -115,6 +115,7 @@ void PartialUpdateCrashTest::CrashAtEveryStep(bool after_call) {
       ASSERT_TRUE(w.value()->Write(old_content.data(), old_content.size()).ok());
       ASSERT_TRUE(w.value()->Commit().ok());
     }
+    const int64_t old_mtime_ns = faults->Stat(f)->mtime_ns;
     {
       auto db = storage::Database::Open(db_file);
       ASSERT_TRUE(db.ok()) << db.status().ToString();
@@ -171,6 +172,7 @@ void PartialUpdateCrashTest::CrashAtEveryStep(bool after_call) {
     storage::SqliteOperationJournal journal(props);
     Status recovered = PartialUpdate::Recover(disk, journal);
     ASSERT_TRUE(recovered.ok()) << recovered.ToString();
+    EXPECT_EQ(disk.Stat(f)->mtime_ns, old_mtime_ns) << "the old modification time is not back";
     const std::string now = ReadAll(disk, f);
     EXPECT_EQ(now.size(), old_content.size());
     EXPECT_TRUE(now == old_content) << "recovery did not restore the file";
