@@ -537,6 +537,18 @@ TEST_F(DavHandlerTest, CopyAndMoveCarryTheChecksumsDeleteDropsThem) {
   EXPECT_TRUE(stored_at("/e/in"));
 }
 
+// `curl -w '%{http_code}\n'` printed "...already exists405" when error bodies lacked a newline.
+TEST_F(DavHandlerTest, ErrorBodiesEndWithANewline) {
+  ASSERT_EQ(Do("MKCOL", "/d").status, 201);
+  Response text = Do("MKCOL", "/d");
+  EXPECT_EQ(text.status, 405);
+  ASSERT_FALSE(text.body.empty());
+  EXPECT_EQ(text.body.back(), '\n') << text.body;
+  Response xml = Propfind("/", "infinity", "<not-xml");
+  ASSERT_FALSE(xml.body.empty());
+  EXPECT_EQ(xml.body.back(), '\n') << xml.body;
+}
+
 TEST_F(DavHandlerTest, PutEmptyFile) {
   EXPECT_EQ(Put("/empty", "").status, 201);
   EXPECT_TRUE(OnDisk("empty"));
