@@ -27,9 +27,11 @@
 #include "storage/database.h"
 #include "storage/fault_injecting_file_system.h"
 #include "storage/posix_file_system.h"
+#include "storage/sqlite/sqlite_checksum_store.h"
 #include "storage/sqlite/sqlite_lock_store.h"
 #include "storage/sqlite/sqlite_operation_journal.h"
 #include "storage/sqlite/sqlite_property_store.h"
+#include "webdav/partial_update.h"
 #include "webdav/staged_transfer.h"
 
 namespace keepdav::server {
@@ -104,14 +106,18 @@ storage::Result<std::unique_ptr<DavServer>> DavServer::Create(ServerConfig confi
   server->journal_ = std::make_unique<storage::SqliteOperationJournal>(*props);
   server->props_ = std::move(props);
   server->locks_ = std::make_unique<storage::SqliteLockStore>(*server->db_);
+  server->checksums_ = std::make_unique<storage::SqliteChecksumStore>(*server->db_);
   server->clock_ = std::make_unique<storage::SystemClock>();
   // Finish or undo whatever a killed process left half-done, before any request is served.
   storage::Status recovered =
       webdav::StagedTransfer::Recover(*server->fs_, *server->journal_, config.dav.max_tree_depth);
   if (!recovered.ok()) return recovered;
+  // Partial uploads a kill interrupted: the files go back to what they were (partial_update.h).
+  recovered = webdav::PartialUpdate::Recover(*server->fs_, *server->journal_);
+  if (!recovered.ok()) return recovered;
   server->handler_ = std::make_unique<webdav::DavHandler>(
       webdav::DavBackends{*server->fs_, *server->props_, *server->locks_, *server->journal_,
-                          *server->clock_},
+                          *server->clock_, *server->checksums_},
       config.dav);
   server->config_ = std::move(config);
   return server;

@@ -26,6 +26,7 @@ class TCPServer;
 }  // namespace Poco
 
 namespace keepdav::storage {
+class ChecksumStore;
 class Clock;
 class Database;
 class LockStore;
@@ -100,6 +101,7 @@ class DavServer {
   std::unique_ptr<storage::Database> db_;
   std::unique_ptr<storage::PropertyStore> props_;
   std::unique_ptr<storage::LockStore> locks_;
+  std::unique_ptr<storage::ChecksumStore> checksums_;
   std::unique_ptr<storage::OperationJournal> journal_;
   std::unique_ptr<storage::Clock> clock_;
   std::unique_ptr<webdav::DavHandler> handler_;

@@ -23,7 +23,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "storage/resource_path.h"
 #include "storage/status.h"
@@ -66,6 +68,14 @@ class ChecksumStore {
   // `path` (whatever identity it had).
   virtual Status Put(const ResourcePath& path, const FileIdentity& identity,
                      const FileChecksums& sums) = 0;
+
+  // Calls `visit` for the row of each direct member of collection `dir` (not `dir` itself, not
+  // deeper rows), with the identity it was stored with, in one pass: a PROPFIND Depth 1 reads a
+  // folder's sums with one query instead of one per member. The caller compares identities.
+  virtual Status ForEachInMembers(
+      const ResourcePath& dir,
+      const std::function<void(std::string_view member_path, const FileIdentity& identity,
+                               const FileChecksums& sums)>& visit) = 0;
 
   // Deletes the rows of `path` and everything below it.
   virtual Status DeleteTree(const ResourcePath& path) = 0;

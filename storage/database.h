@@ -65,7 +65,8 @@ class Database {
  public:
   // 1: properties. 2: locks (a v1 database gains an empty locks table on Open).
   // 3: the operation journal of staged COPY/MOVE. 4: per-file checksums (ChecksumStore).
-  static constexpr int kSchemaVersion = 4;
+  // 5: undo records of partial uploads.
+  static constexpr int kSchemaVersion = 5;
 
   // Opens or creates the file (":memory:" for an in-memory database), applies pragmas and the
   // schema. `busy_timeout_ms` bounds waits for other processes holding the file.

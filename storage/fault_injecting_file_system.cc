@@ -40,6 +40,12 @@ const char* OperationName(FaultInjectingFileSystem::Operation op) {
       return "copy new";
     case Op::kSetModifiedTime:
       return "set mtime";
+    case Op::kOpenForUpdate:
+      return "open for update";
+    case Op::kWriteAt:
+      return "write at";
+    case Op::kTruncate:
+      return "truncate";
     case Op::kSpace:
       return "space";
   }
@@ -65,6 +71,33 @@ class FaultInjectingFileSystem::WrappedWrite : public PendingWrite {
  private:
   FaultInjectingFileSystem& fs_;
   std::unique_ptr<PendingWrite> inner_;
+  ResourcePath path_;
+};
+
+// Counts and checks WriteAt and Truncate (mutating: a crash can land between any two).
+class FaultInjectingFileSystem::WrappedUpdate : public UpdatableFile {
+ public:
+  WrappedUpdate(FaultInjectingFileSystem& fs, std::unique_ptr<UpdatableFile> inner,
+                ResourcePath path)
+      : fs_(fs), inner_(std::move(inner)), path_(std::move(path)) {}
+  const FileInfo& info() const override { return inner_->info(); }
+  Result<size_t> ReadAt(uint64_t offset, char* buf, size_t len) override {
+    return inner_->ReadAt(offset, buf, len);
+  }
+  Status WriteAt(uint64_t offset, const char* data, size_t len) override {
+    return fs_.Mutate(Operation::kWriteAt, &path_, nullptr,
+                      [&] { return inner_->WriteAt(offset, data, len); });
+  }
+  Status Truncate(uint64_t size) override {
+    return fs_.Mutate(Operation::kTruncate, &path_, nullptr,
+                      [&] { return inner_->Truncate(size); });
+  }
+  Status Sync() override { return inner_->Sync(); }
+  Result<FileInfo> Stat() override { return inner_->Stat(); }
+
+ private:
+  FaultInjectingFileSystem& fs_;
+  std::unique_ptr<UpdatableFile> inner_;
   ResourcePath path_;
 };
 
@@ -121,6 +154,8 @@ bool FaultInjectingFileSystem::IsMutating(Operation op) {
     case Operation::kCopyFile:
     case Operation::kCopyFileNew:
     case Operation::kSetModifiedTime:
+    case Operation::kWriteAt:
+    case Operation::kTruncate:
       return true;
     default:
       return false;
@@ -280,6 +315,15 @@ Status FaultInjectingFileSystem::CopyTree(const ResourcePath& from, const Resour
                                           bool with_members, int max_depth,
                                           TreeObserver& observer) {
   return MemberWalk::CopyTree(*this, from, to, with_members, max_depth, observer);
+}
+
+Result<std::unique_ptr<UpdatableFile>> FaultInjectingFileSystem::OpenForUpdate(
+    const ResourcePath& path) {
+  Status s = Check(Operation::kOpenForUpdate, &path);
+  if (!s.ok()) return s;
+  auto file = inner_->OpenForUpdate(path);
+  if (!file.ok()) return file.status();
+  return std::unique_ptr<UpdatableFile>(new WrappedUpdate(*this, std::move(file).value(), path));
 }
 
 Status FaultInjectingFileSystem::SetModifiedTime(const ResourcePath& path, int64_t mtime_ns) {

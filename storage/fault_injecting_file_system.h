@@ -10,11 +10,11 @@
 //   can snapshot the database exactly as a killed process would leave it). It must not call
 //   this file system. Mutating calls, counted in mutating_calls(): BeginWrite,
 //   PendingWrite::Write, PendingWrite::Commit, MakeDirectory, Remove, Rename, Exchange, CopyFile,
-//   CopyFileNew, SetModifiedTime. Tree operations are not calls of their own: they go member by
-//   member through this wrapper (MemberWalk, storage/member_walk.h), so each member's
-//   MakeDirectory, CopyFileNew or Remove counts and can fail. Destroying an uncommitted
-//   PendingWrite after a crash still lets the wrapped one remove its temporary file (a killed
-//   process would leave it; reserved names are never served).
+//   CopyFileNew, SetModifiedTime, UpdatableFile::WriteAt and Truncate. Tree operations are not
+//   calls of their own: they go member by member through this wrapper (MemberWalk,
+//   storage/member_walk.h), so each member's MakeDirectory, CopyFileNew or Remove counts and can
+//   fail. Destroying an uncommitted PendingWrite after a crash still lets the wrapped one remove
+//   its temporary file (a killed process would leave it; reserved names are never served).
 // - SetDelay: sleeps before each call of an Operation; for kList and kListForRemoval before each
 //   member listed instead.
 // - set_rename_cross_device: Rename of a client path (a `from` whose name is not reserved)
@@ -58,6 +58,9 @@ class FaultInjectingFileSystem : public FileSystem {
     kCopyFile,
     kCopyFileNew,
     kSetModifiedTime,
+    kOpenForUpdate,
+    kWriteAt,   // UpdatableFile::WriteAt
+    kTruncate,  // UpdatableFile::Truncate
     kSpace,
   };
   static constexpr int kOperationCount = static_cast<int>(Operation::kSpace) + 1;
@@ -105,10 +108,12 @@ class FaultInjectingFileSystem : public FileSystem {
   Status CopyTree(const ResourcePath& from, const ResourcePath& to, bool with_members,
                   int max_depth, TreeObserver& observer) override;
   Status SetModifiedTime(const ResourcePath& path, int64_t mtime_ns) override;
+  Result<std::unique_ptr<UpdatableFile>> OpenForUpdate(const ResourcePath& path) override;
   Result<SpaceInfo> Space() override;
 
  private:
   class WrappedWrite;
+  class WrappedUpdate;
   struct Fault {
     Operation op;
     int err;

@@ -32,6 +32,9 @@ struct FileInfo {
   uint64_t size = 0;
   int64_t mtime_ns = 0;  // modification time, ns since the epoch
   int64_t birth_ns = 0;  // creation time where the file system records it, else ctime
+  // Inode change time (ns): changes with every write, rename or time set, and no client can set
+  // it, so with inode, size and mtime it tells whether content is still what it was.
+  int64_t ctime_ns = 0;
   uint64_t inode = 0;
   uint64_t device = 0;
 
@@ -69,6 +72,26 @@ class PendingWrite {
   // The file at the target when the write began, or none (nothing, or a symlink, was there):
   // what a caller would otherwise have to Stat first.
   virtual const std::optional<FileInfo>& previous() const = 0;
+};
+
+// A file opened to be changed in place, for partial uploads (PATCH with X-Update-Range, PUT with
+// Content-Range): the caller saves what it overwrites first (webdav/partial_update.h), since
+// nothing here is atomic. Not thread-safe; one per request.
+class UpdatableFile {
+ public:
+  virtual ~UpdatableFile() = default;
+  // The file's figures when it was opened.
+  virtual const FileInfo& info() const = 0;
+  // Reads up to `len` bytes at `offset`; returns 0 at end of file.
+  virtual Result<size_t> ReadAt(uint64_t offset, char* buf, size_t len) = 0;
+  // Writes all `len` bytes at `offset` (kNoSpace, kIoError).
+  virtual Status WriteAt(uint64_t offset, const char* data, size_t len) = 0;
+  // Sets the file's size (shorter drops the end; longer pads with zeros).
+  virtual Status Truncate(uint64_t size) = 0;
+  // Makes what was written durable (fsync), before the record that could undo it goes.
+  virtual Status Sync() = 0;
+  // The file's figures now.
+  virtual Result<FileInfo> Stat() = 0;
 };
 
 // Receives what RemoveTree and CopyTree do, resource by resource. An implementation may call it
@@ -110,6 +133,10 @@ class FileSystem {
 
   // kNotFound, kIsADirectory.
   virtual Result<std::unique_ptr<ReadableFile>> OpenRead(const ResourcePath& path) = 0;
+
+  // Opens the regular file `path` to change it in place. kNotFound (also a symlink or hidden
+  // name), kIsADirectory, kPermissionDenied for a special file.
+  virtual Result<std::unique_ptr<UpdatableFile>> OpenForUpdate(const ResourcePath& path) = 0;
 
   // Starts an atomic write of `path`. kNotFound when the parent is missing, kNotADirectory when
   // the parent is a file, kIsADirectory when `path` is a collection.

@@ -18,6 +18,7 @@ struct MemoryFileSystem::Node {
   std::shared_ptr<std::string> data;
   int64_t mtime_ns = 0;
   int64_t birth_ns = 0;
+  int64_t ctime_ns = 0;  // set when the node is made, renamed or its time set
   uint64_t inode = 0;
   std::map<std::string, std::shared_ptr<Node>, std::less<>> children;  // directories only
 
@@ -42,7 +43,7 @@ struct MemoryFileSystem::Tree {
     auto n = std::make_shared<Node>();
     n->type = type;
     n->inode = next_inode++;
-    n->mtime_ns = n->birth_ns = Now();
+    n->mtime_ns = n->birth_ns = n->ctime_ns = Now();
     if (type == FileType::kFile) n->data = std::make_shared<std::string>();
     return n;
   }
@@ -53,6 +54,7 @@ struct MemoryFileSystem::Tree {
     info.size = n.IsDirectory() ? 0 : n.data->size();
     info.mtime_ns = n.mtime_ns;
     info.birth_ns = n.birth_ns;
+    info.ctime_ns = n.ctime_ns;
     info.inode = n.inode;
     info.device = options.device;
     return info;
@@ -85,16 +87,18 @@ struct MemoryFileSystem::Tree {
     return it == dir.children.end() ? nullptr : it->second;
   }
 
+  // Also the end of every rename: the node's ctime changes, as on Linux.
   void Put(Node& dir, std::string_view name, std::shared_ptr<Node> node) {
+    node->ctime_ns = Now();
     dir.children[std::string(name)] = std::move(node);
-    dir.mtime_ns = Now();
+    dir.mtime_ns = dir.ctime_ns = Now();
   }
 
   void Erase(Node& dir, std::string_view name) {
     auto it = dir.children.find(name);
     if (it == dir.children.end()) return;
     dir.children.erase(it);
-    dir.mtime_ns = Now();
+    dir.mtime_ns = dir.ctime_ns = Now();
   }
 
   // rename(2)'s checks for putting `moving` where `existing` is.
@@ -164,7 +168,7 @@ class MemoryFileSystem::Writer : public PendingWrite {
     // Someone reading the temporary file keeps what it opened.
     if (temp_->data.use_count() > 1) temp_->data = std::make_shared<std::string>(*temp_->data);
     temp_->data->append(data, len);
-    temp_->mtime_ns = fs_.tree_->Now();
+    temp_->mtime_ns = temp_->ctime_ns = fs_.tree_->Now();
     return Status::Ok();
   }
 
@@ -394,11 +398,68 @@ Status MemoryFileSystem::CopyTree(const ResourcePath& from, const ResourcePath& 
   return MemberWalk::CopyTree(*this, from, to, with_members, max_depth, observer);
 }
 
+// Changes the node it opened in place (wherever it has been renamed to since), under the file
+// system's lock; readers that opened the file before keep their copy of the bytes.
+class MemoryFileSystem::Updater : public UpdatableFile {
+ public:
+  Updater(MemoryFileSystem& fs, std::shared_ptr<Node> node, FileInfo info)
+      : fs_(fs), node_(std::move(node)), info_(info) {}
+  const FileInfo& info() const override { return info_; }
+  Result<size_t> ReadAt(uint64_t offset, char* buf, size_t len) override {
+    std::lock_guard<std::mutex> lock(fs_.mu_);
+    const std::string& data = *node_->data;
+    if (offset >= data.size()) return size_t{0};
+    size_t n = std::min(len, static_cast<size_t>(data.size() - offset));
+    std::memcpy(buf, data.data() + offset, n);
+    return n;
+  }
+  Status WriteAt(uint64_t offset, const char* data, size_t len) override {
+    std::lock_guard<std::mutex> lock(fs_.mu_);
+    std::string& bytes = Own();
+    if (bytes.size() < offset + len) bytes.resize(offset + len, '\0');
+    std::memcpy(bytes.data() + offset, data, len);
+    Touch();
+    return Status::Ok();
+  }
+  Status Truncate(uint64_t size) override {
+    std::lock_guard<std::mutex> lock(fs_.mu_);
+    Own().resize(size, '\0');
+    Touch();
+    return Status::Ok();
+  }
+  Status Sync() override { return Status::Ok(); }
+  Result<FileInfo> Stat() override {
+    std::lock_guard<std::mutex> lock(fs_.mu_);
+    return fs_.tree_->InfoOf(*node_);
+  }
+
+ private:
+  std::string& Own() {
+    if (node_->data.use_count() > 1) node_->data = std::make_shared<std::string>(*node_->data);
+    return *node_->data;
+  }
+  void Touch() { node_->mtime_ns = node_->ctime_ns = fs_.tree_->Now(); }
+
+  MemoryFileSystem& fs_;
+  std::shared_ptr<Node> node_;
+  FileInfo info_;
+};
+
+Result<std::unique_ptr<UpdatableFile>> MemoryFileSystem::OpenForUpdate(const ResourcePath& path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::string context = "update " + path.str();
+  Result<std::shared_ptr<Node>> node = tree_->Find(path, context);
+  if (!node.ok()) return node.status();
+  if ((*node)->IsDirectory()) return Status::WithCode(StatusCode::kIsADirectory, context);
+  return std::unique_ptr<UpdatableFile>(new Updater(*this, *node, tree_->InfoOf(**node)));
+}
+
 Status MemoryFileSystem::SetModifiedTime(const ResourcePath& path, int64_t mtime_ns) {
   std::lock_guard<std::mutex> lock(mu_);
   Result<std::shared_ptr<Node>> node = tree_->Find(path, "set mtime " + path.str());
   if (!node.ok()) return node.status();
   (*node)->mtime_ns = mtime_ns;
+  (*node)->ctime_ns = tree_->Now();
   return Status::Ok();
 }
 

@@ -75,12 +75,14 @@ class MemoryFileSystem : public FileSystem {
   Status CopyTree(const ResourcePath& from, const ResourcePath& to, bool with_members,
                   int max_depth, TreeObserver& observer) override;
   Status SetModifiedTime(const ResourcePath& path, int64_t mtime_ns) override;
+  Result<std::unique_ptr<UpdatableFile>> OpenForUpdate(const ResourcePath& path) override;
   Result<SpaceInfo> Space() override;
 
  private:
   struct Node;
   class Reader;
   class Writer;
+  class Updater;
   // The lookups and changes, with mu_ held.
   struct Tree;
 

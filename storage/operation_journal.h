@@ -28,6 +28,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "storage/resource_path.h"
@@ -55,6 +56,20 @@ struct JournalEntry {
   // another version with other path rules): its paths are unusable (those that did parse are
   // kept) and recovery can only drop it with Finish().
   bool unreadable = false;
+};
+
+// The undo record of one partial upload (webdav/partial_update.h): written before the file is
+// changed in place, dropped once the change is durable. Recovery writes `saved` back at `offset`
+// and cuts the file to `old_size`, which is the file as it was before the request.
+struct PartialWriteRecord {
+  int64_t id = 0;
+  ResourcePath path;
+  uint64_t inode = 0;        // the file changed: recovery leaves another file at `path` alone
+  uint64_t old_size = 0;     // its size before the request
+  int64_t old_mtime_ns = 0;  // and its modification time (so its ETag is the old one again)
+  uint64_t offset = 0;       // where the write starts
+  std::string saved;         // the old bytes at [offset, min(offset + write length, old_size))
+  bool unreadable = false;   // set by PendingPartialWrites when `path` no longer parses
 };
 
 class OperationJournal {
@@ -89,6 +104,13 @@ class OperationJournal {
 
   // Unfinished operations, oldest first.
   virtual Result<std::vector<JournalEntry>> Pending() = 0;
+
+  // Partial uploads: records `record` (its old size and overwritten bytes) and fills its id.
+  virtual Status BeginPartialWrite(PartialWriteRecord* record) = 0;
+  // Drops the record `id` (the write is durable, or has been undone).
+  virtual Status FinishPartialWrite(int64_t id) = 0;
+  // Unfinished partial writes, oldest first.
+  virtual Result<std::vector<PartialWriteRecord>> PendingPartialWrites() = 0;
 };
 
 }  // namespace keepdav::storage

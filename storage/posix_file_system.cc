@@ -385,6 +385,81 @@ Status PosixFileSystem::CopyTree(const ResourcePath& from, const ResourcePath& t
   return Status::Ok();
 }
 
+namespace {
+
+class PosixUpdatableFile : public UpdatableFile {
+ public:
+  PosixUpdatableFile(posix::UniqueFd fd, FileInfo info, std::string context)
+      : fd_(std::move(fd)), info_(info), context_(std::move(context)) {}
+  const FileInfo& info() const override { return info_; }
+  Result<size_t> ReadAt(uint64_t offset, char* buf, size_t len) override {
+    for (;;) {
+      ssize_t n = ::pread(fd_.get(), buf, len, static_cast<off_t>(offset));
+      if (n >= 0) return static_cast<size_t>(n);
+      if (errno != EINTR) return Status::FromErrno(errno, "read " + context_);
+    }
+  }
+  Status WriteAt(uint64_t offset, const char* data, size_t len) override {
+    while (len > 0) {
+      ssize_t n = ::pwrite(fd_.get(), data, len, static_cast<off_t>(offset));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return Status::FromErrno(errno, "write " + context_);
+      }
+      data += n;
+      len -= static_cast<size_t>(n);
+      offset += static_cast<uint64_t>(n);
+    }
+    return Status::Ok();
+  }
+  Status Truncate(uint64_t size) override {
+    if (::ftruncate(fd_.get(), static_cast<off_t>(size)) != 0) {
+      return Status::FromErrno(errno, "truncate " + context_);
+    }
+    return Status::Ok();
+  }
+  Status Sync() override {
+    if (::fdatasync(fd_.get()) != 0) return Status::FromErrno(errno, "sync " + context_);
+    return Status::Ok();
+  }
+  Result<FileInfo> Stat() override {
+    posix::EntryStat st;
+    if (int err = posix::StatEntry(fd_.get(), "", AT_EMPTY_PATH, &st); err != 0) {
+      return Status::FromErrno(err, "stat " + context_);
+    }
+    return st.info;
+  }
+
+ private:
+  posix::UniqueFd fd_;
+  FileInfo info_;
+  std::string context_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<UpdatableFile>> PosixFileSystem::OpenForUpdate(const ResourcePath& path) {
+  const std::string context = "update " + path.str();
+  if (path.IsRoot()) return Status::WithCode(StatusCode::kIsADirectory, context);
+  if (root_.IsHidden(path.Relative())) return Status::NotFound(context + ": hidden");
+  // O_NONBLOCK keeps a FIFO from blocking the open; the stat below refuses it.
+  Result<posix::UniqueFd> fd = root_.Open(path, O_RDWR | O_NONBLOCK, context);
+  if (!fd.ok()) {
+    // A directory cannot be opened for writing: EISDIR maps to kIsADirectory.
+    return fd.status();
+  }
+  posix::EntryStat st;
+  if (int err = posix::StatEntry(fd->get(), "", AT_EMPTY_PATH, &st); err != 0) {
+    return Status::FromErrno(err, context);
+  }
+  if (st.info.IsDirectory()) return Status::WithCode(StatusCode::kIsADirectory, context);
+  if (!st.info.IsFile()) {
+    return Status::WithCode(StatusCode::kPermissionDenied, context + ": not a regular file");
+  }
+  return std::unique_ptr<UpdatableFile>(
+      new PosixUpdatableFile(std::move(fd).value(), st.info, path.str()));
+}
+
 Status PosixFileSystem::SetModifiedTime(const ResourcePath& path, int64_t mtime_ns) {
   ChangeGuard changed{Generation()};
   const std::string context = "set mtime " + path.str();

@@ -93,6 +93,7 @@ class PosixFileSystem : public FileSystem {
   Status CopyTree(const ResourcePath& from, const ResourcePath& to, bool with_members,
                   int max_depth, TreeObserver& observer) override;
   Status SetModifiedTime(const ResourcePath& path, int64_t mtime_ns) override;
+  Result<std::unique_ptr<UpdatableFile>> OpenForUpdate(const ResourcePath& path) override;
   Result<SpaceInfo> Space() override;
 
   int root_fd() const { return root_fd_; }

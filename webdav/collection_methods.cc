@@ -64,6 +64,8 @@ DavResponse DavHandler::HandleDelete(const DavRequest& req) {
   Status s = DeleteResource(req, path, info.value(), &failures);
   ForgetRemovedLocks(path, /*all_removed=*/s.ok());
   if (s.ok()) {
+    // Stale rows could never match a file again (checksum_store.h); this keeps the table small.
+    (void)checksums_.store().DeleteTree(path);
     DavResponse deleted = DavResponse::Empty(204);
     AddCollectionLocation(req, info->IsDirectory(), &deleted);
     return deleted;

@@ -1,6 +1,8 @@
 // COPY and MOVE (RFC 4918 §9.8, §9.9): the checks are planned first (copy_move_plan.h), then a
 // COPY is staged (staged_transfer.h) and a MOVE is a journaled rename, or a staged copy when the
 // destination lies on another device.
+#include <Poco/Logger.h>
+
 #include "webdav/collection_url.h"
 #include "webdav/copy_move_plan.h"
 #include "webdav/dav_handler.h"
@@ -96,6 +98,21 @@ std::optional<DavResponse> DavHandler::RunMove(const DavRequest& req, const Copy
   return answer;
 }
 
+void DavHandler::CarryChecksums(const CopyMovePlan& plan, bool move,
+                                const storage::Result<storage::FileChecksums>& carried) {
+  // The sums are a cache: a failure here costs a recomputation, so it is logged, not answered.
+  // A rename keeps the inodes below a moved collection, so their rows stay valid at the new
+  // place; a copied tree's members get theirs computed when first asked.
+  Status s = move ? checksums_.store().MoveTree(plan.from, plan.to)
+                  : checksums_.store().DeleteTree(plan.to);
+  if (s.ok() && carried.ok()) s = checksums_.Remember(plan.to, carried.value());
+  if (!s.ok()) {
+    Poco::Logger::get("keepdav.dav")
+        .warning("checksums of %s -> %s not carried: %s", plan.from.str(), plan.to.str(),
+                 s.message());
+  }
+}
+
 DavResponse DavHandler::CopyOrMove(const DavRequest& req, bool move) {
   CopyMovePlan plan;
   DavError err = PlanCopyOrMove(req, move, fs_, &plan);
@@ -105,6 +122,10 @@ DavResponse DavHandler::CopyOrMove(const DavRequest& req, bool move) {
   if (plan.destination_existed() && !plan.overwrite) {
     return DavError::Make(412, "the destination exists and Overwrite is F");
   }
+  // Read before the source goes or changes; never computed here (only what is stored).
+  storage::Result<storage::FileChecksums> carried =
+      plan.source.IsFile() ? checksums_.Stored(plan.from, plan.source)
+                           : storage::Result<storage::FileChecksums>(Status::NotFound("a tree"));
   std::optional<DavResponse> answer;
   if (!move) {
     if (plan.IsLongCopy()) req.progress->BeginLong();
@@ -115,6 +136,7 @@ DavResponse DavHandler::CopyOrMove(const DavRequest& req, bool move) {
     answer = RunMove(req, plan);
   }
   if (answer) return std::move(*answer);  // an error, or a 207 naming members that failed
+  CarryChecksums(plan, move, carried);
   // §7.5: MOVE does not move locks and COPY does not copy them. An overwritten destination's own
   // locks stay and now cover the new resource; locks inside what it replaced are gone.
   if (move) ForgetRemovedLocks(plan.from, /*all_removed=*/true);

@@ -9,6 +9,7 @@
 // DavHandler serves all connections at once.
 #pragma once
 
+#include "storage/checksum_store.h"
 #include "storage/clock.h"
 #include "storage/file_system.h"
 #include "storage/lock_store.h"
@@ -23,6 +24,8 @@ struct DavBackends {
   storage::LockStore& locks;
   storage::OperationJournal& journal;
   const storage::Clock& clock;  // lock expiry (seconds since the epoch)
+  // Per-file SHA-1/MD5/SHA-256 for sync clients (oc:checksums, Repr-Digest), over the same root.
+  storage::ChecksumStore& checksums;
 };
 
 }  // namespace keepdav::webdav

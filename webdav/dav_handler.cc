@@ -48,6 +48,7 @@ DavHandler::DavHandler(const DavBackends& backends, DavSettings settings)
     : fs_(backends.files),
       props_(backends.properties),
       journal_(backends.journal),
+      checksums_(backends.files, backends.checksums),
       settings_(std::move(settings)),
       locks_(backends.locks, backends.clock, settings_.locks,
              [this](const storage::ResourcePath& p) { return HrefFor(p); }) {}
@@ -66,6 +67,7 @@ DavHandler::Method DavHandler::FindMethod(const std::string& name, bool* modifie
       {"GET", {&DavHandler::HandleGet, false}},
       {"HEAD", {&DavHandler::HandleGet, false}},
       {"PUT", {&DavHandler::HandlePut, true}},
+      {"PATCH", {&DavHandler::HandlePatch, true}},
       {"DELETE", {&DavHandler::HandleDelete, true}},
       {"MKCOL", {&DavHandler::HandleMkcol, true}},
       {"COPY", {&DavHandler::HandleCopy, true}},
@@ -129,7 +131,7 @@ DavError DavHandler::ResolveRequest(DavRequest& req) const {
 DavResponse DavHandler::HandleOptions(const DavRequest& req) {
   // "*" and every path answer the same; a collection named without its slash is named with it
   // (collection_url.h). Only then is the target looked at.
-  DavResponse response = OptionsResponse();
+  DavResponse response = OptionsResponse(settings_.partial_updates);
   if (req.target != "*" && NamedWithoutSlash(req)) {
     auto info = fs_.Stat(req.path);
     AddCollectionLocation(req, info.ok() && info->IsDirectory(), &response);

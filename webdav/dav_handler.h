@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/checksum_cache.h"
 #include "storage/file_system.h"
 #include "storage/operation_journal.h"
 #include "storage/property_store.h"
@@ -43,6 +44,15 @@ struct DavSettings {
   bool allow_propfind_infinity = true;
   // Lock timeouts and caps (lock_manager.h).
   LockSettings locks;
+  // How many bytes one PROPFIND may read to compute oc:checksums of files that have no stored
+  // sums (they are stored, so the next listing continues where this one stopped); files beyond
+  // it answer oc:checksums 404. A file is started while the total is below the limit, so a
+  // Depth 0 PROPFIND always gets its file's sums. 0: never compute in a listing.
+  uint64_t checksum_listing_budget_bytes = uint64_t{1} << 30;
+  // Partial uploads into existing files: PATCH with X-Update-Range (SabreDAV) and PUT with
+  // Content-Range (mod_dav), advertised as "sabredav-partialupdate" in OPTIONS' DAV header.
+  // Off: PATCH is 405 and a PUT with Content-Range is 400 (RFC 9110 §14.5).
+  bool partial_updates = true;
 };
 
 class DavHandler {
@@ -72,6 +82,9 @@ class DavHandler {
   // file_methods.cc
   DavResponse HandleGet(const DavRequest& req);
   DavResponse HandlePut(const DavRequest& req);
+  // SabreDAV's partial update (X-Update-Range), and PUT with Content-Range: partial_update.h.
+  DavResponse HandlePatch(const DavRequest& req);
+  DavResponse WritePartially(const DavRequest& req, const struct UpdateRange& range);
   // collection_methods.cc
   DavResponse HandleMkcol(const DavRequest& req);
   DavResponse HandleDelete(const DavRequest& req);
@@ -118,6 +131,10 @@ class DavHandler {
   void ForgetRemovedLocks(const storage::ResourcePath& path, bool all_removed);
   // Removes the dead properties and the files of a whole tree (DELETE, and an overwritten
   // destination). OK, or an error; member failures go to `failures`.
+  // After a COPY or MOVE: the destination's old rows go, a MOVE's rows follow it, and the sums
+  // `carried` from a file source are stored for the destination (same content, new identity).
+  void CarryChecksums(const struct CopyMovePlan& plan, bool move,
+                      const storage::Result<storage::FileChecksums>& carried);
   storage::Status DeleteResource(const DavRequest& req, const storage::ResourcePath& path,
                                  const storage::FileInfo& info,
                                  std::vector<struct MemberFailure>* failures);
@@ -125,6 +142,8 @@ class DavHandler {
   storage::FileSystem& fs_;
   storage::PropertyStore& props_;
   storage::OperationJournal& journal_;
+  // Stored sums while valid, else computed once (storage/checksum_cache.h).
+  storage::ChecksumCache checksums_;
   DavSettings settings_;
   // Class 2 locking: the policy over the injected LockStore and Clock. Declared after
   // settings_, which its constructor reads (members are initialised in declaration order).

@@ -12,6 +12,10 @@
 #include "webdav/dav_handler.h"
 #include "webdav/favicon.h"
 #include "webdav/mime_types.h"
+#include "webdav/oc_mtime.h"
+#include "webdav/partial_update.h"
+#include "webdav/repr_digest.h"
+#include "webdav/update_range.h"
 
 namespace keepdav::webdav {
 
@@ -130,6 +134,18 @@ DavResponse DavHandler::HandleGet(const DavRequest& req) {
   AddValidators(&r, fi);
   r.AddHeader("Content-Type", ContentTypeFor(path.Name()));
   r.AddHeader("Accept-Ranges", "bytes");
+  // RFC 9530 §4: digests only when asked (computing one reads the whole file, once: stored).
+  // Of the whole representation, also for a range (§3). None if the file changed meanwhile.
+  if (const std::string* want = req.Header("Want-Repr-Digest")) {
+    auto sums = checksums_.Get(path, fi);
+    if (sums.ok()) {
+      std::string digest = ReprDigestFor(*want, sums.value());
+      if (!digest.empty()) r.AddHeader("Repr-Digest", digest);
+    } else {
+      Poco::Logger::get("keepdav.dav")
+          .warning("GET %s: no Repr-Digest: %s", path.str(), sums.status().message());
+    }
+  }
   if (partial) {
     r.AddHeader("Content-Range", "bytes " + std::to_string(range.first) + "-" +
                                      std::to_string(range.first + range.length - 1) + "/" +
@@ -141,9 +157,18 @@ DavResponse DavHandler::HandleGet(const DavRequest& req) {
 DavResponse DavHandler::HandlePut(const DavRequest& req) {
   const ResourcePath& path = req.path;
   DavError err;
-  // RFC 9110 §14.5: a PUT with Content-Range must be answered 400.
-  if (req.Header("Content-Range")) {
-    return DavError::Make(400, "partial PUT with Content-Range is not supported");
+  // RFC 9110 §14.5: a server that does not apply a partial PUT must answer it 400. keepdav
+  // applies it to an existing file (Apache mod_dav's partial PUT), as PATCH does.
+  if (const std::string* h = req.Header("Content-Range")) {
+    if (!settings_.partial_updates) {
+      return DavError::Make(400, "partial PUT with Content-Range is not enabled");
+    }
+    std::optional<UpdateRange> range = ParseContentRange(*h);
+    if (!range) return DavError::Make(400, "Content-Range must be bytes FIRST-LAST/(TOTAL|*)");
+    DavResponse r = WritePartially(req, *range);
+    // Nothing to write into: the partial PUT cannot be applied, which §14.5 answers 400.
+    if (r.status() == 404) return DavError::Make(400, "a partial PUT needs an existing file");
+    return r;
   }
   // macOS Finder (WebDAVFS) sends uploads chunked and announces their length in
   // X-Expected-Entity-Length (other servers stored 0 bytes of them). It is held to that length as
@@ -154,6 +179,14 @@ DavResponse DavHandler::HandlePut(const DavRequest& req) {
       h && expected_length < 0 && !h->empty() && h->size() <= 18 &&
       std::all_of(h->begin(), h->end(), ::isdigit)) {
     expected_length = std::strtoll(h->c_str(), nullptr, 10);
+  }
+  // ownCloud clients and rclone (vendor=owncloud) send the file's modification time (oc_mtime.h).
+  std::optional<int64_t> oc_mtime_ns;
+  if (const std::string* h = req.Header("X-OC-Mtime")) {
+    oc_mtime_ns = ParseOcMtime(*h);
+    if (!oc_mtime_ns) {
+      return DavError::Make(400, "X-OC-Mtime must be seconds since the epoch: " + *h);
+    }
   }
   if (settings_.max_upload_bytes > 0 && expected_length > 0 &&
       static_cast<uint64_t>(expected_length) > settings_.max_upload_bytes) {
@@ -208,8 +241,81 @@ DavResponse DavHandler::HandlePut(const DavRequest& req) {
     return s.code() == StatusCode::kIsADirectory ? DavError::Make(405, "PUT on a collection")
                                                  : DavError::FromStorage(s);
   }
+  FileInfo committed = writer.value()->committed_info();
+  if (oc_mtime_ns) {
+    // After the rename, not before: the file is in place (a crash in between leaves it with the
+    // time of the upload, which the client's next sync corrects by uploading it again).
+    s = fs_.SetModifiedTime(path, *oc_mtime_ns);
+    if (!s.ok()) return DavError::FromStorage(s);
+    auto now = fs_.Stat(path);  // the ETag covers the mtime
+    if (!now.ok()) return DavError::FromStorage(now.status());
+    committed = now.value();
+  }
   DavResponse r = DavResponse::Empty(existed ? 204 : 201);
-  r.AddHeader("ETag", ETagFor(writer.value()->committed_info()));
+  r.AddHeader("ETag", ETagFor(committed));
+  if (oc_mtime_ns) r.AddHeader("X-OC-MTime", "accepted");
+  return r;
+}
+
+DavResponse DavHandler::HandlePatch(const DavRequest& req) {
+  if (!settings_.partial_updates) return DavError::Make(405, "partial updates are not enabled");
+  // https://sabre.io/dav/http-patch/: this content type, and X-Update-Range, or it is not ours.
+  const std::string* type = req.Header("Content-Type");
+  const std::string kType = "application/x-sabredav-partialupdate";
+  if (!type || type->compare(0, kType.size(), kType) != 0) {
+    return DavError::Make(415, "PATCH takes Content-Type: " + kType);
+  }
+  const std::string* h = req.Header("X-Update-Range");
+  if (!h) return DavError::Make(400, "PATCH needs X-Update-Range");
+  std::optional<UpdateRange> range = ParseXUpdateRange(*h);
+  if (!range) {
+    return DavError::Make(400, "X-Update-Range must be bytes=A-B, bytes=A-, bytes=-N or append");
+  }
+  return WritePartially(req, *range);
+}
+
+DavResponse DavHandler::WritePartially(const DavRequest& req, const UpdateRange& range) {
+  const ResourcePath& path = req.path;
+  // The body's length must be known: it decides where an append ends and what a range holds.
+  if (req.content_length < 0) return DavError::Make(411, "a partial upload needs Content-Length");
+  const uint64_t length = static_cast<uint64_t>(req.content_length);
+  auto file = fs_.OpenForUpdate(path);
+  if (!file.ok()) {
+    if (file.status().code() == StatusCode::kIsADirectory) {
+      return DavError::Make(405, "a partial upload into a collection");
+    }
+    if (file.status().code() == StatusCode::kNotADirectory) {
+      return DavError::Make(404, "no such file");
+    }
+    return DavError::FromStorage(file.status());  // 404 for a missing file: nothing to update
+  }
+  const FileInfo info = file.value()->info();
+  // If-Match on the ETag: a resumed upload must not write into a file changed meanwhile.
+  DavError err = CheckConditions(req, path, &info, {{path, /*with_members=*/false, false}});
+  if (!err.ok()) return err;
+  ResolvedWrite where = Resolve(range, info.size, length);
+  if (where.status == 416) {
+    DavResponse r = DavError::Make(416, "the range starts past the end of the file");
+    r.AddHeader("Content-Range", "bytes */" + std::to_string(info.size));
+    return r;
+  }
+  if (where.status != 0) {
+    return DavError::Make(where.status, "the body's length does not match the range");
+  }
+  if (settings_.max_upload_bytes > 0 && where.new_size > settings_.max_upload_bytes) {
+    return DavError::Make(413, "the file would be larger than the configured maximum");
+  }
+  FileInfo after;
+  Status s = PartialUpdate::Apply(fs_, journal_, path, *file.value(), where.offset, length,
+                                  *req.body, &after);
+  if (!s.ok()) {
+    if (s.code() == StatusCode::kIoError && s.message().rfind("incomplete", 0) == 0) {
+      return DavError::Make(400, s.message() + "; the file is as it was");
+    }
+    return DavError::FromStorage(s);
+  }
+  DavResponse r = DavResponse::Empty(204);
+  r.AddHeader("ETag", ETagFor(after));
   return r;
 }
 

@@ -9,7 +9,8 @@ namespace keepdav::webdav {
 // The value of the Allow header (OPTIONS, and 405 / 501 responses).
 const char* AllowedMethods();
 
-// The 200 answer to OPTIONS: DAV class "1, 2", Allow, MS-Author-Via, Accept-Ranges.
-DavResponse OptionsResponse();
+// The 200 answer to OPTIONS: DAV class "1, 2" (plus "sabredav-partialupdate" when
+// `partial_updates`), Allow, MS-Author-Via, Accept-Ranges.
+DavResponse OptionsResponse(bool partial_updates);
 
 }  // namespace keepdav::webdav

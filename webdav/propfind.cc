@@ -6,6 +6,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "storage/file_checksummer.h"
 #include "webdav/collection_url.h"
 #include "webdav/dav_handler.h"
 #include "webdav/live_properties.h"
@@ -22,15 +23,39 @@ using storage::Status;
 
 namespace {
 
+// ownCloud's checksum property (http://owncloud.org/ns), what rclone's owncloud vendor asks for:
+// one <oc:checksum> of space-separated "TYPE:hex" (rclone lower-cases it and takes sha1: and
+// md5:, backend/webdav/api/types.go Prop.Hashes). SHA256 is there too for other clients.
+bool IsOcChecksums(const PropertyName& name) {
+  return name.local == "checksums" && name.ns == "http://owncloud.org/ns";
+}
+
+void AppendOcChecksums(const storage::FileChecksums& sums, std::string* out) {
+  out->append("<oc:checksums xmlns:oc=\"http://owncloud.org/ns\"><oc:checksum>SHA1:");
+  out->append(sums.sha1);
+  out->append(" MD5:");
+  out->append(sums.md5);
+  out->append(" SHA256:");
+  out->append(sums.sha256);
+  out->append("</oc:checksum></oc:checksums>");
+}
+
 // Writes the <response> of one resource for a parsed PROPFIND.
 class PropfindResponder {
  public:
   // Where DAV:lockdiscovery and DAV:supportedlock come from (DavHandler::SetLockSources).
   LiveValueSources& sources() { return sources_; }
 
+  // oc:checksums comes from `checksums`: stored sums, or computed while this request has read
+  // fewer than `checksum_budget` bytes for them (DavSettings::checksum_listing_budget_bytes).
   PropfindResponder(const PropfindRequest& request, storage::PropertyStore& props,
-                    storage::FileSystem& fs, MultistatusWriter& writer)
-      : request_(request), props_(props), writer_(writer) {
+                    storage::FileSystem& fs, storage::ChecksumCache& checksums,
+                    uint64_t checksum_budget, MultistatusWriter& writer)
+      : request_(request),
+        props_(props),
+        checksums_(checksums),
+        checksum_budget_(checksum_budget),
+        writer_(writer) {
     // allprop: the live properties RFC 4918 defines, plus those named in DAV:include.
     for (const LivePropertyDef& def : LiveProperties()) {
       bool included = def.in_allprop;
@@ -150,8 +175,21 @@ class PropfindResponder {
                       const std::vector<DeadProperty>& dead) {
     std::vector<const PropertyName*> missing;
     bool open = false;
+    std::string checksums_xml;
     for (const PropertyName& name : request_.props) {
       const DeadProperty* d = FindDead(dead, name);
+      if (!d && IsOcChecksums(name)) {
+        if (!OcChecksumsOf(path, info, &checksums_xml)) {
+          missing.push_back(&name);
+          continue;
+        }
+        if (!open) {
+          writer_.BeginPropstat();
+          open = true;
+        }
+        writer_.WriteRawElement(checksums_xml);
+        continue;
+      }
       const LivePropertyDef* def = d ? nullptr : FindLiveProperty(name);
       if (!d && !(def && !(def->files_only && info.IsDirectory()))) {
         missing.push_back(&name);
@@ -175,6 +213,65 @@ class PropfindResponder {
     }
   }
 
+  // The oc:checksums element of a file into `out`; false (a 404 propstat) for a collection, when
+  // the budget is spent, or when the sums cannot be had (logged).
+  bool OcChecksumsOf(const ResourcePath& path, const FileInfo& info, std::string* out) {
+    const bool is_target = !sums_first_done_;  // the walk writes the target first
+    sums_first_done_ = true;
+    if (!info.IsFile()) return false;
+    if (StoredSumsXml(path, info, is_target, out)) return true;
+    if (checksum_read_ >= checksum_budget_) return false;
+    uint64_t read = 0;
+    storage::Result<storage::FileChecksums> sums = checksums_.Get(path, info, &read);
+    checksum_read_ += read;
+    if (!sums.ok()) {
+      Poco::Logger::get("keepdav.dav")
+          .warning("PROPFIND %s: no checksums: %s", path.str(), sums.status().message());
+      return false;
+    }
+    out->clear();
+    AppendOcChecksums(sums.value(), out);
+    return true;
+  }
+
+  // The oc:checksums element of `path` from its stored sums if they match `info`, into `out`.
+  // The request's own target is looked up on its own; members one folder at a time, as dead
+  // properties are (one query per folder instead of one per member), kept by inode (unique
+  // within a folder; hard links share content) with the element already rendered.
+  bool StoredSumsXml(const ResourcePath& path, const FileInfo& info, bool is_target,
+                     std::string* out) {
+    if (!is_target) {
+      std::string_view member = path.str();
+      std::string_view folder = member.substr(0, std::max<size_t>(member.rfind('/'), 1));
+      if (!sums_folder_loaded_ || folder != sums_folder_) {
+        sums_folder_.assign(folder);
+        sums_folder_loaded_ = true;
+        folder_sums_.clear();
+        Status s = checksums_.store().ForEachInMembers(
+            path.Parent(), [&](std::string_view, const storage::FileIdentity& id,
+                               const storage::FileChecksums& sums) {
+              std::string xml;
+              AppendOcChecksums(sums, &xml);
+              folder_sums_.emplace(id.inode, std::make_pair(id, std::move(xml)));
+            });
+        if (!s.ok()) sums_folder_loaded_ = false;
+      }
+      if (sums_folder_loaded_) {
+        auto it = folder_sums_.find(info.inode);
+        if (it == folder_sums_.end() || it->second.first != storage::IdentityOf(info)) {
+          return false;
+        }
+        out->assign(it->second.second);
+        return true;
+      }
+    }
+    storage::Result<storage::FileChecksums> sums = checksums_.Stored(path, info);
+    if (!sums.ok()) return false;
+    out->clear();
+    AppendOcChecksums(sums.value(), out);
+    return true;
+  }
+
   void WriteLive(const LivePropertyDef& def, const ResourcePath& path, const FileInfo& info) {
     writer_.WriteDavPropertyWith(def.local_name, [&](std::string* out) {
       return AppendLiveValue(def, path, info, sources_, out);
@@ -183,6 +280,13 @@ class PropfindResponder {
 
   const PropfindRequest& request_;
   storage::PropertyStore& props_;
+  storage::ChecksumCache& checksums_;
+  const uint64_t checksum_budget_;
+  uint64_t checksum_read_ = 0;  // bytes read for oc:checksums so far
+  bool sums_first_done_ = false;
+  bool sums_folder_loaded_ = false;
+  std::string sums_folder_;
+  std::unordered_map<uint64_t, std::pair<storage::FileIdentity, std::string>> folder_sums_;
   MultistatusWriter& writer_;
   LiveValueSources sources_;
   std::optional<storage::SpaceInfo> space_;
@@ -221,7 +325,8 @@ DavResponse DavHandler::HandlePropfind(const DavRequest& req) {
       [this, &req, request, root_info, depth](std::ostream& out) {
         MultistatusWriter writer(out);
         writer.Begin();
-        PropfindResponder responder(*request, props_, fs_, writer);
+        PropfindResponder responder(*request, props_, fs_, checksums_,
+                                    settings_.checksum_listing_budget_bytes, writer);
         SetLockSources(req.path, depth, &responder.sources());
         TreeWalker walker(fs_, *req.progress, settings_.max_tree_depth);
         Status s = walker.Walk(

@@ -42,6 +42,7 @@ inline int StatEntry(int dirfd, const char* name, int at_flags, EntryStat* out) 
   info.size = stx.stx_size;
   info.mtime_ns = ns(stx.stx_mtime);
   info.birth_ns = (stx.stx_mask & STATX_BTIME) ? ns(stx.stx_btime) : ns(stx.stx_ctime);
+  info.ctime_ns = ns(stx.stx_ctime);
   info.inode = stx.stx_ino;
   info.device = makedev(stx.stx_dev_major, stx.stx_dev_minor);
   return 0;

@@ -21,6 +21,10 @@ class SqliteChecksumStore : public ChecksumStore {
   Result<FileChecksums> Get(const ResourcePath& path, const FileIdentity& identity) override;
   Status Put(const ResourcePath& path, const FileIdentity& identity,
              const FileChecksums& sums) override;
+  Status ForEachInMembers(
+      const ResourcePath& dir,
+      const std::function<void(std::string_view member_path, const FileIdentity& identity,
+                               const FileChecksums& sums)>& visit) override;
   Status DeleteTree(const ResourcePath& path) override;
   Status MoveTree(const ResourcePath& from, const ResourcePath& to) override;
 

@@ -217,4 +217,59 @@ Result<std::vector<JournalEntry>> SqliteOperationJournal::Pending() {
   return out;
 }
 
+Status SqliteOperationJournal::BeginPartialWrite(PartialWriteRecord* record) {
+  auto lock = db_.Lock();
+  Result<Statement> st = db_.Prepare(
+      "INSERT INTO partial_writes (path, inode, old_size, old_mtime_ns, offset, saved) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  if (!st.ok()) return st.status();
+  st->BindText(1, record->path.str())
+      .BindInt(2, static_cast<int64_t>(record->inode))
+      .BindInt(3, static_cast<int64_t>(record->old_size))
+      .BindInt(4, record->old_mtime_ns)
+      .BindInt(5, static_cast<int64_t>(record->offset))
+      .BindBlob(6, record->saved);
+  Status s = st->Run();
+  if (!s.ok()) return s;
+  Result<int64_t> id = LastInsertIdLocked();
+  if (!id.ok()) return id.status();
+  record->id = *id;
+  return Status::Ok();
+}
+
+Status SqliteOperationJournal::FinishPartialWrite(int64_t id) {
+  auto lock = db_.Lock();
+  Result<Statement> st = db_.Prepare("DELETE FROM partial_writes WHERE id = ?1");
+  if (!st.ok()) return st.status();
+  st->BindInt(1, id);
+  return st->Run();
+}
+
+Result<std::vector<PartialWriteRecord>> SqliteOperationJournal::PendingPartialWrites() {
+  auto lock = db_.Lock();
+  Result<Statement> st = db_.Prepare(
+      "SELECT id, path, inode, old_size, old_mtime_ns, offset, saved FROM partial_writes "
+      "ORDER BY id");
+  if (!st.ok()) return st.status();
+  std::vector<PartialWriteRecord> out;
+  while (st->Step()) {
+    PartialWriteRecord r;
+    r.id = st->ColumnInt(0);
+    Result<ResourcePath> p = PathFromText(st->ColumnText(1));
+    if (p.ok()) {
+      r.path = std::move(p).value();
+    } else {
+      r.unreadable = true;
+    }
+    r.inode = static_cast<uint64_t>(st->ColumnInt(2));
+    r.old_size = static_cast<uint64_t>(st->ColumnInt(3));
+    r.old_mtime_ns = st->ColumnInt(4);
+    r.offset = static_cast<uint64_t>(st->ColumnInt(5));
+    r.saved = std::string(st->ColumnBlob(6));
+    out.push_back(std::move(r));
+  }
+  if (!st->status().ok()) return st->status();
+  return out;
+}
+
 }  // namespace keepdav::storage

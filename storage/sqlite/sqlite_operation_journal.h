@@ -31,6 +31,9 @@ class SqliteOperationJournal : public OperationJournal {
   Status UndoRename(const JournalEntry& entry) override;
   Status Finish(const JournalEntry& entry) override;
   Result<std::vector<JournalEntry>> Pending() override;
+  Status BeginPartialWrite(PartialWriteRecord* record) override;
+  Status FinishPartialWrite(int64_t id) override;
+  Result<std::vector<PartialWriteRecord>> PendingPartialWrites() override;
 
   // A stored path back as a ResourcePath; reserved (staging) segments are allowed, anything
   // else Parse refuses is kInvalidPath.

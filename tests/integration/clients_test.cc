@@ -105,7 +105,7 @@ TEST_F(MicrosoftMiniRedirTest, OptionsAndBodylessPropfindOnTheRoot) {
   WriteFile(server_.Disk("a.txt"), "a");
   HttpResult r = Send("OPTIONS", "/", "", {{"Translate", "f"}});
   EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(r.headers["dav"], "1, 2");
+  EXPECT_EQ(r.headers["dav"], "1, 2, sabredav-partialupdate");
   EXPECT_EQ(r.headers["ms-author-via"], "DAV");
   EXPECT_NE(r.headers["allow"].find("PROPPATCH"), std::string::npos);
   EXPECT_NE(r.headers["allow"].find("LOCK"), std::string::npos);

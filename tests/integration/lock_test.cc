@@ -61,7 +61,7 @@ class LockTest : public ::testing::Test {
 
 TEST_F(LockTest, OptionsAdvertisesClassTwo) {
   HttpResult r = server_.Request("OPTIONS", "/");
-  EXPECT_EQ(r.headers["dav"], "1, 2");
+  EXPECT_EQ(r.headers["dav"], "1, 2, sabredav-partialupdate");
   EXPECT_NE(r.headers["allow"].find("LOCK"), std::string::npos);
   EXPECT_NE(r.headers["allow"].find("UNLOCK"), std::string::npos);
 }

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
 
 #include "tests/storage/status_printer.h"
@@ -106,6 +107,33 @@ TEST_P(ChecksumStoreTest, AbsentSumsAreEmptyAndOthersMustBeLowerCaseHex) {
   bad.sha256 = std::string(64, 'g');
   EXPECT_EQ(store_->Put(P("/g"), Identity(1), bad).code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(TagOf("/g", 1), '-');
+}
+
+TEST_P(ChecksumStoreTest, ForEachInMembersVisitsDirectMembersOnly) {
+  ASSERT_TRUE(store_->Put(P("/a"), Identity(1), Sums('1')).ok());
+  ASSERT_TRUE(store_->Put(P("/a/x"), Identity(2), Sums('2')).ok());
+  ASSERT_TRUE(store_->Put(P("/a/y"), Identity(3), Sums('3')).ok());
+  ASSERT_TRUE(store_->Put(P("/a/y/deep"), Identity(4), Sums('4')).ok());
+  ASSERT_TRUE(store_->Put(P("/ab"), Identity(5), Sums('5')).ok());
+  ASSERT_TRUE(store_->Put(P("/top"), Identity(6), Sums('6')).ok());
+  std::set<std::string> seen;
+  ASSERT_TRUE(
+      store_
+          ->ForEachInMembers(
+              P("/a"),
+              [&](std::string_view path, const FileIdentity& id, const FileChecksums& sums) {
+                seen.insert(std::string(path) + " " + std::to_string(id.inode) + " " + sums.md5[0]);
+                EXPECT_EQ(id, Identity(id.inode));
+              })
+          .ok());
+  EXPECT_EQ(seen, (std::set<std::string>{"/a/x 2 2", "/a/y 3 3"}));
+  seen.clear();
+  ASSERT_TRUE(store_
+                  ->ForEachInMembers(ResourcePath(),
+                                     [&](std::string_view path, const FileIdentity&,
+                                         const FileChecksums&) { seen.insert(std::string(path)); })
+                  .ok());
+  EXPECT_EQ(seen, (std::set<std::string>{"/a", "/ab", "/top"}));
 }
 
 TEST_P(ChecksumStoreTest, DeleteTreeKeepsSiblingsThatShareAPrefix) {

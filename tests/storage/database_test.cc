@@ -240,7 +240,7 @@ TEST(DatabaseFileTest, MigratesAVersionThreeDatabase) {
     Result<std::unique_ptr<Database>> db = Database::Open(file);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     EXPECT_EQ(QueryText(**db, "PRAGMA user_version"), std::to_string(Database::kSchemaVersion));
-    EXPECT_EQ(Database::kSchemaVersion, 4);
+    EXPECT_EQ(Database::kSchemaVersion, 5);
     SqlitePropertyStore props(**db);
     EXPECT_EQ(props.Get(ResourcePath::Parse("/a").value(), {"urn:x", "p"}).value(), "<p/>");
     SqliteLockStore locks(**db);

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -493,6 +494,57 @@ TEST_P(FileSystemContractTest, SetModifiedTime) {
   ASSERT_TRUE(fs_->SetModifiedTime(P("/f"), before_epoch).ok());
   EXPECT_EQ(fs_->Stat(P("/f"))->mtime_ns, before_epoch);
   EXPECT_EQ(fs_->SetModifiedTime(P("/missing"), t).code(), StatusCode::kNotFound);
+}
+
+// The change time is what no client can set: ChecksumStore's FileIdentity relies on it moving
+// with a rename and a time set (Linux takes it from a coarse clock: the pauses let it tick).
+TEST_P(FileSystemContractTest, ChangeTimeMovesWithEveryChange) {
+  MustPut("/f", "x");
+  Result<FileInfo> made = fs_->Stat(P("/f"));
+  ASSERT_TRUE(made.ok());
+  EXPECT_GT(made->ctime_ns, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(fs_->SetModifiedTime(P("/f"), made->mtime_ns).ok());
+  Result<FileInfo> touched = fs_->Stat(P("/f"));
+  ASSERT_TRUE(touched.ok());
+  EXPECT_EQ(touched->mtime_ns, made->mtime_ns);
+  EXPECT_NE(touched->ctime_ns, made->ctime_ns);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(fs_->Rename(P("/f"), P("/g"), false).ok());
+  Result<FileInfo> renamed = fs_->Stat(P("/g"));
+  ASSERT_TRUE(renamed.ok());
+  EXPECT_EQ(renamed->inode, made->inode);
+  EXPECT_NE(renamed->ctime_ns, touched->ctime_ns);
+}
+
+TEST_P(FileSystemContractTest, OpenForUpdateChangesTheFileInPlace) {
+  MustPut("/f", "0123456789");
+  Result<FileInfo> before = fs_->Stat(P("/f"));
+  ASSERT_TRUE(before.ok());
+  auto file = fs_->OpenForUpdate(P("/f"));
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  UpdatableFile& f = *file.value();
+  EXPECT_EQ(f.info().size, 10u);
+  EXPECT_EQ(f.info().inode, before->inode);
+  char buf[4];
+  Result<size_t> n = f.ReadAt(8, buf, sizeof buf);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(std::string(buf, *n), "89");
+  ASSERT_TRUE(f.WriteAt(2, "ab", 2).ok());
+  ASSERT_TRUE(f.WriteAt(10, "XYZ", 3).ok());  // at the end: grows
+  ASSERT_TRUE(f.Sync().ok());
+  EXPECT_EQ(Read("/f"), "01ab456789XYZ");
+  ASSERT_TRUE(f.Truncate(4).ok());
+  EXPECT_EQ(Read("/f"), "01ab");
+  Result<FileInfo> now = f.Stat();
+  ASSERT_TRUE(now.ok());
+  EXPECT_EQ(now->size, 4u);
+  EXPECT_EQ(now->inode, before->inode);  // in place: the same file
+  EXPECT_EQ(fs_->Stat(P("/f"))->size, 4u);
+  MustMkdir("/d");
+  EXPECT_EQ(fs_->OpenForUpdate(P("/d")).status().code(), StatusCode::kIsADirectory);
+  EXPECT_EQ(fs_->OpenForUpdate(P("/missing")).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(fs_->OpenForUpdate(P("/f/x")).status().code(), StatusCode::kNotADirectory);
 }
 
 TEST_P(FileSystemContractTest, Space) {

@@ -45,6 +45,42 @@ class OperationJournalTest : public test_support::StoreContractTest {
   OperationJournal* journal_ = nullptr;
 };
 
+TEST_P(OperationJournalTest, PartialWriteRecordsRoundTripOldestFirst) {
+  EXPECT_TRUE(journal_->PendingPartialWrites()->empty());
+  PartialWriteRecord a;
+  a.path = ResourcePath::Parse("/dir/file name").value();
+  a.inode = 42;
+  a.old_size = 1000;
+  a.old_mtime_ns = -1234567890123;  // before 1970
+  a.offset = 990;
+  a.saved = std::string("old\0bytes", 9);  // binary, with a NUL
+  ASSERT_TRUE(journal_->BeginPartialWrite(&a).ok());
+  PartialWriteRecord b;
+  b.path = ResourcePath::Parse("/b").value();
+  b.offset = 7;
+  ASSERT_TRUE(journal_->BeginPartialWrite(&b).ok());
+  EXPECT_NE(a.id, b.id);
+  auto pending = journal_->PendingPartialWrites();
+  ASSERT_TRUE(pending.ok()) << pending.status().ToString();
+  ASSERT_EQ(pending->size(), 2u);
+  const PartialWriteRecord& got = (*pending)[0];
+  EXPECT_EQ(got.id, a.id);
+  EXPECT_EQ(got.path, a.path);
+  EXPECT_EQ(got.inode, 42u);
+  EXPECT_EQ(got.old_size, 1000u);
+  EXPECT_EQ(got.old_mtime_ns, -1234567890123);
+  EXPECT_EQ(got.offset, 990u);
+  EXPECT_EQ(got.saved, a.saved);
+  EXPECT_FALSE(got.unreadable);
+  EXPECT_EQ((*pending)[1].saved, "");
+  ASSERT_TRUE(journal_->FinishPartialWrite(a.id).ok());
+  pending = journal_->PendingPartialWrites();
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ((*pending)[0].id, b.id);
+  // The staged-operation entries are another list.
+  EXPECT_TRUE(journal_->Pending()->empty());
+}
+
 TEST_P(OperationJournalTest, StagedPathsRoundTrip) {
   JournalEntry e = Entry(JournalEntry::Kind::kCopy);
   e.destination = P("/a/b");

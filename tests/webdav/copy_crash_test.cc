@@ -20,6 +20,7 @@
 #include "storage/fault_injecting_file_system.h"
 #include "storage/memory_file_system.h"
 #include "storage/posix_file_system.h"
+#include "storage/sqlite/sqlite_checksum_store.h"
 #include "storage/sqlite/sqlite_lock_store.h"
 #include "storage/sqlite/sqlite_operation_journal.h"
 #include "storage/sqlite/sqlite_property_store.h"
@@ -213,6 +214,7 @@ void CopyCrashTest::CrashAtEveryStep(bool after_call) {
       storage::SqlitePropertyStore props(**db);
       storage::SqliteOperationJournal journal(props);
       storage::SqliteLockStore locks(**db);
+      storage::SqliteChecksumStore checksums(**db);
       storage::SystemClock clock;
       Build(*faults, props, "/dst", "old", kOldTree);
       Build(*faults, props, "/src", "new", kNewTree);
@@ -231,7 +233,8 @@ void CopyCrashTest::CrashAtEveryStep(bool after_call) {
             }
           },
           after_call);
-      DavHandler handler(DavBackends{*faults, props, locks, journal, clock}, DavSettings());
+      DavHandler handler(DavBackends{*faults, props, locks, journal, clock, checksums},
+                         DavSettings());
       DavRequest req;
       req.method = "COPY";
       req.target = "/src";

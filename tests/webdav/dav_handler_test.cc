@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <pugixml.hpp>
 #include "tests/webdav/xml_test_util.h"
@@ -20,6 +22,7 @@
 #include "storage/clock.h"
 #include "storage/database.h"
 #include "storage/posix_file_system.h"
+#include "storage/sqlite/sqlite_checksum_store.h"
 #include "storage/sqlite/sqlite_lock_store.h"
 #include "storage/sqlite/sqlite_operation_journal.h"
 #include "storage/sqlite/sqlite_property_store.h"
@@ -178,12 +181,16 @@ class DavHandlerTest : public ::testing::Test {
     props_ = std::make_unique<storage::SqlitePropertyStore>(*db_);
     journal_ = std::make_unique<storage::SqliteOperationJournal>(*props_);
     locks_ = std::make_unique<storage::SqliteLockStore>(*db_);
+    checksums_ = std::make_unique<storage::SqliteChecksumStore>(*db_);
     handler_ = std::make_unique<DavHandler>(Backends(), DavSettings());
   }
   // What every DavHandler of a test works on (one lock store per database, as in DavServer).
-  DavBackends Backends() { return DavBackends{*fs_, *props_, *locks_, *journal_, clock_}; }
+  DavBackends Backends() {
+    return DavBackends{*fs_, *props_, *locks_, *journal_, clock_, *checksums_};
+  }
   void TearDown() override {
     handler_.reset();
+    checksums_.reset();
     locks_.reset();
     journal_.reset();
     props_.reset();
@@ -270,6 +277,7 @@ class DavHandlerTest : public ::testing::Test {
   std::unique_ptr<storage::SqlitePropertyStore> props_;
   std::unique_ptr<storage::SqliteOperationJournal> journal_;
   std::unique_ptr<storage::SqliteLockStore> locks_;
+  std::unique_ptr<storage::SqliteChecksumStore> checksums_;
   storage::SystemClock clock_;
   std::unique_ptr<DavHandler> handler_;
 };
@@ -335,6 +343,212 @@ TEST_F(DavHandlerTest, PutCreatesThenReplaces) {
   EXPECT_EQ(ReadDisk("f.txt"), "bye");
 }
 
+// ---------------------------------------------------------------------------------------------
+// X-OC-Mtime (issue 13): rclone's owncloud vendor keeps modification times through it.
+
+int64_t DiskMtimeNs(const std::string& file) {
+  struct stat st {};
+  EXPECT_EQ(::stat(file.c_str(), &st), 0) << file;
+  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+}
+
+TEST_F(DavHandlerTest, PutWithOcMtimeSetsTheModificationTime) {
+  Response r = Put("/m.txt", "hello", {{"X-OC-Mtime", "1500000000.5"}});
+  EXPECT_EQ(r.status, 201);
+  EXPECT_EQ(r.Header("X-OC-MTime"), "accepted");
+  EXPECT_EQ(DiskMtimeNs(root_ + "/m.txt"), 1500000000LL * 1000000000 + 500000000);
+  // The ETag answered is the file's as it is now, with its new time.
+  EXPECT_EQ(Do("HEAD", "/m.txt").Header("ETag"), r.Header("ETag"));
+  EXPECT_EQ(Do("HEAD", "/m.txt").Header("Last-Modified"), "Fri, 14 Jul 2017 02:40:00 GMT");
+  Response again = Put("/m.txt", "bye", {{"X-OC-Mtime", "1400000000"}});
+  EXPECT_EQ(again.status, 204);
+  EXPECT_EQ(again.Header("X-OC-MTime"), "accepted");
+  EXPECT_EQ(DiskMtimeNs(root_ + "/m.txt"), 1400000000LL * 1000000000);
+}
+
+TEST_F(DavHandlerTest, PutWithoutOcMtimeDoesNotAnswerIt) {
+  Response r = Put("/m.txt", "hello");
+  EXPECT_EQ(r.status, 201);
+  EXPECT_EQ(r.Header("X-OC-MTime"), "");
+}
+
+TEST_F(DavHandlerTest, PutWithInvalidOcMtimeIs400AndWritesNothing) {
+  // As Nextcloud's MtimeSanitizer: not a number (or hexadecimal) is 400.
+  EXPECT_EQ(Put("/m.txt", "hello", {{"X-OC-Mtime", "yesterday"}}).status, 400);
+  EXPECT_FALSE(OnDisk("m.txt"));
+  ASSERT_EQ(Put("/m.txt", "old").status, 201);
+  EXPECT_EQ(Put("/m.txt", "new", {{"X-OC-Mtime", "0x10"}}).status, 400);
+  EXPECT_EQ(ReadDisk("m.txt"), "old");
+}
+
+TEST_F(DavHandlerTest, CopyAndMoveKeepTheModificationTime) {
+  ASSERT_EQ(Put("/a.txt", "hello", {{"X-OC-Mtime", "1300000000"}}).status, 201);
+  ASSERT_EQ(Do("MKCOL", "/d").status, 201);
+  ASSERT_EQ(Put("/d/in.txt", "x", {{"X-OC-Mtime", "1200000000"}}).status, 201);
+  EXPECT_EQ(CopyOrMove("COPY", "/a.txt", "/b.txt").status, 201);
+  EXPECT_EQ(DiskMtimeNs(root_ + "/b.txt"), 1300000000LL * 1000000000);
+  EXPECT_EQ(CopyOrMove("MOVE", "/b.txt", "/c.txt").status, 201);
+  EXPECT_EQ(DiskMtimeNs(root_ + "/c.txt"), 1300000000LL * 1000000000);
+  // Overwriting an existing file, and a collection with its members.
+  EXPECT_EQ(CopyOrMove("COPY", "/a.txt", "/c.txt").status, 204);
+  EXPECT_EQ(DiskMtimeNs(root_ + "/c.txt"), 1300000000LL * 1000000000);
+  EXPECT_EQ(CopyOrMove("COPY", "/d/", "/e/").status, 201);
+  EXPECT_EQ(DiskMtimeNs(root_ + "/e/in.txt"), 1200000000LL * 1000000000);
+  EXPECT_EQ(CopyOrMove("MOVE", "/e/", "/f/").status, 201);
+  EXPECT_EQ(DiskMtimeNs(root_ + "/f/in.txt"), 1200000000LL * 1000000000);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checksums (issue 13): oc:checksums for rclone's owncloud vendor, Repr-Digest (RFC 9530).
+
+const char kAbcChecksums[] =
+    "SHA1:a9993e364706816aba3e25717850c26c9cd0d89d MD5:900150983cd24fb0d6963f7d28e17f72 "
+    "SHA256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+
+std::string OcChecksumsBody() {
+  return "<?xml version=\"1.0\"?><d:propfind xmlns:d=\"DAV:\" "
+         "xmlns:oc=\"http://owncloud.org/ns\"><d:prop><d:getcontentlength/><oc:checksums/>"
+         "</d:prop></d:propfind>";
+}
+
+// The text of oc:checksum/oc:checksum at `href`, "404" when listed as missing, "" when absent.
+std::string ChecksumsIn(const std::string& xml, const std::string& href) {
+  Multistatus ms(xml);
+  EXPECT_TRUE(ms.ok()) << xml;
+  FoundProp p = ms.Find(href, "http://owncloud.org/ns", "checksums");
+  if (p.status == 404) return "404";
+  if (p.status != 200) return "";
+  return Child(p.element, "http://owncloud.org/ns", "checksum").child_value();
+}
+
+TEST_F(DavHandlerTest, PropfindOcChecksumsOfAFileAndNotOfACollection) {
+  ASSERT_EQ(Put("/abc.txt", "abc").status, 201);
+  ASSERT_EQ(Do("MKCOL", "/d").status, 201);
+  Response r = Propfind("/abc.txt", "0", OcChecksumsBody());
+  EXPECT_EQ(r.status, 207);
+  EXPECT_EQ(ChecksumsIn(r.body, "/abc.txt"), kAbcChecksums);
+  Response d = Propfind("/d/", "0", OcChecksumsBody());
+  EXPECT_EQ(ChecksumsIn(d.body, "/d/"), "404");
+  // allprop leaves it out (RFC 4918 §9.1: expensive properties may be omitted).
+  EXPECT_EQ(Propfind("/abc.txt", "0").body.find("checksums"), std::string::npos);
+}
+
+TEST_F(DavHandlerTest, ChecksumsAreComputedOnceAndStored) {
+  ASSERT_EQ(Put("/abc.txt", "abc").status, 201);
+  auto info = fs_->Stat(ResourcePath::Parse("/abc.txt").value());
+  ASSERT_TRUE(info.ok());
+  storage::FileIdentity id{info->inode, info->size, info->mtime_ns, info->ctime_ns};
+  EXPECT_FALSE(checksums_->Get(ResourcePath::Parse("/abc.txt").value(), id).ok());
+  ASSERT_EQ(ChecksumsIn(Propfind("/abc.txt", "0", OcChecksumsBody()).body, "/abc.txt"),
+            kAbcChecksums);
+  auto stored = checksums_->Get(ResourcePath::Parse("/abc.txt").value(), id);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->sha1, "a9993e364706816aba3e25717850c26c9cd0d89d");
+}
+
+TEST_F(DavHandlerTest, ChecksumsOfAFileChangedOutsideKeepdavAreNeverStale) {
+  ASSERT_EQ(Put("/f.txt", "abc").status, 201);
+  ASSERT_EQ(ChecksumsIn(Propfind("/f.txt", "0", OcChecksumsBody()).body, "/f.txt"), kAbcChecksums);
+  // Same size, same mtime, written in place: only the ctime tells (what rclone check must see).
+  struct stat before {};
+  ASSERT_EQ(::stat((root_ + "/f.txt").c_str(), &before), 0);
+  usleep(20000);
+  {
+    std::ofstream out(root_ + "/f.txt", std::ios::binary | std::ios::in);
+    out << "abd";
+  }
+  struct timespec times[2] = {before.st_atim, before.st_mtim};
+  ASSERT_EQ(::utimensat(AT_FDCWD, (root_ + "/f.txt").c_str(), times, 0), 0);
+  std::string now = ChecksumsIn(Propfind("/f.txt", "0", OcChecksumsBody()).body, "/f.txt");
+  EXPECT_NE(now, kAbcChecksums);
+  EXPECT_EQ(now.substr(0, 45), "SHA1:cb4cc28df0fdbe0ecf9d9662e294b118092a5735");  // sha1("abd")
+}
+
+TEST_F(DavHandlerTest, ListingComputesWithinItsBudget) {
+  ASSERT_EQ(Do("MKCOL", "/d").status, 201);
+  ASSERT_EQ(Put("/d/a", "abc").status, 201);
+  ASSERT_EQ(Put("/d/b", "abc").status, 201);
+  DavSettings settings;
+  settings.checksum_listing_budget_bytes = 0;  // never compute in a listing
+  DavHandler frugal(Backends(), settings);
+  Response cold = Do(frugal, "PROPFIND", "/d/", {{"Depth", "1"}}, OcChecksumsBody());
+  EXPECT_EQ(ChecksumsIn(cold.body, "/d/a"), "404");
+  EXPECT_EQ(ChecksumsIn(cold.body, "/d/b"), "404");
+  // Once stored (by a handler that may compute), the frugal one lists them.
+  ASSERT_EQ(ChecksumsIn(Propfind("/d/a", "0", OcChecksumsBody()).body, "/d/a"), kAbcChecksums);
+  Response warm = Do(frugal, "PROPFIND", "/d/", {{"Depth", "1"}}, OcChecksumsBody());
+  EXPECT_EQ(ChecksumsIn(warm.body, "/d/a"), kAbcChecksums);
+  EXPECT_EQ(ChecksumsIn(warm.body, "/d/b"), "404");
+  // With a 1-byte budget the first cold file is computed, then the budget is spent.
+  settings.checksum_listing_budget_bytes = 1;
+  ASSERT_EQ(Put("/d/c", "abc").status, 201);
+  DavHandler one(Backends(), settings);
+  Response some = Do(one, "PROPFIND", "/d/", {{"Depth", "1"}}, OcChecksumsBody());
+  int computed = (ChecksumsIn(some.body, "/d/b") == kAbcChecksums) +
+                 (ChecksumsIn(some.body, "/d/c") == kAbcChecksums);
+  EXPECT_EQ(computed, 1);
+  // The default budget computes the whole folder.
+  Response all = Propfind("/d/", "1", OcChecksumsBody());
+  for (const char* href : {"/d/a", "/d/b", "/d/c"}) {
+    EXPECT_EQ(ChecksumsIn(all.body, href), kAbcChecksums) << href;
+  }
+}
+
+TEST_F(DavHandlerTest, GetAnswersReprDigestWhenAsked) {
+  ASSERT_EQ(Put("/abc.txt", "abc").status, 201);
+  EXPECT_EQ(Get("/abc.txt").Header("Repr-Digest"), "");
+  Response r = Get("/abc.txt", {{"Want-Repr-Digest", "sha-256=10, sha=3"}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "abc");
+  EXPECT_EQ(r.Header("Repr-Digest"),
+            "sha-256=:ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=:, "
+            "sha=:qZk+NkcGgWq6PiVxeFDCbJzQ2J0=:");
+  Response head = Do("HEAD", "/abc.txt", {{"Want-Repr-Digest", "sha-256=1"}});
+  EXPECT_EQ(head.Header("Repr-Digest"), "sha-256=:ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=:");
+  // A range still gets the digest of the whole representation (RFC 9530 §3).
+  Response part = Get("/abc.txt", {{"Range", "bytes=0-0"}, {"Want-Repr-Digest", "sha-256=1"}});
+  EXPECT_EQ(part.status, 206);
+  EXPECT_EQ(part.Header("Repr-Digest"), head.Header("Repr-Digest"));
+}
+
+TEST_F(DavHandlerTest, CopyAndMoveCarryTheChecksumsDeleteDropsThem) {
+  ASSERT_EQ(Put("/a.txt", "abc").status, 201);
+  ASSERT_EQ(ChecksumsIn(Propfind("/a.txt", "0", OcChecksumsBody()).body, "/a.txt"), kAbcChecksums);
+  auto stored_at = [&](const std::string& p) {
+    ResourcePath path = ResourcePath::Parse(p).value();
+    auto info = fs_->Stat(path);
+    if (!info.ok()) return false;
+    return checksums_->Get(path, {info->inode, info->size, info->mtime_ns, info->ctime_ns}).ok();
+  };
+  EXPECT_EQ(CopyOrMove("COPY", "/a.txt", "/b.txt").status, 201);
+  EXPECT_TRUE(stored_at("/b.txt"));  // carried, not computed: no PROPFIND of /b.txt yet
+  EXPECT_EQ(CopyOrMove("MOVE", "/b.txt", "/c.txt").status, 201);
+  EXPECT_TRUE(stored_at("/c.txt"));
+  ResourcePath b = ResourcePath::Parse("/b.txt").value();
+  EXPECT_FALSE(checksums_->Get(b, {}).ok());
+  EXPECT_EQ(Do("DELETE", "/c.txt").status, 204);
+  ASSERT_EQ(Put("/c.txt", "xyz").status, 201);
+  EXPECT_FALSE(stored_at("/c.txt"));
+  // A collection moved keeps its members' rows (the inodes stay).
+  ASSERT_EQ(Do("MKCOL", "/d").status, 201);
+  ASSERT_EQ(Put("/d/in", "abc").status, 201);
+  ASSERT_EQ(ChecksumsIn(Propfind("/d/in", "0", OcChecksumsBody()).body, "/d/in"), kAbcChecksums);
+  EXPECT_EQ(CopyOrMove("MOVE", "/d/", "/e/").status, 201);
+  EXPECT_TRUE(stored_at("/e/in"));
+}
+
+// `curl -w '%{http_code}\n'` printed "...already exists405" when error bodies lacked a newline.
+TEST_F(DavHandlerTest, ErrorBodiesEndWithANewline) {
+  ASSERT_EQ(Do("MKCOL", "/d").status, 201);
+  Response text = Do("MKCOL", "/d");
+  EXPECT_EQ(text.status, 405);
+  ASSERT_FALSE(text.body.empty());
+  EXPECT_EQ(text.body.back(), '\n') << text.body;
+  Response xml = Propfind("/", "infinity", "<not-xml");
+  ASSERT_FALSE(xml.body.empty());
+  EXPECT_EQ(xml.body.back(), '\n') << xml.body;
+}
+
 TEST_F(DavHandlerTest, PutEmptyFile) {
   EXPECT_EQ(Put("/empty", "").status, 201);
   EXPECT_TRUE(OnDisk("empty"));
@@ -362,6 +576,98 @@ TEST_F(DavHandlerTest, PutOnCollectionIs405) {
 TEST_F(DavHandlerTest, PutWithContentRangeIs400) {
   EXPECT_EQ(Put("/f", "x", {{"Content-Range", "bytes 0-0/1"}}).status, 400);
   EXPECT_FALSE(OnDisk("f"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Partial uploads (issue 13): SabreDAV's PATCH + X-Update-Range, mod_dav's PUT + Content-Range.
+
+TEST_F(DavHandlerTest, PatchWritesEachUpdateRangeForm) {
+  auto patch = [&](const std::string& range, const std::string& body) {
+    HeaderMap h{{"Content-Type", "application/x-sabredav-partialupdate"},
+                {"X-Update-Range", range}};
+    return Do("PATCH", "/f", h, body);
+  };
+  ASSERT_EQ(Put("/f", "0123456789").status, 201);
+  Response r = patch("bytes=2-4", "abc");
+  EXPECT_EQ(r.status, 204);
+  EXPECT_FALSE(r.Header("ETag").empty());
+  EXPECT_EQ(ReadDisk("f"), "01abc56789");
+  EXPECT_EQ(patch("bytes=8-", "XYZ").status, 204);  // past the old end: grows
+  EXPECT_EQ(ReadDisk("f"), "01abc567XYZ");
+  EXPECT_EQ(patch("append", "++").status, 204);
+  EXPECT_EQ(ReadDisk("f"), "01abc567XYZ++");
+  EXPECT_EQ(patch("bytes=-2", "--").status, 204);
+  EXPECT_EQ(ReadDisk("f"), "01abc567XYZ--");
+  EXPECT_EQ(Get("/f").Header("ETag"), patch("bytes=0-0", "#").Header("ETag"));
+  EXPECT_EQ(ReadDisk("f"), "#1abc567XYZ--");
+}
+
+TEST_F(DavHandlerTest, PatchRefusals) {
+  ASSERT_EQ(Put("/f", "0123").status, 201);
+  HeaderMap h{{"Content-Type", "application/x-sabredav-partialupdate"},
+              {"X-Update-Range", "bytes=0-1"}};
+  EXPECT_EQ(Do("PATCH", "/f", {{"X-Update-Range", "bytes=0-1"}}, "ab").status, 415);
+  EXPECT_EQ(
+      Do("PATCH", "/f", {{"Content-Type", "application/x-sabredav-partialupdate"}}, "ab").status,
+      400);
+  EXPECT_EQ(Do("PATCH", "/f", h, "abc").status, 400);  // longer than the range
+  h["X-Update-Range"] = "bytes=5-";
+  Response past = Do("PATCH", "/f", h, "x");
+  EXPECT_EQ(past.status, 416);
+  EXPECT_EQ(past.Header("Content-Range"), "bytes */4");
+  h["X-Update-Range"] = "bytes=nonsense";
+  EXPECT_EQ(Do("PATCH", "/f", h, "x").status, 400);
+  h["X-Update-Range"] = "append";
+  EXPECT_EQ(Do("PATCH", "/missing", h, "x").status, 404);
+  ASSERT_EQ(Do("MKCOL", "/d").status, 201);
+  EXPECT_EQ(Do("PATCH", "/d/", h, "x").status, 405);
+  EXPECT_EQ(Do("PATCH", "/f", h, "x", /*content_length=*/-1).status, 411);
+  EXPECT_EQ(ReadDisk("f"), "0123");  // none of them changed it
+  DavSettings off;
+  off.partial_updates = false;
+  DavHandler plain(Backends(), off);
+  EXPECT_EQ(Do(plain, "PATCH", "/f", h, "x").status, 405);
+  EXPECT_EQ(Do(plain, "PUT", "/f", {{"Content-Range", "bytes 0-0/4"}}, "x").status, 400);
+  EXPECT_EQ(Do(plain, "OPTIONS", "/").Header("DAV"), "1, 2");
+  EXPECT_EQ(Do("OPTIONS", "/").Header("DAV"), "1, 2, sabredav-partialupdate");
+  EXPECT_NE(Do("OPTIONS", "/").Header("Allow").find("PATCH"), std::string::npos);
+}
+
+TEST_F(DavHandlerTest, PatchHonoursIfMatch) {
+  Response put = Put("/f", "0123");
+  ASSERT_EQ(put.status, 201);
+  HeaderMap h{{"Content-Type", "application/x-sabredav-partialupdate"},
+              {"X-Update-Range", "append"},
+              {"If-Match", "\"not-the-etag\""}};
+  EXPECT_EQ(Do("PATCH", "/f", h, "x").status, 412);
+  EXPECT_EQ(ReadDisk("f"), "0123");
+  h["If-Match"] = put.Header("ETag");
+  EXPECT_EQ(Do("PATCH", "/f", h, "x").status, 204);
+  EXPECT_EQ(ReadDisk("f"), "0123x");
+  // The ETag changed with the content: the old one no longer matches.
+  EXPECT_EQ(Do("PATCH", "/f", h, "y").status, 412);
+}
+
+TEST_F(DavHandlerTest, PutWithContentRangeResumesAnExistingFile) {
+  ASSERT_EQ(Put("/f", "hello").status, 201);
+  Response r = Put("/f", " world", {{"Content-Range", "bytes 5-10/11"}});
+  EXPECT_EQ(r.status, 204);
+  EXPECT_EQ(ReadDisk("f"), "hello world");
+  EXPECT_EQ(Put("/f", "J", {{"Content-Range", "bytes 0-0/*"}}).status, 204);
+  EXPECT_EQ(ReadDisk("f"), "Jello world");
+  EXPECT_EQ(Put("/f", "xx", {{"Content-Range", "bytes 20-21/22"}}).status, 416);
+  EXPECT_EQ(Put("/f", "xx", {{"Content-Range", "bytes 0-0/22"}}).status, 400);
+  EXPECT_EQ(ReadDisk("f"), "Jello world");
+}
+
+TEST_F(DavHandlerTest, PatchWithAShortBodyLeavesTheFileAsItWas) {
+  ASSERT_EQ(Put("/f", "0123456789").status, 201);
+  HeaderMap h{{"Content-Type", "application/x-sabredav-partialupdate"},
+              {"X-Update-Range", "bytes=2-"}};
+  // Content-Length says 12, the body has 4 bytes: it was cut off.
+  EXPECT_EQ(Do("PATCH", "/f", h, "abcd", /*content_length=*/12).status, 400);
+  EXPECT_EQ(ReadDisk("f"), "0123456789");
+  EXPECT_TRUE(journal_->PendingPartialWrites()->empty());
 }
 
 TEST_F(DavHandlerTest, PutShortBodyIs400AndKeepsOldContent) {
