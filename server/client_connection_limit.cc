@@ -1,15 +1,35 @@
 #include "server/client_connection_limit.h"
 
 #include <Poco/Logger.h>
-#include <Poco/Net/StreamSocket.h>
 
+#include <algorithm>
 #include <exception>
 
 namespace keepdav::server {
 
 ClientConnectionLimit::ClientConnectionLimit(int per_client, int total,
-                                             std::set<std::string> exempt)
-    : per_client_(per_client), total_(total), exempt_(std::move(exempt)) {}
+                                             std::set<std::string> exempt, Poco::Timespan timeout)
+    : per_client_(per_client), total_(total), exempt_(std::move(exempt)), timeout_(timeout) {}
+
+void ClientConnectionLimit::PruneEnded() {
+  for (auto it = per_address_.begin(); it != per_address_.end();) {
+    std::vector<Poco::Net::StreamSocket>& sockets = it->second;
+    const size_t before = sockets.size();
+    // Only this copy left: the connection object (and Poco's queue entry) is gone. Destroying
+    // the copy closes the descriptor if nobody closed it.
+    sockets.erase(std::remove_if(sockets.begin(), sockets.end(),
+                                 [](const Poco::Net::StreamSocket& s) {
+                                   return s.impl()->referenceCount() == 1;
+                                 }),
+                  sockets.end());
+    open_ -= static_cast<int>(before - sockets.size());
+    if (sockets.empty()) {
+      it = per_address_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
 
 bool ClientConnectionLimit::accept(const Poco::Net::StreamSocket& socket) {
   std::string host;
@@ -19,34 +39,42 @@ bool ClientConnectionLimit::accept(const Poco::Net::StreamSocket& socket) {
     return false;  // gone already
   }
   std::lock_guard<std::mutex> lock(mu_);
+  PruneEnded();
   if (open_ >= total_) {
     Poco::Logger::get("keepdav.http")
         .warning("refused a connection from %s: %d connections open or waiting", host, open_);
     return false;
   }
-  int& mine = per_address_[host];
-  if (mine >= per_client_ && exempt_.count(host) == 0) {
+  std::vector<Poco::Net::StreamSocket>& mine = per_address_[host];
+  if (static_cast<int>(mine.size()) >= per_client_ && exempt_.count(host) == 0) {
     Poco::Logger::get("keepdav.http")
         .warning("refused a connection from %s: it has %d open (--max-connections-per-client)",
-                 host, mine);
+                 host, static_cast<int>(mine.size()));
     return false;
   }
-  ++mine;
+  try {
+    Poco::Net::StreamSocket copy(socket);
+    copy.setReceiveTimeout(timeout_);
+    copy.setSendTimeout(timeout_);
+    mine.push_back(std::move(copy));
+  } catch (const std::exception&) {
+    if (mine.empty()) per_address_.erase(host);
+    return false;  // the client is already gone
+  }
   ++open_;
   return true;
 }
 
-void ClientConnectionLimit::Release(const std::string& host) {
+int ClientConnectionLimit::open() {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = per_address_.find(host);
-  if (it == per_address_.end()) return;
-  --open_;
-  if (--it->second <= 0) per_address_.erase(it);
+  PruneEnded();
+  return open_;
 }
 
-int ClientConnectionLimit::open() const {
+void ClientConnectionLimit::Clear() {
   std::lock_guard<std::mutex> lock(mu_);
-  return open_;
+  per_address_.clear();
+  open_ = 0;
 }
 
 }  // namespace keepdav::server

@@ -1,24 +1,36 @@
-// ClientConnectionLimit: the TCPServerConnectionFilter of keepdav's HTTPServer. Poco serves every
-// connection on a pool thread of its own for its whole life, idle keep-alive time included, so
-// a single client opening connections could take every thread; this filter refuses a connection
-// (Poco closes it unanswered, before any byte is read) when its address already has
+// ClientConnectionLimit: the TCPServerConnectionFilter of keepdav's Poco::Net::HTTPServer. Poco
+// serves every connection on a pool thread of its own for its whole life, idle keep-alive time
+// included, so a single client opening connections could take every thread; this filter refuses
+// a connection (Poco closes it unanswered, before any byte is read) when its address already has
 // `per_client` open, or when `total` connections are open or waiting for a thread.
 //
 // Addresses in `exempt` (the trusted proxies of --trusted-proxies: every connection through a
 // proxy comes from its address) have no per-address cap. The total cap keeps Poco's dispatcher
-// queue from overflowing: Poco closes connections past maxQueued silently, and this count would
-// never hear of it.
+// queue from overflowing (Poco closes connections past maxQueued unanswered).
 //
-// accept() runs on Poco's acceptor thread; Release on the connection's thread when it ends.
-// Thread-safe.
+// HTTPServer has no hook for a connection's end, so the filter keeps a copy of every socket it
+// lets in (a StreamSocket shares its reference-counted impl). A connection has ended when the
+// filter's copy is the only reference left (the connection object and Poco's queue entry are
+// gone): accept() drops those first, on every call, for every address (no system call: the
+// reference count is atomic), then counts. Releasing the last copy closes the descriptor, which
+// also closes a connection Poco's dispatcher dropped unserved. This works for any socket impl
+// (plain or Poco NetSSL's SecureStreamSocketImpl).
+//
+// accept() also sets the socket's send and receive timeouts to `timeout`: they bound keepdav's
+// own reads and writes through the Wire (which bypass Poco's session) as well as Poco's.
+//
+// accept() runs on Poco's acceptor thread, open() and Clear() on any thread. Thread-safe.
 #pragma once
 
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/Net/TCPServer.h>
+#include <Poco/Timespan.h>
 
 #include <mutex>
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace keepdav::server {
 
@@ -27,23 +39,32 @@ class ClientConnectionLimit : public Poco::Net::TCPServerConnectionFilter {
   using Ptr = Poco::AutoPtr<ClientConnectionLimit>;
 
   // `exempt`: numeric addresses as Poco prints them ("127.0.0.1", "::1").
-  ClientConnectionLimit(int per_client, int total, std::set<std::string> exempt);
+  ClientConnectionLimit(int per_client, int total, std::set<std::string> exempt,
+                        Poco::Timespan timeout);
 
-  // Counts the connection if it is let in.
+  // Counts the connection (and keeps its socket) if it is let in.
   bool accept(const Poco::Net::StreamSocket& socket) override;
-  // A connection let in from `host` (its numeric address) has closed.
-  void Release(const std::string& host);
 
-  // Connections let in and not yet released.
-  int open() const;
+  // Connections let in that had not ended at the last accept() or open() call (ended ones are
+  // dropped first).
+  int open();
+
+  // Drops every kept socket (closing those no connection holds any more). For shutdown, after
+  // the server has stopped accepting.
+  void Clear();
 
  private:
+  // REQUIRES: mu_ held.
+  void PruneEnded();
+
   const int per_client_;
   const int total_;
   const std::set<std::string> exempt_;
-  mutable std::mutex mu_;
-  int open_ = 0;                                      // guarded by mu_
-  std::unordered_map<std::string, int> per_address_;  // guarded by mu_
+  const Poco::Timespan timeout_;
+  std::mutex mu_;
+  int open_ = 0;  // guarded by mu_
+  // The sockets let in, by numeric address. Guarded by mu_.
+  std::unordered_map<std::string, std::vector<Poco::Net::StreamSocket>> per_address_;
 };
 
 }  // namespace keepdav::server

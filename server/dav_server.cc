@@ -3,8 +3,8 @@
 #include <Poco/DigestEngine.h>
 #include <Poco/File.h>
 #include <Poco/Logger.h>
+#include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/TCPServer.h>
 #include <Poco/Path.h>
 #include <Poco/SHA1Engine.h>
 #include <Poco/ThreadPool.h>
@@ -19,7 +19,6 @@
 #include <thread>
 
 #include "server/client_connection_limit.h"
-#include "server/dav_connection_factory.h"
 #include "server/dav_handler_factory.h"
 #include "server/http_adapter.h"
 #include "server/listener.h"
@@ -154,18 +153,17 @@ void DavServer::Start() {
   params->setTimeout(Poco::Timespan(config_.timeout_s, 0));
   params->setMaxKeepAliveRequests(0);  // unlimited
   params->setSoftwareVersion("");      // keepdav's sink writes its own Server header
-  ClientConnectionLimit::Ptr limit =
-      new ClientConnectionLimit(std::max(1, config_.max_connections_per_client),
-                                connections + queued, config_.connection_limit_exempt);
+  ClientConnectionLimit::Ptr limit = new ClientConnectionLimit(
+      std::max(1, config_.max_connections_per_client), connections + queued,
+      config_.connection_limit_exempt, params->getTimeout());
   Poco::Net::HTTPRequestHandlerFactory::Ptr handlers =
       new DavHandlerFactory(*adapter_, config_.threads, config_.max_request_head);
-  connections_ = new DavConnectionFactory(params, handlers, limit);
   pool_ = std::make_unique<Poco::ThreadPool>(std::min(connections, std::max(1, config_.threads)),
                                              connections, 60, kConnectionStackBytes);
-  http_ = std::make_unique<Poco::Net::TCPServer>(
-      Poco::Net::TCPServerConnectionFactory::Ptr(connections_), *pool_, MakeListener(config_),
-      params);
+  http_ = std::make_unique<Poco::Net::HTTPServer>(handlers, *pool_, MakeListener(config_), params);
+  // Set before start(): the acceptor thread reads it without a lock.
   http_->setConnectionFilter(limit);
+  limit_ = limit;
   http_->start();
   port_ = http_->port();
 }
@@ -188,9 +186,19 @@ void DavServer::Stop() {
       if (long_ops_) long_ops_->CancelAll();
     }
   });
-  http_->stop();            // no new connections; queued ones are closed
-  connections_->StopAll();  // running requests finish, then every connection closes
+  // No new connections; queued ones are dropped (closed when the filter lets their sockets go).
+  // Then every connection finishes the request it is serving (Poco holds the connection's mutex
+  // for each request) and shuts its socket down; idle ones at once.
+  http_->stopAll(false);
+  // A connection Poco's dispatcher took from its queue just before the stop may register with
+  // the server's stop event only after it fired: fire it again until every pool thread is free
+  // (stop() is idempotent; a second onServerStopped on a connection only shuts it down again).
+  while (pool_->used() > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    http_->stopAll(false);
+  }
   pool_->joinAll();
+  limit_->Clear();
   {
     std::lock_guard<std::mutex> lock(mu);
     finished = true;
@@ -198,7 +206,7 @@ void DavServer::Stop() {
   cv.notify_all();
   watchdog.join();
   http_.reset();
-  connections_ = nullptr;
+  limit_ = nullptr;
   pool_.reset();
   adapter_.reset();
 }

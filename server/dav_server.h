@@ -1,11 +1,14 @@
 // DavServer: one running keepdav instance — file system, database, WebDAV handler and Poco's
-// HTTP server (Poco::Net::TCPServer with HTTPServerConnection, on keepdav's own thread pool) —
+// HTTP server (Poco::Net::HTTPServer on keepdav's own thread pool, with ClientConnectionLimit as
+// its connection filter) —
 // built from a ServerConfig. The executable and the in-process integration
 // tests both use it, so tests exercise exactly what users run.
 //
 // Start() binds and starts serving; Stop() stops accepting, lets running requests finish and
 // returns. Not copyable; Start/Stop from one thread.
 #pragma once
+
+#include <Poco/AutoPtr.h>
 
 #include <cstdint>
 #include <functional>
@@ -21,7 +24,7 @@
 namespace Poco {
 class ThreadPool;
 namespace Net {
-class TCPServer;
+class HTTPServer;
 }
 }  // namespace Poco
 
@@ -37,7 +40,6 @@ class PropertyStore;
 namespace keepdav::server {
 
 class ClientConnectionLimit;
-class DavConnectionFactory;
 class DavHandlerFactory;
 class HttpAdapter;
 
@@ -107,9 +109,9 @@ class DavServer {
   std::unique_ptr<webdav::DavHandler> handler_;
   std::unique_ptr<LongOperations> long_ops_;
   std::unique_ptr<HttpAdapter> adapter_;
-  std::unique_ptr<Poco::ThreadPool> pool_;       // one thread per open connection
-  DavConnectionFactory* connections_ = nullptr;  // owned by http_
-  std::unique_ptr<Poco::Net::TCPServer> http_;
+  std::unique_ptr<Poco::ThreadPool> pool_;      // one thread per open connection
+  Poco::AutoPtr<ClientConnectionLimit> limit_;  // shared with http_ (its connection filter)
+  std::unique_ptr<Poco::Net::HTTPServer> http_;
   uint16_t port_ = 0;
 };
 
