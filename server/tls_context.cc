@@ -208,6 +208,8 @@ Result<std::unique_ptr<TlsContext>> TlsContext::Create(const std::string& certif
     tls->context_->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
     tls->context_->preferServerCiphers();
     tls->context_->enableSessionCache(true, "keepdav");
+    // OpenSSL's default cache holds 20,480 sessions; this bounds it near 2 MiB.
+    tls->context_->setSessionCacheSize(kSessionCacheSize);
     tls->context_->disableStatelessSessionResumption();
   } catch (const Poco::Exception& e) {
     return Status::IoError("cannot set up TLS: " + e.displayText());

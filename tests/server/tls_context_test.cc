@@ -93,6 +93,8 @@ TEST_F(TlsContextTest, TheSslContextAllowsTls12And13WithEcdheAndAeadOnly) {
   EXPECT_NE(options & SSL_OP_NO_RENEGOTIATION, 0u);
   EXPECT_NE(options & SSL_OP_NO_TICKET, 0u);
   EXPECT_NE(options & SSL_OP_CIPHER_SERVER_PREFERENCE, 0u);
+  EXPECT_EQ(SSL_CTX_sess_get_cache_size(ctx), static_cast<long>(TlsContext::kSessionCacheSize));
+  EXPECT_NE(SSL_CTX_get_mode(ctx) & SSL_MODE_RELEASE_BUFFERS, 0u);
   STACK_OF(SSL_CIPHER)* ciphers = SSL_CTX_get_ciphers(ctx);
   ASSERT_NE(ciphers, nullptr);
   int tls12 = 0, tls13 = 0;
@@ -292,6 +294,26 @@ TEST_F(TlsContextTest, OnlyEcdheWithAeadUnderTls12) {
       EXPECT_TRUE(Negotiated(aead, "TLSv1.2")) << full << "\n" << aead.output;
       EXPECT_NE(aead.output.find("Cipher    : " + full), std::string::npos) << aead.output;
     }
+  }
+}
+
+// A returning client resumes its session (from the server's cache: no tickets are issued for
+// stateless resumption) with TLS 1.2 and 1.3.
+TEST_F(TlsContextTest, SessionsResumeFromTheServerCache) {
+  auto tls = MustCreate(Cert("server"), Key("server"));
+  ASSERT_TRUE(tls);
+  TlsTestServer server(tls->context(), Cert("server"));
+  for (const char* version : {"-tls1_2", "-tls1_3"}) {
+    SCOPED_TRACE(version);
+    const std::string session = scratch_.File(std::string("session") + version);
+    // Stdin open for a moment: s_client stays until the TLS 1.3 ticket has arrived.
+    CommandResult first = RunCommand(
+        "(sleep 0.3) | timeout 10 openssl s_client " + std::string(version) +
+        " -connect 127.0.0.1:" + std::to_string(server.port()) + " -sess_out " + session);
+    ASSERT_EQ(first.exit_code, 0) << first.output;
+    CommandResult second = Client(server.port(), std::string(version) + " -sess_in " + session);
+    EXPECT_NE(second.output.find("Reused, TLSv1."), std::string::npos) << first.output << "\n----\n"
+                                                                       << second.output;
   }
 }
 

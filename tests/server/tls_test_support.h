@@ -65,6 +65,7 @@ class TlsTestServer {
  private:
   void Accept();
   void Serve(Poco::Net::StreamSocket connection);
+  void ServeRequests(Poco::Net::StreamSocket& connection);
   Poco::Net::SecureServerSocket listener_;
   std::string file_;
   uint16_t port_ = 0;
