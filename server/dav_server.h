@@ -64,6 +64,9 @@ struct ServerConfig {
   int tree_threads = 2;       // threads per deep COPY or DELETE
   webdav::DavSettings dav;
   ProcessingSettings processing;
+  // HTTPS on `port`: both or neither (TlsContextForOptions in tls_context.h checks them).
+  std::string tls_cert;  // PEM: the certificate, then its chain
+  std::string tls_key;   // PEM: its private key, unencrypted
   // Testing aid (--test-delay-us): sleep this long per copied/removed/listed resource.
   int test_delay_us = 0;
   // For tests: wraps the file system (to slow it down or make it fail).

@@ -107,6 +107,14 @@ void AddServingOptions(std::vector<OptionDefinition>& t) {
       [](auto& o) -> auto& { return o.server.port; }));
   t.push_back(Text(
       "bind", "ADDR", "address to listen on", [](auto& o) -> auto& { return o.server.bind; }));
+  t.push_back(Text(
+      "tls-cert", "FILE",
+      "serve HTTPS with this PEM certificate (its chain after it); needs --tls-key; SIGHUP "
+      "reloads both",
+      [](auto& o) -> auto& { return o.server.tls_cert; }));
+  t.push_back(Text(
+      "tls-key", "FILE", "the PEM private key of --tls-cert (unencrypted)",
+      [](auto& o) -> auto& { return o.server.tls_key; }));
   t.push_back(ShowingDefault(Text(
                                  "db", "FILE",
                                  "SQLite database for dead properties and locks, outside the root "

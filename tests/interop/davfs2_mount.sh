@@ -75,6 +75,12 @@ delay_upload 0
 dir_refresh 1
 file_refresh 1
 EOF
+# Over HTTPS (tls_over.sh): trust the test's CA, as a user trusts their own (README: HTTPS).
+# A copy here: mount.davfs reads it after dropping to the davfs2 user.
+if [[ -n ${KEEPDAV_TLS_CA:-} ]]; then
+  install -m 644 "$KEEPDAV_TLS_CA" "$INTEROP_TMP/tls-ca.pem"
+  echo "trust_ca_cert $INTEROP_TMP/tls-ca.pem" >>"$conf"
+fi
 # keepdav has no authentication: an entry with empty credentials keeps davfs2 from asking.
 printf '%s "" ""\n' "$KEEPDAV_URL" >"$secrets"
 chmod 600 "$secrets"

@@ -154,7 +154,8 @@ interop_start() {
     sleep 0.1
   done
   KEEPDAV_PORT="$port"
-  KEEPDAV_URL="http://127.0.0.1:$KEEPDAV_PORT/"
+  # tls_over.sh serves HTTPS and sets https://localhost (the name its certificate is for).
+  KEEPDAV_URL="${KEEPDAV_URL_SCHEME:-http}://${KEEPDAV_URL_HOST:-127.0.0.1}:$KEEPDAV_PORT/"
   interop_log "server pid $KEEPDAV_PID listening at $KEEPDAV_URL"
 }
 
