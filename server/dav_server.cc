@@ -22,6 +22,7 @@
 #include "server/dav_handler_factory.h"
 #include "server/http_adapter.h"
 #include "server/listener.h"
+#include "server/tls_context.h"
 #include "storage/clock.h"
 #include "storage/database.h"
 #include "storage/fault_injecting_file_system.h"
@@ -60,6 +61,11 @@ storage::Result<std::unique_ptr<DavServer>> DavServer::Create(ServerConfig confi
   } catch (const Poco::Exception& e) {
     return storage::Status::InvalidArgument(e.displayText());
   }
+  // HTTPS: the certificate and key are loaded and checked before anything else starts, so a bad
+  // file ends the start-up with its name (the app exits 78).
+  auto tls = TlsContextForOptions(config.tls_cert, config.tls_key);
+  if (!tls.ok()) return tls.status();
+  server->tls_ = std::move(tls).value();
   storage::PosixFileSystem::Options fs_options;
   fs_options.fsync_on_commit = config.fsync;
   fs_options.open_file_cache = static_cast<size_t>(std::max(0, config.open_file_cache));
@@ -160,7 +166,8 @@ void DavServer::Start() {
       new DavHandlerFactory(*adapter_, config_.threads, config_.max_request_head);
   pool_ = std::make_unique<Poco::ThreadPool>(std::min(connections, std::max(1, config_.threads)),
                                              connections, 60, kConnectionStackBytes);
-  http_ = std::make_unique<Poco::Net::HTTPServer>(handlers, *pool_, MakeListener(config_), params);
+  http_ = std::make_unique<Poco::Net::HTTPServer>(handlers, *pool_,
+                                                  MakeListener(config_, tls_.get()), params);
   // Set before start(): the acceptor thread reads it without a lock.
   http_->setConnectionFilter(limit);
   limit_ = limit;

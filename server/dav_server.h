@@ -42,6 +42,7 @@ namespace keepdav::server {
 class ClientConnectionLimit;
 class DavHandlerFactory;
 class HttpAdapter;
+class TlsContext;
 
 // Every setting of one server. A default-constructed ServerConfig (with the webdav::DavSettings and
 // ProcessingSettings defaults inside it) holds the defaults of every option: the option table
@@ -91,6 +92,8 @@ class DavServer {
   void Stop();
 
   uint16_t port() const { return port_; }
+  // The TLS certificate and key of HTTPS (SIGHUP reloads them); null for plain HTTP.
+  TlsContext* tls() const { return tls_.get(); }
   const std::string& root() const { return root_; }
   const std::string& db_path() const { return db_path_; }
   const ServerConfig& config() const { return config_; }
@@ -101,6 +104,8 @@ class DavServer {
   std::string root_;
   std::string db_path_;
   std::unique_ptr<storage::FileSystem> fs_;
+  // HTTPS (null: plain HTTP). Declared before the server that serves with it: destroyed after.
+  std::unique_ptr<TlsContext> tls_;
   // The stores of the root, all over db_ (declared first, so destroyed last), and the clock of
   // lock expiry: built here and injected into handler_.
   std::unique_ptr<storage::Database> db_;

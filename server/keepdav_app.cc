@@ -19,6 +19,8 @@
 
 #include "server/dav_server.h"
 #include "server/option_table.h"
+#include "server/tls_context.h"
+#include "server/tls_reload_signal.h"
 #include "storage/ascii.h"
 
 namespace keepdav::server {
@@ -189,6 +191,9 @@ int KeepdavApp::main(const std::vector<std::string>& args) {
 int KeepdavApp::Serve(const KeepdavOptions& options) {
   Poco::Logger& log = Poco::Logger::get("keepdav.server");
   const ServerConfig& cfg = options.server;
+  // SIGHUP (TLS reload) and the stop signals are taken by the wait below only: block them before
+  // any thread exists, so that every thread inherits the mask.
+  BlockServerSignals();
   auto server = DavServer::Create(cfg);
   if (!server.ok()) {
     log.error("cannot start: %s", server.status().ToString());
@@ -196,10 +201,18 @@ int KeepdavApp::Serve(const KeepdavOptions& options) {
   }
   DavServer& dav = *server.value();
   dav.Start();
-  log.information("serving %s on http://%s:%hu/ (database %s%s)", dav.root(), cfg.bind, dav.port(),
-                  dav.db_path(), std::string(cfg.dav.read_only ? ", read-only" : ""));
+  log.information("serving %s on %s://%s:%hu/ (database %s%s)", dav.root(),
+                  std::string(dav.tls() ? "https" : "http"), cfg.bind, dav.port(), dav.db_path(),
+                  std::string(cfg.dav.read_only ? ", read-only" : ""));
   if (!options.port_file.empty()) WritePortFile(options.port_file, dav.port());
-  waitForTerminationRequest();
+  TlsContext* tls = dav.tls();
+  WaitForTerminationReloadingOnHangup(tls, [&](const storage::Status& reloaded) {
+    if (reloaded.ok()) {
+      log.information("reloaded the TLS certificate: %s", tls->CurrentSubject());
+    } else {
+      log.error("TLS reload failed, the old certificate stays in use: %s", reloaded.message());
+    }
+  });
   log.information("stopping");
   dav.Stop();
   log.information("stopped");

@@ -1,17 +1,21 @@
 #include "server/listener.h"
 
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 
 #include <algorithm>
 
 #include "server/plain_server_socket.h"
 #include "server/plain_wire.h"
+#include "server/tls_context.h"
+#include "server/tls_wire.h"
 
 namespace keepdav::server {
 
-Poco::Net::ServerSocket MakeListener(const ServerConfig& config) {
-  // HTTPS (--tls-cert) will return a Poco::Net::SecureServerSocket here (helper C, issue 10).
-  PlainServerSocket socket;
+namespace {
+
+template <typename Socket>
+Poco::Net::ServerSocket BindAndListen(Socket socket, const ServerConfig& config) {
   socket.bind(Poco::Net::SocketAddress(config.bind, config.port), /*reuseAddress=*/true);
   // Connections past the threads wait in Poco's queue, not in the backlog; the backlog only has
   // to absorb bursts of connects between two accepts.
@@ -19,10 +23,17 @@ Poco::Net::ServerSocket MakeListener(const ServerConfig& config) {
   return std::move(socket);
 }
 
+}  // namespace
+
+Poco::Net::ServerSocket MakeListener(const ServerConfig& config, const TlsContext* tls) {
+  // The TLS handshake is not run by accept(): Poco's secure socket runs it lazily at the first
+  // read, on the connection's pool thread, so a slow handshake never holds the acceptor.
+  if (tls) return BindAndListen(Poco::Net::SecureServerSocket(tls->context()), config);
+  return BindAndListen(PlainServerSocket(), config);
+}
+
 std::unique_ptr<Wire> MakeWire(Poco::Net::StreamSocket& socket) {
-  // The TLS case is helper C's TlsWire:
-  //   if (dynamic_cast<Poco::Net::SecureStreamSocketImpl*>(socket.impl()))
-  //     return std::make_unique<TlsWire>(socket);
+  if (std::unique_ptr<TlsWire> tls = TlsWire::ForSocket(socket)) return tls;
   return std::make_unique<PlainWire>(socket.impl()->sockfd());
 }
 

@@ -15,11 +15,15 @@
 
 namespace keepdav::server {
 
-// Binds and listens on config.bind:config.port (a numeric address or a name; port 0: an
-// ephemeral one). Throws Poco::Exception when the address cannot be bound.
-Poco::Net::ServerSocket MakeListener(const ServerConfig& config);
+class TlsContext;
 
-// The Wire over a request's connection. The socket must outlive the Wire.
+// Binds and listens on config.bind:config.port (a numeric address or a name; port 0: an
+// ephemeral one): a Poco::Net::SecureServerSocket over `tls` when it is not null (HTTPS), else
+// keepdav's PlainServerSocket. Throws Poco::Exception when the address cannot be bound.
+Poco::Net::ServerSocket MakeListener(const ServerConfig& config, const TlsContext* tls);
+
+// The Wire over a request's connection: a TlsWire over a secure socket, else a PlainWire. The
+// socket must outlive the Wire.
 std::unique_ptr<Wire> MakeWire(Poco::Net::StreamSocket& socket);
 
 }  // namespace keepdav::server
