@@ -27,12 +27,10 @@ if [[ $# -ne 1 ]]; then
   exit 2
 fi
 bin="$1"
-for tool in curl openssl python3; do
-  if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "tls_https: SKIPPED: $tool is not installed (run scripts/install-deps.sh test)"
-    exit 77
-  fi
-done
+interop_require_command curl curl
+interop_require_command openssl openssl
+interop_require_command python3 python3
+interop_require_done
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 
 interop_init
