@@ -66,6 +66,13 @@ struct DavRequest {
   bool http10 = false;  // HTTP/1.0 request
   std::string host;     // Host header ("" if absent)
   std::string scheme = "http";
+  // Who sent it: the user the server authenticated ("" = anonymous: no --users, no credentials,
+  // or OPTIONS, which needs none), and the client's address (the connection's peer, or the
+  // address a trusted proxy reported). When a trusted proxy reports the public scheme and host,
+  // `scheme` and `host` above hold those. Set by server/ before DavHandler::Handle; webdav/
+  // authorises with `user` and never authenticates.
+  std::string user;
+  std::string client_address;
   HeaderMap headers;
   // The request body; never null (an empty stream when there is none). Reading it may send
   // "100 Continue" first (the server arranges that).
