@@ -8,8 +8,13 @@
 namespace keepdav::server {
 
 ClientConnectionLimit::ClientConnectionLimit(int per_client, int total,
-                                             std::set<std::string> exempt, Poco::Timespan timeout)
-    : per_client_(per_client), total_(total), exempt_(std::move(exempt)), timeout_(timeout) {}
+                                             std::set<std::string> exempt, Poco::Timespan timeout,
+                                             TrustedProxies trusted)
+    : per_client_(per_client),
+      total_(total),
+      exempt_(std::move(exempt)),
+      trusted_(std::move(trusted)),
+      timeout_(timeout) {}
 
 void ClientConnectionLimit::PruneEnded() {
   for (auto it = per_address_.begin(); it != per_address_.end();) {
@@ -46,7 +51,8 @@ bool ClientConnectionLimit::accept(const Poco::Net::StreamSocket& socket) {
     return false;
   }
   std::vector<Poco::Net::StreamSocket>& mine = per_address_[host];
-  if (static_cast<int>(mine.size()) >= per_client_ && exempt_.count(host) == 0) {
+  if (static_cast<int>(mine.size()) >= per_client_ && exempt_.count(host) == 0 &&
+      !trusted_.Contains(host)) {
     Poco::Logger::get("keepdav.http")
         .warning("refused a connection from %s: it has %d open (--max-connections-per-client)",
                  host, static_cast<int>(mine.size()));

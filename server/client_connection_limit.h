@@ -32,15 +32,18 @@
 #include <unordered_map>
 #include <vector>
 
+#include "server/forwarded.h"
+
 namespace keepdav::server {
 
 class ClientConnectionLimit : public Poco::Net::TCPServerConnectionFilter {
  public:
   using Ptr = Poco::AutoPtr<ClientConnectionLimit>;
 
-  // `exempt`: numeric addresses as Poco prints them ("127.0.0.1", "::1").
+  // `exempt`: numeric addresses as Poco prints them ("127.0.0.1", "::1"); `trusted`: the
+  // --trusted-proxies, also exempt.
   ClientConnectionLimit(int per_client, int total, std::set<std::string> exempt,
-                        Poco::Timespan timeout);
+                        Poco::Timespan timeout, TrustedProxies trusted = {});
 
   // Counts the connection (and keeps its socket) if it is let in.
   bool accept(const Poco::Net::StreamSocket& socket) override;
@@ -60,6 +63,7 @@ class ClientConnectionLimit : public Poco::Net::TCPServerConnectionFilter {
   const int per_client_;
   const int total_;
   const std::set<std::string> exempt_;
+  const TrustedProxies trusted_;
   const Poco::Timespan timeout_;
   std::mutex mu_;
   int open_ = 0;  // guarded by mu_

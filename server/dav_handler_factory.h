@@ -16,6 +16,7 @@
 
 #include <cstddef>
 
+#include "server/forwarded.h"
 #include "server/http_adapter.h"
 
 namespace keepdav::server {
@@ -23,7 +24,9 @@ namespace keepdav::server {
 class DavHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
  public:
   // `request_slots`: requests served at once (at least 1).
-  DavHandlerFactory(const HttpAdapter& adapter, int request_slots, size_t max_request_head);
+  // `trusted`: the --trusted-proxies, whose forwarding headers are believed.
+  DavHandlerFactory(const HttpAdapter& adapter, int request_slots, size_t max_request_head,
+                    TrustedProxies trusted = {});
 
   Poco::Net::HTTPRequestHandler* createRequestHandler(
       const Poco::Net::HTTPServerRequest& request) override;
@@ -32,6 +35,7 @@ class DavHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
   const HttpAdapter& adapter_;
   Poco::Semaphore slots_;
   size_t max_request_head_;
+  const TrustedProxies trusted_;
 };
 
 }  // namespace keepdav::server

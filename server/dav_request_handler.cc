@@ -62,6 +62,11 @@ void DavRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
     RequestFraming framing;
     RequestRefusal refusal =
         ReadDavRequest(request, request.secure(), max_request_head_, &dav, &framing);
+    if (refusal.status == 0) {
+      ApplyClientOrigin(ResolveClientOrigin(request.clientAddress().host().toString(),
+                                            request.secure(), dav.headers, trusted_),
+                        &dav);
+    }
     if (refusal.status != 0) {
       SendRefusal(*wire, refusal);
     } else {

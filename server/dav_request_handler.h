@@ -16,14 +16,17 @@
 
 #include <cstddef>
 
+#include "server/forwarded.h"
 #include "server/http_adapter.h"
 
 namespace keepdav::server {
 
 class DavRequestHandler : public Poco::Net::HTTPRequestHandler {
  public:
-  DavRequestHandler(const HttpAdapter& adapter, Poco::Semaphore& slots, size_t max_request_head)
-      : adapter_(adapter), slots_(slots), max_request_head_(max_request_head) {}
+  // `trusted` outlives the handler (the factory's).
+  DavRequestHandler(const HttpAdapter& adapter, Poco::Semaphore& slots, size_t max_request_head,
+                    const TrustedProxies& trusted)
+      : adapter_(adapter), slots_(slots), max_request_head_(max_request_head), trusted_(trusted) {}
 
   void handleRequest(Poco::Net::HTTPServerRequest& request,
                      Poco::Net::HTTPServerResponse& response) override;
@@ -32,6 +35,7 @@ class DavRequestHandler : public Poco::Net::HTTPRequestHandler {
   const HttpAdapter& adapter_;
   Poco::Semaphore& slots_;
   size_t max_request_head_;
+  const TrustedProxies& trusted_;
 };
 
 }  // namespace keepdav::server

@@ -20,6 +20,7 @@
 
 #include "server/client_connection_limit.h"
 #include "server/dav_handler_factory.h"
+#include "server/forwarded.h"
 #include "server/http_adapter.h"
 #include "server/listener.h"
 #include "server/tls_context.h"
@@ -63,6 +64,9 @@ storage::Result<std::unique_ptr<DavServer>> DavServer::Create(ServerConfig confi
   }
   // HTTPS: the certificate and key are loaded and checked before anything else starts, so a bad
   // file ends the start-up with its name (the app exits 78).
+  TrustedProxies trusted;
+  storage::Status proxies = TrustedProxies::Parse(config.trusted_proxies, &trusted);
+  if (!proxies.ok()) return proxies;
   auto tls = TlsContextForOptions(config.tls_cert, config.tls_key);
   if (!tls.ok()) return tls.status();
   server->tls_ = std::move(tls).value();
@@ -147,6 +151,8 @@ void DavServer::Start() {
   // only on BSD): a client gone mid-write must not kill the process.
   ::signal(SIGPIPE, SIG_IGN);
   const int connections = std::max(1, config_.max_connections);
+  TrustedProxies trusted;
+  (void)TrustedProxies::Parse(config_.trusted_proxies, &trusted);  // Create checked it
   // Connections past the threads wait in Poco's queue until a connection closes. The filter's
   // total keeps the queue from overflowing (Poco would close those unanswered and uncounted).
   const int queued = std::max(64, connections);
@@ -161,9 +167,9 @@ void DavServer::Start() {
   params->setSoftwareVersion("");      // keepdav's sink writes its own Server header
   ClientConnectionLimit::Ptr limit = new ClientConnectionLimit(
       std::max(1, config_.max_connections_per_client), connections + queued,
-      config_.connection_limit_exempt, params->getTimeout());
+      config_.connection_limit_exempt, params->getTimeout(), trusted);
   Poco::Net::HTTPRequestHandlerFactory::Ptr handlers =
-      new DavHandlerFactory(*adapter_, config_.threads, config_.max_request_head);
+      new DavHandlerFactory(*adapter_, config_.threads, config_.max_request_head, trusted);
   pool_ = std::make_unique<Poco::ThreadPool>(std::min(connections, std::max(1, config_.threads)),
                                              connections, 60, kConnectionStackBytes);
   http_ = std::make_unique<Poco::Net::HTTPServer>(handlers, *pool_,

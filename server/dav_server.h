@@ -55,8 +55,11 @@ struct ServerConfig {
   int threads = 16;                     // requests served at once
   int max_connections = 1024;           // connections served at once (a thread each)
   int max_connections_per_client = 64;  // open connections from one address
-  // Addresses without the per-client cap (the trusted proxies of issue 11).
+  // Addresses without the per-client cap besides the trusted proxies (tests).
   std::set<std::string> connection_limit_exempt;
+  // --trusted-proxies: comma-separated addresses and CIDRs (server/forwarded.h); their
+  // forwarding headers are believed and they have no per-client connection cap.
+  std::string trusted_proxies;
   size_t max_request_head = 64 * 1024;
   int keep_alive_timeout_s = 15;
   int timeout_s = 60;

@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "server/forwarded.h"
 #include "server/processing_policy.h"
 
 namespace keepdav::server {
@@ -149,6 +150,18 @@ void AddConnectionOptions(std::vector<OptionDefinition>& t) {
       "max-connections-per-client", "N",
       "open connections from one client address; more are closed unanswered", 1, 1 << 20,
       [](auto& o) -> auto& { return o.server.max_connections_per_client; }));
+  OptionDefinition proxies = Text(
+      "trusted-proxies", "CIDRS",
+      "reverse proxies (addresses, CIDRs, comma-separated) whose X-Forwarded-For/-Proto/-Host "
+      "or Forwarded headers are believed; no per-client connection cap for them",
+      [](auto& o) -> auto& { return o.server.trusted_proxies; });
+  proxies.apply = [](const std::string& text, KeepdavOptions* options) {
+    TrustedProxies parsed;
+    Status status = TrustedProxies::Parse(text, &parsed);
+    if (status.ok()) options->server.trusted_proxies = text;
+    return status;
+  };
+  t.push_back(std::move(proxies));
   t.push_back(Integer(
       "max-request-head", "BYTES",
       "largest request line plus headers; larger is 431 (Poco refuses a field over 8192 "
