@@ -103,8 +103,8 @@ apt_install() {
 if [[ $install -eq 1 && $long_ops -eq 1 ]]; then
   apt_install curl python3 gnuplot-nox apache2  # the only peer of --long-ops
 elif [[ $install -eq 1 ]]; then
-  apt_install curl python3 wrk gnuplot-nox lighttpd lighttpd-mod-webdav apache2 nginx \
-    libnginx-mod-http-dav-ext rclone
+  apt_install curl python3 wrk gnuplot-nox lighttpd lighttpd-mod-webdav lighttpd-mod-openssl \
+    apache2 nginx libnginx-mod-http-dav-ext rclone
 elif [[ $smoke -eq 1 && $no_install -eq 0 && $long_ops -eq 0 ]]; then
   # The load generator is not a peer: the smoke run needs it for scenarios 1 and 2 (skipped, not
   # failed, when it cannot be had).
