@@ -10,6 +10,7 @@ else 0. A peer's failures are reported, never fatal: they are facts about the pe
 import argparse
 import os
 import platform
+import resource
 import shutil
 import signal
 import subprocess
@@ -29,6 +30,37 @@ class Context:
         self.base = base
         self.have_wrk = have_wrk
         self.timeout = timeout
+        self.tls = None  # (cert, key) for big_file_https, or None and tls_why
+        self.tls_why = ""
+
+
+def make_certificate(work):
+    """A self-signed P-256 certificate for 127.0.0.1, made once per run in the work dir:
+    (cert, key) or (None, why)."""
+    if shutil.which("openssl") is None:
+        return None, "openssl not installed"
+    d = os.path.join(work, "tls")
+    os.makedirs(d, exist_ok=True)
+    cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+    p = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj",
+                        "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", key, "-out", cert], capture_output=True, text=True,
+                       timeout=60)
+    if p.returncode != 0:
+        return None, f"openssl req failed: {p.stderr.strip()[-200:]}"
+    # Servers that drop privileges (nginx, Apache) read them as root, before they do.
+    os.chmod(d, 0o755)
+    os.chmod(cert, 0o644)
+    return (cert, key), ""
+
+
+def raise_open_files():
+    """Scenario idle_1000 holds 1,000 sockets here and in the server (a child inherits it)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = 8192 if hard == resource.RLIM_INFINITY else min(hard, 8192)
+    if soft != resource.RLIM_INFINITY and soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
 
 
 def version(cmd):
@@ -83,6 +115,10 @@ def main():
         (present.append(s) if ok else skipped.__setitem__(s, why))
     have_wrk = shutil.which("wrk") is not None
     ctx = Context(sizes, a.data, have_wrk, timeout=60 if a.smoke else 300)
+    raise_open_files()
+    picked = [k for k in a.scenarios.split(",") if k]
+    if not picked or "big_file_https" in picked:
+        ctx.tls, ctx.tls_why = make_certificate(a.work)
 
     ncpu = os.cpu_count()
     meta = dict(
@@ -144,7 +180,6 @@ def main():
                 srv.stop()
                 continue
             try:
-                picked = [k for k in a.scenarios.split(",") if k]
                 for key, fn, only in scenarios.SCENARIOS:
                     if only and name not in only:
                         continue

@@ -24,6 +24,9 @@ FULL = dict(
     big_size=1 << 30,
     tree100k=(100, 1_000),  # 100 folders x 1,000 files
     wrk_seconds=10, latency_samples=5,
+    # Scenario idle_1000: connections held open, how many come from each 127.0.0.x address
+    # (below keepdav's --max-connections-per-client default of 64), new-client GETs timed.
+    idle_connections=1_000, idle_per_address=50, idle_probes=20,
 )
 
 SMOKE = dict(
@@ -35,6 +38,7 @@ SMOKE = dict(
     big_size=16 << 20,
     tree100k=(10, 100),
     wrk_seconds=1, latency_samples=1,
+    idle_connections=100, idle_per_address=50, idle_probes=5,
 )
 
 

@@ -36,17 +36,22 @@ class Response:
 class Connection:
     """One keep-alive connection to 127.0.0.1:port. Not thread-safe."""
 
-    def __init__(self, port, host="127.0.0.1", timeout=60.0):
-        if host != "127.0.0.1":
+    def __init__(self, port, host="127.0.0.1", timeout=60.0, source=None):
+        """source: a local address to connect from (127.0.0.x), so that many connections do
+        not all count against one client address's cap."""
+        if host != "127.0.0.1" or (source is not None and not source.startswith("127.")):
             raise ValueError("the benchmark talks only to 127.0.0.1")
         self.host = host
+        self.source = source
         self.port = port
         self.timeout = timeout
         self.sock = None
         self.buf = bytearray()
 
     def _connect(self):
-        self.sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
+        self.sock = socket.create_connection(
+            (self.host, self.port), timeout=self.timeout,
+            source_address=(self.source, 0) if self.source else None)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = bytearray()
 

@@ -25,7 +25,12 @@
 #                      time and number of 102s, keepdav beside Apache mod_dav, on the tmpfs and
 #                      on the disk (under the temp dir); 3 rounds (--smoke: tiny tree, 1 round)
 #   --scenarios=KEYS   only these scenarios (get, propfind_d1, propfind_inf, copy_move_delete,
-#                      proppatch, mkcol_put, big_file, propfind_100k)
+#                      proppatch, mkcol_put, big_file, big_file_https, idle_1000,
+#                      propfind_100k); big_file does PUT and GET 3 times per round (medians),
+#                      big_file_https the same over HTTPS on a TLS twin of each server that
+#                      can (a self-signed certificate made once per run with openssl),
+#                      idle_1000 holds 1,000 keep-alive connections (from 127.0.0.2 and up,
+#                      50 each) and measures RSS and a new client's GET latency
 #
 # What it does: mounts a tmpfs of its own under a temp dir (the document roots live there: on
 # these machines the root file system is ext4 without a journal and create-heavy runs varied up
@@ -56,7 +61,7 @@ for arg in "$@"; do
     --keepdav-bin=*) keepdav_bin="${arg#*=}" ;;
     --baseline-bin=*) py_args+=("--baseline-bin=$(realpath "${arg#*=}")") ;;
     --rounds=* | --servers=* | --out=* | --scenarios=*) py_args+=("$arg") ;;
-    -h | --help) sed -n '2,37p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,42p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown argument: $arg (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -98,8 +103,8 @@ apt_install() {
 if [[ $install -eq 1 && $long_ops -eq 1 ]]; then
   apt_install curl python3 gnuplot-nox apache2  # the only peer of --long-ops
 elif [[ $install -eq 1 ]]; then
-  apt_install curl python3 wrk gnuplot-nox lighttpd lighttpd-mod-webdav apache2 nginx \
-    libnginx-mod-http-dav-ext rclone
+  apt_install curl python3 wrk gnuplot-nox lighttpd lighttpd-mod-webdav lighttpd-mod-openssl \
+    apache2 nginx libnginx-mod-http-dav-ext rclone
 elif [[ $smoke -eq 1 && $no_install -eq 0 && $long_ops -eq 0 ]]; then
   # The load generator is not a peer: the smoke run needs it for scenarios 1 and 2 (skipped, not
   # failed, when it cannot be had).

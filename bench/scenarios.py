@@ -62,6 +62,18 @@ def reset_peak_rss(pids):
     return ok
 
 
+def _status_kib(pid, field):
+    """A /proc/PID/status field in KiB (VmRSS, VmHWM); 0 if the process is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def peak_rss_kib(pids):
     """(sum, max) of VmHWM over the processes, KiB."""
     vals = []
@@ -363,26 +375,163 @@ def _curl(args, timeout):
     return int(code), int(float(up)), int(float(down)), float(t)
 
 
-def s4_big_file(srv, ctx):
-    """PUT, then GET, of one big file with curl."""
+BIG_FILE_REPEATS = 3
+
+
+def _big_file_runs(srv, ctx, url, curl_opts=()):
+    """BIG_FILE_REPEATS x (PUT, then GET) of the big file at url with curl; one writeback stall
+    would otherwise decide a round's figure. Before each timed transfer the file systems are
+    synced (os.sync), so that the last PUT's dirty pages are not written back during the next
+    transfer; before each PUT after the first the file is DELETEd (untimed), so every PUT
+    creates it. Server CPU seconds are read from /proc around each transfer. Returns an Outcome
+    with the medians: put_mibs, get_mibs, put_cpu_gib, get_cpu_gib (server CPU s per GiB)."""
     src = os.path.join(ctx.base, "src", "big.bin")
     size = os.path.getsize(src)
-    url = f"http://127.0.0.1:{srv.port}/big.bin"
-    code, up, _, t_put = _curl(["-T", src, url], ctx.timeout)
-    check(code in (200, 201, 204), f"PUT answered {code}")
-    check(up == size, f"curl sent {up} of {size} bytes")
     dst = os.path.join(srv.root, "big.bin")
-    check(os.path.getsize(dst) == size, f"stored {os.path.getsize(dst)} of {size} bytes")
-    with open(src, "rb") as a, open(dst, "rb") as b:  # sample 16 MiB-apart blocks
-        for off in range(0, size, max(1 << 20, size // 16)):
-            a.seek(off)
-            b.seek(off)
-            check(a.read(4096) == b.read(4096), f"stored file differs at byte {off}")
-    code, _, down, t_get = _curl([url], ctx.timeout)
-    check(code == 200, f"GET answered {code}")
-    check(down == size, f"GET returned {down} of {size} bytes")
+    opts = list(curl_opts)
     mib = size / (1 << 20)
-    return Outcome(put_mibs=mib / t_put, get_mibs=mib / t_get)
+    gib = size / (1 << 30)
+    put_rates, get_rates, put_cpu, get_cpu = [], [], [], []
+    for k in range(BIG_FILE_REPEATS):
+        if k > 0:
+            code, _, _, _ = _curl(opts + ["-X", "DELETE", url], ctx.timeout)
+            check(code in (200, 204), f"DELETE before PUT {k + 1} answered {code}")
+        os.sync()
+        pids = srv.pids()
+        c0 = cpu_seconds(pids)
+        code, up, _, t_put = _curl(opts + ["-T", src, url], ctx.timeout)
+        put_cpu.append((cpu_seconds(pids) - c0) / gib)
+        check(code in (200, 201, 204), f"PUT {k + 1} answered {code}")
+        check(up == size, f"curl sent {up} of {size} bytes")
+        check(os.path.getsize(dst) == size, f"stored {os.path.getsize(dst)} of {size} bytes")
+        with open(src, "rb") as a, open(dst, "rb") as b:  # sample 16 MiB-apart blocks
+            for off in range(0, size, max(1 << 20, size // 16)):
+                a.seek(off)
+                b.seek(off)
+                check(a.read(4096) == b.read(4096), f"stored file differs at byte {off}")
+        os.sync()
+        pids = srv.pids()
+        c0 = cpu_seconds(pids)
+        code, _, down, t_get = _curl(opts + [url], ctx.timeout)
+        get_cpu.append((cpu_seconds(pids) - c0) / gib)
+        check(code == 200, f"GET {k + 1} answered {code}")
+        check(down == size, f"GET returned {down} of {size} bytes")
+        put_rates.append(mib / t_put)
+        get_rates.append(mib / t_get)
+    o = Outcome(put_mibs=statistics.median(put_rates), get_mibs=statistics.median(get_rates),
+                put_cpu_gib=statistics.median(put_cpu), get_cpu_gib=statistics.median(get_cpu))
+    o.notes.append("PUT MiB/s " + "/".join(f"{r:.0f}" for r in put_rates) +
+                   ", GET MiB/s " + "/".join(f"{r:.0f}" for r in get_rates))
+    return o
+
+
+def s4_big_file(srv, ctx):
+    """PUT, then GET, of one big file with curl, BIG_FILE_REPEATS times; the medians."""
+    return _big_file_runs(srv, ctx, f"http://127.0.0.1:{srv.port}/big.bin")
+
+
+def s4_big_file_https(srv, ctx):
+    """The same over HTTPS: a twin of the server (same binary or package, same root, its own
+    state) serving TLS with the run's self-signed certificate, started for this scenario and
+    stopped after it. Its RSS and CPU are the twin's; a server that cannot serve TLS here is
+    n/a with the reason."""
+    if ctx.tls is None:
+        raise ScenarioFailed("n/a", ctx.tls_why)
+    ok, why = srv.tls_capable()
+    if not ok:
+        raise ScenarioFailed("n/a", why)
+    twin = srv.tls_twin(*ctx.tls)
+    try:
+        twin.start()
+    except (RuntimeError, OSError) as e:
+        twin.stop()
+        raise ScenarioFailed("fails", f"HTTPS twin did not start: {e}")
+    try:
+        pids = twin.pids()
+        reset_peak_rss(pids)
+        c0 = cpu_seconds(pids)
+        big = _big_file_runs(twin, ctx, f"https://127.0.0.1:{twin.port}/big.bin",
+                             ["--cacert", ctx.tls[0]])
+        pids = sorted(set(pids) | set(twin.pids()))
+        rss_sum, rss_max = peak_rss_kib(pids)
+        o = Outcome(https_put_mibs=big.metrics["put_mibs"],
+                    https_get_mibs=big.metrics["get_mibs"],
+                    https_put_cpu_gib=big.metrics["put_cpu_gib"],
+                    https_get_cpu_gib=big.metrics["get_cpu_gib"])
+        o.notes = big.notes
+        # The twin's figures, not the idle plain-HTTP server's (run() keeps these).
+        o.accounting = (rss_sum / 1024, rss_max / 1024, cpu_seconds(pids) - c0)
+        return o
+    finally:
+        twin.stop()
+
+
+def _idle_get(port, path, source=None, timeout=10.0):
+    c = Connection(port, timeout=timeout, source=source)
+    r = c.request("GET", path, keep_body=False)
+    return c, r
+
+
+def s9_idle_1000(srv, ctx):
+    """idle_connections keep-alive connections, each after one small GET, held open; then the
+    server's resident memory (VmRSS now, VmHWM peak) and the latency of a new client's GET
+    (new connection each, median and maximum of idle_probes), then whether the idle ones are
+    still served. They come from 127.0.0.2, .3, ... (idle_per_address each), below keepdav's
+    --max-connections-per-client default of 64, so no server's limits are raised for it."""
+    n = ctx.sizes["idle_connections"]
+    per = ctx.sizes["idle_per_address"]
+    path = "/get/f0001.bin"
+    want = os.path.getsize(os.path.join(srv.root, "get", "f0001.bin"))
+    idle = []
+    refused = 0
+    deadline = time.monotonic() + ctx.timeout
+    try:
+        t0 = time.perf_counter()
+        for i in range(n):
+            source = f"127.0.0.{2 + i // per}"
+            try:
+                c, r = _idle_get(srv.port, path, source)
+            except OSError:
+                refused += 1
+                continue
+            if r.status == 200 and r.body_len == want and c.sock is not None:
+                idle.append(c)
+            else:
+                refused += 1
+                c.close()
+            if time.monotonic() > deadline:
+                raise ScenarioFailed("fails", "time budget exceeded opening connections")
+        t_open = time.perf_counter() - t0
+        pids = srv.pids()
+        rss_now = sum(_status_kib(pid, "VmRSS") for pid in pids) / 1024
+        lat = []
+        for _ in range(ctx.sizes["idle_probes"]):
+            t1 = time.perf_counter()
+            c, r = _idle_get(srv.port, path)
+            lat.append(time.perf_counter() - t1)
+            c.close()
+            check(r.status == 200 and r.body_len == want,
+                  f"a new client's GET answered {r.status} ({r.body_len} bytes) beside "
+                  f"{len(idle)} idle connections")
+        # Still served? A server that dropped the idle connections would look lean for it.
+        alive = 0
+        for c in idle:
+            try:
+                r = c.request("GET", path, keep_body=False)
+                alive += r.status == 200
+            except OSError:
+                pass
+    finally:
+        for c in idle:
+            c.close()
+    check(refused == 0, f"{refused} of {n} connections were refused or not answered")
+    o = Outcome(idle_rss_mib=rss_now, idle_get_ms=statistics.median(lat) * 1e3,
+                idle_get_max_ms=max(lat) * 1e3)
+    o.notes.append(f"{n} opened in {t_open:.1f} s from {(n + per - 1) // per} addresses; "
+                   f"{alive} still served after the probes")
+    check(alive >= n * 0.99, f"only {alive} of {n} idle connections were still served after "
+                             f"{time.perf_counter() - t0:.1f} s")
+    return o
 
 
 def s8_propfind_100k(srv, ctx):
@@ -403,6 +552,8 @@ SCENARIOS = [
     ("proppatch", s6_proppatch, None),
     ("mkcol_put", s7_mkcol_put, None),
     ("big_file", s4_big_file, None),
+    ("big_file_https", s4_big_file_https, None),
+    ("idle_1000", s9_idle_1000, None),
     ("propfind_100k", s8_propfind_100k, ("keepdav", "keepdav-base")),
 ]
 
@@ -428,6 +579,8 @@ def run(key, fn, srv, ctx):
     o.rss_reset = reset_ok
     o.wall_s = wall
     o.server_cpu_s = cpu_seconds(pids) - scpu0
+    if getattr(o, "accounting", None):  # measured on another process (the HTTPS twin)
+        o.rss_sum_mib, o.rss_max_mib, o.server_cpu_s = o.accounting
     o.client_cpu_s = client_cpu_seconds() - ccpu0
     if srv.proc is not None and srv.proc.poll() is not None:
         o.status = "fails"

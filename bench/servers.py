@@ -12,6 +12,7 @@ import pwd
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import time
 
@@ -63,6 +64,22 @@ class Server:
         self.port = None
         self.proc = None
         self.log = os.path.join(work, "server.log")
+        self.tls = None  # (cert, key) PEM files: this instance serves HTTPS
+
+    def tls_capable(self):
+        """(True, "") if this server can serve HTTPS in the bench, else (False, why)."""
+        return False, "no TLS configuration in the bench for this server"
+
+    def tls_twin(self, cert, key):
+        """Another instance of this server on the same root, with its own work and state dirs,
+        serving HTTPS with cert and key (scenario big_file_https)."""
+        twin = self._clone(self.work + "-tls", self.state + "-tls")
+        twin.name = self.name + "-tls"  # its own pid file
+        twin.tls = (cert, key)
+        return twin
+
+    def _clone(self, work, state):
+        return type(self)(work, self.root, self.pid_dir, state)
 
     @classmethod
     def available(cls):
@@ -111,12 +128,26 @@ class Server:
         pass
 
     def _answers(self):
+        if self.tls:
+            return self._answers_tls()
         try:
             c = Connection(self.port, timeout=2.0)
             r = c.request("OPTIONS", "/")
             c.close()
             return r.status < 500
         except OSError:
+            return False
+
+    def _answers_tls(self):
+        ctx = ssl.create_default_context(cafile=self.tls[0])
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=2.0) as raw:
+                with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as s:
+                    s.sendall(b"OPTIONS / HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                              b"Connection: close\r\n\r\n")
+                    head = s.recv(64)
+            return head.startswith(b"HTTP/1.") and int(head.split()[1]) < 500
+        except (OSError, ValueError, IndexError):
             return False
 
     def pids(self):
@@ -188,6 +219,19 @@ class Keepdav(Server):
         # Options a benchmark sets on purpose (bench/long_ops.py: the 102 Processing ones).
         self.extra_args = list(extra_args)
 
+    def _clone(self, work, state):
+        return type(self)(work, self.root, self.pid_dir, state, self.binary, self.extra_args)
+
+    def tls_capable(self):
+        try:
+            p = subprocess.run([self.binary, "--help"], capture_output=True, text=True,
+                               timeout=10)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            return False, f"{self.binary} --help: {e}"
+        if "--tls-cert" not in p.stdout + p.stderr:
+            return False, "this keepdav binary has no --tls-cert (built before HTTPS)"
+        return True, ""
+
     def prepare(self):
         self.port_file = os.path.join(self.work, "port")
         if os.path.exists(self.port_file):
@@ -200,6 +244,8 @@ class Keepdav(Server):
         # keepdav refuses an option given twice; extra_args may choose the log level.
         if not any(x.startswith("--log-level=") for x in self.extra_args):
             cmd.append("--log-level=warning")
+        if self.tls:
+            cmd += [f"--tls-cert={self.tls[0]}", f"--tls-key={self.tls[1]}"]
         return cmd + self.extra_args
 
     def discover_port(self):
@@ -223,15 +269,21 @@ class Lighttpd(Server):
     needs = ("lighttpd", "/usr/lib/lighttpd/mod_webdav.so")
     rss_note = "one process"
 
+    def tls_capable(self):
+        ok = os.path.exists("/usr/lib/lighttpd/mod_openssl.so")
+        return ok, "" if ok else "mod_openssl not installed (Debian: lighttpd-mod-openssl)"
+
     def prepare(self):
         os.makedirs(f"{self.state}/upload", exist_ok=True)
+        tls = (f'ssl.engine = "enable"\nssl.pemfile = "{self.tls[0]}"\n'
+               f'ssl.privkey = "{self.tls[1]}"\n') if self.tls else ""
         conf = f"""
 server.document-root = "{self.root}"
 server.bind = "127.0.0.1"
 server.port = {self.port}
 server.errorlog = "{self.work}/error.log"
-server.modules = ("mod_webdav")
-# Request bodies are staged here: on the tmpfs, like the root.
+server.modules = ("mod_webdav"{', "mod_openssl"' if self.tls else ""})
+{tls}# Request bodies are staged here: on the tmpfs, like the root.
 server.upload-dirs = ("{self.state}/upload")
 # In KiB; the default (0) is unlimited already, said for the 1 GiB PUT.
 server.max-request-size = 0
@@ -255,8 +307,13 @@ class Nginx(Server):
     drops_privileges = True
     rss_note = "sum over master and workers"
 
+    def tls_capable(self):
+        return True, ""  # Debian's nginx is built with the SSL module
+
     def prepare(self):
         user = "user www-data www-data;" if _www_data() else ""
+        tls = (f"ssl_certificate {self.tls[0]}; ssl_certificate_key {self.tls[1]}; "
+               f"ssl_protocols TLSv1.2 TLSv1.3;") if self.tls else ""
         conf = f"""
 daemon off;
 master_process on;
@@ -277,7 +334,8 @@ http {{
   uwsgi_temp_path {self.work}/uwsgi;
   scgi_temp_path {self.work}/scgi;
   server {{
-    listen 127.0.0.1:{self.port};
+    listen 127.0.0.1:{self.port}{" ssl" if self.tls else ""};
+    {tls}
     root {self.root};
     location / {{
       dav_methods PUT DELETE MKCOL COPY MOVE;
@@ -302,10 +360,17 @@ class Apache(Server):
     drops_privileges = True
     rss_note = "sum over parent and workers"
 
+    def tls_capable(self):
+        ok = os.path.exists("/usr/lib/apache2/modules/mod_ssl.so")
+        return ok, "" if ok else "no mod_ssl.so"
+
     def prepare(self):
         m = "/usr/lib/apache2/modules"
         user = "User www-data\nGroup www-data" if _www_data() else ""
         os.makedirs(f"{self.work}/run", exist_ok=True)
+        tls = (f"LoadModule ssl_module {m}/mod_ssl.so\nSSLEngine on\n"
+               f"SSLCertificateFile {self.tls[0]}\nSSLCertificateKeyFile {self.tls[1]}\n"
+               f"SSLProtocol -all +TLSv1.2 +TLSv1.3\n") if self.tls else ""
         conf = f"""
 ServerRoot "{self.work}"
 ServerName 127.0.0.1
@@ -320,7 +385,7 @@ LoadModule mpm_event_module {m}/mod_mpm_event.so
 LoadModule authz_core_module {m}/mod_authz_core.so
 LoadModule dav_module {m}/mod_dav.so
 LoadModule dav_fs_module {m}/mod_dav_fs.so
-# Debian's mpm_event.conf values.
+{tls}# Debian's mpm_event.conf values.
 StartServers 2
 MinSpareThreads 25
 MaxSpareThreads 75
@@ -355,6 +420,9 @@ class Rclone(Server):
     needs = ("rclone",)
     rss_note = "one process"
 
+    def tls_capable(self):
+        return True, ""  # serve webdav --cert/--key
+
     def prepare(self):
         open(f"{self.work}/rclone.conf", "w").close()
 
@@ -366,8 +434,9 @@ class Rclone(Server):
         return env
 
     def command(self):
+        tls = ["--cert", self.tls[0], "--key", self.tls[1]] if self.tls else []
         return ["rclone", "serve", "webdav", self.root, "--addr", f"127.0.0.1:{self.port}",
-                "--log-level", "ERROR"]
+                "--log-level", "ERROR"] + tls
 
 
 PEERS = {"lighttpd": Lighttpd, "nginx": Nginx, "apache": Apache, "rclone": Rclone}

@@ -39,7 +39,7 @@ test_packages=("${build_packages[@]}" googletest libgtest-dev litmus curl cadave
   nodejs npm rclone davfs2 fuse3 gvfs-backends libglib2.0-bin dbus procps haproxy apache2 wrk
   gnuplot-nox clang libclang-rt-14-dev fail2ban)
 bench_packages=("${build_packages[@]}" curl python3 wrk gnuplot-nox lighttpd
-  lighttpd-mod-webdav apache2 nginx libnginx-mod-http-dav-ext rclone)
+  lighttpd-mod-webdav lighttpd-mod-openssl apache2 nginx libnginx-mod-http-dav-ext rclone)
 
 case "$profile" in
   build) wanted=("${build_packages[@]}") ;;

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
@@ -95,7 +96,9 @@ WireResponseSink::WireResponseSink(Wire& wire, bool keep_alive, bool http10, boo
       http10_(http10),
       head_only_(head_only),
       before_send_(std::move(before_send)),
-      keep_alive_(keep_alive) {}
+      keep_alive_(keep_alive) {
+  headers_.reserve(8);  // a GET sets 5: one allocation instead of growing 1, 2, 4, 8
+}
 
 WireResponseSink::~WireResponseSink() = default;
 
@@ -109,33 +112,64 @@ void WireResponseSink::SetHeader(const std::string& name, const std::string& val
   headers_.emplace_back(name, value);
 }
 
+namespace {
+
+// The Date header's value for `now`, formatted once per second per thread (HttpDate costs as
+// much as the rest of the head).
+const std::string& DateFor(int64_t now) {
+  thread_local int64_t when = -1;
+  thread_local std::string text;
+  if (now != when) {
+    text = webdav::HttpDate(now);
+    when = now;
+  }
+  return text;
+}
+
+// std::to_chars: a tenth of snprintf's instructions, no temporary string.
+void AppendNumber(std::string* out, int64_t n) {
+  char digits[24];
+  auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
+  out->append(digits, static_cast<size_t>(end - digits));
+}
+
+}  // namespace
+
 void WireResponseSink::Begin(Framing framing, int64_t length) {
   if (before_send_) before_send_();
   sent_ = true;
   if (framing == Framing::kUntilClose) keep_alive_ = false;
   framing_ = framing;
   length_ = length;
+  // Appended piece by piece into one buffer: no temporary strings.
+  pending_.clear();
   pending_.reserve(512);
-  pending_ = "HTTP/1.1 " + std::to_string(status_) + " " + webdav::ReasonPhrase(status_) + "\r\n";
-  pending_ += "Date: " + webdav::HttpDate(static_cast<int64_t>(::time(nullptr))) + "\r\n";
-  pending_ += "Server: keepdav/0.1\r\n";
+  pending_.append("HTTP/1.1 ");
+  AppendNumber(&pending_, status_);
+  pending_.push_back(' ');
+  pending_.append(webdav::ReasonPhrase(status_));
+  pending_.append("\r\nDate: ");
+  pending_.append(DateFor(static_cast<int64_t>(::time(nullptr))));
+  pending_.append("\r\nServer: keepdav/0.1\r\n");
   for (const auto& [n, v] : headers_) {
-    pending_ += n;
-    pending_ += ": ";
-    pending_ += v;
-    pending_ += "\r\n";
+    pending_.append(n);
+    pending_.append(": ");
+    pending_.append(v);
+    pending_.append("\r\n");
   }
   if (framing == Framing::kLength) {
-    pending_ += "Content-Length: " + std::to_string(length) + "\r\n";
+    pending_.append("Content-Length: ");
+    AppendNumber(&pending_, length);
+    pending_.append("\r\n");
   } else if (framing == Framing::kChunked) {
-    pending_ += "Transfer-Encoding: chunked\r\n";
+    pending_.append("Transfer-Encoding: chunked\r\n");
   }
   if (!keep_alive_) {
-    pending_ += "Connection: close\r\n";
+    pending_.append("Connection: close\r\n");
   } else if (http10_) {
-    pending_ += "Connection: Keep-Alive\r\n";
+    pending_.append("Connection: Keep-Alive\r\n");
   }
-  pending_ += "\r\n";
+  pending_.append("\r\n");
 }
 
 void WireResponseSink::WriteAll(const ::iovec* iov, int count, bool more) {
