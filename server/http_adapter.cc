@@ -134,11 +134,13 @@ class BodyStreamBuf : public std::streambuf {
 // closed with the body still arriving, the kernel would answer with a reset, and a client still
 // sending (Windows and Office send whole bodies without Expect: 100-continue) would see the
 // reset instead of the answer. So: stop writing, then read and drop what still comes, for a
-// bounded time and amount (Apache's "lingering close"), before the socket is closed.
-void LingeringClose(int fd) {
+// bounded time and amount (Apache's "lingering close"), before the socket is closed. Over TLS
+// the sending side ends with a close_notify (Wire::ShutdownSend); what is dropped is read raw.
+void LingeringClose(Wire& wire) {
   constexpr int kMaxMillis = 2000;
   constexpr size_t kMaxBytes = 256u << 20;
-  ::shutdown(fd, SHUT_WR);
+  const int fd = wire.fd();
+  wire.ShutdownSend();
   std::vector<char> sink(64 * 1024);
   size_t dropped = 0;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kMaxMillis);
@@ -219,7 +221,7 @@ bool HttpAdapter::Serve(Wire& wire, WireBodySource& source, webdav::DavRequest& 
   }
   if (watch) LogLongOperation(dav, sink, long_ops_->Finish(watch), started);
   if (!sink.keep_alive() && dav.HasBody() && !body_buf.at_end()) {
-    LingeringClose(wire.fd());
+    LingeringClose(wire);
   }
   if (Log().debug()) {
     Log().debug("%s %s %d %Ldus", dav.method, dav.target, sink.status(),

@@ -88,4 +88,8 @@ long PlainWire::Read(char* dst, size_t max) {
   return static_cast<long>(n);
 }
 
+void PlainWire::ShutdownSend() {
+  ::shutdown(fd_, SHUT_WR);
+}
+
 }  // namespace keepdav::server

@@ -22,6 +22,7 @@ class PlainWire : public Wire {
   void Write(const ::iovec* iov, int count, bool more) override;
   bool SendFile(int file_fd, uint64_t offset, uint64_t length) override;
   long Read(char* dst, size_t max) override;
+  void ShutdownSend() override;
   bool secure() const override { return false; }
 
  private:

@@ -14,6 +14,8 @@
 #include <mutex>
 #include <utility>
 
+#include "server/tls_wire.h"
+
 namespace keepdav::server {
 
 using storage::Result;
@@ -223,6 +225,8 @@ Result<std::unique_ptr<TlsContext>> TlsContext::Create(const std::string& certif
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
   SSL_CTX_set_ex_data(ctx, SlotIndex(), new std::shared_ptr<KeyPairSlot>(tls->slot_));
   SSL_CTX_set_cert_cb(ctx, UseCurrentPair, tls->slot_.get());
+  // For the lingering close's close_notify (tls_wire.h).
+  TlsWire::TrackConnections(ctx);
   return tls;
 }
 

@@ -1,5 +1,8 @@
 #include "server/tls_wire.h"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <Poco/Exception.h>
@@ -9,11 +12,81 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
+#include <mutex>
 #include <stdexcept>
+#include <unordered_map>
 #include <vector>
 
 namespace keepdav::server {
+
+namespace {
+
+// Descriptor -> the SSL* Poco made for the connection on it. An entry lives from the handshake's
+// start until SSL_free (Poco's socket closing); a descriptor reused by a later connection gets
+// that connection's SSL* at its handshake.
+std::mutex& TrackedMutex() {
+  static std::mutex* mutex = new std::mutex;  // never destroyed: used until exit
+  return *mutex;
+}
+std::unordered_map<int, SSL*>& Tracked() {
+  static auto* tracked = new std::unordered_map<int, SSL*>;
+  return *tracked;
+}
+
+// The ex_data slot marks an SSL* as tracked and holds its descriptor + 1 (0: not tracked).
+int TrackedIndex();
+
+void ForgetOnFree(void* parent, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
+  if (ptr == nullptr) return;
+  int fd = static_cast<int>(reinterpret_cast<intptr_t>(ptr)) - 1;
+  std::lock_guard<std::mutex> lock(TrackedMutex());
+  auto it = Tracked().find(fd);
+  if (it != Tracked().end() && it->second == parent) Tracked().erase(it);
+}
+
+int TrackedIndex() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, ForgetOnFree);
+  return index;
+}
+
+void RecordHandshake(const SSL* ssl, int where, int /*ret*/) {
+  if ((where & SSL_CB_HANDSHAKE_START) == 0) return;
+  SSL* s = const_cast<SSL*>(ssl);
+  int fd = SSL_get_fd(s);
+  if (fd < 0 || SSL_get_ex_data(s, TrackedIndex()) != nullptr) return;
+  SSL_set_ex_data(s, TrackedIndex(), reinterpret_cast<void*>(static_cast<intptr_t>(fd) + 1));
+  std::lock_guard<std::mutex> lock(TrackedMutex());
+  Tracked()[fd] = s;
+}
+
+SSL* TrackedSsl(int fd) {
+  std::lock_guard<std::mutex> lock(TrackedMutex());
+  auto it = Tracked().find(fd);
+  return it == Tracked().end() ? nullptr : it->second;
+}
+
+}  // namespace
+
+void TlsWire::TrackConnections(ssl_ctx_st* ctx) {
+  TrackedIndex();
+  SSL_CTX_set_info_callback(ctx, RecordHandshake);
+}
+
+void TlsWire::ShutdownSend() {
+  // The wire's own thread is the only user of the SSL* now (the 102 watcher has finished), and
+  // Poco frees it only when the connection ends, after this returns.
+  if (SSL* ssl = TrackedSsl(fd());
+      ssl != nullptr && (SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN) == 0) {
+    // Once, not until the client's alert arrives (it is busy sending its body); Poco's close
+    // sees SSL_SENT_SHUTDOWN and sends nothing more.
+    ERR_clear_error();
+    SSL_shutdown(ssl);
+    ERR_clear_error();
+  }
+  ::shutdown(fd(), SHUT_WR);
+}
 
 std::unique_ptr<TlsWire> TlsWire::ForSocket(const Poco::Net::Socket& socket) {
   if (dynamic_cast<Poco::Net::SecureStreamSocketImpl*>(socket.impl()) == nullptr) return nullptr;

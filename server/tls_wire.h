@@ -17,6 +17,14 @@
 // SendFile returns false, Read returns 0 at the end of the stream (close_notify, or the TCP
 // connection closed without one, as most clients do) and -1 with errno set otherwise (EAGAIN on
 // the receive timeout, ECONNRESET on a TLS error). No Poco exception leaves this class.
+// Ending a connection: Poco's socket sends a close_notify itself when it closes (SSL_shutdown once,
+// then TCP shutdown: Connection: close, the keep-alive timeout, server stop). The one end Poco
+// cannot do is the lingering close (http_adapter.cc): close_notify and SHUT_WR only, with the
+// reading side kept open to drop an unread body; Poco's shutdown() would also shut the reading
+// side, and it exposes no SSL*. So ShutdownSend finds the connection's SSL* through
+// TrackConnections, which TlsContext installs on its SSL_CTX (an info callback records each
+// handshake's SSL* by descriptor; an ex_data free callback forgets it when Poco frees it).
+// tests/interop/tls_https.sh checks every one of these endings with a strict client.
 // Thread safety: as Wire (one caller at a time; the InterimGate serialises the 102 watcher and
 // the request's thread, which share one SSL*).
 #pragma once
@@ -30,6 +38,7 @@
 namespace Poco::Net {
 class Socket;
 }
+struct ssl_ctx_st;
 
 namespace keepdav::server {
 
@@ -50,7 +59,12 @@ class TlsWire : public Wire {
   void Write(const ::iovec* iov, int count, bool more) override;
   bool SendFile(int file_fd, uint64_t offset, uint64_t length) override;
   long Read(char* dst, size_t max) override;
+  void ShutdownSend() override;
   bool secure() const override { return true; }
+
+  // Records the SSL* of every handshake on `ctx` by descriptor, for ShutdownSend. Call once per
+  // SSL_CTX, before it serves. Thread-safe.
+  static void TrackConnections(ssl_ctx_st* ctx);
 
  private:
   // sendBytes until all of [data, data + size) is sent. Throws std::runtime_error.

@@ -36,6 +36,10 @@ class Wire {
   // Reads at most `max` bytes (blocking, bounded by the socket's receive timeout): the count,
   // 0 at end of stream, -1 on error or timeout.
   virtual long Read(char* dst, size_t max) = 0;
+  // Ends the sending side for a lingering close (the reading side stays open so that what the
+  // client still sends can be read and dropped): shutdown(SHUT_WR), and over TLS a close_notify
+  // alert first, so the client sees the answer end properly rather than a truncation.
+  virtual void ShutdownSend() = 0;
   // True over TLS.
   virtual bool secure() const = 0;
 };

@@ -8,6 +8,11 @@
 # from its output: every command's own "succeeded." line must be there, exactly one "failed"
 # (the deliberate one) and no other error, and then the served directory is checked itself.
 #
+# Over HTTPS (tls_over.sh --system-store, test cadaver_https): neon verifies the certificate
+# against the system store, which there holds only the test CA; the session must show no
+# "Untrusted server certificate" warning (cadaver would ask "accept?" and read a command as the
+# answer), and a control run with an empty store must get that warning and be refused.
+#
 # Usage: cadaver_session.sh KEEPDAV_BINARY
 set -euo pipefail
 
@@ -74,6 +79,7 @@ sed 's/^/# cadaver: /' "$work/session.out"
 
 checks=0 failures=0
 said() { grep -qF -- "$1" "$work/session.out"; }
+said_in() { grep -qF -- "$2" "$1"; } # said_in FILE TEXT
 
 check "cadaver exited 0" [ "$cadaver_rc" -eq 0 ]
 check "mkcol" said "Creating \`docs': succeeded."
@@ -115,6 +121,24 @@ props="$(curl -sS --max-time 10 -X PROPFIND -H 'Depth: 0' "${KEEPDAV_URL}docs/no
     <c:color xmlns:c="http://webdav.org/cadaver/custom-properties/"/></D:prop></D:propfind>')"
 check "server: the property cadaver set is stored" grep -qE '>blue</([A-Za-z0-9]+:)?color>' <<<"$props"
 check "server: no lock is left after unlock" grep -qE '<D:lockdiscovery */>' <<<"$props"
+
+if [[ ${KEEPDAV_URL_SCHEME:-http} == https ]]; then
+  check "HTTPS: cadaver verified the certificate (no untrusted-certificate warning)" \
+    bash -c '! grep -qiE "untrusted|certificate" "$1"' _ "$work/session.out"
+  if [[ ${KEEPDAV_TLS_SYSTEM_STORE:-0} == 1 ]]; then
+    # The control: the same cadaver with an empty system store (a nested private namespace) is
+    # warned and refuses (the "accept?" prompt reads "ls" as its answer: not a yes).
+    printf 'ls\nquit\n' >"$work/control.in"
+    HOME="$INTEROP_TMP/home" timeout 30 unshare --mount --propagation private bash -c \
+      'mount -t tmpfs -o size=1m empty /etc/ssl/certs && exec cadaver "$1"' _ "$KEEPDAV_URL" \
+      <"$work/control.in" >"$work/control.out" 2>&1 || true
+    sed 's/^/# control cadaver: /' "$work/control.out"
+    check "HTTPS control: with an empty store cadaver warns of an untrusted certificate" \
+      said_in "$work/control.out" "WARNING: Untrusted server certificate presented"
+    check "HTTPS control: ... and does not open the collection" \
+      said_in "$work/control.out" "Server certificate verification failed: issuer is not trusted"
+  fi
+fi
 
 stop_ok=1
 interop_stop || stop_ok=0

@@ -24,6 +24,14 @@
 # (its webdav backend has no server-side directory copy), so a second server run with
 # --test-delay-us=2500000 makes that single COPY last at least 2.5 s: at least 12 102s due.
 #
+# A hang-up: curl gives up 1 s into the same COPY; the server must notice and cancel it.
+#
+# Over HTTPS (tls_over.sh --system-store, test processing_clients_https) every client above runs
+# the same checks over TLS, trusting the test CA: curl CURL_CA_BUNDLE, Node NODE_EXTRA_CA_CERTS,
+# Python SSL_CERT_FILE (requests: KEEPDAV_TLS_CA), rclone (Go) SSL_CERT_FILE, cadaver (neon on
+# GnuTLS) the private system store. The 102s and the final answer then share one SSL* between
+# the watcher and the request's thread (the InterimGate orders them).
+#
 # Usage: processing_clients.sh KEEPDAV_BINARY
 set -euo pipefail
 
@@ -96,6 +104,13 @@ copy_is_whole() { # copy_is_whole DIR
     diff -r -q "$root/src" "$root/$1" >/dev/null
 }
 not_in_file() { ! grep -qiE "$1" "$2"; } # not_in_file REGEX FILE
+eventually_true() { # eventually_true COMMAND...: true within 5 s
+  local deadline=$((SECONDS + 5))
+  until "$@"; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.1
+  done
+}
 no_staging_left() { [[ -z "$(find "$root" -name '.keepdav-*' -print -quit)" ]]; }
 json_field() { # json_field JSON EXPRESSION: EXPRESSION over `r`, printed by Python
   python3 -c 'import json,sys; r=json.loads(sys.argv[1]); v=eval(sys.argv[2]); print(json.dumps(v) if isinstance(v,(list,dict,bool)) or v is None else v)' "$1" "$2"
@@ -234,6 +249,27 @@ for client in http.client requests; do
   check "python $client: the server logged the long COPY with 0 x 102" \
     [ "$(interim_in "$line")" == 0 ]
 done
+
+# ---- hang-up: curl gives up 1 s into the COPY ------------------------------------------------
+# The watcher polls the connection (POLLRDHUP; over TLS the same descriptor under the records) and
+# cancels the COPY, which rolls back: the log says so, well before the 2.43 s the COPY needs.
+note "curl --max-time 1: COPY /src -> /dst-hangup, then hangs up"
+mark="$(log_mark)"
+interop_run_client "$INTEROP_TMP/hangup.trace" curl -sS -v --max-time 1 -X COPY \
+  -H "Destination: $url/dst-hangup" -o /dev/null "$url/src" || true
+line="$(long_line "$mark" /src || true)"
+note "server: ${line:-no log line}"
+check "hang-up: the server noticed and cancelled the COPY" \
+  grep -qF ", client hung up (cancelled)" <<<"$line"
+check "hang-up: ... within a second of it (before the COPY could have ended)" \
+  python3 -c 'import sys; sys.exit(0 if 0 < float(sys.argv[1] or 0) < 2.0 else 1)' \
+  "$(seconds_in "$line")"
+check "hang-up: nothing of the cancelled copy is left" \
+  eventually_true test ! -e "$root/dst-hangup"
+if [[ ${KEEPDAV_URL_SCHEME:-http} == https ]]; then
+  check "HTTPS: the clients above spoke TLS (curl's trace)" \
+    grep -qE '^\* SSL connection using TLSv1\.[23]' "$INTEROP_TMP/curl.trace"
+fi
 
 check "no staging names left in the root" no_staging_left
 interop_stop

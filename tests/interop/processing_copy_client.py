@@ -17,6 +17,8 @@ Output: {"client": ..., "user_agent": ..., "copy_status": N, "next_status": N,
 
 import http.client
 import json
+import os
+import ssl
 import sys
 import urllib.parse
 
@@ -28,7 +30,12 @@ PROPFIND_BODY = (
 
 def with_http_client(source, destination, user_agent):
     url = urllib.parse.urlsplit(source)
-    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+    if url.scheme == "https":
+        # Over HTTPS (tls_over.sh) the default context trusts the test CA through SSL_CERT_FILE.
+        conn = http.client.HTTPSConnection(url.hostname, url.port, timeout=60,
+                                           context=ssl.create_default_context())
+    else:
+        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
     headers = {"Destination": destination, "Overwrite": "F", "Depth": "infinity"}
     if user_agent:
         headers["User-Agent"] = user_agent
@@ -62,11 +69,15 @@ def with_requests(source, destination):
     pool_log.propagate = False
     handler = logging.Handler()
     handler.emit = lambda record: opened.append(record) if record.getMessage().startswith(
-        "Starting new HTTP connection") else None
+        ("Starting new HTTP connection", "Starting new HTTPS connection")) else None
     pool_log.addHandler(handler)
 
     session = requests.Session()
     session.trust_env = False  # no proxy from the environment for 127.0.0.1
+    # ... which also makes requests ignore REQUESTS_CA_BUNDLE: over HTTPS name the test CA
+    # (tls_over.sh's KEEPDAV_TLS_CA) itself.
+    if os.environ.get("KEEPDAV_TLS_CA"):
+        session.verify = os.environ["KEEPDAV_TLS_CA"]
     first = session.request(
         "COPY", source, headers={"Destination": destination, "Overwrite": "F",
                                  "Depth": "infinity"}, timeout=60)

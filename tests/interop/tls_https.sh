@@ -10,7 +10,11 @@
 #     cipher list under -tls1_2, each shown to succeed against a permissive openssl s_server;
 #   - SIGHUP: after the files are replaced, a new handshake shows the new certificate
 #     (fingerprint) while an open keep-alive connection (Python's http.client) keeps working on
-#     the old one; a bad new file is logged naming it, and the renewed certificate stays.
+#     the old one; a bad new file is logged naming it, and the renewed certificate stays;
+#   - endings (tls_close.py, a strict client): close_notify after Connection: close, at the
+#     keep-alive timeout, at server stop, and in answer to the client's own close_notify (no
+#     warning logged); a PUT refused with its 8 MiB body unread (409, 413) gets the answer and a
+#     close_notify, not a reset (lingering close over TLS).
 #
 # usage: tls_https.sh KEEPDAV_BINARY
 set -euo pipefail
@@ -249,5 +253,61 @@ check "the server is still running" kill -0 "$KEEPDAV_PID"
 stop_ok=1
 interop_stop || stop_ok=0
 check "the server stops cleanly" [ "$stop_ok" -eq 1 ]
+
+# --- how connections end: close_notify every time, and lingering close over TLS -----------------
+# tls_close.py is a strict client (suppress_ragged_eofs=False): it tells a close_notify from a
+# bare TCP close ("eof") and from a reset. A fresh server with a 1 s keep-alive timeout and a
+# 1 MiB upload limit.
+interop_start "$bin" "$root" --tls-cert="$tls/renewed.pem" --tls-key="$tls/renewed.key" \
+  --keep-alive-timeout=1 --max-upload=1048576
+ending() { # ending MODE [ARG...]: the strict client's JSON line in $ended
+  ended="$(timeout 60 python3 "$here/tls_close.py" "$1" "$KEEPDAV_PORT" "$tls/ca.pem" "${@:2}" 2>&1 |
+    tail -n 1)"
+  echo "# tls_close.py $1: $ended"
+}
+ended_has() { grep -qF -- "$1" <<<"$ended"; }
+ending close
+check "Connection: close: the answer, then close_notify" \
+  ended_has '"status": 200, "protocol": "TLSv1.3", "ending": "close_notify"'
+ending idle
+check "keep-alive timeout: close_notify" ended_has '"ending": "close_notify"'
+check "... after the 1 s timeout, not at once" python3 -c \
+  'import json,sys; s=json.loads(sys.argv[1])["seconds"]; sys.exit(0 if 0.8 <= s <= 10 else 1)' \
+  "$ended"
+log_before="$(wc -l <"$INTEROP_TMP/server.log")"
+ending client-close
+check "a client that closes with close_notify gets the server's close_notify back" \
+  ended_has '"status": 200, "protocol": "TLSv1.3", "ending": "close_notify"'
+sleep 0.3
+check "... and the server logs no warning or error for it" \
+  bash -c '! tail -n +"$(($1 + 1))" "$2" | grep -E " (Warning|Error|Critical|Fatal) "' _ \
+  "$log_before" "$INTEROP_TMP/server.log"
+# Lingering close (the plain-HTTP test is tests/integration/http_test.cc,
+# HttpTest.RefusedLargeBodyStillGetsTheAnswer): a PUT refused before its body is read, the client
+# sending the whole 8 MiB body anyway (Windows, Office), gets the answer, not a reset; over TLS
+# the server ends its side with close_notify before it stops writing and drains the rest.
+# (Under the upload limit, so that the missing parent is what refuses it.)
+ending refused /missing/big.bin 1000000
+check "lingering close, 409 (no parent): the whole body went out, no reset" \
+  ended_has '"status": 409, "protocol": "TLSv1.3", "sent": 1000000, "ending": "close_notify"'
+ending refused /big.bin 8388608
+check "lingering close, 413 (over --max-upload): the whole body went out, no reset" \
+  ended_has '"status": 413, "protocol": "TLSv1.3", "sent": 8388608, "ending": "close_notify"'
+timeout 60 python3 "$here/tls_close.py" stop "$KEEPDAV_PORT" "$tls/ca.pem" \
+  >"$INTEROP_TMP/stop.out" 2>&1 &
+stopper=$!
+for _ in $(seq 1 100); do
+  grep -q '^ready$' "$INTEROP_TMP/stop.out" && break
+  sleep 0.1
+done
+stop_ok=1
+interop_stop || stop_ok=0
+wait "$stopper" 2>/dev/null || true
+ended="$(tail -n 1 "$INTEROP_TMP/stop.out")"
+ready="$(head -n 1 "$INTEROP_TMP/stop.out")"
+echo "# tls_close.py stop: $ready / $ended"
+check "server stop: an open keep-alive connection ends with close_notify" \
+  ended_has '"status": 200, "protocol": "TLSv1.3", "ending": "close_notify"'
+check "the server stops cleanly with that connection open" [ "$stop_ok" -eq 1 ]
 echo "# $checks checks, $failures failed"
 [[ $failures -eq 0 ]]

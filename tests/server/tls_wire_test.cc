@@ -2,14 +2,16 @@
 // chain against the test CA; the handshake runs at the first read, not in accept; small writes
 // leave as one TLS record; SendFile and large writes arrive intact (sha256); and a certificate
 // reload shows the new certificate to new handshakes while an open keep-alive connection keeps
-// working.
+// working; ShutdownSend (the lingering close) sends a close_notify and keeps reading.
 #include "server/tls_wire.h"
 
 #include <gtest/gtest.h>
 #include <openssl/ssl.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <Poco/Net/SecureServerSocket.h>
+#include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
 
@@ -165,6 +167,56 @@ TEST_F(TlsWireTest, HandshakeRunsAtTheFirstReadNotInAccept) {
   EXPECT_TRUE(server_handshake_done);
   std::lock_guard<std::mutex> lock(handshake_mutex);
   EXPECT_EQ(server_handshake_thread, std::this_thread::get_id());
+}
+
+// The lingering close over TLS (http_adapter.cc): ShutdownSend sends a close_notify after the
+// answer (the client reads the answer, then a clean end: Poco returns 0 rather than throwing
+// SSLConnectionUnexpectedlyClosedException for a bare TCP close) and only shuts the sending
+// side, so what the client still sends can be read and dropped.
+TEST_F(TlsWireTest, ShutdownSendSendsCloseNotifyAndKeepsTheReadingSideOpen) {
+  auto tls = MustCreate(Cert("server"), Key("server"));
+  ASSERT_TRUE(tls);
+  Poco::Net::SecureServerSocket listener(Poco::Net::SocketAddress("127.0.0.1", 0), 8,
+                                         tls->context());
+  std::promise<std::string> client_saw;
+  std::promise<void> server_read;
+  std::thread client([&, port = listener.address().port()] {
+    std::string saw;
+    try {
+      Poco::Net::Context::Ptr trusting = new Poco::Net::Context(
+          Poco::Net::Context::TLS_CLIENT_USE, "", "", Ca(), Poco::Net::Context::VERIFY_RELAXED);
+      Poco::Net::SecureStreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", port), "localhost",
+                                           trusting);
+      socket.setReceiveTimeout(Poco::Timespan(10, 0));
+      socket.sendBytes("x", 1);
+      char buf[64];
+      for (int n; (n = socket.receiveBytes(buf, sizeof buf)) > 0;) saw.append(buf, n);
+      saw += "|end";
+      socket.sendBytes("more body", 9);  // after the server's close_notify: still read
+      client_saw.set_value(saw);
+      server_read.get_future().wait();
+    } catch (const Poco::Exception& e) {
+      client_saw.set_value(saw + "|" + e.className());
+    }
+  });
+  Poco::Net::StreamSocket accepted = listener.acceptConnection();
+  accepted.setReceiveTimeout(Poco::Timespan(10, 0));
+  std::unique_ptr<TlsWire> wire = TlsWire::ForSocket(accepted);
+  ASSERT_TRUE(wire);
+  char byte = 0;
+  ASSERT_EQ(wire->Read(&byte, 1), 1);
+  const char answer[] = "answer";
+  ::iovec piece = {const_cast<char*>(answer), 6};
+  wire->Write(&piece, 1, false);
+  wire->ShutdownSend();
+  std::string saw = client_saw.get_future().get();
+  // The drain reads the raw bytes (a TLS record of the client's body).
+  char raw[256];
+  ssize_t n = ::recv(wire->fd(), raw, sizeof raw, 0);
+  server_read.set_value();
+  client.join();
+  EXPECT_EQ(saw, "answer|end");
+  EXPECT_GT(n, 0) << "errno " << errno;
 }
 
 TEST_F(TlsWireTest, APlainSocketGetsNoTlsWire) {
