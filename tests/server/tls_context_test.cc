@@ -306,12 +306,19 @@ TEST_F(TlsContextTest, SessionsResumeFromTheServerCache) {
   for (const char* version : {"-tls1_2", "-tls1_3"}) {
     SCOPED_TRACE(version);
     const std::string session = scratch_.File(std::string("session") + version);
-    // Stdin open for a moment: s_client stays until the TLS 1.3 ticket has arrived.
-    CommandResult first = RunCommand(
-        "(sleep 0.3) | timeout 10 openssl s_client " + std::string(version) +
-        " -connect 127.0.0.1:" + std::to_string(server.port()) + " -sess_out " + session);
-    ASSERT_EQ(first.exit_code, 0) << first.output;
-    CommandResult second = Client(server.port(), std::string(version) + " -sess_in " + session);
+    // Stdin open for a moment: s_client stays until the TLS 1.3 ticket has arrived. On a loaded
+    // machine the ticket can take longer than the first wait (seen at load 16 on 2 cores), so
+    // the client waits longer on each of three tries; a server that never resumes fails all.
+    CommandResult first, second;
+    for (const char* wait : {"0.3", "1", "3"}) {
+      first =
+          RunCommand("(sleep " + std::string(wait) + ") | timeout 15 openssl s_client " +
+                     std::string(version) + " -connect 127.0.0.1:" + std::to_string(server.port()) +
+                     " -sess_out " + session);
+      ASSERT_EQ(first.exit_code, 0) << first.output;
+      second = Client(server.port(), std::string(version) + " -sess_in " + session);
+      if (second.output.find("Reused, TLSv1.") != std::string::npos) break;
+    }
     EXPECT_NE(second.output.find("Reused, TLSv1."), std::string::npos) << first.output << "\n----\n"
                                                                        << second.output;
   }
