@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <streambuf>
 
+#include "server/authenticator.h"
 #include "webdav/conditional.h"
 #include "webdav/dav_error.h"
 
@@ -109,6 +110,13 @@ void WireResponseSink::SetHeader(const std::string& name, const std::string& val
   headers_.emplace_back(name, value);
 }
 
+bool WireResponseSink::HasHeader(const std::string& name) const {
+  for (const auto& header : headers_) {
+    if (strcasecmp(header.first.c_str(), name.c_str()) == 0) return true;
+  }
+  return false;
+}
+
 void WireResponseSink::Begin(Framing framing, int64_t length) {
   if (before_send_) before_send_();
   sent_ = true;
@@ -119,6 +127,10 @@ void WireResponseSink::Begin(Framing framing, int64_t length) {
   pending_ = "HTTP/1.1 " + std::to_string(status_) + " " + webdav::ReasonPhrase(status_) + "\r\n";
   pending_ += "Date: " + webdav::HttpDate(static_cast<int64_t>(::time(nullptr))) + "\r\n";
   pending_ += "Server: keepdav/0.1\r\n";
+  // Every 401 carries the challenge (RFC 9110 §11.6.1), the authenticator's and webdav's alike.
+  if (status_ == 401 && !HasHeader("WWW-Authenticate")) {
+    pending_ += "WWW-Authenticate: " + Challenge() + "\r\n";
+  }
   for (const auto& [n, v] : headers_) {
     pending_ += n;
     pending_ += ": ";
