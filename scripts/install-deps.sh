@@ -36,7 +36,7 @@ build_packages=(cmake g++ make pkg-config libpoco-dev libpugixml-dev libsqlite3-
 # Keep in step with the tools tests/interop/*.sh require (interop_require_* in lib.sh name the
 # package of each; the test install_deps_lists compares the two).
 test_packages=("${build_packages[@]}" googletest libgtest-dev litmus curl cadaver python3
-  nodejs npm rclone davfs2 fuse3 gvfs-backends libglib2.0-bin dbus procps haproxy apache2 wrk
+  nodejs npm rclone davfs2 fuse3 gvfs-backends libglib2.0-bin dbus procps haproxy apache2 apache2-utils wrk
   gnuplot-nox clang libclang-rt-14-dev fail2ban)
 bench_packages=("${build_packages[@]}" curl python3 wrk gnuplot-nox lighttpd
   lighttpd-mod-webdav lighttpd-mod-openssl apache2 nginx libnginx-mod-http-dav-ext rclone)

@@ -15,9 +15,7 @@
 // <user> has '"', '\' and bytes outside printable ASCII escaped as \xHH, so that a crafted user
 // name can neither end the quoted part nor forge a line.
 //
-// Not wired yet (issue 11): the request handler asks RetryAfterSeconds(client address) before
-// checking credentials (429 + Retry-After when set), calls RecordFailure() and logs
-// FailedLoginLogLine() on every rejected password, in that order.
+// Wired by server/authenticator.h (issue 11), which runs the whole pipeline per request.
 //
 // Options below 1 are raised to 1. Thread-safe (one mutex); the Clock must outlive the limiter.
 #pragma once

@@ -10,8 +10,7 @@
 // password file decides). Any failure is a Status kInvalidArgument; the caller answers 401 with
 // the challenge (never 400: a client that sent garbage gets the chance to retry properly).
 //
-// Not wired yet (issue 11): server/dav_request_handler.cc will call Parse() on the Authorization
-// header before dispatch and Challenge() for the 401 response.
+// Wired by server/authenticator.h (issue 11), which runs the whole pipeline per request.
 //
 // Value type; the functions are pure and thread-safe.
 #pragma once

@@ -12,9 +12,7 @@
 // to expiry. Clear() drops everything: call it whenever the password file is reloaded (a changed
 // or removed password must stop working at once).
 //
-// Not wired yet (issue 11): the request handler, after BasicCredentials::Parse, asks
-// Contains(user, password); on a miss it verifies with PasswordFile::Verify and on success calls
-// Insert(user, password). PasswordFile's successful Reload/ReloadIfChanged is followed by Clear().
+// Wired by server/authenticator.h (issue 11), which runs the whole pipeline per request.
 //
 // Thread-safe (one mutex); the Clock must outlive the cache.
 #pragma once

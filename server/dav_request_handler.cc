@@ -7,8 +7,10 @@
 
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "server/authenticator.h"
 #include "server/dav_request_reader.h"
 #include "server/listener.h"
 #include "server/wire_body_source.h"
@@ -62,17 +64,25 @@ void DavRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
     RequestFraming framing;
     RequestRefusal refusal =
         ReadDavRequest(request, request.secure(), max_request_head_, &dav, &framing);
+    ClientOrigin origin;
     if (refusal.status == 0) {
-      ApplyClientOrigin(ResolveClientOrigin(request.clientAddress().host().toString(),
-                                            request.secure(), dav.headers, trusted_),
-                        &dav);
+      origin = ResolveClientOrigin(request.clientAddress().host().toString(), request.secure(),
+                                   dav.headers, trusted_);
+      ApplyClientOrigin(origin, &dav);
     }
     if (refusal.status != 0) {
       SendRefusal(*wire, refusal);
     } else {
+      AuthDecision auth;
+      if (Authenticator* authenticator = adapter_.authenticator()) {
+        std::optional<std::string> authorization;
+        if (request.has("Authorization")) authorization = request.get("Authorization");
+        auth = authenticator->Authenticate(dav.method, authorization, ClientOf(origin));
+        dav.user = auth.user;
+      }
       WireBodySource body(impl.session(), *wire);
       Slot slot(slots_);
-      keep_alive = adapter_.Serve(*wire, body, dav, framing);
+      keep_alive = adapter_.Serve(*wire, body, dav, framing, &auth);
     }
   } catch (const std::exception& e) {
     Log().error("%s %s: %s", request.getMethod(), request.getURI(), std::string(e.what()));

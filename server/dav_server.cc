@@ -117,6 +117,10 @@ storage::Result<std::unique_ptr<DavServer>> DavServer::Create(ServerConfig confi
   server->locks_ = std::make_unique<storage::SqliteLockStore>(*server->db_);
   server->checksums_ = std::make_unique<storage::SqliteChecksumStore>(*server->db_);
   server->clock_ = std::make_unique<storage::SystemClock>();
+  // The password file is read before anything is served: an error names file:line (exit 78).
+  auto authenticator = Authenticator::Create(config.auth, *server->clock_);
+  if (!authenticator.ok()) return authenticator.status();
+  server->authenticator_ = std::move(authenticator).value();
   // Finish or undo whatever a killed process left half-done, before any request is served.
   storage::Status recovered =
       webdav::StagedTransfer::Recover(*server->fs_, *server->journal_, config.dav.max_tree_depth);
@@ -156,7 +160,7 @@ void DavServer::Start() {
   // Connections past the threads wait in Poco's queue until a connection closes. The filter's
   // total keeps the queue from overflowing (Poco would close those unanswered and uncounted).
   const int queued = std::max(64, connections);
-  adapter_ = std::make_unique<HttpAdapter>(*handler_, long_ops_.get());
+  adapter_ = std::make_unique<HttpAdapter>(*handler_, long_ops_.get(), authenticator_.get());
   Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
   params->setMaxThreads(connections);
   params->setMaxQueued(queued);

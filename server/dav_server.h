@@ -16,6 +16,7 @@
 #include <set>
 #include <string>
 
+#include "server/authenticator.h"
 #include "server/long_operations.h"
 #include "storage/file_system.h"
 #include "storage/status.h"
@@ -71,6 +72,9 @@ struct ServerConfig {
   // HTTPS on `port`: both or neither (TlsContextForOptions in tls_context.h checks them).
   std::string tls_cert;  // PEM: the certificate, then its chain
   std::string tls_key;   // PEM: its private key, unencrypted
+  // Users and passwords (issue 11): --users, --auth-cache-seconds, --auth-fail-limit,
+  // --allow-basic-over-http.
+  AuthSettings auth;
   // Testing aid (--test-delay-us): sleep this long per copied/removed/listed resource.
   int test_delay_us = 0;
   // For tests: wraps the file system (to slow it down or make it fail).
@@ -97,6 +101,8 @@ class DavServer {
   uint16_t port() const { return port_; }
   // The TLS certificate and key of HTTPS (SIGHUP reloads them); null for plain HTTP.
   TlsContext* tls() const { return tls_.get(); }
+  // Users and passwords; disabled (never null) without --users. SIGHUP calls Reload().
+  Authenticator& authenticator() const { return *authenticator_; }
   const std::string& root() const { return root_; }
   const std::string& db_path() const { return db_path_; }
   const ServerConfig& config() const { return config_; }
@@ -117,6 +123,7 @@ class DavServer {
   std::unique_ptr<storage::ChecksumStore> checksums_;
   std::unique_ptr<storage::OperationJournal> journal_;
   std::unique_ptr<storage::Clock> clock_;
+  std::unique_ptr<Authenticator> authenticator_;
   std::unique_ptr<webdav::DavHandler> handler_;
   std::unique_ptr<LongOperations> long_ops_;
   std::unique_ptr<HttpAdapter> adapter_;

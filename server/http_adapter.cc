@@ -177,7 +177,7 @@ bool DrainUnreadBody(const RequestFraming& framing, const webdav::DavRequest& da
 }  // namespace
 
 bool HttpAdapter::Serve(Wire& wire, WireBodySource& source, webdav::DavRequest& dav,
-                        const RequestFraming& framing) const {
+                        const RequestFraming& framing, const AuthDecision* refusal) const {
   Poco::Timestamp started;
   BodyStreamBuf::Kind kind = !dav.HasBody() ? BodyStreamBuf::Kind::kNone
                              : dav.chunked  ? BodyStreamBuf::Kind::kChunked
@@ -206,7 +206,11 @@ bool HttpAdapter::Serve(Wire& wire, WireBodySource& source, webdav::DavRequest& 
     progress.set_on_begin_long([&] { watch = StartWatching(dav, wire, sink, &whole_body, &gate); });
   }
   try {
-    Handle(dav, sink);
+    if (refusal != nullptr && refusal->status != 0) {
+      SendRefusal(*refusal, sink);
+    } else {
+      Handle(dav, sink);
+    }
   } catch (const std::exception& e) {
     // A write failed (the client is gone) or something unexpected escaped the handler.
     Log().warning("%s %s: %s", dav.method, dav.target, std::string(e.what()));
@@ -237,6 +241,18 @@ void HttpAdapter::Handle(webdav::DavRequest& dav, WireResponseSink& sink) const 
     Log().error("%s %s: handler sent no response", dav.method, dav.target);
     sink.SetStatus(500);
     sink.SendEmpty();
+  }
+  sink.Finish();
+}
+
+void HttpAdapter::SendRefusal(const AuthDecision& refusal, WireResponseSink& sink) {
+  sink.SetStatus(refusal.status);
+  if (refusal.status == 429) sink.SetHeader("Retry-After", std::to_string(refusal.retry_after_s));
+  if (refusal.body.empty() || sink.head_only()) {
+    sink.SendEmpty();
+  } else {
+    sink.SetHeader("Content-Type", "text/plain; charset=utf-8");
+    sink.SendBody(static_cast<int64_t>(refusal.body.size())) << refusal.body;
   }
   sink.Finish();
 }

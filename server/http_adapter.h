@@ -21,6 +21,7 @@
 #include <optional>
 #include <sstream>
 
+#include "server/authenticator.h"
 #include "server/long_operations.h"
 #include "server/wire.h"
 #include "server/wire_body_source.h"
@@ -43,16 +44,23 @@ struct RequestFraming {
 class HttpAdapter {
  public:
   // `long_ops` may be null: then long operations run unwatched (no 102s, no hang-up detection).
-  HttpAdapter(webdav::DavHandler& handler, LongOperations* long_ops)
-      : handler_(handler), long_ops_(long_ops) {}
+  // `authenticator` may be null (no authentication at all, as in unit tests).
+  HttpAdapter(webdav::DavHandler& handler, LongOperations* long_ops,
+              Authenticator* authenticator = nullptr)
+      : handler_(handler), long_ops_(long_ops), authenticator_(authenticator) {}
+
+  Authenticator* authenticator() const { return authenticator_; }
 
   // Serves one request: reads its body from `body` and writes the whole response through
   // `wire`. Returns whether the connection may stay open (the caller tells Poco). Never throws.
+  // `refusal`: when non-null with a status, the authenticator's answer (401, 403, 429) is sent
+  // instead of dispatching to the DAV handler (the unread body is handled as for any refusal).
   bool Serve(Wire& wire, WireBodySource& body, webdav::DavRequest& request,
-             const RequestFraming& framing) const;
+             const RequestFraming& framing, const AuthDecision* refusal = nullptr) const;
 
  private:
   void Handle(webdav::DavRequest& dav, WireResponseSink& sink) const;
+  static void SendRefusal(const AuthDecision& refusal, WireResponseSink& sink);
   bool ReadWholeBody(webdav::DavRequest& dav, std::istringstream* out) const;
   // Called from Progress::BeginLong on the handler's thread: reads the rest of the body and
   // starts watching. Null when it cannot (a response already started, a body too large to read
@@ -67,6 +75,7 @@ class HttpAdapter {
 
   webdav::DavHandler& handler_;
   LongOperations* long_ops_;
+  Authenticator* authenticator_;
 };
 
 }  // namespace keepdav::server

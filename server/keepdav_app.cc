@@ -14,8 +14,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
+#include <vector>
 
 #include "server/dav_server.h"
 #include "server/option_table.h"
@@ -205,14 +207,30 @@ int KeepdavApp::Serve(const KeepdavOptions& options) {
                   std::string(dav.tls() ? "https" : "http"), cfg.bind, dav.port(), dav.db_path(),
                   std::string(cfg.dav.read_only ? ", read-only" : ""));
   if (!options.port_file.empty()) WritePortFile(options.port_file, dav.port());
+  Authenticator& authenticator = dav.authenticator();
+  if (authenticator.enabled()) {
+    log.information("users from %s: %z; passwords over plain HTTP %s", cfg.auth.users_file,
+                    authenticator.UserCount(),
+                    std::string(cfg.auth.allow_basic_over_http ? "accepted from anywhere"
+                                                               : "accepted from loopback only"));
+  } else {
+    log.information("no --users: no authentication, every client is served anonymously");
+  }
   TlsContext* tls = dav.tls();
-  WaitForTerminationReloadingOnHangup(tls, [&](const storage::Status& reloaded) {
-    if (reloaded.ok()) {
-      log.information("reloaded the TLS certificate: %s", tls->CurrentSubject());
-    } else {
-      log.error("TLS reload failed, the old certificate stays in use: %s", reloaded.message());
-    }
-  });
+  std::vector<std::function<void()>> on_hangup;
+  if (tls != nullptr) {
+    on_hangup.push_back([&] {
+      storage::Status reloaded = tls->Reload();
+      if (reloaded.ok()) {
+        log.information("reloaded the TLS certificate: %s", tls->CurrentSubject());
+      } else {
+        log.error("TLS reload failed, the old certificate stays in use: %s", reloaded.message());
+      }
+    });
+  }
+  // Logs its own outcome; a bad file keeps the old users.
+  if (authenticator.enabled()) on_hangup.push_back([&] { authenticator.Reload(); });
+  WaitForTerminationRunningOnHangup(on_hangup);
   log.information("stopping");
   dav.Stop();
   log.information("stopped");

@@ -136,6 +136,26 @@ void AddServingOptions(std::vector<OptionDefinition>& t) {
       [](auto& o) -> auto& { return o.port_file; }));
 }
 
+// Users and passwords (issue 11).
+void AddAuthenticationOptions(std::vector<OptionDefinition>& t) {
+  t.push_back(Text(
+      "users", "FILE",
+      "htpasswd file of the users (bcrypt, SHA-crypt, yescrypt, apr1, {SHA}); re-read on SIGHUP "
+      "and when it changes; without it, no authentication",
+      [](auto& o) -> auto& { return o.server.auth.users_file; }));
+  t.push_back(Integer(
+      "auth-cache-seconds", "N", "seconds a verified user and password are remembered (0: never)",
+      0, 86400, [](auto& o) -> auto& { return o.server.auth.cache_seconds; }));
+  t.push_back(Integer(
+      "auth-fail-limit", "N",
+      "failed logins per minute from one address before it gets 429 Too Many Requests", 1, 1000000,
+      [](auto& o) -> auto& { return o.server.auth.fail_limit; }));
+  t.push_back(Boolean(
+      "allow-basic-over-http", "",
+      "accept passwords over plain HTTP from other machines (they travel in clear)",
+      [](auto& o) -> auto& { return o.server.auth.allow_basic_over_http; }));
+}
+
 // The connection layer: threads, limits, timeouts.
 void AddConnectionOptions(std::vector<OptionDefinition>& t) {
   t.push_back(Integer(
@@ -279,6 +299,7 @@ void AddProcessingOptions(std::vector<OptionDefinition>& t) {
 std::vector<OptionDefinition> BuildTable() {
   std::vector<OptionDefinition> t;
   AddServingOptions(t);
+  AddAuthenticationOptions(t);
   AddConnectionOptions(t);
   AddDavOptions(t);
   AddProcessingOptions(t);

@@ -22,10 +22,7 @@
 // Thread-safe: Verify() and HasUser() read an immutable snapshot through an atomically swapped
 // shared_ptr, so lookups proceed while a reload parses the new file.
 //
-// Not wired yet (issue 11): keepdav_app loads it from `--passwords=FILE` at start (a load error
-// stops the server with the message), calls ReloadIfChanged() on SIGHUP or every few seconds and,
-// when it returns true, CredentialCache::Clear(); the request handler calls Verify(user, password)
-// after a CredentialCache miss.
+// Wired by server/authenticator.h (issue 11), which runs the whole pipeline per request.
 #pragma once
 
 #include <sys/types.h>

@@ -30,12 +30,18 @@ void BlockServerSignals() {
 
 int WaitForTerminationReloadingOnHangup(
     TlsContext* tls, const std::function<void(const storage::Status&)>& on_reload) {
+  std::vector<std::function<void()>> actions;
+  if (tls != nullptr) actions.push_back([&] { on_reload(tls->Reload()); });
+  return WaitForTerminationRunningOnHangup(actions);
+}
+
+int WaitForTerminationRunningOnHangup(const std::vector<std::function<void()>>& on_hangup) {
   sigset_t set = ServerSignals();
   for (;;) {
     int signal = 0;
     if (sigwait(&set, &signal) != 0) continue;
     if (signal != SIGHUP) return signal;
-    if (tls != nullptr) on_reload(tls->Reload());
+    for (const auto& action : on_hangup) action();
   }
 }
 

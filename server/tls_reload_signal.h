@@ -1,4 +1,5 @@
-// SIGHUP reloads the TLS certificate and key; SIGINT, SIGQUIT and SIGTERM stop the server.
+// SIGHUP runs the server's reload actions (the TLS certificate and key, the users file);
+// SIGINT, SIGQUIT and SIGTERM stop the server.
 // This replaces Poco's ServerApplication::waitForTerminationRequest() in the app's main loop:
 //
 //   BlockServerSignals();            // first, before DavServer::Start() makes any thread
@@ -15,6 +16,7 @@
 #pragma once
 
 #include <functional>
+#include <vector>
 
 #include "storage/status.h"
 
@@ -32,5 +34,10 @@ void BlockServerSignals();
 // REQUIRES: BlockServerSignals() ran on this thread before any other thread was started.
 int WaitForTerminationReloadingOnHangup(
     TlsContext* tls, const std::function<void(const storage::Status&)>& on_reload);
+
+// Waits for SIGINT, SIGQUIT or SIGTERM and returns it; on each SIGHUP before that runs every
+// action of `on_hangup`, in order, on this thread (each logs its own outcome).
+// REQUIRES: as above.
+int WaitForTerminationRunningOnHangup(const std::vector<std::function<void()>>& on_hangup);
 
 }  // namespace keepdav::server

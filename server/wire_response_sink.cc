@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <streambuf>
 
+#include "server/authenticator.h"
 #include "webdav/conditional.h"
 #include "webdav/dav_error.h"
 
@@ -112,6 +113,13 @@ void WireResponseSink::SetHeader(const std::string& name, const std::string& val
   headers_.emplace_back(name, value);
 }
 
+bool WireResponseSink::HasHeader(const std::string& name) const {
+  for (const auto& header : headers_) {
+    if (strcasecmp(header.first.c_str(), name.c_str()) == 0) return true;
+  }
+  return false;
+}
+
 namespace {
 
 // The Date header's value for `now`, formatted once per second per thread (HttpDate costs as
@@ -151,6 +159,12 @@ void WireResponseSink::Begin(Framing framing, int64_t length) {
   pending_.append("\r\nDate: ");
   pending_.append(DateFor(static_cast<int64_t>(::time(nullptr))));
   pending_.append("\r\nServer: keepdav/0.1\r\n");
+  // Every 401 carries the challenge (RFC 9110 §11.6.1), the authenticator's and webdav's alike.
+  if (status_ == 401 && !HasHeader("WWW-Authenticate")) {
+    pending_.append("WWW-Authenticate: ");
+    pending_.append(Challenge());
+    pending_.append("\r\n");
+  }
   for (const auto& [n, v] : headers_) {
     pending_.append(n);
     pending_.append(": ");

@@ -61,6 +61,7 @@ class WireResponseSink : public webdav::ResponseSink {
   class BodyBuf;
   enum class Framing { kNone, kLength, kChunked, kUntilClose };
   void Begin(Framing framing, int64_t length);
+  bool HasHeader(const std::string& name) const;
   // Sends pending header bytes plus `data` (framed as a chunk when chunked).
   void SendOut(const char* data, size_t len);
   void WriteAll(const ::iovec* iov, int count, bool more = false);

@@ -47,6 +47,8 @@ class TestServer {
 
   void Restart();
 
+  server::DavServer& server() { return *server_; }
+
  private:
   std::string dir_;
   std::string root_;

@@ -211,3 +211,18 @@ check() { # check DESCRIPTION COMMAND...
   fi
 }
 note() { echo "# $*"; }
+
+# Users (issue 11). `interop_make_htpasswd FILE USER PASS` adds USER to FILE (created when
+# missing) with a bcrypt hash made by Apache's htpasswd (apache2-utils), as an operator would.
+interop_make_htpasswd() {
+  local file="$1" user="$2" pass="$3" create=""
+  [[ -e "$file" ]] || create="-c"
+  htpasswd $create -b -B -C 5 "$file" "$user" "$pass" 2>/dev/null
+}
+
+# `interop_start_with_users BIN ROOT USERS_FILE [keepdav options...]`: interop_start with --users.
+interop_start_with_users() {
+  local bin="$1" root="$2" users="$3"
+  shift 3
+  interop_start "$bin" "$root" --users="$users" "$@"
+}
