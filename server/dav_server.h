@@ -68,6 +68,11 @@ struct ServerConfig {
   // HTTPS on `port`: both or neither (TlsContextForOptions in tls_context.h checks them).
   std::string tls_cert;  // PEM: the certificate, then its chain
   std::string tls_key;   // PEM: its private key, unencrypted
+  // --access: the rules file (webdav/access_rules.h); "" for none. Without it the policy is
+  // AccessPolicy::AuthenticatedUsersOnly() when `authentication_required` (--users given: set by
+  // the authentication side), else AllowAll().
+  std::string access_file;
+  bool authentication_required = false;
   // Testing aid (--test-delay-us): sleep this long per copied/removed/listed resource.
   int test_delay_us = 0;
   // For tests: wraps the file system (to slow it down or make it fail).
@@ -114,6 +119,7 @@ class DavServer {
   std::unique_ptr<storage::ChecksumStore> checksums_;
   std::unique_ptr<storage::OperationJournal> journal_;
   std::unique_ptr<storage::Clock> clock_;
+  std::unique_ptr<webdav::AccessPolicy> access_;
   std::unique_ptr<webdav::DavHandler> handler_;
   std::unique_ptr<LongOperations> long_ops_;
   std::unique_ptr<HttpAdapter> adapter_;
