@@ -99,13 +99,10 @@ AuthDecision Authenticator::Authenticate(const std::string& method,
   }
   // Windows' mini-redirector sends OPTIONS without credentials first and gives up on a 401.
   if (method == "OPTIONS") return decision;
-  if (!authorization) {
-    // ---- kAnonymousNeedsRules: the lead switches this to H3's AccessPolicy. ----
-    // With --users and no access rules, only authenticated users are served; once webdav's
-    // AccessPolicy exists (AuthenticatedUsersOnly() when no --access), this returns the
-    // anonymous decision and webdav's policy answers 401 (the sink adds the challenge).
-    return Unauthorized("authentication required\n");
-  }
+  // No credentials: served as anonymous. webdav's AccessPolicy decides (with --users and no
+  // --access, AuthenticatedUsersOnly: anonymous may only send OPTIONS) and answers a denied
+  // anonymous request with 401, which the response writer gives the Basic challenge.
+  if (!authorization) return decision;
   // RFC 7617 §4: Basic sends the password in clear; over plain HTTP only from this machine.
   bool local = settings_.loopback_is_local && IsLoopbackAddress(client.address);
   if (!client.secure && !local && !settings_.allow_basic_over_http) {

@@ -5,7 +5,7 @@
 //   2. OPTIONS                                                   -> passes, user "" (Windows'
 //      mini-redirector sends OPTIONS first and gives up on a 401; CORS preflights carry none)
 //   3. no Authorization header                                   -> anonymous, user ""
-//      (with no access rules loaded: 401 + challenge, see kAnonymousNeedsRules below)
+//      (webdav's AccessPolicy decides; a denied anonymous request is 401 + challenge there)
 //   4. Basic over plain HTTP from a non-loopback client          -> 403 with a clear body, unless
 //      --allow-basic-over-http or a trusted proxy says the client used HTTPS (ClientContext)
 //   5. BasicCredentials::Parse fails                             -> 401 + challenge

@@ -32,6 +32,7 @@
 #include "storage/sqlite/sqlite_lock_store.h"
 #include "storage/sqlite/sqlite_operation_journal.h"
 #include "storage/sqlite/sqlite_property_store.h"
+#include "webdav/access_rules.h"
 #include "webdav/partial_update.h"
 #include "webdav/staged_transfer.h"
 
@@ -49,6 +50,36 @@ std::string DefaultDatabasePath(const std::string& absolute_root) {
   if (name.empty()) name = "root";
   return dir + "/keepdav/" + name + "-" + digest + ".sqlite";
 }
+
+namespace {
+
+// The policy of --access (or the built-in one, see ServerConfig::access_file). A bad file, or a
+// root that is not a folder inside --root, ends the start-up with the file's name and line.
+storage::Result<std::unique_ptr<webdav::AccessPolicy>> LoadAccessPolicy(const ServerConfig& config,
+                                                                        storage::FileSystem& fs) {
+  Poco::Logger& log = Poco::Logger::get("keepdav.server");
+  if (config.access_file.empty()) {
+    return std::make_unique<webdav::AccessPolicy>(
+        !config.auth.users_file.empty() ? webdav::AccessPolicy::AuthenticatedUsersOnly()
+                                        : webdav::AccessPolicy::AllowAll());
+  }
+  webdav::AccessRules rules;
+  storage::Status s = webdav::LoadAccessRules(config.access_file, &rules);
+  if (!s.ok()) return s;
+  auto policy = std::make_unique<webdav::AccessPolicy>(webdav::AccessPolicy::FromRules(rules));
+  for (const auto& [who, root] : policy->Roots()) {
+    auto info = fs.Stat(root);
+    if (!info.ok() || !info->IsDirectory()) {
+      return storage::Status::InvalidArgument(config.access_file + ": the root " + root.str() +
+                                              " of " + who + " is not a folder inside --root");
+    }
+  }
+  log.information("access rules from %s: %z user section(s)", config.access_file,
+                  rules.users.size());
+  return policy;
+}
+
+}  // namespace
 
 storage::Result<std::unique_ptr<DavServer>> DavServer::Create(ServerConfig config) {
   std::unique_ptr<DavServer> server(new DavServer());
@@ -128,9 +159,12 @@ storage::Result<std::unique_ptr<DavServer>> DavServer::Create(ServerConfig confi
   // Partial uploads a kill interrupted: the files go back to what they were (partial_update.h).
   recovered = webdav::PartialUpdate::Recover(*server->fs_, *server->journal_);
   if (!recovered.ok()) return recovered;
+  auto access = LoadAccessPolicy(config, *server->fs_);
+  if (!access.ok()) return access.status();
+  server->access_ = std::move(access).value();
   server->handler_ = std::make_unique<webdav::DavHandler>(
       webdav::DavBackends{*server->fs_, *server->props_, *server->locks_, *server->journal_,
-                          *server->clock_, *server->checksums_},
+                          *server->clock_, *server->checksums_, server->access_.get()},
       config.dav);
   server->config_ = std::move(config);
   return server;

@@ -75,6 +75,10 @@ struct ServerConfig {
   // Users and passwords (issue 11): --users, --auth-cache-seconds, --auth-fail-limit,
   // --allow-basic-over-http.
   AuthSettings auth;
+  // --access: the rules file (webdav/access_rules.h); "" for none. Without it the policy is
+  // AccessPolicy::AuthenticatedUsersOnly() when --users is given (auth.users_file), else
+  // AllowAll().
+  std::string access_file;
   // Testing aid (--test-delay-us): sleep this long per copied/removed/listed resource.
   int test_delay_us = 0;
   // For tests: wraps the file system (to slow it down or make it fail).
@@ -124,6 +128,7 @@ class DavServer {
   std::unique_ptr<storage::OperationJournal> journal_;
   std::unique_ptr<storage::Clock> clock_;
   std::unique_ptr<Authenticator> authenticator_;
+  std::unique_ptr<webdav::AccessPolicy> access_;
   std::unique_ptr<webdav::DavHandler> handler_;
   std::unique_ptr<LongOperations> long_ops_;
   std::unique_ptr<HttpAdapter> adapter_;

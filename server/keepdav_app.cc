@@ -203,8 +203,9 @@ int KeepdavApp::Serve(const KeepdavOptions& options) {
   }
   DavServer& dav = *server.value();
   dav.Start();
-  log.information("serving %s on %s://%s:%hu/ (database %s%s)", dav.root(),
-                  std::string(dav.tls() ? "https" : "http"), cfg.bind, dav.port(), dav.db_path(),
+  log.information("serving %s on %s://%s:%hu%s/ (database %s%s)", dav.root(),
+                  std::string(dav.tls() ? "https" : "http"), cfg.bind, dav.port(),
+                  cfg.dav.base_path, dav.db_path(),
                   std::string(cfg.dav.read_only ? ", read-only" : ""));
   if (!options.port_file.empty()) WritePortFile(options.port_file, dav.port());
   Authenticator& authenticator = dav.authenticator();

@@ -10,6 +10,7 @@
 
 #include "server/forwarded.h"
 #include "server/processing_policy.h"
+#include "webdav/url_space.h"
 
 namespace keepdav::server {
 
@@ -128,6 +129,21 @@ void AddServingOptions(std::vector<OptionDefinition>& t) {
                                           ? "$XDG_STATE_HOME/keepdav/<root name>-<hash>.sqlite"
                                           : d.server.db_path;
                              }));
+  t.push_back(Text(
+      "access", "FILE",
+      "access rules: per-user roots and read/write/none by path (README \"Access rules\")",
+      [](auto& o) -> auto& { return o.server.access_file; }));
+  OptionDefinition base = Text(
+      "base-path", "PATH", "serve under this URL prefix, e.g. /dav (other paths: 404)",
+      [](auto& o) -> auto& { return o.server.dav.base_path; });
+  base.apply = [](const std::string& text, KeepdavOptions* options) {
+    std::string error;
+    if (!webdav::ParseBasePath(text, &options->server.dav.base_path, &error)) {
+      return Status::InvalidArgument("--base-path=" + text + ": " + error);
+    }
+    return Status::Ok();
+  };
+  t.push_back(std::move(base));
   t.push_back(Boolean(
       "read-only", "", "answer every modifying method with 403",
       [](auto& o) -> auto& { return o.server.dav.read_only; }));

@@ -74,6 +74,10 @@ constexpr const char* kMigrations[] = {
     "  offset INTEGER NOT NULL,"
     "  saved BLOB NOT NULL"
     ");",
+    // v6: the user who took a lock (RFC 4918 §6.4: a lock belongs to its creator; webdav/
+    // refuses its token to anyone else). "" for locks taken without authentication, which is
+    // what every lock of an older database was.
+    "ALTER TABLE locks ADD COLUMN principal TEXT NOT NULL DEFAULT '';",
 };
 static_assert(std::size(kMigrations) == Database::kSchemaVersion,
               "one migration per schema version");

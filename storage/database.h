@@ -66,7 +66,7 @@ class Database {
   // 1: properties. 2: locks (a v1 database gains an empty locks table on Open).
   // 3: the operation journal of staged COPY/MOVE. 4: per-file checksums (ChecksumStore).
   // 5: undo records of partial uploads.
-  static constexpr int kSchemaVersion = 5;
+  static constexpr int kSchemaVersion = 6;
 
   // Opens or creates the file (":memory:" for an in-memory database), applies pragmas and the
   // schema. `busy_timeout_ms` bounds waits for other processes holding the file.

@@ -35,8 +35,11 @@ struct LockRecord {
   bool infinite_depth = false;  // false: depth 0, only `root` itself
   bool exclusive = true;        // false: shared
   std::string owner;            // opaque bytes (webdav/ keeps the DAV:owner element verbatim)
-  int64_t timeout_s = 0;        // the timeout granted at creation or the last refresh
-  int64_t expires_at = 0;       // seconds since the epoch; active while now < expires_at
+  // Who took the lock: the authenticated user name, "" when taken without authentication.
+  // Opaque to storage; webdav/ lets only this principal use the token (RFC 4918 §6.4).
+  std::string principal;
+  int64_t timeout_s = 0;   // the timeout granted at creation or the last refresh
+  int64_t expires_at = 0;  // seconds since the epoch; active while now < expires_at
 
   // True when the lock applies to `path`: its root, or a descendant under a depth-infinity lock.
   bool Covers(const ResourcePath& path) const {
@@ -44,8 +47,8 @@ struct LockRecord {
   }
   bool operator==(const LockRecord& o) const {
     return token == o.token && root == o.root && infinite_depth == o.infinite_depth &&
-           exclusive == o.exclusive && owner == o.owner && timeout_s == o.timeout_s &&
-           expires_at == o.expires_at;
+           exclusive == o.exclusive && owner == o.owner && principal == o.principal &&
+           timeout_s == o.timeout_s && expires_at == o.expires_at;
   }
 };
 

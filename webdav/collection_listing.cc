@@ -49,9 +49,11 @@ void AppendRow(std::string* page, const std::string& href, const std::string& sh
 // whatever URL the page was reached by. The members are gathered and sorted first: names only,
 // about a hundred bytes each, so a folder of a million entries costs some 100 MB while it is
 // listed (a browser could not show it anyway).
-void WritePage(storage::FileSystem& fs, const storage::ResourcePath& dir, std::ostream& out) {
+void WritePage(storage::FileSystem& fs, const storage::ResourcePath& dir, const UrlSpace& space,
+               const HiddenMember& hidden, std::ostream& out) {
   std::vector<Entry> entries;
   storage::Status s = fs.List(dir, [&](std::string_view name, const storage::FileInfo& info) {
+    if (hidden && hidden(dir.Child(name))) return true;
     entries.push_back(
         {std::string(name), info.IsDirectory(), info.size, info.mtime_ns / 1000000000});
     return true;
@@ -63,12 +65,12 @@ void WritePage(storage::FileSystem& fs, const storage::ResourcePath& dir, std::o
 
   std::string page;
   std::string title;
-  AppendXmlEscaped(&title, dir.str());
+  AppendXmlEscaped(&title, std::string(space.base) + std::string(space.ViewOf(dir)));
   page += "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Index of " + title +
           "</title></head>\n<body><h1>Index of " + title + "</h1>\n<table>\n";
   page += "<tr><th>Name</th><th>Size</th><th>Last modified</th></tr>\n";
-  const std::string base = HrefFor(dir, /*is_collection=*/true);
-  if (!dir.IsRoot()) AppendRow(&page, HrefFor(dir.Parent(), true), "../", "", "");
+  const std::string base = space.Href(dir, /*is_collection=*/true);
+  if (!space.IsViewRoot(dir)) AppendRow(&page, space.Href(dir.Parent(), true), "../", "", "");
   for (const Entry& e : entries) {
     std::string href = base;
     AppendHref(&href, e.name, e.is_directory);
@@ -87,9 +89,11 @@ void WritePage(storage::FileSystem& fs, const storage::ResourcePath& dir, std::o
 
 }  // namespace
 
-DavResponse CollectionListing(storage::FileSystem& fs, const storage::ResourcePath& dir) {
-  return DavResponse::Streamed(200, "text/html; charset=utf-8",
-                               [&fs, dir](std::ostream& out) { WritePage(fs, dir, out); });
+DavResponse CollectionListing(storage::FileSystem& fs, const storage::ResourcePath& dir,
+                              const UrlSpace& space, HiddenMember hidden) {
+  return DavResponse::Streamed(
+      200, "text/html; charset=utf-8",
+      [&fs, dir, space, hidden](std::ostream& out) { WritePage(fs, dir, space, hidden, out); });
 }
 
 }  // namespace keepdav::webdav

@@ -73,7 +73,7 @@ DavResponse DavHandler::HandleDelete(const DavRequest& req) {
   if (failures.empty() || (failures.size() == 1 && failures[0].path == path)) {
     return DavError::FromStorage(s);
   }
-  return MemberFailuresResponse(std::move(failures));
+  return MemberFailuresResponse(std::move(failures), req.space);
 }
 
 }  // namespace keepdav::webdav

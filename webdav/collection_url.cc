@@ -25,7 +25,7 @@ void SplitTarget(std::string_view target, std::string_view* path, std::string_vi
 }  // namespace
 
 bool NamedWithoutSlash(const DavRequest& req) {
-  if (req.path.IsRoot()) return false;
+  if (req.space.IsViewRoot(req.path)) return false;
   std::string_view path, query;
   SplitTarget(req.target, &path, &query);
   return path.empty() || path.back() != '/';
@@ -34,7 +34,7 @@ bool NamedWithoutSlash(const DavRequest& req) {
 DavResponse RedirectToCollection(const DavRequest& req) {
   std::string_view path, query;
   SplitTarget(req.target, &path, &query);
-  std::string location = HrefFor(req.path, /*is_collection=*/true);
+  std::string location = req.space.Href(req.path, /*is_collection=*/true);
   location.append(query);
   DavResponse r = DavResponse::Empty(301);
   r.AddHeader("Location", std::move(location));
@@ -43,7 +43,7 @@ DavResponse RedirectToCollection(const DavRequest& req) {
 
 void AddCollectionLocation(const DavRequest& req, bool is_collection, DavResponse* response) {
   if (!is_collection || !NamedWithoutSlash(req)) return;
-  response->AddHeader("Content-Location", HrefFor(req.path, /*is_collection=*/true));
+  response->AddHeader("Content-Location", req.space.Href(req.path, /*is_collection=*/true));
 }
 
 }  // namespace keepdav::webdav

@@ -41,7 +41,7 @@ std::optional<DavResponse> DavHandler::RunStaged(const DavRequest& req, bool mov
     return DavResponse(std::move(err));
   }
   // The move happened, but parts of the source could not be removed.
-  if (!leftovers.empty()) return MemberFailuresResponse(std::move(leftovers));
+  if (!leftovers.empty()) return MemberFailuresResponse(std::move(leftovers), req.space);
   return std::nullopt;
 }
 
@@ -83,7 +83,7 @@ std::optional<DavResponse> DavHandler::RunMove(const DavRequest& req, const Copy
     if (!s.ok()) {
       if (failures.empty()) return DavResponse(DavError::FromStorage(s));
       ForgetRemovedLocks(plan.to, /*all_removed=*/false);
-      return MemberFailuresResponse(std::move(failures));
+      return MemberFailuresResponse(std::move(failures), req.space);
     }
   }
   Status s = RenameJournaled(req, plan);

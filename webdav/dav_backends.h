@@ -15,6 +15,7 @@
 #include "storage/lock_store.h"
 #include "storage/operation_journal.h"
 #include "storage/property_store.h"
+#include "webdav/access_policy.h"
 
 namespace keepdav::webdav {
 
@@ -26,6 +27,9 @@ struct DavBackends {
   const storage::Clock& clock;  // lock expiry (seconds since the epoch)
   // Per-file SHA-1/MD5/SHA-256 for sync clients (oc:checksums, Repr-Digest), over the same root.
   storage::ChecksumStore& checksums;
+  // Who may read and write what, and each user's root (access_policy.h, authorisation.h);
+  // nullptr: AccessPolicy::AllowAll().
+  const AccessPolicy* access = nullptr;
 };
 
 }  // namespace keepdav::webdav

@@ -8,6 +8,7 @@
 #include <exception>
 #include <unordered_map>
 
+#include "webdav/authorisation.h"
 #include "webdav/collection_url.h"
 #include "webdav/href.h"
 #include "webdav/options.h"
@@ -42,16 +43,24 @@ void LogError(const DavRequest& req, const DavError& err) {
   }
 }
 
+const AccessPolicy& AllowAllPolicy() {
+  static const AccessPolicy kAll = AccessPolicy::AllowAll();
+  return kAll;
+}
+
 }  // namespace
 
 DavHandler::DavHandler(const DavBackends& backends, DavSettings settings)
     : fs_(backends.files),
+      access_(backends.access ? *backends.access : AllowAllPolicy()),
       props_(backends.properties),
       journal_(backends.journal),
       checksums_(backends.files, backends.checksums),
       settings_(std::move(settings)),
       locks_(backends.locks, backends.clock, settings_.locks,
-             [this](const storage::ResourcePath& p) { return HrefFor(p); }) {}
+             [this](const storage::ResourcePath& p, const UrlSpace& space) {
+               return HrefFor(space, p);
+             }) {}
 
 const char* DavHandler::AllowedMethods() {
   return webdav::AllowedMethods();
@@ -110,11 +119,16 @@ DavResponse DavHandler::Dispatch(DavRequest& req) {
   if (modifies && settings_.read_only) return DavError::Make(403, "the server is read-only");
   DavError err = ResolveRequest(req);
   if (!err.ok()) return err;
+  err = Authorise(access_, req);
+  if (!err.ok()) return err;
   return (this->*method)(req);
 }
 
 DavError DavHandler::ResolveRequest(DavRequest& req) const {
   req.depth = DepthHeader::Parse(req.Header("Depth"));
+  req.space.base = settings_.base_path;
+  req.space.root = access_.RootOf(req.user);
+  req.path = req.space.root;
   if (!(req.method == "OPTIONS" && req.target == "*")) {
     DavError err = ResolveRequestTarget(req, &req.path);
     if (!err.ok()) return err;
@@ -145,10 +159,10 @@ DavError DavHandler::CheckConditions(const DavRequest& req, const ResourcePath& 
   return CheckPreconditions(req, path, info, changes, fs_, locks_);
 }
 
-std::string DavHandler::HrefFor(const ResourcePath& path) const {
-  if (path.IsRoot()) return webdav::HrefFor(path, /*is_collection=*/true);
+std::string DavHandler::HrefFor(const UrlSpace& space, const ResourcePath& path) const {
+  if (!space.root.Contains(path) || space.IsViewRoot(path)) return space.Href(path, true);
   auto info = fs_.Stat(path);
-  return webdav::HrefFor(path, info.ok() && info->IsDirectory());
+  return space.Href(path, info.ok() && info->IsDirectory());
 }
 
 void DavHandler::ForgetRemovedLocks(const ResourcePath& path, bool all_removed) {

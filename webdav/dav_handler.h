@@ -53,6 +53,9 @@ struct DavSettings {
   // Content-Range (mod_dav), advertised as "sabredav-partialupdate" in OPTIONS' DAV header.
   // Off: PATCH is 405 and a PUT with Content-Range is 400 (RFC 9110 §14.5).
   bool partial_updates = true;
+  // --base-path: the URL prefix keepdav serves under ("" or "/dav", ParseBasePath in
+  // url_space.h). Requests outside it are 404; every href starts with it.
+  std::string base_path;
 };
 
 class DavHandler {
@@ -117,15 +120,16 @@ class DavHandler {
                          bool infinite_depth, int64_t timeout, const std::string& body);
   DavResponse HandleUnlock(const DavRequest& req);
   // Points DAV:lockdiscovery and DAV:supportedlock of a PROPFIND walk from `path` at the locks.
-  void SetLockSources(const storage::ResourcePath& path, Depth depth,
+  void SetLockSources(const storage::ResourcePath& path, Depth depth, const UrlSpace& space,
                       LiveValueSources* sources) const;
 
   // The precondition step every modifying method goes through (preconditions.h).
   DavError CheckConditions(const DavRequest& req, const storage::ResourcePath& path,
                            const storage::FileInfo* info,
                            const std::vector<ChangedResource>& changes) const;
-  // The href of a resource (href.h), a stat telling whether it is a collection.
-  std::string HrefFor(const storage::ResourcePath& path) const;
+  // The href of a resource in a request's URL space (url_space.h), a stat telling whether it is
+  // a collection.
+  std::string HrefFor(const UrlSpace& space, const storage::ResourcePath& path) const;
   // Forgets the locks of a tree DELETE or MOVE removed: all of them, or after a partial failure
   // those whose root is gone.
   void ForgetRemovedLocks(const storage::ResourcePath& path, bool all_removed);
@@ -140,6 +144,7 @@ class DavHandler {
                                  std::vector<struct MemberFailure>* failures);
 
   storage::FileSystem& fs_;
+  const AccessPolicy& access_;
   storage::PropertyStore& props_;
   storage::OperationJournal& journal_;
   // Stored sums while valid, else computed once (storage/checksum_cache.h).

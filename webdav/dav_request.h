@@ -14,6 +14,7 @@
 
 #include "storage/resource_path.h"
 #include "webdav/depth.h"
+#include "webdav/url_space.h"
 
 namespace keepdav::webdav {
 
@@ -83,8 +84,10 @@ struct DavRequest {
   Progress* progress = nullptr;  // never null while a handler runs
 
   // Filled by DavHandler::Handle before it dispatches, once per request (request_target.h,
-  // depth.h): the resource the request-target names (the root for OPTIONS "*"), the
-  // Destination of a COPY or MOVE, and the Depth header.
+  // depth.h): the URL space of the request's user (--base-path, the user's root: url_space.h),
+  // the resource the request-target names (the root for OPTIONS "*"), the Destination of a COPY
+  // or MOVE, both as storage paths inside space.root, and the Depth header.
+  UrlSpace space;
   storage::ResourcePath path;
   std::optional<storage::ResourcePath> destination;
   DepthHeader depth;

@@ -33,20 +33,22 @@ DavResponse ErrorResponse(const DavError& err) {
   return r;
 }
 
-DavResponse MemberFailuresResponse(std::vector<MemberFailure> failures) {
+DavResponse MemberFailuresResponse(std::vector<MemberFailure> failures, const UrlSpace& space) {
   // std::function wants a copyable callable: the list is shared, not copied.
   auto list = std::make_shared<std::vector<MemberFailure>>(std::move(failures));
-  return DavResponse::Streamed(207, "application/xml; charset=utf-8", [list](std::ostream& out) {
-    MultistatusWriter writer(out);
-    writer.Begin();
-    for (const MemberFailure& f : *list) {
-      // A member that could not be removed because its own members could not: RFC 4918 §9.6.1
-      // asks for the member's error, which is what `status` is.
-      writer.WriteStatusResponse(HrefFor(f.path, f.is_directory),
-                                 DavError::HttpStatusFor(f.status));
-    }
-    writer.End();
-  });
+  return DavResponse::Streamed(207, "application/xml; charset=utf-8",
+                               [list, space](std::ostream& out) {
+                                 MultistatusWriter writer(out);
+                                 writer.Begin();
+                                 for (const MemberFailure& f : *list) {
+                                   // A member that could not be removed because its own members
+                                   // could not: RFC 4918 §9.6.1 asks for the member's error, which
+                                   // is what `status` is.
+                                   writer.WriteStatusResponse(space.Href(f.path, f.is_directory),
+                                                              DavError::HttpStatusFor(f.status));
+                                 }
+                                 writer.End();
+                               });
 }
 
 }  // namespace keepdav::webdav

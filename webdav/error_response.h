@@ -14,11 +14,12 @@
 #include "webdav/dav_error.h"
 #include "webdav/dav_response.h"
 #include "webdav/tree_walker.h"
+#include "webdav/url_space.h"
 
 namespace keepdav::webdav {
 
 // REQUIRES: !err.ok().
 DavResponse ErrorResponse(const DavError& err);
-DavResponse MemberFailuresResponse(std::vector<MemberFailure> failures);
+DavResponse MemberFailuresResponse(std::vector<MemberFailure> failures, const UrlSpace& space);
 
 }  // namespace keepdav::webdav

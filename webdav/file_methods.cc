@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "webdav/authorisation.h"
 #include "webdav/collection_listing.h"
 #include "webdav/collection_url.h"
 #include "webdav/conditional.h"
@@ -90,7 +91,8 @@ DavResponse DavHandler::HandleGet(const DavRequest& req) {
       file.ok() ? storage::Result<FileInfo>(file.value()->info()) : fs_.Stat(path);
   if (!info.ok()) {
     // Browsers ask every server for /favicon.ico: one compiled in, unless the root has its own.
-    if (info.status().IsNotFound() && IsFaviconPath(path)) return FaviconResponse();
+    if (info.status().IsNotFound() && IsFaviconPath(req.space.ViewPath(path)))
+      return FaviconResponse();
     return DavError::FromStorage(info.status());
   }
   if (info->IsDirectory() && NamedWithoutSlash(req)) return RedirectToCollection(req);
@@ -107,7 +109,13 @@ DavResponse DavHandler::HandleGet(const DavRequest& req) {
       break;
   }
 
-  if (info->IsDirectory()) return CollectionListing(fs_, path);
+  if (info->IsDirectory()) {
+    HiddenMember hidden;
+    if (ListingNeedsFilter(access_, req, path)) {
+      hidden = [this, &req](const ResourcePath& p) { return !MayRead(access_, req, p); };
+    }
+    return CollectionListing(fs_, path, req.space, std::move(hidden));
+  }
   if (!info->IsFile()) return DavError::Make(403, "not a regular file");
   if (!file.ok()) return DavError::FromStorage(file.status());
   const FileInfo fi = file.value()->info();  // the opened file's own figures

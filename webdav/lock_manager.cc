@@ -73,7 +73,9 @@ LockManager::LockManager(storage::LockStore& store, const storage::Clock& clock,
     : store_(store), clock_(clock), settings_(settings), href_for_(std::move(href_for)) {
   settings_.timeout_max_s = std::max<int64_t>(settings_.timeout_max_s, 1);
   if (!href_for_) {
-    href_for_ = [](const ResourcePath& p) { return EncodeHrefPath(p.str()); };
+    href_for_ = [](const ResourcePath& p, const UrlSpace& space) {
+      return space.Href(p, /*is_collection=*/false);
+    };
   }
 }
 
@@ -83,14 +85,15 @@ int64_t LockManager::GrantedTimeout(int64_t requested) const {
 }
 
 DavError LockManager::Blocked(const LockRecord& lock, const char* precondition,
-                              const std::string& message) const {
-  DavError err =
-      DavError::Make(423, message + " (lock rooted at " + lock.root.str() + ")", precondition);
-  err.href = href_for_(lock.root);
+                              const std::string& message, const UrlSpace& space) const {
+  DavError err = DavError::Make(
+      423, message + " (lock rooted at " + std::string(space.ViewOf(lock.root)) + ")",
+      precondition);
+  err.href = href_for_(lock.root, space);
   return err;
 }
 
-DavError LockManager::Lock(const LockRequest& request, LockRecord* granted) {
+DavError LockManager::Lock(const LockRequest& request, LockRecord* granted, const UrlSpace& space) {
   std::lock_guard<std::mutex> guard(mutex_);
   int64_t now = clock_.Now();
   Result<int64_t> purged = store_.PurgeExpired(now);
@@ -100,7 +103,7 @@ DavError LockManager::Lock(const LockRequest& request, LockRecord* granted) {
   if (!covering.ok()) return DavError::FromStorage(covering.status());
   for (const LockRecord& other : covering.value()) {
     if (request.exclusive || other.exclusive) {
-      return Blocked(other, "no-conflicting-lock", "the resource is already locked");
+      return Blocked(other, "no-conflicting-lock", "the resource is already locked", space);
     }
   }
   if (request.infinite_depth) {
@@ -108,7 +111,7 @@ DavError LockManager::Lock(const LockRequest& request, LockRecord* granted) {
     if (!below.ok()) return DavError::FromStorage(below.status());
     for (const LockRecord& other : below.value()) {
       if (other.root != request.root && (request.exclusive || other.exclusive)) {
-        return Blocked(other, "no-conflicting-lock", "a member of the collection is locked");
+        return Blocked(other, "no-conflicting-lock", "a member of the collection is locked", space);
       }
     }
   }
@@ -116,7 +119,7 @@ DavError LockManager::Lock(const LockRequest& request, LockRecord* granted) {
   auto at = store_.CountAt(request.root, now);
   if (!at.ok()) return DavError::FromStorage(at.status());
   if (*at >= settings_.max_locks_per_resource) {
-    return DavError::Make(507, "too many locks on " + request.root.str() + " (at most " +
+    return DavError::Make(507, "too many locks on this resource (at most " +
                                    std::to_string(settings_.max_locks_per_resource) +
                                    ", --max-locks-per-resource)");
   }
@@ -133,6 +136,7 @@ DavError LockManager::Lock(const LockRequest& request, LockRecord* granted) {
   lock.infinite_depth = request.infinite_depth;
   lock.exclusive = request.exclusive;
   lock.owner = request.owner;
+  lock.principal = request.principal;
   lock.timeout_s = GrantedTimeout(request.timeout_s);
   lock.expires_at = now + lock.timeout_s;
   Status s = store_.Insert(lock);
@@ -149,8 +153,9 @@ DavError LockManager::Refresh(const std::string& token, const ResourcePath& path
   if (!lock.ok() && !lock.status().IsNotFound()) return DavError::FromStorage(lock.status());
   if (!lock.ok() || !lock->Covers(path)) {
     // §9.10.6: 412 with lock-token-matches-request-uri.
-    return DavError::Make(412, "no active lock " + token + " covers " + path.str(),
-                          "lock-token-matches-request-uri");
+    return DavError::Make(412, "no active lock " + token + " covers the request-URI",
+                          "lock-token-matches-request-uri")
+        .WithDetail(path.str());
   }
   int64_t granted = GrantedTimeout(timeout_s);
   Status s = store_.SetExpiry(token, granted, now + granted, now);
@@ -167,8 +172,9 @@ DavError LockManager::Unlock(const std::string& token, const ResourcePath& path)
   if (!lock.ok() && !lock.status().IsNotFound()) return DavError::FromStorage(lock.status());
   if (!lock.ok() || !lock->Covers(path)) {
     // §9.11.1: 409 with lock-token-matches-request-uri.
-    return DavError::Make(409, "no active lock " + token + " covers " + path.str(),
-                          "lock-token-matches-request-uri");
+    return DavError::Make(409, "no active lock " + token + " covers the request-URI",
+                          "lock-token-matches-request-uri")
+        .WithDetail(path.str());
   }
   Status s = store_.Delete(token);
   if (!s.ok() && !s.IsNotFound()) return DavError::FromStorage(s);
@@ -176,21 +182,22 @@ DavError LockManager::Unlock(const std::string& token, const ResourcePath& path)
 }
 
 DavError LockManager::CheckSubmitted(const std::vector<ChangedResource>& changes,
-                                     const std::vector<std::string>& submitted) const {
+                                     const std::vector<std::string>& submitted,
+                                     const UrlSpace& space) const {
   int64_t now = clock_.Now();
   for (const ChangedResource& change : changes) {
     auto covering = store_.FindCovering(change.path, now);
     if (!covering.ok()) return DavError::FromStorage(covering.status());
     if (!AnySubmitted(Pointers(covering.value()), submitted)) {
       return Blocked(covering->front(), "lock-token-submitted",
-                     "the resource is locked and no lock token was submitted");
+                     "the resource is locked and no lock token was submitted", space);
     }
     if (change.adds_or_removes && !change.path.IsRoot()) {
       auto parent = store_.FindCovering(change.path.Parent(), now);
       if (!parent.ok()) return DavError::FromStorage(parent.status());
       if (!AnySubmitted(Pointers(parent.value()), submitted)) {
         return Blocked(parent->front(), "lock-token-submitted",
-                       "the parent collection is locked and no lock token was submitted");
+                       "the parent collection is locked and no lock token was submitted", space);
       }
     }
     if (change.with_members) {
@@ -208,9 +215,26 @@ DavError LockManager::CheckSubmitted(const std::vector<ChangedResource>& changes
         }
         if (!AnySubmitted(scope, submitted)) {
           return Blocked(inner, "lock-token-submitted",
-                         "a member is locked and no lock token was submitted");
+                         "a member is locked and no lock token was submitted", space);
         }
       }
+    }
+  }
+  return DavError::Ok();
+}
+
+DavError LockManager::CheckPrincipal(const std::vector<std::string>& submitted,
+                                     const std::string& principal) const {
+  int64_t now = clock_.Now();
+  for (const std::string& token : submitted) {
+    Result<LockRecord> lock = store_.Find(token, now);
+    if (!lock.ok()) {
+      if (lock.status().IsNotFound()) continue;  // no such lock: the If header decides
+      return DavError::FromStorage(lock.status());
+    }
+    if (lock->principal != principal) {
+      return DavError::Make(403, "lock token " + token + " belongs to another user")
+          .WithDetail("taken by '" + lock->principal + "', submitted by '" + principal + "'");
     }
   }
   return DavError::Ok();

@@ -38,6 +38,7 @@
 #include "storage/lock_store.h"
 #include "storage/resource_path.h"
 #include "webdav/dav_error.h"
+#include "webdav/url_space.h"
 
 namespace keepdav::webdav {
 
@@ -63,7 +64,8 @@ struct LockRequest {
   storage::ResourcePath root;
   bool infinite_depth = true;
   bool exclusive = true;
-  std::string owner;  // the DAV:owner element, verbatim; "" when none was given
+  std::string owner;      // the DAV:owner element, verbatim; "" when none was given
+  std::string principal;  // the authenticated user taking it, "" for none (LockRecord)
   int64_t timeout_s = kNoTimeout;
 };
 
@@ -79,14 +81,16 @@ struct ChangedResource {
 
 class LockManager {
  public:
-  // Turns a lock root into the href named in DAV:error bodies; EncodeHrefPath by default.
-  using HrefFor = std::function<std::string(const storage::ResourcePath&)>;
+  // Turns a lock root into the href named in DAV:error bodies, in the request's URL space;
+  // UrlSpace::Href (without the collection slash) by default.
+  using HrefFor = std::function<std::string(const storage::ResourcePath&, const UrlSpace&)>;
 
   LockManager(storage::LockStore& store, const storage::Clock& clock, LockSettings settings,
               HrefFor href_for = nullptr);
 
   // Grants a new lock on request.root (which need not exist). 423 no-conflicting-lock, 507.
-  DavError Lock(const LockRequest& request, storage::LockRecord* granted);
+  DavError Lock(const LockRequest& request, storage::LockRecord* granted,
+                const UrlSpace& space = UrlSpace::Whole());
 
   // Extends lock `token`, whose scope must include `path`, by a new timeout (§9.10.2).
   // 412 lock-token-matches-request-uri when there is no such active lock.
@@ -100,7 +104,13 @@ class LockManager {
   // OK when `submitted` holds the tokens every changed resource needs; else 423
   // lock-token-submitted naming the root of a lock whose token is missing.
   DavError CheckSubmitted(const std::vector<ChangedResource>& changes,
-                          const std::vector<std::string>& submitted) const;
+                          const std::vector<std::string>& submitted,
+                          const UrlSpace& space = UrlSpace::Whole()) const;
+  // RFC 4918 §6.4: a lock belongs to the principal who took it. OK when every token of
+  // `submitted` that names an active lock names one of `principal`'s; else 403 (the token is
+  // another user's, so nothing it would allow may happen).
+  DavError CheckPrincipal(const std::vector<std::string>& submitted,
+                          const std::string& principal) const;
 
   // Active locks whose scope includes `path` (DAV:lockdiscovery, If evaluation), outermost
   // root first.
@@ -123,7 +133,7 @@ class LockManager {
 
  private:
   DavError Blocked(const storage::LockRecord& lock, const char* precondition,
-                   const std::string& message) const;
+                   const std::string& message, const UrlSpace& space) const;
 
   storage::LockStore& store_;
   const storage::Clock& clock_;

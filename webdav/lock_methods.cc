@@ -1,8 +1,8 @@
 // LOCK and UNLOCK (RFC 4918 §9.10, §9.11), and the lock properties of PROPFIND.
 //
 // The lock policy lives in LockManager; this file turns requests into its calls and its answers
-// into responses. Known gaps: locks belong to whoever holds the token (there are no principals:
-// keepdav has no authentication), and only write locks exist.
+// into responses. A lock belongs to the user who took it (RFC 4918 §6.4, LockManager::
+// CheckPrincipal): another user's token is 403. Known gap: only write locks exist.
 #include <Poco/Logger.h>
 
 #include <map>
@@ -85,7 +85,7 @@ DavResponse DavHandler::RefreshLocks(const DavRequest& req, const FileInfo* targ
     LockRecord refreshed;
     DavError e = locks_.Refresh(token, path, timeout, &refreshed);
     if (e.ok()) {
-      AppendActiveLock(&activelocks, refreshed, HrefFor(refreshed.root), now);
+      AppendActiveLock(&activelocks, refreshed, HrefFor(req.space, refreshed.root), now);
     } else if (first_error.ok()) {
       first_error = e;
     }
@@ -93,7 +93,7 @@ DavResponse DavHandler::RefreshLocks(const DavRequest& req, const FileInfo* targ
   if (activelocks.empty()) {
     if (!first_error.ok() && first_error.status != 412) return first_error;
     // §9.10.6: the If header named no lock whose scope includes the Request-URI.
-    return DavError::Make(412, "the If header names no lock on " + path.str(),
+    return DavError::Make(412, "the If header names no lock on the request-URI",
                           "lock-token-matches-request-uri");
   }
   DavResponse response = LockResponse(200, activelocks);
@@ -126,9 +126,10 @@ DavResponse DavHandler::CreateLock(const DavRequest& req, const FileInfo* target
   request.infinite_depth = infinite_depth;
   request.exclusive = lockinfo.exclusive;
   request.owner = std::move(lockinfo.owner);
+  request.principal = req.user;
   request.timeout_s = timeout;
   LockRecord granted;
-  err = locks_.Lock(request, &granted);
+  err = locks_.Lock(request, &granted, req.space);
   if (!err.ok()) return err;
 
   if (!existed) {
@@ -148,7 +149,7 @@ DavResponse DavHandler::CreateLock(const DavRequest& req, const FileInfo* target
     }
   }
   std::string activelock;
-  AppendActiveLock(&activelock, granted, HrefFor(path), locks_.Now());
+  AppendActiveLock(&activelock, granted, HrefFor(req.space, path), locks_.Now());
   DavResponse r = LockResponse(existed ? 200 : 201, activelock);
   r.AddHeader("Lock-Token", "<" + granted.token + ">");
   AddCollectionLocation(req, existed && target->IsDirectory(), &r);
@@ -172,6 +173,9 @@ DavResponse DavHandler::HandleUnlock(const DavRequest& req) {
   if (!info.ok() && !info.status().IsNotFound()) return DavError::FromStorage(info.status());
   err = CheckConditions(req, path, info.ok() ? &info.value() : nullptr, {});
   if (!err.ok()) return err;
+  // RFC 4918 §6.4: only the user who took the lock may remove it.
+  err = locks_.CheckPrincipal({std::string(token)}, req.user);
+  if (!err.ok()) return err;
   err = locks_.Unlock(std::string(token), path);
   if (!err.ok()) return err;
   DavResponse response = DavResponse::Empty(204);
@@ -179,7 +183,7 @@ DavResponse DavHandler::HandleUnlock(const DavRequest& req) {
   return response;
 }
 
-void DavHandler::SetLockSources(const ResourcePath& path, Depth depth,
+void DavHandler::SetLockSources(const ResourcePath& path, Depth depth, const UrlSpace& space,
                                 LiveValueSources* sources) const {
   // One lookup for the whole walk: the locks covering its root and, below depth 0, those rooted
   // inside it. Each resource then picks the ones whose scope includes it.
@@ -200,11 +204,12 @@ void DavHandler::SetLockSources(const ResourcePath& path, Depth depth,
   }
   int64_t now = locks_.Now();
   auto hrefs = std::make_shared<std::map<std::string, std::string>>();
-  sources->lock_discovery = [this, locks, hrefs, now](const ResourcePath& p, std::string* out) {
+  sources->lock_discovery = [this, locks, hrefs, now, space](const ResourcePath& p,
+                                                             std::string* out) {
     for (const LockRecord& l : *locks) {
       if (!l.Covers(p)) continue;
       auto it = hrefs->find(l.root.str());
-      if (it == hrefs->end()) it = hrefs->emplace(l.root.str(), HrefFor(l.root)).first;
+      if (it == hrefs->end()) it = hrefs->emplace(l.root.str(), HrefFor(space, l.root)).first;
       AppendActiveLock(out, l, it->second, now);
     }
   };

@@ -59,8 +59,10 @@ void MultistatusWriter::BeginResponse(std::string_view href) {
   buf_.append("</D:href>");
 }
 
-void MultistatusWriter::BeginResponseForPath(std::string_view decoded_path, bool slash) {
+void MultistatusWriter::BeginResponseForPath(std::string_view encoded_prefix,
+                                             std::string_view decoded_path, bool slash) {
   buf_.append("<D:response><D:href>");
+  buf_.append(encoded_prefix);
   AppendHref(&buf_, decoded_path, slash);
   buf_.append("</D:href>");
 }

@@ -30,7 +30,12 @@ class MultistatusWriter {
   void BeginResponse(std::string_view href);
   // The same for a resource's own path, percent-encoded straight into the buffer (the encoded
   // form needs no XML escaping); `slash` appends the collection's trailing slash (href.h).
-  void BeginResponseForPath(std::string_view decoded_path, bool slash);
+  void BeginResponseForPath(std::string_view decoded_path, bool slash) {
+    BeginResponseForPath({}, decoded_path, slash);
+  }
+  // The same after `encoded_prefix` (--base-path: already a valid href, url_space.h).
+  void BeginResponseForPath(std::string_view encoded_prefix, std::string_view decoded_path,
+                            bool slash);
   void BeginPropstat();
   // <prefix:name/> with the right namespace handling.
   void WriteEmptyProperty(const storage::PropertyName& name);

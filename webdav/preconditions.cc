@@ -55,8 +55,13 @@ DavError CheckPreconditions(const DavRequest& req, const ResourcePath& path, con
       return DavError::Make(412, "the If header did not match");
     }
   }
+  // RFC 4918 §6.4: a token submitted by another user than the lock's own is refused, whatever
+  // the If header would otherwise have allowed.
+  const std::vector<std::string> tokens = if_header.StateTokens();
+  DavError owner = locks.CheckPrincipal(tokens, req.user);
+  if (!owner.ok()) return owner;
   if (changes.empty()) return DavError::Ok();
-  return locks.CheckSubmitted(changes, if_header.StateTokens());
+  return locks.CheckSubmitted(changes, tokens, req.space);
 }
 
 }  // namespace keepdav::webdav

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "storage/file_checksummer.h"
+#include "webdav/authorisation.h"
 #include "webdav/collection_url.h"
 #include "webdav/dav_handler.h"
 #include "webdav/live_properties.h"
@@ -50,8 +51,9 @@ class PropfindResponder {
   // fewer than `checksum_budget` bytes for them (DavSettings::checksum_listing_budget_bytes).
   PropfindResponder(const PropfindRequest& request, storage::PropertyStore& props,
                     storage::FileSystem& fs, storage::ChecksumCache& checksums,
-                    uint64_t checksum_budget, MultistatusWriter& writer)
+                    uint64_t checksum_budget, MultistatusWriter& writer, const UrlSpace& space)
       : request_(request),
+        url_space_(space),
         props_(props),
         checksums_(checksums),
         checksum_budget_(checksum_budget),
@@ -82,7 +84,8 @@ class PropfindResponder {
       Poco::Logger::get("keepdav.dav")
           .warning("PROPFIND %s: dead properties unavailable: %s", path.str(), got.message());
     }
-    writer_.BeginResponseForPath(path.str(), info.IsDirectory() && !path.IsRoot());
+    std::string_view view = url_space_.ViewOf(path);
+    writer_.BeginResponseForPath(url_space_.base, view, info.IsDirectory() && view != "/");
     switch (request_.kind) {
       case PropfindRequest::Kind::kPropName:
         WriteNames(path, info, dead);
@@ -279,6 +282,7 @@ class PropfindResponder {
   }
 
   const PropfindRequest& request_;
+  const UrlSpace& url_space_;
   storage::PropertyStore& props_;
   storage::ChecksumCache& checksums_;
   const uint64_t checksum_budget_;
@@ -326,9 +330,15 @@ DavResponse DavHandler::HandlePropfind(const DavRequest& req) {
         MultistatusWriter writer(out);
         writer.Begin();
         PropfindResponder responder(*request, props_, fs_, checksums_,
-                                    settings_.checksum_listing_budget_bytes, writer);
-        SetLockSources(req.path, depth, &responder.sources());
+                                    settings_.checksum_listing_budget_bytes, writer, req.space);
+        SetLockSources(req.path, depth, req.space, &responder.sources());
         TreeWalker walker(fs_, *req.progress, settings_.max_tree_depth);
+        // A member the user may not read is not listed, and the walk does not enter it
+        // (authorisation.h); checked only when some rule below the target could hide one.
+        if (ListingNeedsFilter(access_, req, req.path)) {
+          walker.set_member_filter(
+              [this, &req](const ResourcePath& p) { return !MayRead(access_, req, p); });
+        }
         Status s = walker.Walk(
             req.path, root_info, depth,
             [&](const ResourcePath& p, const FileInfo& fi) { return responder.Write(p, fi); });

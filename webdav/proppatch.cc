@@ -108,7 +108,7 @@ DavResponse DavHandler::HandleProppatch(const DavRequest& req) {
   }
 
   DavResponse response =
-      ProppatchResult(webdav::HrefFor(path, info->IsDirectory()), changes, statuses);
+      ProppatchResult(req.space.Href(path, info->IsDirectory()), changes, statuses);
   AddCollectionLocation(req, info->IsDirectory(), &response);
   return response;
 }

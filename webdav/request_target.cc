@@ -62,6 +62,16 @@ ResolvedUrl ResolveUrl(const DavRequest& req, const std::string& url, bool check
     r.problem = ResolvedUrl::Problem::kNotAbsolutePath;
     return r;
   }
+  if (!req.space.base.empty()) {
+    const std::string& base = req.space.base;
+    if (decoded.compare(0, base.size(), base) != 0 ||
+        (decoded.size() > base.size() && decoded[base.size()] != '/')) {
+      r.problem = ResolvedUrl::Problem::kOutsideBase;
+      return r;
+    }
+    decoded.erase(0, base.size());
+    if (decoded.empty()) decoded = "/";
+  }
   auto parsed = ResourcePath::Parse(decoded);
   if (!parsed.ok()) {
     // ResourcePath::Parse answers kNotFound for reserved names and kInvalidPath otherwise.
@@ -70,7 +80,7 @@ ResolvedUrl ResolveUrl(const DavRequest& req, const std::string& url, bool check
     r.detail = parsed.status().message();
     return r;
   }
-  r.path = parsed.value();
+  r.path = req.space.ToStorage(parsed.value());
   return r;
 }
 
@@ -94,6 +104,8 @@ DavError ResolveRequestTarget(const DavRequest& req, ResourcePath* out) {
       return DavError::Make(400, r.detail);
     case ResolvedUrl::Problem::kReservedName:
       return DavError::Make(404, r.detail);
+    case ResolvedUrl::Problem::kOutsideBase:
+      return DavError::Make(404, "not under the base path " + req.space.base);
   }
   return DavError::Make(400, "request-target is not an absolute path");
 }
@@ -118,6 +130,9 @@ DavError ResolveDestination(const DavRequest& req, ResourcePath* out) {
     case ResolvedUrl::Problem::kReservedName:
       // A reserved name is as unreachable as a malformed one here.
       return DavError::Make(403, "bad Destination: " + r.detail);
+    case ResolvedUrl::Problem::kOutsideBase:
+      return DavError::Make(403,
+                            "Destination lies outside the served space " + req.space.base + "/");
   }
   return DavError::Make(400, "Destination is not an absolute path");
 }

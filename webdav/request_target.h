@@ -29,14 +29,17 @@ struct ResolvedUrl {
     kNotAbsolutePath,  // the path part is empty or relative
     kInvalidPath,      // ResourcePath::Parse refused it ("..", NUL...); `detail` says why
     kReservedName,     // a name keepdav keeps for itself; `detail` says which
+    kOutsideBase,      // the path is not under --base-path
   };
   Problem problem = Problem::kNone;
   std::string detail;
-  storage::ResourcePath path;  // when problem == kNone
+  storage::ResourcePath path;  // when problem == kNone: the storage path, inside req.space.root
 };
 
-// Decodes `url` (a path or an absolute URI) to a ResourcePath. With `check_authority`, an absolute
-// URI must name this server (the request's Host and scheme).
+// Decodes `url` (a path or an absolute URI) to a ResourcePath: the decoded path must lie under
+// req.space.base (kOutsideBase), the rest is a path in the user's view, mapped into
+// req.space.root (url_space.h). With `check_authority`, an absolute URI must name this server
+// (the request's Host and scheme). Request-target outside the base path: 404; a Destination: 403.
 ResolvedUrl ResolveUrl(const DavRequest& req, const std::string& url, bool check_authority);
 
 DavError ResolveRequestTarget(const DavRequest& req, storage::ResourcePath* out);

@@ -30,6 +30,7 @@ Status TreeWalker::WalkMembers(const ResourcePath& dir, Depth depth, int level,
       return false;
     }
     ResourcePath child = dir.Child(name);
+    if (hidden_ && hidden_(child)) return true;
     inner = visit(child, info);
     progress_.AddDone();
     if (!inner.ok()) return false;

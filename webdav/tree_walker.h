@@ -37,6 +37,11 @@ class TreeWalker {
   // Walks that must finish once started (clean-up after a swap) still count into Progress but
   // ignore its cancellation.
   void set_ignore_cancel(bool ignore) { ignore_cancel_ = ignore; }
+  // Members for which `hidden` returns true are neither visited nor entered by Walk (a PROPFIND
+  // of a user who may not read them); nothing is counted for them.
+  void set_member_filter(std::function<bool(const storage::ResourcePath&)> hidden) {
+    hidden_ = std::move(hidden);
+  }
 
   using Visitor =
       std::function<storage::Status(const storage::ResourcePath&, const storage::FileInfo&)>;
@@ -71,6 +76,7 @@ class TreeWalker {
   bool Cancelled() const { return !ignore_cancel_ && progress_.cancelled(); }
 
   bool ignore_cancel_ = false;
+  std::function<bool(const storage::ResourcePath&)> hidden_;
 };
 
 }  // namespace keepdav::webdav

@@ -6,7 +6,8 @@ namespace keepdav::storage {
 namespace {
 
 constexpr const char kColumns[] =
-    "SELECT token, root, infinite_depth, exclusive, owner, timeout_s, expires_at FROM locks ";
+    "SELECT token, root, infinite_depth, exclusive, owner, timeout_s, expires_at, principal "
+    "FROM locks ";
 
 // Reads every row of a statement that selects kColumns. A root that no longer parses (a row
 // written by hand, or by a future version with other path rules) is skipped rather than failing
@@ -24,6 +25,7 @@ Result<std::vector<LockRecord>> ReadRows(Statement& st) {
     r.owner = std::string(st.ColumnBlob(4));
     r.timeout_s = st.ColumnInt(5);
     r.expires_at = st.ColumnInt(6);
+    r.principal = std::string(st.ColumnText(7));
     out.push_back(std::move(r));
   }
   if (!st.status().ok()) return st.status();
@@ -64,8 +66,8 @@ Status SqliteLockStore::Insert(const LockRecord& lock) {
   if (lock.token.empty()) return Status::InvalidArgument("lock with an empty token");
   auto guard = db_.Lock();
   Result<Statement> st = db_.Prepare(
-      "INSERT INTO locks (token, root, infinite_depth, exclusive, owner, timeout_s, expires_at) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+      "INSERT INTO locks (token, root, infinite_depth, exclusive, owner, timeout_s, expires_at, "
+      "principal) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
   if (!st.ok()) return st.status();
   st->BindText(1, lock.token)
       .BindText(2, lock.root.str())
@@ -73,7 +75,8 @@ Status SqliteLockStore::Insert(const LockRecord& lock) {
       .BindInt(4, lock.exclusive ? 1 : 0)
       .BindBlob(5, lock.owner)
       .BindInt(6, lock.timeout_s)
-      .BindInt(7, lock.expires_at);
+      .BindInt(7, lock.expires_at)
+      .BindText(8, lock.principal);
   Status s = st->Run();
   if (s.code() == StatusCode::kAlreadyExists) {
     return Status::AlreadyExists("lock token " + lock.token + " is already in use");

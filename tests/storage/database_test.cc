@@ -240,11 +240,15 @@ TEST(DatabaseFileTest, MigratesAVersionThreeDatabase) {
     Result<std::unique_ptr<Database>> db = Database::Open(file);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     EXPECT_EQ(QueryText(**db, "PRAGMA user_version"), std::to_string(Database::kSchemaVersion));
-    EXPECT_EQ(Database::kSchemaVersion, 5);
+    EXPECT_EQ(Database::kSchemaVersion, 6);
     SqlitePropertyStore props(**db);
     EXPECT_EQ(props.Get(ResourcePath::Parse("/a").value(), {"urn:x", "p"}).value(), "<p/>");
     SqliteLockStore locks(**db);
     EXPECT_EQ(locks.Count(0).value(), 1);
+    // v6: a lock of an older database was taken without authentication: principal "".
+    auto old_lock = locks.Find("t", 0);
+    ASSERT_TRUE(old_lock.ok()) << old_lock.status().ToString();
+    EXPECT_EQ(old_lock->principal, "");
     SqliteOperationJournal journal(props);
     auto pending = journal.Pending();
     ASSERT_TRUE(pending.ok());

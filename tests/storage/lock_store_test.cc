@@ -62,6 +62,7 @@ class LockStoreTest : public test_support::StoreContractTest {
 TEST_P(LockStoreTest, InsertThenFindReturnsTheSameRecord) {
   LockRecord lock = MakeLock("urn:uuid:1", "/a/b", true, false);
   lock.owner = std::string("bytes\0with nul", 14);
+  lock.principal = "alice";  // the user who took it (RFC 4918 §6.4)
   ASSERT_TRUE(store_->Insert(lock).ok());
   Result<LockRecord> got = store_->Find("urn:uuid:1", 0);
   ASSERT_TRUE(got.ok()) << got.status().ToString();
