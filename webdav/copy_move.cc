@@ -3,6 +3,9 @@
 // destination lies on another device.
 #include <Poco/Logger.h>
 
+#include <mutex>
+#include <shared_mutex>
+
 #include "webdav/collection_url.h"
 #include "webdav/copy_move_plan.h"
 #include "webdav/dav_handler.h"
@@ -48,6 +51,7 @@ std::optional<DavResponse> DavHandler::RunStaged(const DavRequest& req, bool mov
 Status DavHandler::RenameJournaled(const DavRequest& req, const CopyMovePlan& plan) {
   // Same device: one journaled property transaction and one rename, in constant time. A tree
   // without dead properties needs no journal: the rename alone is atomic.
+  std::unique_lock<std::shared_mutex> namespace_lock(namespace_mutex_);  // see its declaration
   auto has_props = props_.AnyUnder(plan.from);
   if (!has_props.ok()) return has_props.status();
   storage::JournalEntry entry;

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -147,6 +148,14 @@ class DavHandler {
   const AccessPolicy& access_;
   storage::PropertyStore& props_;
   storage::OperationJournal& journal_;
+  // Serialises a same-device MOVE's namespace change (its property move and rename,
+  // RenameJournaled, exclusive) against a PROPPATCH's existence check and property write
+  // (shared). Without it a PROPPATCH that had found /a/f could write its row after a MOVE of /a
+  // to /b had moved /a's rows and renamed the tree: a property on a missing resource, which a
+  // new /a/f would then inherit. Now a PROPPATCH either writes before the move (its row moves
+  // with the tree) or finds its resource gone (404). Held only around those short steps, never
+  // while a body is read or a tree is copied or deleted.
+  std::shared_mutex namespace_mutex_;
   // Stored sums while valid, else computed once (storage/checksum_cache.h).
   storage::ChecksumCache checksums_;
   DavSettings settings_;

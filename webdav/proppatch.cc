@@ -1,6 +1,7 @@
 // PROPPATCH (RFC 4918 §9.2): all or nothing.
 #include <algorithm>
 #include <optional>
+#include <shared_mutex>
 #include <sstream>
 
 #include "webdav/collection_url.h"
@@ -94,6 +95,13 @@ DavResponse DavHandler::HandleProppatch(const DavRequest& req) {
   if (rejected) {
     for (int& s : statuses) s = s == 200 ? 424 : s;
   } else {
+    // The resource is looked up again under the namespace lock (dav_handler.h namespace_mutex_):
+    // a MOVE of it or of a parent may have committed since the Stat above, while the body was
+    // read, and a row written for the old path would belong to no resource.
+    std::shared_lock<std::shared_mutex> namespace_lock(namespace_mutex_);
+    auto now = fs_.Stat(path);
+    if (!now.ok()) return DavError::FromStorage(now.status());
+    info = std::move(now);
     // The time first: it can be put back if the property transaction then fails.
     Status s;
     if (new_mtime_ns) s = fs_.SetModifiedTime(path, *new_mtime_ns);

@@ -2,6 +2,7 @@
 
 #include <pugixml.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <sstream>
 #include <utility>
@@ -88,6 +89,69 @@ std::vector<pugi::xml_node> ElementChildren(const pugi::xml_node& node) {
   return out;
 }
 
+// True when `text` (raw, not unescaped) holds an '&' that does not start one of the five
+// predefined entity references or a character reference (XML 1.0 §4.1, §4.6).
+bool HasUndefinedReference(const char* text, std::string* which) {
+  for (const char* p = std::strchr(text, '&'); p; p = std::strchr(p + 1, '&')) {
+    const char* semi = std::strchr(p, ';');
+    std::string_view ref =
+        semi ? std::string_view(p + 1, static_cast<size_t>(semi - p - 1)) : std::string_view();
+    bool ok = ref == "amp" || ref == "lt" || ref == "gt" || ref == "quot" || ref == "apos";
+    if (!ok && ref.size() > 1 && ref[0] == '#') {
+      bool hex = ref[1] == 'x';
+      std::string_view digits = ref.substr(hex ? 2 : 1);
+      ok = !digits.empty();
+      for (char c : digits) {
+        bool digit =
+            (c >= '0' && c <= '9') || (hex && ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')));
+        if (!digit) ok = false;
+      }
+    }
+    if (!ok) {
+      *which = std::string(semi ? std::string_view(p, static_cast<size_t>(semi - p + 1))
+                                : std::string_view(p, std::min<size_t>(std::strlen(p), 16)));
+      return true;
+    }
+  }
+  return false;
+}
+
+// pugixml expands only the five predefined entities and character references; any other
+// reference ("&lol;", with or without a DTD declaring it) is left in the text as it stands, so
+// "&lol;" would be stored or matched as the literal five characters, which the client cannot
+// have meant (in XML an undeclared entity is a well-formedness error, XML 1.0 §4.1 WFC: Entity
+// Declared). So the body is parsed a second time without parse_escapes, where every reference
+// is still raw in text and attribute values, and any '&' that is not a defined reference is 400.
+// CDATA sections, comments and processing instructions are not text: '&' in them is literal.
+// The second parse costs as much as the first, on a body bounded by XmlLimits::max_body_bytes.
+DavError RefuseUndefinedEntities(const std::string& body) {
+  if (body.find('&') == std::string::npos) return DavError::Ok();
+  pugi::xml_document raw;
+  unsigned options = (pugi::parse_default | pugi::parse_ws_pcdata) & ~pugi::parse_escapes;
+  if (!raw.load_buffer(body.data(), body.size(), options)) {
+    return DavError::Make(400, "malformed XML");
+  }
+  struct Check : pugi::xml_tree_walker {
+    std::string which;
+    bool for_each(pugi::xml_node& node) override {
+      if (node.type() == pugi::node_pcdata) return !HasUndefinedReference(node.value(), &which);
+      if (node.type() == pugi::node_element) {
+        for (pugi::xml_attribute a = node.first_attribute(); a; a = a.next_attribute()) {
+          if (HasUndefinedReference(a.value(), &which)) return false;
+        }
+      }
+      return true;
+    }
+  } check;
+  raw.traverse(check);
+  if (!check.which.empty()) {
+    return DavError::Make(400, "undefined entity reference " + check.which +
+                                   " in request body (only &amp; &lt; &gt; &quot; &apos; and "
+                                   "character references are defined without a DTD)");
+  }
+  return DavError::Ok();
+}
+
 // Parses and checks depth; returns the document element.
 DavError LoadDocument(const std::string& body, const XmlLimits& limits, pugi::xml_document* doc,
                       pugi::xml_node* root) {
@@ -108,6 +172,7 @@ DavError LoadDocument(const std::string& body, const XmlLimits& limits, pugi::xm
                             "(RFC 4918 section 20.6)");
     }
   }
+  if (DavError e = RefuseUndefinedEntities(body); !e.ok()) return e;
   // pugixml's traverse() is iterative, so hostile nesting cannot exhaust the stack here.
   struct DepthCheck : pugi::xml_tree_walker {
     int max_depth = 0;
@@ -337,12 +402,58 @@ DavError ParseLockinfo(const std::string& body, const XmlLimits& limits, LockInf
   return DavError::Ok();
 }
 
+namespace {
+
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD in UTF-8
+
+// The length of the valid UTF-8 character XML may hold at text[i], or 0 when the bytes there
+// are not one (then text[i] alone, or the maximal invalid subpart, is replaced). `*len` is the
+// number of bytes one U+FFFD stands for.
+size_t ValidCharAt(std::string_view text, size_t i, size_t* len) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  unsigned char c = byte(i);
+  *len = 1;
+  if (c < 0x80) return (c >= 0x20 || c == '\t' || c == '\n' || c == '\r') ? 1 : 0;
+  size_t n;
+  unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte (RFC 3629 §4)
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;  // overlong
+    if (c == 0xED) hi = 0x9F;  // surrogates
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;  // overlong
+    if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
+  } else {
+    return 0;
+  }
+  for (size_t k = 1; k < n; ++k) {
+    if (i + k >= text.size()) return 0;
+    unsigned char b = byte(i + k);
+    if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) return 0;
+    *len = k + 1;  // a valid prefix so far: one U+FFFD covers it if the character breaks off
+  }
+  // U+FFFE and U+FFFF are not XML characters (XML 1.0 §2.2).
+  if (n == 3 && c == 0xEF && byte(i + 1) == 0xBF && byte(i + 2) >= 0xBE) {
+    *len = 3;
+    return 0;
+  }
+  *len = n;
+  return n;
+}
+
+}  // namespace
+
 void AppendXmlEscaped(std::string* out, std::string_view text) {
   // Runs without special characters (nearly everything) are appended in one piece.
   size_t start = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char* entity;
-    switch (text[i]) {
+  for (size_t i = 0; i < text.size();) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    std::string_view entity;
+    size_t skip = 1;
+    switch (c) {
       case '<':
         entity = "&lt;";
         break;
@@ -359,11 +470,20 @@ void AppendXmlEscaped(std::string* out, std::string_view text) {
         entity = "&apos;";
         break;
       default:
-        continue;
+        if (c >= 0x20 && c < 0x80) {
+          ++i;
+          continue;
+        }
+        if (size_t n = ValidCharAt(text, i, &skip); n != 0) {
+          i += n;
+          continue;
+        }
+        entity = kReplacement;
     }
     out->append(text.data() + start, i - start);
     out->append(entity);
-    start = i + 1;
+    i += skip;
+    start = i;
   }
   out->append(text.data() + start, text.size() - start);
 }

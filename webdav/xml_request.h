@@ -2,9 +2,11 @@
 //
 // Namespaces are resolved by hand (pugixml is not namespace-aware). Safety: the body is bounded
 // by the caller (ReadBody), a document type declaration anywhere in a body is refused with 400
-// (RFC 4918 §20.6: no entity is ever declared, let alone expanded; pugixml itself only expands
-// the five predefined entities and character references), and element nesting is bounded by
-// `max_depth`. Any malformed or unexpected document is an error that maps to 400 Bad Request.
+// (RFC 4918 §20.6: no entity is ever declared, let alone expanded), a reference to any entity
+// but the five predefined ones (&amp; &lt; &gt; &quot; &apos;) or a character reference is
+// refused with 400 too (XML 1.0 §4.1 WFC: Entity Declared; pugixml would leave "&lol;" in the
+// text as literal characters), and element nesting is bounded by `max_depth`. Any malformed or
+// unexpected document is an error that maps to 400 Bad Request.
 #pragma once
 
 #include <istream>
@@ -57,7 +59,14 @@ struct LockInfo {
 // well-formed, but write is the only lock type there is). Anything malformed is 400.
 DavError ParseLockinfo(const std::string& body, const XmlLimits& limits, LockInfo* out);
 
-// Escapes text for element content and attribute values.
+// Escapes text for element content and attribute values, and makes any byte string safe to
+// write into an XML 1.0 document: a byte sequence that is not valid UTF-8 (RFC 3629: overlong
+// forms, surrogates and code points above U+10FFFF included) becomes U+FFFD, one per maximal
+// invalid subpart (the Unicode "substitution of maximal subparts" practice), and so does a
+// character XML 1.0 §2.2 does not allow at all (C0 controls other than tab, LF and CR, U+FFFE,
+// U+FFFF), which no character reference could carry either. This is how names on disk that are
+// not UTF-8 (a Latin-1 "caf\xE9.txt") appear in DAV:displayname and the HTML listing: shown
+// with U+FFFD, while the href, percent-encoded byte by byte (href.h), stays lossless.
 void AppendXmlEscaped(std::string* out, std::string_view text);
 
 }  // namespace keepdav::webdav

@@ -2,6 +2,7 @@
 // refused with 400 by PROPFIND, PROPPATCH and LOCK alike (RFC 4918 §20.6), the answer says why,
 // and nothing is stored: no property, no lock, no new resource.
 #include <gtest/gtest.h>
+#include <pugixml.hpp>
 
 #include <string>
 
@@ -96,6 +97,56 @@ TEST_F(HostileInputTest, DoctypeLockIs400AndLocksNothing) {
   // Not locked: a PUT without any token succeeds.
   EXPECT_EQ(server_.Request("PUT", "/doc.txt", "replaced").status, 204);
   EXPECT_EQ(ReadFile(server_.Disk("doc.txt")), "replaced");
+}
+
+// Without a DTD, "&lol;" is an undefined entity (XML 1.0 WFC: Entity Declared). pugixml kept it
+// as five literal characters and the PROPPATCH stored them; now every method refuses it.
+TEST_F(HostileInputTest, UndefinedEntityWithoutDtdIs400ForPropfindProppatchAndLock) {
+  HttpResult r = server_.Request("PROPPATCH", "/doc.txt",
+                                 "<D:propertyupdate xmlns:D=\"DAV:\"><D:set><D:prop>"
+                                 "<Z:laughs xmlns:Z=\"urn:hostile\">&lol;</Z:laughs>"
+                                 "</D:prop></D:set></D:propertyupdate>");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("undefined entity reference"), std::string::npos) << r.body;
+  EXPECT_EQ(AllProps("/doc.txt").find("urn:hostile"), std::string::npos);
+
+  r = server_.Request("PROPFIND", "/doc.txt",
+                      "<D:propfind xmlns:D=\"DAV:\"><D:prop><Z:p xmlns:Z=\"urn:&lol;\"/>"
+                      "</D:prop></D:propfind>",
+                      {{"Depth", "0"}});
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(r.body.find("multistatus"), std::string::npos) << r.body;
+
+  for (const char* target : {"/doc.txt", "/new.txt"}) {
+    SCOPED_TRACE(target);
+    r = server_.Request("LOCK", target,
+                        "<D:lockinfo xmlns:D=\"DAV:\"><D:lockscope><D:exclusive/></D:lockscope>"
+                        "<D:locktype><D:write/></D:locktype><D:owner>&lol;</D:owner></D:lockinfo>",
+                        {{"Timeout", "Second-600"}, {"Depth", "0"}});
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_TRUE(r.headers.find("lock-token") == r.headers.end()) << r.raw;
+  }
+  EXPECT_FALSE(Exists(server_.Disk("new.txt")));
+  EXPECT_EQ(server_.Request("PUT", "/doc.txt", "replaced").status, 204);
+}
+
+TEST_F(HostileInputTest, PredefinedEntitiesAndCharacterReferencesStillWork) {
+  HttpResult r =
+      server_.Request("PROPPATCH", "/doc.txt",
+                      "<D:propertyupdate xmlns:D=\"DAV:\"><D:set><D:prop>"
+                      "<Z:v xmlns:Z=\"urn:ok\">&amp;&lt;&gt;&quot;&apos;&#233;&#x263A;</Z:v>"
+                      "</D:prop></D:set></D:propertyupdate>");
+  EXPECT_EQ(r.status, 207) << r.body;
+  r = server_.Request("PROPFIND", "/doc.txt",
+                      "<D:propfind xmlns:D=\"DAV:\"><D:prop><Z:v xmlns:Z=\"urn:&#111;k\"/>"
+                      "</D:prop></D:propfind>",
+                      {{"Depth", "0"}});
+  EXPECT_EQ(r.status, 207) << r.body;
+  pugi::xml_document doc;
+  ASSERT_TRUE(doc.load_buffer(r.body.data(), r.body.size())) << r.body;
+  pugi::xml_node value = doc.select_node("//*[local-name()='v']").node();
+  ASSERT_TRUE(value) << r.body;
+  EXPECT_EQ(std::string(value.text().get()), "&<>\"'\xC3\xA9\xE2\x98\xBA") << r.body;
 }
 
 }  // namespace

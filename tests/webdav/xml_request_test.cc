@@ -597,6 +597,106 @@ TEST(AppendXmlEscapedTest, EscapesMarkupCharacters) {
   EXPECT_EQ(out, "x=&lt;a href=&quot;b&quot;&gt;&apos;&amp;&apos;&lt;/a&gt; \xF0\x9F\x98\x80");
 }
 
+// Every byte string written through AppendXmlEscaped parses as XML text and comes back as the
+// input with each maximal invalid subpart replaced by one U+FFFD.
+TEST(AppendXmlEscapedTest, InvalidUtf8AndForbiddenCharactersBecomeReplacementCharacter) {
+  const std::string r = "\xEF\xBF\xBD";
+  struct Case {
+    std::string in, want;
+  } cases[] = {
+      {"caf\xE9.txt", "caf" + r + ".txt"},       // Latin-1 e-acute
+      {"\xC3\xA9", "\xC3\xA9"},                  // valid 2-byte
+      {"\xE2\x82\xAC", "\xE2\x82\xAC"},          // valid 3-byte (euro)
+      {"\xF4\x8F\xBF\xBF", "\xF4\x8F\xBF\xBF"},  // U+10FFFF, the last code point
+      {"\xC0\xAF", r + r},                       // overlong '/'
+      {"\xE0\x80\xAF", r + r + r},               // overlong, 3 bytes
+      {"\xED\xA0\x80", r + r + r},               // a surrogate
+      {"\xF4\x90\x80\x80", r + r + r + r},       // above U+10FFFF
+      {"\xE2\x82x", r + "x"},                    // truncated: one U+FFFD for the prefix
+      {"a\xE2", "a" + r},                        // truncated at the end
+      {"\xFF\xFE", r + r},                       // never valid in UTF-8
+      {"\x80", r},                               // lone continuation byte
+      {"a\x01"
+       "b\x1F",
+       "a" + r + "b" + r},                  // C0 controls are not XML characters
+      {"t\tl\nc", "t\tl\nc"},               // tab and LF are (CR too)
+      {"\xEF\xBF\xBE\xEF\xBF\xBF", r + r},  // U+FFFE, U+FFFF
+      {"&\xE9<", "&" + r + "<"},
+  };
+  for (const Case& c : cases) {
+    std::string out;
+    AppendXmlEscaped(&out, c.in);
+    std::string doc = "<x>" + out + "</x>";
+    pugi::xml_document parsed;
+    ASSERT_TRUE(parsed.load_buffer(
+        doc.data(), doc.size(), pugi::parse_default | pugi::parse_ws_pcdata, pugi::encoding_utf8))
+        << doc;
+    EXPECT_EQ(std::string(parsed.child("x").text().get()), c.want) << doc;
+  }
+}
+
+// XML 1.0 §4.1 WFC Entity Declared: with no DTD only the five predefined entities exist.
+// pugixml would keep "&lol;" as five literal characters; it is 400 in every request body.
+TEST(XmlRequestTest, UndefinedEntityReferenceIs400) {
+  std::vector<std::string> bodies = {
+      "<D:propfind xmlns:D=\"DAV:\"><D:prop><Z:a&lol;b xmlns:Z=\"urn:z\"/></D:prop></D:propfind>",
+      "<D:propfind xmlns:D=\"DAV:\"><D:prop>&lol;</D:prop></D:propfind>",
+  };
+  for (const std::string& body : bodies) {
+    PropfindRequest req;
+    EXPECT_EQ(ParsePropfind(body, XmlLimits(), &req).status, 400) << body;
+  }
+  for (const std::string& value :
+       {std::string("&lol;"), std::string("a &nbsp; b"), std::string("&#xZZ;"), std::string("&#;"),
+        std::string("& alone")}) {
+    std::vector<PropertyChange> changes;
+    std::string body = "<D:propertyupdate xmlns:D=\"DAV:\"><D:set><D:prop><Z:x xmlns:Z=\"urn:z\">" +
+                       value + "</Z:x></D:prop></D:set></D:propertyupdate>";
+    DavError err = ParseProppatch(body, XmlLimits(), &changes);
+    EXPECT_EQ(err.status, 400) << value;
+  }
+  {
+    std::vector<PropertyChange> changes;
+    DavError err = ParseProppatch(
+        "<D:propertyupdate xmlns:D=\"DAV:\"><D:set><D:prop><Z:x xmlns:Z=\"urn:z\" a=\"&lol;\"/>"
+        "</D:prop></D:set></D:propertyupdate>",
+        XmlLimits(), &changes);
+    EXPECT_EQ(err.status, 400);
+    EXPECT_NE(err.message.find("&lol;"), std::string::npos) << err.message;
+  }
+  LockInfo info;
+  EXPECT_EQ(
+      ParseLockinfo("<D:lockinfo xmlns:D=\"DAV:\"><D:lockscope><D:exclusive/></D:lockscope>"
+                    "<D:locktype><D:write/></D:locktype><D:owner>&lol;</D:owner></D:lockinfo>",
+                    XmlLimits(), &info)
+          .status,
+      400);
+}
+
+TEST(XmlRequestTest, PredefinedEntitiesCharacterReferencesAndCdataStillWork) {
+  std::vector<PropertyChange> changes;
+  std::string body =
+      "<D:propertyupdate xmlns:D=\"DAV:\"><D:set><D:prop><Z:x xmlns:Z=\"urn:z\" a=\"&quot;&#65;\">"
+      "&amp;&lt;&gt;&quot;&apos;&#233;&#xE9;&#x1F600;<![CDATA[&lol;]]><!-- &c; --></Z:x>"
+      "</D:prop></D:set></D:propertyupdate>";
+  ASSERT_TRUE(ParseProppatch(body, XmlLimits(), &changes).ok());
+  ASSERT_EQ(changes.size(), 1u);
+  pugi::xml_document value;
+  ASSERT_TRUE(value.load_string(changes[0].value.c_str()));
+  pugi::xml_node x = value.first_child();
+  EXPECT_EQ(std::string(x.attribute("a").value()), "\"A");
+  EXPECT_EQ(std::string(x.text().get()), "&<>\"'\xC3\xA9\xC3\xA9\xF0\x9F\x98\x80");
+  EXPECT_NE(changes[0].value.find("&lol;"), std::string::npos);  // the CDATA section's text
+  PropfindRequest req;
+  EXPECT_TRUE(
+      ParsePropfind("<D:propfind xmlns:D=\"DAV:\"><D:prop><Z:a xmlns:Z=\"urn:&amp;&#x7A;\"/>"
+                    "</D:prop></D:propfind>",
+                    XmlLimits(), &req)
+          .ok());
+  ASSERT_EQ(req.props.size(), 1u);
+  EXPECT_EQ(req.props[0].ns, "urn:&z");
+}
+
 // ---------------------------------------------------------------------------------------------
 // ParseLockinfo (RFC 4918 §14.11)
 
