@@ -147,8 +147,11 @@ class Parser {
 }  // namespace
 
 Status ParseAccessRules(std::string_view text, const std::string& file_name, AccessRules* out) {
+  // Parsed into a local: a refused file leaves `*out` empty whichever line refuses it (the fuzz
+  // target found the NUL-byte refusal leaving earlier lines' rules behind).
   *out = AccessRules();
-  Parser parser(file_name, out);
+  AccessRules parsed;
+  Parser parser(file_name, &parsed);
   int number = 0;
   while (!text.empty()) {
     size_t end = text.find('\n');
@@ -160,11 +163,9 @@ Status ParseAccessRules(std::string_view text, const std::string& file_name, Acc
                                      ": NUL byte in the line");
     }
     Status s = parser.Line(number, line);
-    if (!s.ok()) {
-      *out = AccessRules();
-      return s;
-    }
+    if (!s.ok()) return s;
   }
+  *out = std::move(parsed);
   return Status::Ok();
 }
 
