@@ -10,8 +10,10 @@
 
 namespace keepdav::fuzz {
 
-// What an unbound prefix resolves to: no namespace URI can look like this.
-inline constexpr const char* kUnbound = "<unbound>";
+// What an unbound prefix resolves to. It starts with a NUL byte, which no pugixml attribute value
+// (a C string) can hold, so no declared namespace URI can look like it ("<unbound>" could: pugixml
+// accepts '<' in attribute values, and the xml_request fuzzer found `xmlns:Z="<unbound>"`).
+inline const std::string kUnbound("\0unbound", 8);
 
 // The namespace URI of `qname` (an element's or attribute's name) at `node`: the nearest xmlns
 // declaration from `node` up, "" for an unprefixed element without a default namespace and for
