@@ -1,7 +1,6 @@
 #include "server/authenticator.h"
 
 #include <Poco/Logger.h>
-#include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/IPAddress.h>
 
 #include "server/basic_credentials.h"
@@ -42,14 +41,6 @@ const std::string& Challenge() {
   return challenge;
 }
 
-ClientContext ClientOf(const ClientOrigin& origin) {
-  ClientContext client;
-  client.address = origin.address;
-  client.secure = origin.secure;
-  client.via_trusted_proxy = origin.forwarded;
-  return client;
-}
-
 bool IsLoopbackAddress(const std::string& address) {
   Poco::Net::IPAddress ip;
   if (!Poco::Net::IPAddress::tryParse(address, ip)) return false;
@@ -86,8 +77,8 @@ AuthDecision Authenticator::Unauthorized(std::string body) const {
 }
 
 AuthDecision Authenticator::Authenticate(const std::string& method,
-                                         const std::optional<std::string>& authorization,
-                                         const ClientContext& client) {
+                                         const std::string* authorization,
+                                         const ClientOrigin& client) {
   AuthDecision decision;
   if (!enabled()) return decision;  // no --users: everyone is anonymous, as before issue 11
   MaybeReloadIfChanged();

@@ -7,7 +7,7 @@
 //   3. no Authorization header                                   -> anonymous, user ""
 //      (webdav's AccessPolicy decides; a denied anonymous request is 401 + challenge there)
 //   4. Basic over plain HTTP from a non-loopback client          -> 403 with a clear body, unless
-//      --allow-basic-over-http or a trusted proxy says the client used HTTPS (ClientContext)
+//      --allow-basic-over-http or a trusted proxy says the client used HTTPS (ClientOrigin)
 //   5. BasicCredentials::Parse fails                             -> 401 + challenge
 //   6. CredentialCache::Contains -> user; else PasswordFile::Verify: failure -> RecordFailure, the
 //      fail2ban log line, 401 + challenge; success -> Insert into the cache, user set.
@@ -28,7 +28,6 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
-#include <optional>
 #include <string>
 
 #include "server/auth_failure_limiter.h"
@@ -37,10 +36,6 @@
 #include "server/password_file.h"
 #include "storage/clock.h"
 #include "storage/status.h"
-
-namespace Poco::Net {
-class HTTPServerRequest;
-}
 
 namespace keepdav::server {
 
@@ -58,16 +53,6 @@ struct AuthSettings {
   // refusal over the loopback interface they have).
   bool loopback_is_local = true;
 };
-
-// What the transport says about the client: its address and whether it used HTTPS, after
-// trusted-proxy resolution (server/forwarded.h: a trusted proxy's X-Forwarded-For / Forwarded
-// names the client, its X-Forwarded-Proto says whether the client used HTTPS).
-struct ClientContext {
-  std::string address;  // the client's IP address, without port
-  bool secure = false;  // it reached keepdav (or the trusted proxy) over HTTPS
-  bool via_trusted_proxy = false;
-};
-ClientContext ClientOf(const ClientOrigin& origin);
 
 // True for 127.0.0.0/8, ::1 and IPv4-mapped loopback.
 bool IsLoopbackAddress(const std::string& address);
@@ -89,10 +74,10 @@ class Authenticator {
   bool enabled() const { return passwords_ != nullptr; }
   size_t UserCount() const { return passwords_ ? passwords_->UserCount() : 0; }
 
-  // `authorization`: the Authorization header, nullopt when absent.
-  AuthDecision Authenticate(const std::string& method,
-                            const std::optional<std::string>& authorization,
-                            const ClientContext& client);
+  // `authorization`: the Authorization header, null when absent. `client`: the client's address
+  // and whether it used HTTPS, after trusted-proxy resolution (server/forwarded.h).
+  AuthDecision Authenticate(const std::string& method, const std::string* authorization,
+                            const ClientOrigin& client);
 
   // Re-reads the password file (SIGHUP). OK also when disabled. On success the cache is cleared;
   // on error the old users stay and the error is returned (and logged).

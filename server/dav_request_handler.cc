@@ -7,7 +7,6 @@
 
 #include <exception>
 #include <memory>
-#include <optional>
 #include <string>
 
 #include "server/authenticator.h"
@@ -75,9 +74,7 @@ void DavRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
     } else {
       AuthDecision auth;
       if (Authenticator* authenticator = adapter_.authenticator()) {
-        std::optional<std::string> authorization;
-        if (request.has("Authorization")) authorization = request.get("Authorization");
-        auth = authenticator->Authenticate(dav.method, authorization, ClientOf(origin));
+        auth = authenticator->Authenticate(dav.method, dav.Header("Authorization"), origin);
         dav.user = auth.user;
       }
       WireBodySource body(impl.session(), *wire);

@@ -4,15 +4,13 @@
 
 #include <cstring>
 
+#include "storage/ascii.h"
+
 namespace keepdav::server {
 
 namespace {
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+using storage::ascii::Trim;
 
 std::vector<std::string_view> SplitCommas(std::string_view s) {
   std::vector<std::string_view> out;
@@ -23,16 +21,6 @@ std::vector<std::string_view> SplitCommas(std::string_view s) {
     s.remove_prefix(comma + 1);
   }
   return out;
-}
-
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] - 'A' + 'a') : a[i];
-    char y = b[i] >= 'A' && b[i] <= 'Z' ? static_cast<char>(b[i] - 'A' + 'a') : b[i];
-    if (x != y) return false;
-  }
-  return true;
 }
 
 // RFC 7230 tchar.
@@ -53,8 +41,8 @@ bool IsValidHost(std::string_view host) {
 }
 
 std::optional<bool> ProtoIsHttps(std::string_view proto) {
-  if (EqualsNoCase(proto, "https")) return true;
-  if (EqualsNoCase(proto, "http")) return false;
+  if (storage::ascii::EqualsIgnoreCase(proto, "https")) return true;
+  if (storage::ascii::EqualsIgnoreCase(proto, "http")) return false;
   return std::nullopt;
 }
 
@@ -224,11 +212,11 @@ std::optional<std::vector<ForwardedElement>> ParseForwarded(std::string_view val
         *field = std::move(v);
         return !field->empty();
       };
-      if (EqualsNoCase(name, "for")) {
+      if (storage::ascii::EqualsIgnoreCase(name, "for")) {
         if (!set(&e.for_)) return std::nullopt;
-      } else if (EqualsNoCase(name, "proto")) {
+      } else if (storage::ascii::EqualsIgnoreCase(name, "proto")) {
         if (!set(&e.proto)) return std::nullopt;
-      } else if (EqualsNoCase(name, "host")) {
+      } else if (storage::ascii::EqualsIgnoreCase(name, "host")) {
         if (!set(&e.host)) return std::nullopt;
       }  // by= and extensions: ignored
       skip_spaces();

@@ -2,6 +2,7 @@
 
 #include "server/chunked_decoder.h"
 #include "server/wire_response_sink.h"
+#include "webdav/dav_response.h"
 
 #include <Poco/Logger.h>
 #include <Poco/Timestamp.h>
@@ -207,7 +208,7 @@ bool HttpAdapter::Serve(Wire& wire, WireBodySource& source, webdav::DavRequest& 
   }
   try {
     if (refusal != nullptr && refusal->status != 0) {
-      SendRefusal(*refusal, sink);
+      SendRefusal(dav, *refusal, sink);
     } else {
       Handle(dav, sink);
     }
@@ -245,15 +246,16 @@ void HttpAdapter::Handle(webdav::DavRequest& dav, WireResponseSink& sink) const 
   sink.Finish();
 }
 
-void HttpAdapter::SendRefusal(const AuthDecision& refusal, WireResponseSink& sink) {
-  sink.SetStatus(refusal.status);
-  if (refusal.status == 429) sink.SetHeader("Retry-After", std::to_string(refusal.retry_after_s));
-  if (refusal.body.empty() || sink.head_only()) {
-    sink.SendEmpty();
-  } else {
-    sink.SetHeader("Content-Type", "text/plain; charset=utf-8");
-    sink.SendBody(static_cast<int64_t>(refusal.body.size())) << refusal.body;
-  }
+void HttpAdapter::SendRefusal(const webdav::DavRequest& dav, const AuthDecision& refusal,
+                              WireResponseSink& sink) {
+  // Through WriteResponse, the one writer of responses; HEAD and an empty body get none.
+  webdav::DavResponse response =
+      refusal.body.empty() || sink.head_only()
+          ? webdav::DavResponse::Empty(refusal.status)
+          : webdav::DavResponse::Text(refusal.status, "text/plain; charset=utf-8", refusal.body);
+  if (refusal.status == 429)
+    response.AddHeader("Retry-After", std::to_string(refusal.retry_after_s));
+  webdav::WriteResponse(dav, std::move(response), sink);
   sink.Finish();
 }
 

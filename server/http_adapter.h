@@ -60,7 +60,8 @@ class HttpAdapter {
 
  private:
   void Handle(webdav::DavRequest& dav, WireResponseSink& sink) const;
-  static void SendRefusal(const AuthDecision& refusal, WireResponseSink& sink);
+  static void SendRefusal(const webdav::DavRequest& dav, const AuthDecision& refusal,
+                          WireResponseSink& sink);
   bool ReadWholeBody(webdav::DavRequest& dav, std::istringstream* out) const;
   // Called from Progress::BeginLong on the handler's thread: reads the rest of the body and
   // starts watching. Null when it cannot (a response already started, a body too large to read

@@ -62,15 +62,9 @@ ResolvedUrl ResolveUrl(const DavRequest& req, const std::string& url, bool check
     r.problem = ResolvedUrl::Problem::kNotAbsolutePath;
     return r;
   }
-  if (!req.space.base.empty()) {
-    const std::string& base = req.space.base;
-    if (decoded.compare(0, base.size(), base) != 0 ||
-        (decoded.size() > base.size() && decoded[base.size()] != '/')) {
-      r.problem = ResolvedUrl::Problem::kOutsideBase;
-      return r;
-    }
-    decoded.erase(0, base.size());
-    if (decoded.empty()) decoded = "/";
+  if (!req.space.StripBase(&decoded)) {
+    r.problem = ResolvedUrl::Problem::kOutsideBase;
+    return r;
   }
   auto parsed = ResourcePath::Parse(decoded);
   if (!parsed.ok()) {

@@ -23,6 +23,17 @@ ResourcePath UrlSpace::ViewPath(const ResourcePath& p) const {
   return root.Rebase(p, ResourcePath());
 }
 
+bool UrlSpace::StripBase(std::string* path) const {
+  if (base.empty()) return true;
+  if (path->compare(0, base.size(), base) != 0 ||
+      (path->size() > base.size() && (*path)[base.size()] != '/')) {
+    return false;
+  }
+  path->erase(0, base.size());
+  if (path->empty()) *path = "/";
+  return true;
+}
+
 ResourcePath UrlSpace::ToStorage(const ResourcePath& view) const {
   if (root.IsRoot()) return view;
   return ResourcePath().Rebase(view, root);

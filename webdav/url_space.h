@@ -31,6 +31,9 @@ struct UrlSpace {
   // anything outside it.
   std::string_view ViewOf(const storage::ResourcePath& p) const;
   storage::ResourcePath ViewPath(const storage::ResourcePath& p) const;
+  // Removes `base` from the front of a decoded URL path ("/dav/x" -> "/x", "/dav" -> "/").
+  // False, with `path` untouched, when the path is not under `base`.
+  bool StripBase(std::string* path) const;
   // The storage path of a view path.
   storage::ResourcePath ToStorage(const storage::ResourcePath& view) const;
   // The href of `p`: base + the percent-encoded view path, with a trailing slash for a
