@@ -1,7 +1,6 @@
 #include "server/authenticator.h"
 
 #include <Poco/Logger.h>
-#include <Poco/Net/IPAddress.h>
 
 #include "server/basic_credentials.h"
 
@@ -42,13 +41,13 @@ const std::string& Challenge() {
 }
 
 bool IsLoopbackAddress(const std::string& address) {
-  Poco::Net::IPAddress ip;
-  if (!Poco::Net::IPAddress::tryParse(address, ip)) return false;
-  if (ip.isLoopback()) return true;  // 127.0.0.0/8 (Poco checks the first octet) and ::1
-  if (ip.family() == Poco::Net::IPAddress::IPv6 && ip.isIPv4Mapped()) {
-    return address.size() > 11 && address.find("::ffff:127.") == 0;
-  }
-  return false;
+  // forwarded.h's parser stores IPv4-mapped addresses as IPv4, so ::ffff:127.x is 127.x here.
+  std::optional<IpAddress> ip = IpAddress::Parse(address);
+  if (!ip) return false;
+  if (!ip->v6) return ip->bytes[0] == 127;  // 127.0.0.0/8
+  static const std::array<uint8_t, 16> kLoopback6 = {0, 0, 0, 0, 0, 0, 0, 0,
+                                                     0, 0, 0, 0, 0, 0, 0, 1};
+  return ip->bytes == kLoopback6;  // ::1
 }
 
 Authenticator::Authenticator(const AuthSettings& settings, const storage::Clock& clock)
