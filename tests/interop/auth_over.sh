@@ -8,7 +8,7 @@
 # script, seeing KEEPDAV_USER, also checks that its client with a wrong password fails cleanly
 # (an error, nothing written, the failure in keepdav's log).
 #
-# usage: auth_over.sh KEEPDAV_BINARY SCRIPT [SCRIPT_ARG...]
+# usage: auth_over.sh KEEPDAV_BINARY [--ascii-password] SCRIPT [SCRIPT_ARG...]
 #   e.g. tls_over.sh build/server/keepdav auth_over.sh litmus.sh basic copymove props locks http
 # (composes with tls_over.sh, which runs this with its own TLS wrapper as the binary).
 #
@@ -16,6 +16,9 @@
 #   KEEPDAV_USER, KEEPDAV_PASS   the user and password (non-ASCII: keepdav's challenge says
 #                                charset="UTF-8", and the clients are to send UTF-8)
 #   KEEPDAV_USERS_FILE           the htpasswd file
+# --ascii-password: an ASCII password, for a client that does not send UTF-8. The webdav npm
+# package (5.x, its base-64 dependency) encodes "user:password" as ISO-8859-1, one byte per
+# character: "ä" goes out as 0xE4, which keepdav refuses ("credentials are not UTF-8", 401).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -29,8 +32,14 @@ if [[ $# -lt 2 ]]; then
   exit 2
 fi
 bin="$(readlink -f "$1")"
-script="$2"
-shift 2
+shift
+password='Pässwort-42'
+if [[ $1 == --ascii-password ]]; then
+  password='Passwort-42'
+  shift
+fi
+script="$1"
+shift
 interop_require_command htpasswd apache2-utils
 interop_require_done
 
@@ -50,7 +59,7 @@ trap cleanup EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
 
-export KEEPDAV_USER=kd-alice KEEPDAV_PASS='Pässwort-42'
+export KEEPDAV_USER=kd-alice KEEPDAV_PASS="$password"
 export KEEPDAV_USERS_FILE="$work/users"
 interop_make_htpasswd "$KEEPDAV_USERS_FILE" "$KEEPDAV_USER" "$KEEPDAV_PASS"
 cat >"$work/keepdav" <<WRAPPER
