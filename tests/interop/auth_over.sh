@@ -16,9 +16,11 @@
 #   KEEPDAV_USER, KEEPDAV_PASS   the user and password (non-ASCII: keepdav's challenge says
 #                                charset="UTF-8", and the clients are to send UTF-8)
 #   KEEPDAV_USERS_FILE           the htpasswd file
-# --ascii-password: an ASCII password, for a client that does not send UTF-8. The webdav npm
-# package (5.x, its base-64 dependency) encodes "user:password" as ISO-8859-1, one byte per
-# character: "ä" goes out as 0xE4, which keepdav refuses ("credentials are not UTF-8", 401).
+# --ascii-password: an ASCII password, for a client that does not send UTF-8 whatever the
+# challenge's charset says. Measured: the webdav npm package (5.x, through its base-64
+# dependency) and GVfs (libsoup 3.2) encode "user:password" as ISO-8859-1, so "ä" goes out as
+# the byte 0xE4, which keepdav refuses ("credentials are not UTF-8", 401): with a non-ASCII
+# password those two clients cannot log in to keepdav today.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
