@@ -439,48 +439,48 @@ litmus_verdict() {
   local skipped_re="<- all tests skipped for \`([A-Za-z0-9_]+)'"
   local warning_re="^-> ([0-9]+) warnings? (was|were) issued"
   local skips_re="^-> ([0-9]+) tests? (was|were) skipped"
-  local -A run=() passed=() failed=() warnings=() skips=()
+  local -A suite_run=() suite_passed=() suite_failed=() suite_warnings=() suite_skips=()
   while IFS= read -r line; do
     if [[ "$line" =~ $summary_re ]]; then
       last="${BASH_REMATCH[1]}"
-      run[$last]="${BASH_REMATCH[2]}"
-      passed[$last]="${BASH_REMATCH[3]}"
-      failed[$last]="${BASH_REMATCH[4]}"
-      skips[$last]=$pending_skips
+      suite_run[$last]="${BASH_REMATCH[2]}"
+      suite_passed[$last]="${BASH_REMATCH[3]}"
+      suite_failed[$last]="${BASH_REMATCH[4]}"
+      suite_skips[$last]=$pending_skips
       pending_skips=0
     elif [[ "$line" =~ $skipped_re ]]; then
       last="${BASH_REMATCH[1]}"
-      run[$last]=0 passed[$last]=0 failed[$last]=0 skips[$last]=$pending_skips
+      suite_run[$last]=0 suite_passed[$last]=0 suite_failed[$last]=0 suite_skips[$last]=$pending_skips
       pending_skips=0
     elif [[ "$line" =~ $skips_re ]]; then
       # Printed just before the summary of the suite it belongs to.
       pending_skips="${BASH_REMATCH[1]}"
     elif [[ "$line" =~ $warning_re && -n "$last" ]]; then
       # Printed just after the summary of the suite it belongs to.
-      warnings[$last]="${BASH_REMATCH[1]}"
+      suite_warnings[$last]="${BASH_REMATCH[1]}"
     fi
   done <"$log"
   echo "==== litmus verdict ===="
   for s in "$@"; do
-    if [[ -z "${run[$s]+x}" ]]; then
+    if [[ -z "${suite_run[$s]+x}" ]]; then
       echo "  $s: FAIL (no summary line: suite crashed or did not run)"
       bad=1
       continue
     fi
-    w="${warnings[$s]:-0}"
+    w="${suite_warnings[$s]:-0}"
     total_warnings=$((total_warnings + w))
     verdict=ok
-    if [[ "${run[$s]}" -eq 0 ]]; then
+    if [[ "${suite_run[$s]}" -eq 0 ]]; then
       verdict="FAIL (no test ran)"
       bad=1
-    elif [[ "${failed[$s]}" -ne 0 ]]; then
+    elif [[ "${suite_failed[$s]}" -ne 0 ]]; then
       verdict=FAIL
       bad=1
     fi
     # Skipped tests are litmus's own call (a prerequisite test failed, or the server lacks an
     # optional feature); they are shown, not failed on.
-    echo "  $s: ${passed[$s]}/${run[$s]} passed, ${failed[$s]} failed," \
-      "${skips[$s]} skipped, $w warnings: $verdict"
+    echo "  $s: ${suite_passed[$s]}/${suite_run[$s]} passed, ${suite_failed[$s]} failed," \
+      "${suite_skips[$s]} skipped, $w warnings: $verdict"
   done
   if ((total_warnings > 0)); then
     echo "  warnings ($total_warnings):"
