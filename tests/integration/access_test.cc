@@ -1,9 +1,12 @@
-// --access and --base-path on a real server over sockets. Requests carry no credentials here
-// (authentication is server/'s, see auth tests), so the [anonymous] rules apply: 401 for what
-// they do not allow, OPTIONS always answered; and a bad rules file stops DavServer::Create.
+// --access and --base-path on a real server over sockets. Requests without credentials get the
+// [anonymous] rules: 401 for what they do not allow, OPTIONS always answered; with --users, each
+// rule kind for a read-only user (403, nothing changed on disk) and lock tokens that belong to
+// their user (issue 11's "Tests"); and a bad rules file stops DavServer::Create.
+#include <Poco/Base64Encoder.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <sstream>
 
 #include "tests/integration/test_server.h"
 
@@ -50,6 +53,114 @@ TEST(AccessIntegrationTest, BasePathOverHttp) {
   EXPECT_EQ(server.Request("COPY", "/dav/pub/f", "", {{"Destination", "/pub/g"}}).status, 403);
   EXPECT_EQ(server.Request("COPY", "/dav/pub/f", "", {{"Destination", "/dav/pub/g"}}).status, 201);
   EXPECT_EQ(ReadFile(server.Disk("pub/g")), "public");
+}
+
+// htpasswd -nbB -C 4: alice pw-alice, bob pw-bob, reader pw-reader.
+const char kUsers[] =
+    "alice:$2y$04$lMgbjEQ1TEfiUloArKX73uRFDN5e3cC8FyCufLqDJa6537Y1bfNoq\n"
+    "bob:$2y$04$NH1aROjfP0z9mN1EcKjSU.Ud91LNLQcPUwxv7YFcGBCINxk9Wzm5u\n"
+    "reader:$2y$04$PiCywo7M9GrOBJtT/mdwHOy5LvLn0eKY9hXJxovJ6ShZ0CPGVeMS2\n";
+
+std::map<std::string, std::string> As(const std::string& user,
+                                      std::map<std::string, std::string> headers = {}) {
+  std::ostringstream encoded;
+  Poco::Base64Encoder encoder(encoded);
+  encoder << user << ":pw-" << user;
+  encoder.close();
+  headers["Authorization"] = "Basic " + encoded.str();
+  return headers;
+}
+
+const char kLockBody[] =
+    "<?xml version=\"1.0\"?><D:lockinfo xmlns:D=\"DAV:\"><D:lockscope><D:exclusive/>"
+    "</D:lockscope><D:locktype><D:write/></D:locktype><D:owner>o</D:owner></D:lockinfo>";
+
+// Users alice and bob may write everywhere; reader may read everywhere and write /inbox only.
+std::function<void(server::ServerConfig&)> WithUsers() {
+  return [](server::ServerConfig& config) {
+    std::filesystem::create_directories(config.root + "/dir");
+    std::filesystem::create_directories(config.root + "/inbox");
+    WriteFile(config.root + "/doc.txt", "original");
+    WriteFile(config.root + "/inbox/own.txt", "reader's");
+    config.auth.users_file = config.root + "/../users";
+    WriteFile(config.auth.users_file, kUsers);
+    config.access_file = config.root + "/../access.conf";
+    WriteFile(config.access_file,
+              "[authenticated]\nwrite /\n\n[user reader]\nread /\nwrite /inbox\n");
+  };
+}
+
+// Every write a read-only user tries is 403 and leaves the disk as it was.
+TEST(AccessIntegrationTest, ReadOnlyUserGets403ForEveryWriteAndNothingChanges) {
+  TestServer server(webdav::DavSettings(), WithUsers());
+  EXPECT_EQ(server.Request("GET", "/doc.txt", "", As("reader")).body, "original");
+  EXPECT_EQ(server.Request("PUT", "/doc.txt", "changed", As("reader")).status, 403);
+  EXPECT_EQ(server.Request("PUT", "/new.txt", "new", As("reader")).status, 403);
+  EXPECT_EQ(server.Request("MKCOL", "/newdir", "", As("reader")).status, 403);
+  EXPECT_EQ(server.Request("DELETE", "/doc.txt", "", As("reader")).status, 403);
+  EXPECT_EQ(server.Request("DELETE", "/dir", "", As("reader")).status, 403);
+  EXPECT_EQ(server
+                .Request("PROPPATCH", "/doc.txt",
+                         "<?xml version=\"1.0\"?><D:propertyupdate xmlns:D=\"DAV:\" "
+                         "xmlns:Z=\"urn:x\"><D:set><D:prop><Z:color>red</Z:color></D:prop>"
+                         "</D:set></D:propertyupdate>",
+                         As("reader"))
+                .status,
+            403);
+  EXPECT_EQ(server.Request("LOCK", "/doc.txt", kLockBody, As("reader")).status, 403);
+  // COPY and MOVE into a folder the user may only read: the destination decides.
+  EXPECT_EQ(
+      server.Request("COPY", "/doc.txt", "", As("reader", {{"Destination", "/copy.txt"}})).status,
+      403);
+  EXPECT_EQ(
+      server.Request("MOVE", "/inbox/own.txt", "", As("reader", {{"Destination", "/moved.txt"}}))
+          .status,
+      403);
+  // Nothing changed: bytes, names, no property, no lock.
+  EXPECT_EQ(ReadFile(server.Disk("doc.txt")), "original");
+  EXPECT_TRUE(Exists(server.Disk("dir")));
+  EXPECT_TRUE(Exists(server.Disk("inbox/own.txt")));
+  for (const char* absent : {"new.txt", "newdir", "copy.txt", "moved.txt"}) {
+    EXPECT_FALSE(Exists(server.Disk(absent))) << absent;
+  }
+  HttpResult props =
+      server.Request("PROPFIND", "/doc.txt",
+                     "<?xml version=\"1.0\"?><D:propfind xmlns:D=\"DAV:\" xmlns:Z=\"urn:x\">"
+                     "<D:prop><Z:color/><D:lockdiscovery/></D:prop></D:propfind>",
+                     As("alice", {{"Depth", "0"}}));
+  EXPECT_EQ(props.status, 207);
+  EXPECT_EQ(props.body.find("red"), std::string::npos) << props.body;
+  EXPECT_EQ(props.body.find("activelock"), std::string::npos) << props.body;
+  // The control: where reader may write, the same requests work.
+  EXPECT_EQ(server.Request("PUT", "/inbox/new.txt", "new", As("reader")).status, 201);
+  EXPECT_EQ(server.Request("COPY", "/doc.txt", "", As("reader", {{"Destination", "/inbox/c.txt"}}))
+                .status,
+            201);
+  EXPECT_EQ(ReadFile(server.Disk("inbox/c.txt")), "original");
+}
+
+// A lock belongs to the user who took it: another user with write access who submits its token
+// gets 403 for PUT and UNLOCK, and the lock stays (RFC 4918 §6.4).
+TEST(AccessIntegrationTest, AnotherUsersLockTokenIs403) {
+  TestServer server(webdav::DavSettings(), WithUsers());
+  HttpResult lock = server.Request("LOCK", "/doc.txt", kLockBody, As("alice"));
+  ASSERT_EQ(lock.status, 200) << lock.body;
+  std::string token = lock.headers["lock-token"];
+  ASSERT_FALSE(token.empty());
+  EXPECT_EQ(
+      server.Request("PUT", "/doc.txt", "bob's", As("bob", {{"If", "(" + token + ")"}})).status,
+      403);
+  EXPECT_EQ(server.Request("UNLOCK", "/doc.txt", "", As("bob", {{"Lock-Token", token}})).status,
+            403);
+  EXPECT_EQ(ReadFile(server.Disk("doc.txt")), "original");
+  // Without the token bob is locked out (423); alice, its owner, writes and unlocks.
+  EXPECT_EQ(server.Request("PUT", "/doc.txt", "bob's", As("bob")).status, 423);
+  EXPECT_EQ(
+      server.Request("PUT", "/doc.txt", "alice's", As("alice", {{"If", "(" + token + ")"}})).status,
+      204);
+  EXPECT_EQ(server.Request("UNLOCK", "/doc.txt", "", As("alice", {{"Lock-Token", token}})).status,
+            204);
+  EXPECT_EQ(ReadFile(server.Disk("doc.txt")), "alice's");
 }
 
 TEST(AccessIntegrationTest, ABadRulesFileStopsTheStartWithFileAndLine) {

@@ -228,6 +228,38 @@ TEST(EngineTest, OneClientOverItsConnectionCapIsRefusedWithoutHarmingOthers) {
   EXPECT_TRUE(served);
 }
 
+// A trusted proxy (--trusted-proxies) carries every client's connections from its one address:
+// the per-address cap does not apply to it (issue 11), while an untrusted address beside it is
+// still capped.
+TEST(EngineTest, TrustedProxyHasNoPerAddressConnectionCap) {
+  TestServer server({}, [](server::ServerConfig& c) {
+    c.max_connections_per_client = 2;
+    c.trusted_proxies = "127.0.0.2/32";
+  });
+  WriteFile(server.Disk("f.txt"), "small file");
+  std::vector<std::unique_ptr<Client>> proxy;
+  for (int i = 0; i < 8; ++i) {
+    proxy.push_back(std::make_unique<Client>("127.0.0.2", server.port()));
+    ASSERT_TRUE(proxy.back()->Send(kGet)) << i;
+    ASSERT_EQ(proxy.back()->Receive().status, 200) << i;
+  }
+  // All 8 stay open and served.
+  for (auto& c : proxy) {
+    ASSERT_TRUE(c->Send(kGet));
+    EXPECT_EQ(c->Receive().status, 200);
+  }
+  std::vector<std::unique_ptr<Client>> other;
+  for (int i = 0; i < 2; ++i) {
+    other.push_back(std::make_unique<Client>("127.0.0.3", server.port()));
+    ASSERT_TRUE(other.back()->Send(kGet));
+    ASSERT_EQ(other.back()->Receive().status, 200) << i;
+  }
+  Client extra("127.0.0.3", server.port());
+  extra.Send(kGet);  // may fail: the server may have closed it already
+  EXPECT_EQ(extra.Receive(2000).status, 0);
+  EXPECT_TRUE(extra.ClosedByServer(2000));
+}
+
 // Answers every request with 200 "ok".
 class OkHandler : public Poco::Net::HTTPRequestHandler {
  public:

@@ -41,6 +41,15 @@ printf 'first version\n' >"$work/local.txt"
 head -c 300000 /dev/urandom >"$work/binary.bin"
 printf 'written under the lock\n' >"$work/locked.txt"
 
+host="${KEEPDAV_URL#*://}"
+host="${host%%[:/]*}"
+if [[ -n ${KEEPDAV_USER:-} ]]; then
+  # auth_over.sh: the credentials in ~/.netrc, where cadaver looks before it would ask.
+  printf 'machine %s\nlogin %s\npassword %s\n' "$host" "$KEEPDAV_USER" "$KEEPDAV_PASS" \
+    >"$INTEROP_TMP/home/.netrc"
+  chmod 600 "$INTEROP_TMP/home/.netrc"
+fi
+
 # cadaver resolves local names against its cwd: run it in $work.
 cat >"$work/session.in" <<'EOF'
 mkcol docs
@@ -116,11 +125,30 @@ check "local: get of the unusual name is whole" cmp -s "$work/binary.bin" "$work
 check "disk: the moved copy was deleted, nothing else is left" \
   [ "$(find "$root" -mindepth 1 -printf '%P\n' | sort | tr '\n' '|')" == \
   "docs|docs/Résumé 2026 #1.bin|docs/notes.txt|" ]
-props="$(curl -sS --max-time 10 -X PROPFIND -H 'Depth: 0' "${KEEPDAV_URL}docs/notes.txt" \
+curl_auth=()
+[[ -n ${KEEPDAV_USER:-} ]] && curl_auth=(-u "$KEEPDAV_USER:$KEEPDAV_PASS")
+props="$(curl -sS --max-time 10 "${curl_auth[@]}" -X PROPFIND -H 'Depth: 0' "${KEEPDAV_URL}docs/notes.txt" \
   --data-binary '<D:propfind xmlns:D="DAV:"><D:prop><D:lockdiscovery/>
     <c:color xmlns:c="http://webdav.org/cadaver/custom-properties/"/></D:prop></D:propfind>')"
 check "server: the property cadaver set is stored" grep -qE '>blue</([A-Za-z0-9]+:)?color>' <<<"$props"
 check "server: no lock is left after unlock" grep -qE '<D:lockdiscovery */>' <<<"$props"
+
+if [[ -n ${KEEPDAV_USER:-} ]]; then
+  # A wrong password in ~/.netrc: cadaver reports the refusal and writes nothing (it then asks
+  # for a user name on stdin: the session's "put" line is read as one, and refused too).
+  mkdir -p "$INTEROP_TMP/home-wrong"
+  printf 'machine %s\nlogin %s\npassword %s\n' "$host" "$KEEPDAV_USER" "$(interop_wrong_pass)" \
+    >"$INTEROP_TMP/home-wrong/.netrc"
+  chmod 600 "$INTEROP_TMP/home-wrong/.netrc"
+  printf 'put local.txt wrong.txt\nquit\n' >"$work/wrong.in"
+  (cd "$work" && HOME="$INTEROP_TMP/home-wrong" timeout 30 cadaver "$KEEPDAV_URL" \
+    <"$work/wrong.in" >"$work/wrong.out" 2>&1) || true
+  sed 's/^/# wrong-password cadaver: /' "$work/wrong.out"
+  check "wrong password: cadaver reports the refusal" \
+    grep -qiE 'authenticat|401|unauthori' "$work/wrong.out"
+  check "wrong password: nothing written" test ! -e "$root/wrong.txt"
+  check "wrong password: keepdav logged the failed login" interop_auth_failure_logged 127.0.0.1
+fi
 
 if [[ ${KEEPDAV_URL_SCHEME:-http} == https ]]; then
   check "HTTPS: cadaver verified the certificate (no untrusted-certificate warning)" \

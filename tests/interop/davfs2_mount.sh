@@ -16,7 +16,7 @@
 #   delay_upload 0    upload on close rather than 10 s later, so the disk checks see it
 #   dir_refresh 1     re-read listings after a second, not 60
 #   use_locks 1       the default, said aloud: LOCK, PUT, UNLOCK around every upload
-#   ask_auth 0        keepdav has no authentication; never prompt
+#   ask_auth 0        never prompt: the credentials (with auth_over.sh) are in the secrets file
 #
 # Exit 77 (skipped) without /dev/fuse, or when not root (mounting needs it unless /etc/fstab
 # allows users, which a test must not edit); without mount.davfs too, except under CI=true, where
@@ -81,9 +81,28 @@ if [[ -n ${KEEPDAV_TLS_CA:-} ]]; then
   install -m 644 "$KEEPDAV_TLS_CA" "$INTEROP_TMP/tls-ca.pem"
   echo "trust_ca_cert $INTEROP_TMP/tls-ca.pem" >>"$conf"
 fi
-# keepdav has no authentication: an entry with empty credentials keeps davfs2 from asking.
-printf '%s "" ""\n' "$KEEPDAV_URL" >"$secrets"
+# Without auth_over.sh keepdav has no authentication: an entry with empty credentials keeps
+# davfs2 from asking. With it, the user and password, double-quoted as davfs2's secrets allow.
+printf '%s "%s" "%s"\n' "$KEEPDAV_URL" "${KEEPDAV_USER:-}" "${KEEPDAV_PASS:-}" >"$secrets"
 chmod 600 "$secrets"
+
+checks=0 failures=0
+if [[ -n ${KEEPDAV_USER:-} ]]; then
+  # A wrong password in the secrets file: the mount fails, and nothing is mounted.
+  sed "s|^secrets .*|secrets $secrets.wrong|" "$conf" >"$conf.wrong"
+  printf '%s "%s" "%s"\n' "$KEEPDAV_URL" "$KEEPDAV_USER" "$(interop_wrong_pass)" >"$secrets.wrong"
+  chmod 600 "$secrets.wrong"
+  wrong_rc=0
+  timeout 30 mount -t davfs -o "conf=$conf.wrong,uid=0,gid=0" "$KEEPDAV_URL" "$mnt" </dev/null \
+    >"$INTEROP_TMP/mount.wrong" 2>&1 || wrong_rc=$?
+  sed 's/^/# wrong password mount: /' "$INTEROP_TMP/mount.wrong"
+  if grep -qF " $mnt fuse" /proc/mounts; then umount "$mnt" || umount -l "$mnt" || true; fi
+  check "davfs2: a wrong password in the secrets file fails the mount (exit $wrong_rc)" \
+    [ "$wrong_rc" -ne 0 ]
+  check "davfs2: ... saying the server refused the credentials" \
+    grep -qiE 'authenticat|401|unauthori' "$INTEROP_TMP/mount.wrong"
+  check "davfs2: ... and keepdav logged the failed login" interop_auth_failure_logged 127.0.0.1
+fi
 
 mounted=0
 interop_teardown() {
@@ -104,8 +123,6 @@ if [[ $mount_rc -eq 0 ]] && grep -qF " $mnt fuse" /proc/mounts; then
   mounted=1
 fi
 
-checks=0 failures=0
-
 check "davfs2: mount.davfs mounted the server (exit $mount_rc)" [ "$mounted" -eq 1 ]
 if [[ $mounted -eq 1 ]]; then
   mount_checks davfs2 "$mnt" "$root" "$scratch"
@@ -122,9 +139,16 @@ for method in LOCK UNLOCK PUT MKCOL MOVE DELETE PROPFIND GET; do
   echo "# server saw $(grep -c "keepdav.http: $method " "$log" || true) x $method"
 done
 check "davfs2: locked the files it wrote (use_locks 1)" grep -q 'keepdav.http: LOCK /renamed.txt' "$log"
+# With auth_over.sh, neon sends a session's first request without credentials and answers the
+# 401 challenge: those 401s (and the wrong-password mount's) are expected, and counted.
+expected_failures="keepdav.http: (PROPFIND|HEAD|GET) .* 404 "
+if [[ -n ${KEEPDAV_USER:-} ]]; then
+  expected_failures="$expected_failures|keepdav.http: [A-Z]+ .* 401 "
+  echo "# server answered $(grep -cE 'keepdav.http: [A-Z]+ .* 401 ' "$log" || true) x 401 (challenges)"
+fi
 check "davfs2: every request it sent succeeded (no 4xx or 5xx but its existence probes)" \
   bash -c '! grep -E "keepdav.http: [A-Z]+ .* [45][0-9][0-9] [0-9]+us$" "$1" |
-    grep -vE "keepdav.http: (PROPFIND|HEAD|GET) .* 404 "' _ "$log"
+    grep -vE "$2"' _ "$log" "$expected_failures"
 lock_state="$(curl -sS --noproxy '*' --max-time 10 -X PROPFIND -H 'Depth: infinity' \
   "$KEEPDAV_URL" --data-binary \
   '<D:propfind xmlns:D="DAV:"><D:prop><D:lockdiscovery/></D:prop></D:propfind>')"

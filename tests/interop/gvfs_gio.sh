@@ -107,7 +107,23 @@ odd_uri="Caf%C3%A9%20menu%20%232%20100%25.txt"
 head -c 5242880 /dev/urandom >"$scratch/big.bin"
 printf 'saved from stdin\n' >"$scratch/saved.txt"
 
-check "gio mount ${dav%%:*}:// (gvfsd-dav)" g mount "$dav/" </dev/null
+if [[ -n ${KEEPDAV_USER:-} ]]; then
+  # auth_over.sh: the user in the URI; gio mount asks "Password:" and reads it from stdin. A
+  # wrong one first: gvfsd-dav asks again, gio reads end of input and gives up; nothing mounted.
+  dav="${dav%%://*}://$KEEPDAV_USER@${dav#*://}"
+  wrong_rc=0
+  printf '%s\n' "$(interop_wrong_pass)" | timeout 30 gio mount "$dav/" >"$INTEROP_TMP/gio-wrong.out" \
+    2>&1 || wrong_rc=$?
+  sed 's/^/# wrong-password gio mount: /' "$INTEROP_TMP/gio-wrong.out"
+  check "wrong password: gio mount fails (exit $wrong_rc)" [ "$wrong_rc" -ne 0 ]
+  check "wrong password: ... and nothing is mounted" \
+    bash -c '! timeout 10 gio list "$1/" >/dev/null 2>&1 </dev/null' _ "$dav"
+  check "wrong password: keepdav logged the failed login" interop_auth_failure_logged 127.0.0.1
+  check "gio mount ${dav%%:*}:// (gvfsd-dav) with the password on stdin" \
+    g mount "$dav/" <<<"$KEEPDAV_PASS"
+else
+  check "gio mount ${dav%%:*}:// (gvfsd-dav)" g mount "$dav/" </dev/null
+fi
 if [[ ${KEEPDAV_URL_SCHEME:-http} == https ]]; then
   check "HTTPS: gio mount asked no certificate question" \
     bash -c '! grep -qiE "certificate|sure you would like|identity" "$1" "$2"' _ \

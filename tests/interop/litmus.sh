@@ -44,71 +44,43 @@ interop_log "running suites: ${suites[*]}"
 # Run from the temp dir: litmus writes debug.log and child.log into its cwd.
 litmus_rc=0
 cd "$INTEROP_TMP"
-TESTS="${suites[*]}" interop_run_client "$log" "$litmus" -k "$KEEPDAV_URL" || litmus_rc=$?
+# With auth_over.sh: `litmus URL USER PASS`, as its manual says.
+credentials=()
+[[ -n ${KEEPDAV_USER:-} ]] && credentials=("$KEEPDAV_USER" "$KEEPDAV_PASS")
+TESTS="${suites[*]}" interop_run_client "$log" "$litmus" -k "$KEEPDAV_URL" "${credentials[@]}" ||
+  litmus_rc=$?
 # litmus redraws each test's line with a carriage return; keep what is left
 # after the last one, which is what a terminal would show.
 sed 's/.*\r//' "$log" >"$log.txt"
 cat "$log.txt"
 
+wrong_ok=1
+if [[ -n ${KEEPDAV_USER:-} ]]; then
+  # A wrong password: litmus's basic suite must fail at its first request (neon: "Could not
+  # authenticate to server: rejected Basic challenge"), not hang or pass, and keepdav must log
+  # the failed login.
+  wrong_rc=0
+  TESTS=basic interop_run_client "$log.wrong" "$litmus" -k "$KEEPDAV_URL" "$KEEPDAV_USER" \
+    "$(interop_wrong_pass)" || wrong_rc=$?
+  sed 's/.*\r//' "$log.wrong" >"$log.wrong.txt"
+  sed 's/^/# wrong password: /' "$log.wrong.txt" | grep -E 'summary|FAIL' | head -n 8 || true
+  if litmus_verdict "$log.wrong.txt" basic >/dev/null ||
+    ! grep -q 'rejected Basic challenge' "$log.wrong.txt"; then
+    echo "  with a wrong password the basic suite did not fail on the 401 (litmus exit $wrong_rc)"
+    wrong_ok=0
+  fi
+  if ! interop_auth_failure_logged 127.0.0.1; then
+    echo "  keepdav logged no failed login for the wrong password"
+    wrong_ok=0
+  fi
+fi
+
 stop_ok=1
 interop_stop || stop_ok=0
 
-summary_re="<- summary for \`([A-Za-z0-9_]+)': of ([0-9]+) tests run: ([0-9]+) passed, ([0-9]+) failed"
-skipped_re="<- all tests skipped for \`([A-Za-z0-9_]+)'"
-warning_re="^-> ([0-9]+) warnings? (was|were) issued"
-skips_re="^-> ([0-9]+) tests? (was|were) skipped"
-declare -A run=() passed=() failed=() warnings=() skips=()
-last=""
-pending_skips=0
-while IFS= read -r line; do
-  if [[ "$line" =~ $summary_re ]]; then
-    last="${BASH_REMATCH[1]}"
-    run[$last]="${BASH_REMATCH[2]}"
-    passed[$last]="${BASH_REMATCH[3]}"
-    failed[$last]="${BASH_REMATCH[4]}"
-    skips[$last]=$pending_skips
-    pending_skips=0
-  elif [[ "$line" =~ $skipped_re ]]; then
-    last="${BASH_REMATCH[1]}"
-    run[$last]=0 passed[$last]=0 failed[$last]=0 skips[$last]=$pending_skips
-    pending_skips=0
-  elif [[ "$line" =~ $skips_re ]]; then
-    # Printed just before the summary of the suite it belongs to.
-    pending_skips="${BASH_REMATCH[1]}"
-  elif [[ "$line" =~ $warning_re && -n "$last" ]]; then
-    # Printed just after the summary of the suite it belongs to.
-    warnings[$last]="${BASH_REMATCH[1]}"
-  fi
-done <"$log.txt"
-
-echo "==== litmus verdict ===="
 bad=0
-total_warnings=0
-for s in "${suites[@]}"; do
-  if [[ -z "${run[$s]+x}" ]]; then
-    echo "  $s: FAIL (no summary line: suite crashed or did not run)"
-    bad=1
-    continue
-  fi
-  w="${warnings[$s]:-0}"
-  total_warnings=$((total_warnings + w))
-  verdict=ok
-  if [[ "${run[$s]}" -eq 0 ]]; then
-    verdict="FAIL (no test ran)"
-    bad=1
-  elif [[ "${failed[$s]}" -ne 0 ]]; then
-    verdict=FAIL
-    bad=1
-  fi
-  # Skipped tests are litmus's own call (a prerequisite test failed, or the
-  # server lacks an optional feature); they are shown, not failed on.
-  echo "  $s: ${passed[$s]}/${run[$s]} passed, ${failed[$s]} failed," \
-    "${skips[$s]} skipped, $w warnings: $verdict"
-done
-if ((total_warnings > 0)); then
-  echo "  warnings ($total_warnings):"
-  grep -E 'WARNING:' "$log.txt" | sed 's/^/    /' || true
-fi
+litmus_verdict "$log.txt" "${suites[@]}" || bad=1
+[[ $wrong_ok -eq 1 ]] || bad=1
 if [[ $litmus_rc -ne 0 ]]; then
   echo "  litmus itself exited with status $litmus_rc"
   bad=1

@@ -39,20 +39,12 @@ if [[ $# -ne 1 ]]; then
 fi
 bin="$1"
 
-haproxy_bin="$(command -v haproxy || echo /usr/sbin/haproxy)"
-apache_bin="$(command -v apache2 || echo /usr/sbin/apache2)"
-apache_modules=/usr/lib/apache2/modules
 # CTest's SKIP_RETURN_CODE (under CI=true a failure): scripts/install-deps.sh test installs all.
-interop_require_file "$haproxy_bin" haproxy
-interop_require_file "$apache_bin" apache2
-[[ -f "$apache_modules/mod_proxy_http.so" ]] ||
-  INTEROP_MISSING+=("$apache_modules/mod_proxy_http.so (Debian package apache2)")
+interop_require_proxies
 interop_require_command curl curl
 interop_require_done
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 
-PROXY_PID=""
-PROXY_NAME=""
 interop_init
 # lib.sh's EXIT trap stops keepdav; stop the proxy first, then hand over to it.
 trap 'proxy_stop; interop_cleanup' EXIT
@@ -72,127 +64,11 @@ checks=0 failures=0
 between() { [[ -n "$1" && "$1" -ge "$2" && "$1" -le "$3" ]]; } # between VALUE MIN MAX
 at_least() { python3 -c 'import sys; sys.exit(0 if float(sys.argv[1] or 0) >= float(sys.argv[2]) else 1)' "$1" "$2"; }
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-port_open() { python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$1" 2>/dev/null; }
-
-# proxy_start NAME LOG CMD...: starts a proxy in the foreground of a background job and waits
-# until $PROXY_PORT accepts connections.
-proxy_start() {
-  local name="$1" log="$2" deadline=$((SECONDS + 10))
-  shift 2
-  "$@" </dev/null >"$log" 2>&1 &
-  PROXY_PID=$!
-  PROXY_NAME="$name"
-  while ! port_open "$PROXY_PORT"; do
-    if ! kill -0 "$PROXY_PID" 2>/dev/null; then
-      wait "$PROXY_PID" 2>/dev/null || true
-      PROXY_PID=""
-      interop_log "$name exited before listening on $PROXY_PORT:"
-      cat "$log"
-      return 1
-    fi
-    if ((SECONDS >= deadline)); then
-      interop_log "$name not listening on $PROXY_PORT after 10 s:"
-      cat "$log"
-      return 1
-    fi
-    sleep 0.1
-  done
-  interop_log "$name pid $PROXY_PID listening on 127.0.0.1:$PROXY_PORT"
-}
-proxy_stop() {
-  [[ -n "$PROXY_PID" ]] || return 0
-  local pid="$PROXY_PID" deadline=$((SECONDS + 10))
-  PROXY_PID=""
-  kill -TERM "$pid" 2>/dev/null || true
-  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  interop_log "$PROXY_NAME stopped"
-}
-
-# A free port can be taken between the check and the bind: try a few.
-with_free_port() { # with_free_port START_FUNCTION
-  local attempt
-  for attempt in 1 2 3; do
-    PROXY_PORT="$(free_port)"
-    if "$1"; then return 0; fi
-    interop_log "retrying with another port (attempt $attempt failed)"
-  done
-  return 1
-}
-
-# Each proxy run gets its own directory ($INTEROP_TMP/$PROXY_RUN), so logs stay apart.
-PROXY_RUN=""
-start_haproxy() {
-  local dir="$INTEROP_TMP/$PROXY_RUN"
-  mkdir -p "$dir"
-  # timeout server is the longest silence HAProxy accepts from keepdav while it waits for the
-  # response; each 102 it relays restarts it.
-  cat >"$dir/haproxy.cfg" <<EOF
-global
-  log stdout format raw local0
-  maxconn 64
-
-defaults
-  mode http
-  log global
-  option httplog
-  timeout connect 2s
-  timeout client 30s
-  timeout server 2s
-
-frontend keepdav_front
-  bind 127.0.0.1:$PROXY_PORT
-  default_backend keepdav_back
-
-backend keepdav_back
-  server keepdav 127.0.0.1:$KEEPDAV_PORT
-EOF
-  "$haproxy_bin" -c -q -f "$dir/haproxy.cfg" || return 1
-  proxy_start haproxy "$dir/haproxy.log" "$haproxy_bin" -f "$dir/haproxy.cfg" -db
-}
-
-start_apache() {
-  local dir="$INTEROP_TMP/$PROXY_RUN"
-  mkdir -p "$dir/run"
-  local user_lines=""
-  if [[ "$(id -u)" -eq 0 ]]; then
-    # Apache refuses to serve as root; -X keeps one process, which still drops to this user.
-    user_lines=$'User www-data\nGroup www-data'
-  fi
-  cat >"$dir/apache2.conf" <<EOF
-ServerRoot "$dir"
-ServerName 127.0.0.1
-Listen 127.0.0.1:$PROXY_PORT
-PidFile "$dir/run/apache2.pid"
-DefaultRuntimeDir "$dir/run"
-Mutex file:$dir/run default
-ErrorLog "$dir/error.log"
-LogLevel warn
-LoadModule mpm_event_module $apache_modules/mod_mpm_event.so
-LoadModule authz_core_module $apache_modules/mod_authz_core.so
-LoadModule proxy_module $apache_modules/mod_proxy.so
-LoadModule proxy_http_module $apache_modules/mod_proxy_http.so
-$user_lines
-LogFormat "%r %>s %D us" short
-CustomLog "$dir/access.log" short
-Timeout 30
-# The longest silence mod_proxy accepts from keepdav; each interim response restarts it.
-ProxyTimeout 2
-# keepdav checks that Destination names its own authority (Host).
-ProxyPreserveHost On
-ProxyPass "/" "http://127.0.0.1:$KEEPDAV_PORT/"
-ProxyPassReverse "/" "http://127.0.0.1:$KEEPDAV_PORT/"
-EOF
-  "$apache_bin" -t -f "$dir/apache2.conf" >"$dir/configtest.log" 2>&1 || {
-    cat "$dir/configtest.log"
-    return 1
-  }
-  proxy_start apache2 "$dir/apache2.out" "$apache_bin" -X -f "$dir/apache2.conf"
-}
+# Each proxy run gets its own directory ($INTEROP_TMP/$PROXY_RUN), so logs stay apart. The 2 s
+# timeout is the longest silence either proxy accepts from keepdav (lib.sh: PROXY_TIMEOUT_S).
+PROXY_TIMEOUT_S=2
+start_haproxy() { proxy_with_free_port proxy_start_haproxy; }
+start_apache() { proxy_with_free_port proxy_start_apache; }
 
 # copy_through_proxy DEST LABEL: COPY /src -> /DEST through the proxy with curl -v; sets
 # proxy_status, proxy_interim (102s the client saw), proxy_seconds.
@@ -240,13 +116,13 @@ is_gateway_error() { [[ "$1" == 502 || "$1" == 504 ]]; }
 started=$SECONDS
 
 # ---- HAProxy ---------------------------------------------------------------------------------
-note "$("$haproxy_bin" -v | sed -n 1p)"
+note "$("$interop_haproxy_bin" -v | sed -n 1p)"
 haproxy_delay=15000 # x 405 sleeps: the COPY lasts at least 6.08 s, 3 x timeout server
 
 interop_start "$bin" "$root" --processing=always --processing-first-ms=500 \
   --processing-interval-ms=500 --test-delay-us=$haproxy_delay
 PROXY_RUN=haproxy-on
-with_free_port start_haproxy
+start_haproxy
 copy_through_proxy dst-haproxy haproxy-on
 line="$(server_line)"
 note "keepdav: ${line:-no log line}"
@@ -265,7 +141,7 @@ interop_stop
 
 interop_start "$bin" "$root" --processing=never --test-delay-us=$haproxy_delay
 PROXY_RUN=haproxy-off
-with_free_port start_haproxy
+start_haproxy
 copy_through_proxy dst-haproxy-never haproxy-off
 show_proxy_log "$INTEROP_TMP/$PROXY_RUN/haproxy.log"
 check "haproxy, 102 off: the COPY fails with 504 Gateway Timeout" [ "$proxy_status" == 504 ]
@@ -278,13 +154,13 @@ note "keepdav after haproxy gave up: $(server_line | sed 's/^$/no long COPY log 
   "$(find "$root/dst-haproxy-never" -type f 2>/dev/null | wc -l) of $tree_files files copied"
 
 # ---- Apache mod_proxy ------------------------------------------------------------------------
-note "$("$apache_bin" -v | sed -n 1p)"
+note "$("$interop_apache_bin" -v | sed -n 1p)"
 apache_delay=8000 # x 405 sleeps: the COPY lasts at least 3.24 s, 1.6 x ProxyTimeout
 
 interop_start "$bin" "$root" --processing=always --processing-first-ms=750 \
   --processing-interval-ms=750 --test-delay-us=$apache_delay
 PROXY_RUN=apache-on
-with_free_port start_apache
+start_apache
 copy_through_proxy dst-apache apache-on
 line="$(server_line)"
 note "keepdav: ${line:-no log line}"
@@ -304,7 +180,7 @@ interop_stop
 
 interop_start "$bin" "$root" --processing=never --test-delay-us=$apache_delay
 PROXY_RUN=apache-off
-with_free_port start_apache
+start_apache
 copy_through_proxy dst-apache-never apache-off
 show_proxy_log "$INTEROP_TMP/$PROXY_RUN/access.log"
 show_proxy_log "$INTEROP_TMP/$PROXY_RUN/error.log"
@@ -320,7 +196,7 @@ note "keepdav after apache gave up: $(server_line | sed 's/^$/no long COPY log l
 interop_start "$bin" "$root" --processing=always --processing-first-ms=250 \
   --processing-interval-ms=250 --test-delay-us=$apache_delay
 PROXY_RUN=apache-limit
-with_free_port start_apache
+start_apache
 copy_through_proxy dst-apache-limit apache-limit
 line="$(server_line)"
 note "keepdav: ${line:-no log line}"

@@ -73,6 +73,21 @@ echo "# $(rclone version 2>/dev/null | sed -n 1p)"
 [[ "$mode" == mount ]] && printf 'on the server before the mount\n' >"$root/seed.txt"
 interop_start "$bin" "$root" --log-level=debug
 printf '[kd]\ntype = webdav\nurl = %s\nvendor = other\n' "$KEEPDAV_URL" >"$RCLONE_CONFIG"
+if [[ -n ${KEEPDAV_USER:-} ]]; then
+  # auth_over.sh: the password as rclone's config holds it, `rclone obscure`d; and a remote with
+  # a wrong one, which must fail cleanly.
+  printf 'user = %s\npass = %s\n' "$KEEPDAV_USER" "$(rclone obscure "$KEEPDAV_PASS")" >>"$RCLONE_CONFIG"
+  printf '[kdwrong]\ntype = webdav\nurl = %s\nvendor = other\nuser = %s\npass = %s\n' \
+    "$KEEPDAV_URL" "$KEEPDAV_USER" "$(rclone obscure "$(interop_wrong_pass)")" >>"$RCLONE_CONFIG"
+  printf 'must not land\n' >"$scratch/wrong.txt"
+  wrong_rc=0
+  run_rclone "$INTEROP_TMP/wrong.log" copyto "$scratch/wrong.txt" kdwrong:wrong.txt >/dev/null ||
+    wrong_rc=$?
+  check "wrong password: rclone copyto fails (exit $wrong_rc)" [ "$wrong_rc" -ne 0 ]
+  check "wrong password: rclone reports the 401" grep -q '401' "$INTEROP_TMP/wrong.log"
+  check "wrong password: nothing written" test ! -e "$root/wrong.txt"
+  check "wrong password: keepdav logged the failed login" interop_auth_failure_logged 127.0.0.1
+fi
 
 if [[ "$mode" == sync ]]; then
   src="$scratch/src"

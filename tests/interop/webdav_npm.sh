@@ -65,6 +65,10 @@ check "the moved folder left its old place" test ! -e "$root/deep/a"
 check "the deleted folder is gone" test ! -e "$root/moved-a"
 check "the deleted file is gone" test ! -e "$root/docs/stream.bin"
 check "the moved file is gone from its old place" test ! -e "$root/docs/data.bin"
+if [[ -n ${KEEPDAV_USER:-} ]]; then
+  check "the wrong password's PUT wrote nothing" test ! -e "$root/wrong-password.txt"
+  check "keepdav logged the wrong password's failed login" interop_auth_failure_logged 127.0.0.1
+fi
 check "the download equals the upload" cmp -s "$INTEROP_TMP/local/upload.bin" \
   "$INTEROP_TMP/local/download.bin"
 check "nothing else is left in /docs" \

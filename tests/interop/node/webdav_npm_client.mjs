@@ -18,7 +18,11 @@ if (!baseUrl || !localDir) {
   process.exit(2);
 }
 
-const client = createClient(baseUrl);
+// With auth_over.sh: the user and password from the environment, as an app passes them.
+const user = process.env.KEEPDAV_USER;
+const client = user
+  ? createClient(baseUrl, { username: user, password: process.env.KEEPDAV_PASS })
+  : createClient(baseUrl);
 let checks = 0;
 let failures = 0;
 
@@ -49,6 +53,27 @@ const NS = "urn:example:keepdav-npm";
 // A 3 MiB binary, uploaded both as a Buffer and as a stream (no Content-Length: chunked).
 const binary = randomBytes(3 * 1024 * 1024);
 writeFileSync(join(localDir, "upload.bin"), binary);
+
+if (user) {
+  // A wrong password fails cleanly: the package throws with the 401, and nothing is written.
+  const wrong = createClient(baseUrl, { username: user, password: `not-${process.env.KEEPDAV_PASS}` });
+  await check("wrong password: getDirectoryContents is refused with 401", async () => {
+    try {
+      await wrong.getDirectoryContents("/");
+    } catch (err) {
+      return err.status === 401;
+    }
+    return false;
+  });
+  await check("wrong password: putFileContents is refused with 401", async () => {
+    try {
+      await wrong.putFileContents("/wrong-password.txt", "must not land");
+    } catch (err) {
+      return err.status === 401;
+    }
+    return false;
+  });
+}
 
 await check("getDAVCompliance: class 1 and 2", async () => {
   const c = await client.getDAVCompliance("/");
