@@ -81,7 +81,11 @@ ResourcePath ResourcePath::InternalChild(std::string_view reserved_name) const {
 
 ResourcePath ResourcePath::Child(std::string_view name) const {
   assert(IsValidSegment(name));
-  std::string p = IsRoot() ? std::string() : path_;
+  // Sized once: a tree walk builds one child per member, and a copy of a long parent followed
+  // by two appends would allocate up to three times.
+  std::string p;
+  p.reserve((IsRoot() ? 0 : path_.size()) + 1 + name.size());
+  if (!IsRoot()) p.append(path_);
   p += '/';
   p.append(name);
   return ResourcePath(std::move(p));

@@ -50,9 +50,13 @@ bool AnyMatches(const std::string& header, const std::string& etag, bool strong)
 
 }  // namespace
 
-std::string ETagFor(const storage::FileInfo& info) {
-  // "<inode>-<size>-<mtime ns>" in hex, formatted by hand: GET and PROPFIND make one per file.
-  char buf[3 * 16 + 4];
+namespace {
+
+constexpr size_t kETagMax = 3 * 16 + 4;
+
+// "<inode>-<size>-<mtime ns>" in hex, formatted by hand: GET and PROPFIND make one per file.
+// Returns the length written to `buf`.
+size_t FormatETag(const storage::FileInfo& info, char (&buf)[kETagMax]) {
   char* p = buf;
   auto hex = [&p](unsigned long long v) {
     char digits[16];
@@ -70,7 +74,19 @@ std::string ETagFor(const storage::FileInfo& info) {
   *p++ = '-';
   hex(static_cast<unsigned long long>(info.mtime_ns));
   *p++ = '"';
-  return std::string(buf, static_cast<size_t>(p - buf));
+  return static_cast<size_t>(p - buf);
+}
+
+}  // namespace
+
+std::string ETagFor(const storage::FileInfo& info) {
+  char buf[kETagMax];
+  return std::string(buf, FormatETag(info, buf));
+}
+
+void AppendETag(std::string* out, const storage::FileInfo& info) {
+  char buf[kETagMax];
+  out->append(buf, FormatETag(info, buf));
 }
 
 namespace {
@@ -84,7 +100,8 @@ struct DateCache {
   int next = 0;
 };
 
-std::string FormatDate(int64_t unix_seconds, bool http, DateCache& cache) {
+// The cache's copy: valid until the thread formats two other seconds.
+const std::string& FormatDate(int64_t unix_seconds, bool http, DateCache& cache) {
   if (cache.seconds[0] == unix_seconds) return cache.text[0];
   if (cache.seconds[1] == unix_seconds) return cache.text[1];
   static const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
@@ -119,6 +136,18 @@ std::string HttpDate(int64_t unix_seconds) {
 std::string Iso8601Date(int64_t unix_seconds) {
   thread_local DateCache cache;
   return FormatDate(unix_seconds, /*http=*/false, cache);
+}
+
+// PROPFIND's two dates per member, appended from the cache without a temporary string (both
+// are longer than the short-string buffer, so each temporary was an allocation).
+void AppendHttpDate(std::string* out, int64_t unix_seconds) {
+  thread_local DateCache cache;
+  out->append(FormatDate(unix_seconds, /*http=*/true, cache));
+}
+
+void AppendIso8601Date(std::string* out, int64_t unix_seconds) {
+  thread_local DateCache cache;
+  out->append(FormatDate(unix_seconds, /*http=*/false, cache));
 }
 
 std::optional<int64_t> ParseHttpDate(const std::string& text) {

@@ -19,6 +19,10 @@ std::string ETagFor(const storage::FileInfo& info);
 std::string HttpDate(int64_t unix_seconds);
 // RFC 3339, e.g. "1994-11-06T08:49:37Z" (creationdate).
 std::string Iso8601Date(int64_t unix_seconds);
+// The same three, appended to `out` (PROPFIND: no temporary string per member).
+void AppendETag(std::string* out, const storage::FileInfo& info);
+void AppendHttpDate(std::string* out, int64_t unix_seconds);
+void AppendIso8601Date(std::string* out, int64_t unix_seconds);
 // Accepts the three formats of RFC 9110 §5.6.7. nullopt when unparseable.
 std::optional<int64_t> ParseHttpDate(const std::string& text);
 

@@ -50,7 +50,7 @@ bool AppendLiveValue(const LivePropertyDef& def, const storage::ResourcePath& pa
   if (def.files_only && info.IsDirectory()) return false;
   switch (def.id) {
     case LiveProperty::kCreationDate:
-      out->append(Iso8601Date(info.birth_ns / 1000000000));
+      AppendIso8601Date(out, info.birth_ns / 1000000000);
       return true;
     case LiveProperty::kDisplayName:
       AppendXmlEscaped(out, path.Name());
@@ -62,10 +62,10 @@ bool AppendLiveValue(const LivePropertyDef& def, const storage::ResourcePath& pa
       AppendXmlEscaped(out, ContentTypeFor(path.Name()));
       return true;
     case LiveProperty::kGetETag:
-      out->append(ETagFor(info));  // hex digits, '-' and quotes: nothing to escape in content
+      AppendETag(out, info);  // hex digits, '-' and quotes: nothing to escape in content
       return true;
     case LiveProperty::kGetLastModified:
-      out->append(HttpDate(info.mtime_ns / 1000000000));
+      AppendHttpDate(out, info.mtime_ns / 1000000000);
       return true;
     case LiveProperty::kResourceType:
       if (info.IsDirectory()) out->append("<D:collection/>");

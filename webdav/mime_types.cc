@@ -1,13 +1,15 @@
 #include "webdav/mime_types.h"
 
 #include <algorithm>
-#include <cctype>
 #include <unordered_map>
+
+#include "storage/ascii.h"
 
 namespace keepdav::webdav {
 
 const std::string& ContentTypeFor(std::string_view file_name) {
-  static const std::unordered_map<std::string, std::string> kTypes = {
+  // Keys are literals, so the map can be searched by a view of a stack buffer.
+  static const std::unordered_map<std::string_view, std::string> kTypes = {
       {"txt", "text/plain; charset=utf-8"},
       {"md", "text/markdown; charset=utf-8"},
       {"csv", "text/csv; charset=utf-8"},
@@ -46,12 +48,20 @@ const std::string& ContentTypeFor(std::string_view file_name) {
   static const std::string kOctetStream = "application/octet-stream";
   auto dot = file_name.rfind('.');
   if (dot == std::string_view::npos || dot + 1 == file_name.size()) return kOctetStream;
-  // Lower-cased into a per-thread string that keeps its capacity: no allocation per call.
-  thread_local std::string ext;
-  ext.assign(file_name.substr(dot + 1));
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  auto it = kTypes.find(ext);
+  // Lower-cased into a buffer on the stack: no allocation, no locale call per character. An
+  // extension longer than every key cannot match.
+  static const size_t kLongest = [] {
+    size_t n = 0;
+    for (const auto& [ext, type] : kTypes) n = std::max(n, ext.size());
+    return n;
+  }();
+  std::string_view ext = file_name.substr(dot + 1);
+  if (ext.size() > kLongest) return kOctetStream;
+  char lower[16];
+  static_assert(sizeof lower >= 5, "the longest key, xlsx/pptx, fits");
+  if (ext.size() > sizeof lower) return kOctetStream;
+  for (size_t i = 0; i < ext.size(); ++i) lower[i] = storage::ascii::ToLower(ext[i]);
+  auto it = kTypes.find(std::string_view(lower, ext.size()));
   return it == kTypes.end() ? kOctetStream : it->second;
 }
 

@@ -3,6 +3,7 @@
 #include <pugixml.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <sstream>
 #include <utility>
@@ -444,12 +445,26 @@ size_t ValidCharAt(std::string_view text, size_t i, size_t* len) {
   return n;
 }
 
+// Bytes that are copied as they are: printable ASCII other than the five XML specials. Tab, LF,
+// CR and everything from 0x80 go the slow way through ValidCharAt.
+constexpr std::array<bool, 256> MakePlainBytes() {
+  std::array<bool, 256> plain{};
+  for (int c = 0x20; c < 0x80; ++c) {
+    plain[c] = c != '<' && c != '>' && c != '&' && c != '"' && c != '\'';
+  }
+  return plain;
+}
+constexpr std::array<bool, 256> kPlainBytes = MakePlainBytes();
+
 }  // namespace
 
 void AppendXmlEscaped(std::string* out, std::string_view text) {
-  // Runs without special characters (nearly everything) are appended in one piece.
+  // Runs without special characters (nearly everything) are appended in one piece; the tight
+  // loop over plain bytes keeps PROPFIND's hrefs and names (several per member) cheap.
   size_t start = 0;
   for (size_t i = 0; i < text.size();) {
+    while (i < text.size() && kPlainBytes[static_cast<unsigned char>(text[i])]) ++i;
+    if (i == text.size()) break;
     unsigned char c = static_cast<unsigned char>(text[i]);
     std::string_view entity;
     size_t skip = 1;

@@ -73,6 +73,26 @@ TEST(ETagForTest, ChangesWithSizeMtimeAndInode) {
   EXPECT_NE(base, ETagFor(MakeInfo(42, 10, (kExampleTime + 1) * kNs)));
 }
 
+// PROPFIND appends the validators straight into its buffer: the same text as the string
+// versions, after what the buffer already holds, through the per-thread date cache's two slots
+// and past them (three different seconds in turn, then the first again).
+TEST(ETagForTest, AppendedFormsMatchTheStringForms) {
+  std::string out = "x";
+  AppendETag(&out, MakeInfo(42, 10, kExampleTime * kNs));
+  EXPECT_EQ(out, "x" + ETagFor(MakeInfo(42, 10, kExampleTime * kNs)));
+  for (int64_t t : {kExampleTime, int64_t{0}, int64_t{4102444799}, kExampleTime, int64_t{0}}) {
+    std::string http = "<a>", iso = "<b>";
+    AppendHttpDate(&http, t);
+    AppendIso8601Date(&iso, t);
+    EXPECT_EQ(http, "<a>" + HttpDate(t)) << t;
+    EXPECT_EQ(iso, "<b>" + Iso8601Date(t)) << t;
+  }
+  std::string twice;
+  AppendHttpDate(&twice, kExampleTime);
+  AppendHttpDate(&twice, kExampleTime + 1);
+  EXPECT_EQ(twice, "Sun, 06 Nov 1994 08:49:37 GMTSun, 06 Nov 1994 08:49:38 GMT");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Dates
 

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace keepdav::webdav {
 namespace {
 
@@ -34,6 +36,19 @@ TEST(ContentTypeForTest, UnknownOrMissingExtension) {
   EXPECT_EQ(ContentTypeFor("trailing."), "application/octet-stream");
   EXPECT_EQ(ContentTypeFor("file.unknownext"), "application/octet-stream");
   EXPECT_EQ(ContentTypeFor(".bashrc"), "application/octet-stream");
+}
+
+// The extension is lower-cased into a short buffer: longer ones, and ones whose start is a known
+// extension, match nothing; bytes outside ASCII are not folded.
+TEST(ContentTypeForTest, LongAndNonAsciiExtensions) {
+  EXPECT_EQ(ContentTypeFor("sheet.XLSX"),
+            "application/vnd.openxmlformats-officedocument."
+            "spreadsheetml.sheet");
+  EXPECT_EQ(ContentTypeFor("a.txtt"), "application/octet-stream");
+  EXPECT_EQ(ContentTypeFor("a.tx"), "application/octet-stream");
+  EXPECT_EQ(ContentTypeFor("a." + std::string(40, 'x')), "application/octet-stream");
+  EXPECT_EQ(ContentTypeFor("a.t\xC3\xA9xt"), "application/octet-stream");
+  EXPECT_EQ(ContentTypeFor("a.TXT\xC3"), "application/octet-stream");
 }
 
 }  // namespace

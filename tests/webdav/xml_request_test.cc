@@ -597,6 +597,31 @@ TEST(AppendXmlEscapedTest, EscapesMarkupCharacters) {
   EXPECT_EQ(out, "x=&lt;a href=&quot;b&quot;&gt;&apos;&amp;&apos;&lt;/a&gt; \xF0\x9F\x98\x80");
 }
 
+// Each printable ASCII byte alone, at the start, in the middle and at the end of a run: the
+// five markup characters become entities, every other one is copied (the fast path's table).
+TEST(AppendXmlEscapedTest, EveryPrintableAsciiByteInEveryPosition) {
+  for (int c = 0x20; c < 0x80; ++c) {
+    const std::string b(1, static_cast<char>(c));
+    std::string want = b;
+    if (c == '<') want = "&lt;";
+    if (c == '>') want = "&gt;";
+    if (c == '&') want = "&amp;";
+    if (c == '"') want = "&quot;";
+    if (c == '\'') want = "&apos;";
+    for (const auto& [in, expect] :
+         {std::pair{b, want}, std::pair{b + "plain", want + "plain"},
+          std::pair{"plain" + b + "text", "plain" + want + "text"},
+          std::pair{"plain" + b, "plain" + want}, std::pair{b + b, want + want}}) {
+      std::string out = "=";
+      AppendXmlEscaped(&out, in);
+      EXPECT_EQ(out, "=" + expect) << "byte " << c;
+    }
+  }
+  std::string empty = "kept";
+  AppendXmlEscaped(&empty, "");
+  EXPECT_EQ(empty, "kept");
+}
+
 // Every byte string written through AppendXmlEscaped parses as XML text and comes back as the
 // input with each maximal invalid subpart replaced by one U+FFFD.
 TEST(AppendXmlEscapedTest, InvalidUtf8AndForbiddenCharactersBecomeReplacementCharacter) {
