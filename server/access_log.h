@@ -1,7 +1,8 @@
 // AccessLog: the --access-log=FILE of issue 11 ("-": standard error), one line per request in
 // Apache's Combined Log Format followed by the request's duration in microseconds:
 //
-//   192.0.2.7 - alice [02/Dec/2026:15:20:47 +0000] "PUT /notes/a.md HTTP/1.1" 201 - "-" "rclone/v1.60.1" 5123
+//   192.0.2.7 - alice [02/Dec/2026:15:20:47 +0000] "PUT /notes/a.md HTTP/1.1" 201 - "-"
+//   "rclone/v1.60.1" 5123
 //
 //   host       the client address after trusted-proxy resolution (forwarded.h: the real client
 //              behind a proxy, not the proxy)
@@ -44,9 +45,9 @@ namespace keepdav::server {
 
 // One request, as it is logged. The views must stay valid during Write.
 struct AccessRecord {
-  std::string_view client;   // numeric address
-  std::string_view user;     // "" = none
-  int64_t start_us = 0;      // microseconds since the epoch
+  std::string_view client;  // numeric address
+  std::string_view user;    // "" = none
+  int64_t start_us = 0;     // microseconds since the epoch
   std::string_view method;
   std::string_view target;
   std::string_view version;  // "HTTP/1.1"
@@ -80,7 +81,8 @@ class AccessLog {
   static void AppendEscaped(std::string_view text, std::string* out);
 
  private:
-  AccessLog(std::string path, int fd, bool owns_fd) : path_(std::move(path)), fd_(fd), owns_fd_(owns_fd) {}
+  AccessLog(std::string path, int fd, bool owns_fd)
+      : path_(std::move(path)), fd_(fd), owns_fd_(owns_fd) {}
 
   const std::string path_;
   const int fd_;

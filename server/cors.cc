@@ -94,8 +94,8 @@ CorsPolicy::Verdict CorsPolicy::Evaluate(const webdav::DavRequest& request) cons
   verdict.origin = *origin;
   verdict.preflight =
       request.method == "OPTIONS" && request.Header("Access-Control-Request-Method") != nullptr;
-  bool allowed = any_ || std::find(origins_.begin(), origins_.end(), verdict.origin) !=
-                             origins_.end();
+  bool allowed =
+      any_ || std::find(origins_.begin(), origins_.end(), verdict.origin) != origins_.end();
   verdict.kind = allowed ? Kind::kAllowed : Kind::kRefused;
   return verdict;
 }

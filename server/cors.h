@@ -57,9 +57,9 @@ class CorsPolicy {
   int max_age() const { return max_age_s_; }
 
   enum class Kind {
-    kNone,      // no CORS here: CORS off, or no Origin header
-    kAllowed,   // an allowed origin
-    kRefused,   // an Origin not allowed
+    kNone,     // no CORS here: CORS off, or no Origin header
+    kAllowed,  // an allowed origin
+    kRefused,  // an Origin not allowed
   };
   struct Verdict {
     Kind kind = Kind::kNone;

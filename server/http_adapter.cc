@@ -275,8 +275,8 @@ void HttpAdapter::SendPreflight(const webdav::DavRequest& dav, const CorsPolicy:
   if (verdict.kind != CorsPolicy::Kind::kAllowed) {
     Log().information("CORS preflight %s %s from %s: origin '%s' is not in --cors-origins (403)",
                       dav.method, dav.target, dav.client_address, std::string(verdict.origin));
-    webdav::WriteResponse(
-        dav, webdav::DavError::Make(403, "origin not allowed (--cors-origins)"), sink);
+    webdav::WriteResponse(dav, webdav::DavError::Make(403, "origin not allowed (--cors-origins)"),
+                          sink);
   } else {
     webdav::DavResponse response = webdav::DavResponse::Empty(204);
     for (auto& [name, value] : cors_->PreflightHeaders()) response.AddHeader(name, value);

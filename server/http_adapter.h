@@ -57,7 +57,9 @@ class HttpAdapter {
   // before serving starts.
   void set_access_log(AccessLog* log) { access_log_ = log; }
   AccessLog* access_log() const { return access_log_; }
-  void set_cors(const CorsPolicy* cors) { cors_ = cors != nullptr && cors->enabled() ? cors : nullptr; }
+  void set_cors(const CorsPolicy* cors) {
+    cors_ = cors != nullptr && cors->enabled() ? cors : nullptr;
+  }
   // True for a CORS preflight when CORS is on: Serve answers it itself, so the caller does not
   // authenticate it (a preflight never carries credentials).
   bool IsCorsPreflight(const webdav::DavRequest& request) const {

@@ -193,8 +193,8 @@ void AddOperatorOptions(std::vector<OptionDefinition>& t) {
   };
   t.push_back(std::move(cors));
   t.push_back(Integer(
-      "cors-max-age", "SECONDS", "how long a browser may cache a CORS preflight's answer", 0,
-      kDay, [](auto& o) -> auto& { return o.server.cors_max_age_s; }));
+      "cors-max-age", "SECONDS", "how long a browser may cache a CORS preflight's answer", 0, kDay,
+      [](auto& o) -> auto& { return o.server.cors_max_age_s; }));
 }
 
 // The connection layer: threads, limits, timeouts.

@@ -94,10 +94,11 @@ TEST(AccessLogFormatTest, HostileBytesAreEscapedAsApacheDoes) {
   r.user_agent = &agent;
   std::string line;
   AccessLog::Format(r, &line);
-  EXPECT_EQ(line,
-            "192.0.2.7 - bob\\\"\\n [02/Dec/2025:15:20:47 +0000] \"PUT /a\\\"b\\x00c HTTP/1.1\" 201 - "
-            "\"a\\x01\\x7f\\xc3\\xa9\\tb\\r\\x1b[31m\" "
-            "\"evil\\\"agent\\\\ \\n192.0.2.1 - root [x] \\\"GET / HTTP/1.1\\\" 200\" 5123\n");
+  EXPECT_EQ(
+      line,
+      "192.0.2.7 - bob\\\"\\n [02/Dec/2025:15:20:47 +0000] \"PUT /a\\\"b\\x00c HTTP/1.1\" 201 - "
+      "\"a\\x01\\x7f\\xc3\\xa9\\tb\\r\\x1b[31m\" "
+      "\"evil\\\"agent\\\\ \\n192.0.2.1 - root [x] \\\"GET / HTTP/1.1\\\" 200\" 5123\n");
   // One line only: the newline inside the fields did not end it.
   EXPECT_EQ(line.find('\n'), line.size() - 1);
 }

@@ -38,7 +38,8 @@ TEST(CorsPolicyTest, EmptyListIsOffAndAddsNothing) {
 
 TEST(CorsPolicyTest, ExactOriginIsEchoedWithCredentialsExposedHeadersAndVary) {
   CorsPolicy p = Parsed(" https://app.keeweb.info , app://obsidian.md,chrome-extension://abc");
-  for (const char* origin : {"https://app.keeweb.info", "app://obsidian.md", "chrome-extension://abc"}) {
+  for (const char* origin :
+       {"https://app.keeweb.info", "app://obsidian.md", "chrome-extension://abc"}) {
     webdav::DavRequest r = Request("PROPFIND", origin);
     CorsPolicy::Verdict v = p.Evaluate(r);
     ASSERT_EQ(v.kind, CorsPolicy::Kind::kAllowed) << origin;
@@ -62,10 +63,10 @@ TEST(CorsPolicyTest, ExposedHeadersNameWhatKeepdavSends) {
 TEST(CorsPolicyTest, OtherOriginsAreRefusedButStillVary) {
   CorsPolicy p = Parsed("https://app.keeweb.info");
   // Byte for byte: another scheme, port, case or a trailing slash is another origin.
-  for (const char* origin : {"http://app.keeweb.info", "https://app.keeweb.info:8443",
-                             "https://APP.keeweb.info", "https://app.keeweb.info/",
-                             "https://evil.example", "null",
-                             "https://app.keeweb.info, https://evil.example"}) {
+  for (const char* origin :
+       {"http://app.keeweb.info", "https://app.keeweb.info:8443", "https://APP.keeweb.info",
+        "https://app.keeweb.info/", "https://evil.example", "null",
+        "https://app.keeweb.info, https://evil.example"}) {
     webdav::DavRequest r = Request("GET", origin);
     CorsPolicy::Verdict v = p.Evaluate(r);
     EXPECT_EQ(v.kind, CorsPolicy::Kind::kRefused) << origin;
@@ -134,8 +135,8 @@ TEST(CorsPolicyTest, PreflightHeadersListEveryMethodAndTheDavRequestHeaders) {
 }
 
 TEST(CorsPolicyTest, BadListsAreRefusedNamingTheItem) {
-  for (const char* bad : {"app.keeweb.info", "https://", "https://a/path", "https://a b",
-                          "://x", "1http://x", "null", "*,https://a"}) {
+  for (const char* bad : {"app.keeweb.info", "https://", "https://a/path", "https://a b", "://x",
+                          "1http://x", "null", "*,https://a"}) {
     CorsPolicy p;
     storage::Status s = CorsPolicy::Parse(bad, &p);
     EXPECT_FALSE(s.ok()) << bad;
