@@ -91,12 +91,17 @@ storage::Status AccessLog::Reopen() {
 
 void AccessLog::AppendEscaped(std::string_view text, std::string* out) {
   static const char kHex[] = "0123456789abcdef";
-  for (char ch : text) {
+  auto plain = [](unsigned char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; };
+  size_t i = 0;
+  while (i < text.size()) {
+    // Runs of plain bytes (nearly every byte of a real request) are appended at once.
+    size_t run = i;
+    while (run < text.size() && plain(static_cast<unsigned char>(text[run]))) ++run;
+    out->append(text.data() + i, run - i);
+    if (run == text.size()) break;
+    char ch = text[run];
     unsigned char c = static_cast<unsigned char>(ch);
-    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-      out->push_back(ch);
-      continue;
-    }
+    i = run + 1;
     out->push_back('\\');
     switch (c) {
       case '"':
