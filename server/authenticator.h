@@ -73,6 +73,8 @@ class Authenticator {
 
   bool enabled() const { return passwords_ != nullptr; }
   size_t UserCount() const { return passwords_ ? passwords_->UserCount() : 0; }
+  // Whether the users file names `user` (false when disabled).
+  bool HasUser(const std::string& user) const { return passwords_ && passwords_->HasUser(user); }
 
   // `authorization`: the Authorization header, null when absent. `client`: the client's address
   // and whether it used HTTPS, after trusted-proxy resolution (server/forwarded.h).

@@ -4,11 +4,13 @@
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/HTTPServerSession.h>
+#include <Poco/Timestamp.h>
 
 #include <exception>
 #include <memory>
 #include <string>
 
+#include "server/access_log.h"
 #include "server/authenticator.h"
 #include "server/dav_request_reader.h"
 #include "server/listener.h"
@@ -37,6 +39,26 @@ void SendRefusal(Wire& wire, const RequestRefusal& refusal) {
   }
 }
 
+// The access log's line for a refused head: the connection's peer (forwarding headers are not
+// read from a head that was refused), the request line as Poco parsed it.
+void LogRefusal(AccessLog& log, const Poco::Net::HTTPServerRequest& request,
+                const RequestRefusal& refusal, const Poco::Timestamp& started) {
+  std::string client = request.clientAddress().host().toString();
+  AccessRecord record;
+  record.client = client;
+  record.start_us = started.epochMicroseconds();
+  record.method = request.getMethod();
+  record.target = request.getURI();
+  record.version = request.getVersion();
+  record.status = refusal.status;
+  auto referer = request.find("Referer");
+  if (referer != request.end()) record.referer = &referer->second;
+  auto agent = request.find("User-Agent");
+  if (agent != request.end()) record.user_agent = &agent->second;
+  record.duration_us = started.elapsed();
+  log.Write(record);
+}
+
 // Holds one of the --threads request slots.
 class Slot {
  public:
@@ -54,6 +76,7 @@ class Slot {
 void DavRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
                                       Poco::Net::HTTPServerResponse& response) {
   bool keep_alive = false;
+  Poco::Timestamp started;
   try {
     // HTTPServerConnection makes no other kind of request; the session holds the bytes Poco
     // has read past the head.
@@ -71,9 +94,11 @@ void DavRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
     }
     if (refusal.status != 0) {
       SendRefusal(*wire, refusal);
+      if (AccessLog* log = adapter_.access_log()) LogRefusal(*log, request, refusal, started);
     } else {
       AuthDecision auth;
-      if (Authenticator* authenticator = adapter_.authenticator()) {
+      Authenticator* authenticator = adapter_.authenticator();
+      if (authenticator != nullptr && !adapter_.IsCorsPreflight(dav)) {
         auth = authenticator->Authenticate(dav.method, dav.Header("Authorization"), origin);
         dav.user = auth.user;
       }

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <thread>
 
+#include "server/access_log.h"
 #include "server/client_connection_limit.h"
 #include "server/dav_handler_factory.h"
 #include "server/forwarded.h"
@@ -53,10 +54,27 @@ std::string DefaultDatabasePath(const std::string& absolute_root) {
 
 namespace {
 
+// A [user NAME] section for a name --users lacks has no effect: a typo, or a user removed from
+// one file and not the other. Warned about with the section's line, never refused (the users
+// file may gain the user later, and is re-read by itself).
+void WarnAboutUnknownUsers(const ServerConfig& config, const webdav::AccessRules& rules,
+                           const Authenticator& authenticator) {
+  Poco::Logger& log = Poco::Logger::get("keepdav.server");
+  for (const auto& [user, section] : rules.users) {
+    if (!authenticator.enabled()) {
+      log.warning("%s:%d: [user %s] has no effect: without --users nobody is authenticated",
+                  config.access_file, section.line, user);
+    } else if (!authenticator.HasUser(user)) {
+      log.warning("%s:%d: user '%s' is not in --users %s; the section has no effect until it is",
+                  config.access_file, section.line, user, config.auth.users_file);
+    }
+  }
+}
+
 // The policy of --access (or the built-in one, see ServerConfig::access_file). A bad file, or a
 // root that is not a folder inside --root, ends the start-up with the file's name and line.
-storage::Result<std::unique_ptr<webdav::AccessPolicy>> LoadAccessPolicy(const ServerConfig& config,
-                                                                        storage::FileSystem& fs) {
+storage::Result<std::unique_ptr<webdav::AccessPolicy>> LoadAccessPolicy(
+    const ServerConfig& config, storage::FileSystem& fs, const Authenticator& authenticator) {
   Poco::Logger& log = Poco::Logger::get("keepdav.server");
   if (config.access_file.empty()) {
     return std::make_unique<webdav::AccessPolicy>(
@@ -76,6 +94,7 @@ storage::Result<std::unique_ptr<webdav::AccessPolicy>> LoadAccessPolicy(const Se
   }
   log.information("access rules from %s: %z user section(s)", config.access_file,
                   rules.users.size());
+  WarnAboutUnknownUsers(config, rules, authenticator);
   return policy;
 }
 
@@ -159,15 +178,40 @@ storage::Result<std::unique_ptr<DavServer>> DavServer::Create(ServerConfig confi
   // Partial uploads a kill interrupted: the files go back to what they were (partial_update.h).
   recovered = webdav::PartialUpdate::Recover(*server->fs_, *server->journal_);
   if (!recovered.ok()) return recovered;
-  auto access = LoadAccessPolicy(config, *server->fs_);
+  auto access = LoadAccessPolicy(config, *server->fs_, *server->authenticator_);
   if (!access.ok()) return access.status();
   server->access_ = std::move(access).value();
+  storage::Status cors = CorsPolicy::Parse(config.cors_origins, &server->cors_);
+  if (!cors.ok()) return cors;
+  server->cors_.set_max_age(config.cors_max_age_s);
+  if (!config.access_log.empty()) {
+    auto access_log = AccessLog::Open(config.access_log);
+    if (!access_log.ok()) return access_log.status();
+    server->access_log_ = std::move(access_log).value();
+  }
   server->handler_ = std::make_unique<webdav::DavHandler>(
       webdav::DavBackends{*server->fs_, *server->props_, *server->locks_, *server->journal_,
                           *server->clock_, *server->checksums_, server->access_.get()},
       config.dav);
+  // From here on the handler owns a share of the rules (ReloadAccessRules replaces them).
+  server->handler_->ReplaceAccessPolicy(server->access_);
   server->config_ = std::move(config);
   return server;
+}
+
+storage::Status DavServer::ReloadAccessRules() {
+  if (config_.access_file.empty()) return storage::Status::Ok();
+  Poco::Logger& log = Poco::Logger::get("keepdav.server");
+  auto access = LoadAccessPolicy(config_, *fs_, *authenticator_);
+  if (!access.ok()) {
+    log.error("reloading the access rules failed, the old rules stay: %s",
+              access.status().message());
+    return access.status();
+  }
+  access_ = std::move(access).value();
+  handler_->ReplaceAccessPolicy(access_);
+  log.information("reloaded the access rules from %s", config_.access_file);
+  return storage::Status::Ok();
 }
 
 DavServer::~DavServer() {
@@ -195,6 +239,8 @@ void DavServer::Start() {
   // total keeps the queue from overflowing (Poco would close those unanswered and uncounted).
   const int queued = std::max(64, connections);
   adapter_ = std::make_unique<HttpAdapter>(*handler_, long_ops_.get(), authenticator_.get());
+  adapter_->set_access_log(access_log_.get());
+  adapter_->set_cors(&cors_);
   Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
   params->setMaxThreads(connections);
   params->setMaxQueued(queued);

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "server/authenticator.h"
+#include "server/cors.h"
 #include "server/long_operations.h"
 #include "storage/file_system.h"
 #include "storage/status.h"
@@ -40,6 +41,7 @@ class PropertyStore;
 
 namespace keepdav::server {
 
+class AccessLog;
 class ClientConnectionLimit;
 class DavHandlerFactory;
 class HttpAdapter;
@@ -79,6 +81,11 @@ struct ServerConfig {
   // AccessPolicy::AuthenticatedUsersOnly() when --users is given (auth.users_file), else
   // AllowAll().
   std::string access_file;
+  // Operators (issue 11): --access-log ("" none, "-" standard error, else a file: access_log.h),
+  // --cors-origins ("" no CORS: cors.h) and --cors-max-age.
+  std::string access_log;
+  std::string cors_origins;
+  int cors_max_age_s = 3600;
   // Testing aid (--test-delay-us): sleep this long per copied/removed/listed resource.
   int test_delay_us = 0;
   // For tests: wraps the file system (to slow it down or make it fail).
@@ -107,6 +114,12 @@ class DavServer {
   TlsContext* tls() const { return tls_.get(); }
   // Users and passwords; disabled (never null) without --users. SIGHUP calls Reload().
   Authenticator& authenticator() const { return *authenticator_; }
+  // The access log (null without --access-log); SIGHUP calls its Reopen().
+  AccessLog* access_log() const { return access_log_.get(); }
+  // Re-reads --access (SIGHUP): on success the new rules apply to requests that start from now
+  // on; a file that became bad keeps the old rules. Either way the outcome is logged, and users
+  // the rules name that --users lacks are warned about. OK without --access.
+  storage::Status ReloadAccessRules();
   const std::string& root() const { return root_; }
   const std::string& db_path() const { return db_path_; }
   const ServerConfig& config() const { return config_; }
@@ -128,7 +141,10 @@ class DavServer {
   std::unique_ptr<storage::OperationJournal> journal_;
   std::unique_ptr<storage::Clock> clock_;
   std::unique_ptr<Authenticator> authenticator_;
-  std::unique_ptr<webdav::AccessPolicy> access_;
+  // The rules in force; the handler holds them too (and each request a snapshot).
+  std::shared_ptr<const webdav::AccessPolicy> access_;
+  std::unique_ptr<AccessLog> access_log_;
+  CorsPolicy cors_;
   std::unique_ptr<webdav::DavHandler> handler_;
   std::unique_ptr<LongOperations> long_ops_;
   std::unique_ptr<HttpAdapter> adapter_;

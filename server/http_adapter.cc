@@ -1,5 +1,6 @@
 #include "server/http_adapter.h"
 
+#include "server/access_log.h"
 #include "server/chunked_decoder.h"
 #include "server/wire_response_sink.h"
 #include "webdav/dav_response.h"
@@ -206,8 +207,15 @@ bool HttpAdapter::Serve(Wire& wire, WireBodySource& source, webdav::DavRequest& 
     // whether or not the client may get "102 Processing": the watcher also notices a hang-up.
     progress.set_on_begin_long([&] { watch = StartWatching(dav, wire, sink, &whole_body, &gate); });
   }
+  CorsPolicy::Verdict cors;
+  if (cors_ != nullptr) {
+    cors = cors_->Evaluate(dav);
+    sink.set_cors(cors_, cors);
+  }
   try {
-    if (refusal != nullptr && refusal->status != 0) {
+    if (cors.preflight) {
+      SendPreflight(dav, cors, sink);
+    } else if (refusal != nullptr && refusal->status != 0) {
       SendRefusal(dav, *refusal, sink);
     } else {
       Handle(dav, sink);
@@ -225,6 +233,7 @@ bool HttpAdapter::Serve(Wire& wire, WireBodySource& source, webdav::DavRequest& 
     sink.set_keep_alive(false);
   }
   if (watch) LogLongOperation(dav, sink, long_ops_->Finish(watch), started);
+  if (access_log_ != nullptr) LogAccess(dav, sink, started);
   if (!sink.keep_alive() && dav.HasBody() && !body_buf.at_end()) {
     LingeringClose(wire);
   }
@@ -257,6 +266,40 @@ void HttpAdapter::SendRefusal(const webdav::DavRequest& dav, const AuthDecision&
     response.AddHeader("Retry-After", std::to_string(refusal.retry_after_s));
   webdav::WriteResponse(dav, std::move(response), sink);
   sink.Finish();
+}
+
+// A CORS preflight (cors.h), before authentication: 204 with the Allow-* headers for an allowed
+// origin, 403 for another (the sink adds the Allow-Origin group and Vary).
+void HttpAdapter::SendPreflight(const webdav::DavRequest& dav, const CorsPolicy::Verdict& verdict,
+                                WireResponseSink& sink) const {
+  if (verdict.kind != CorsPolicy::Kind::kAllowed) {
+    Log().information("CORS preflight %s %s from %s: origin '%s' is not in --cors-origins (403)",
+                      dav.method, dav.target, dav.client_address, std::string(verdict.origin));
+    webdav::WriteResponse(dav, webdav::DavError::Make(403, "origin not allowed (--cors-origins)"),
+                          sink);
+  } else {
+    webdav::DavResponse response = webdav::DavResponse::Empty(204);
+    for (auto& [name, value] : cors_->PreflightHeaders()) response.AddHeader(name, value);
+    webdav::WriteResponse(dav, std::move(response), sink);
+  }
+  sink.Finish();
+}
+
+void HttpAdapter::LogAccess(const webdav::DavRequest& dav, const WireResponseSink& sink,
+                            const Poco::Timestamp& started) const {
+  AccessRecord record;
+  record.client = dav.client_address;
+  record.user = dav.user;
+  record.start_us = started.epochMicroseconds();
+  record.method = dav.method;
+  record.target = dav.target;
+  record.version = dav.http10 ? "HTTP/1.0" : "HTTP/1.1";
+  record.status = sink.status();
+  record.body_bytes = sink.body_bytes();
+  record.referer = dav.Header("Referer");
+  record.user_agent = dav.Header("User-Agent");
+  record.duration_us = started.elapsed();
+  access_log_->Write(record);
 }
 
 // Reads the whole (small) body into `out` and points the request at it, so the connection is

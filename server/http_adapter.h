@@ -22,6 +22,7 @@
 #include <sstream>
 
 #include "server/authenticator.h"
+#include "server/cors.h"
 #include "server/long_operations.h"
 #include "server/wire.h"
 #include "server/wire_body_source.h"
@@ -33,6 +34,7 @@ class Timestamp;
 
 namespace keepdav::server {
 
+class AccessLog;
 class WireResponseSink;
 
 // What the adapter needs to know of a request beyond the DavRequest fields.
@@ -51,6 +53,19 @@ class HttpAdapter {
 
   Authenticator* authenticator() const { return authenticator_; }
 
+  // --access-log (null: none) and --cors-origins (null or disabled: no CORS). Not owned; set
+  // before serving starts.
+  void set_access_log(AccessLog* log) { access_log_ = log; }
+  AccessLog* access_log() const { return access_log_; }
+  void set_cors(const CorsPolicy* cors) {
+    cors_ = cors != nullptr && cors->enabled() ? cors : nullptr;
+  }
+  // True for a CORS preflight when CORS is on: Serve answers it itself, so the caller does not
+  // authenticate it (a preflight never carries credentials).
+  bool IsCorsPreflight(const webdav::DavRequest& request) const {
+    return cors_ != nullptr && cors_->Evaluate(request).preflight;
+  }
+
   // Serves one request: reads its body from `body` and writes the whole response through
   // `wire`. Returns whether the connection may stay open (the caller tells Poco). Never throws.
   // `refusal`: when non-null with a status, the authenticator's answer (401, 403, 429) is sent
@@ -62,6 +77,10 @@ class HttpAdapter {
   void Handle(webdav::DavRequest& dav, WireResponseSink& sink) const;
   static void SendRefusal(const webdav::DavRequest& dav, const AuthDecision& refusal,
                           WireResponseSink& sink);
+  void SendPreflight(const webdav::DavRequest& dav, const CorsPolicy::Verdict& verdict,
+                     WireResponseSink& sink) const;
+  void LogAccess(const webdav::DavRequest& dav, const WireResponseSink& sink,
+                 const Poco::Timestamp& started) const;
   bool ReadWholeBody(webdav::DavRequest& dav, std::istringstream* out) const;
   // Called from Progress::BeginLong on the handler's thread: reads the rest of the body and
   // starts watching. Null when it cannot (a response already started, a body too large to read
@@ -77,6 +96,8 @@ class HttpAdapter {
   webdav::DavHandler& handler_;
   LongOperations* long_ops_;
   Authenticator* authenticator_;
+  AccessLog* access_log_ = nullptr;
+  const CorsPolicy* cors_ = nullptr;
 };
 
 }  // namespace keepdav::server

@@ -19,6 +19,7 @@
 #include <memory>
 #include <vector>
 
+#include "server/access_log.h"
 #include "server/dav_server.h"
 #include "server/option_table.h"
 #include "server/tls_context.h"
@@ -217,6 +218,9 @@ int KeepdavApp::Serve(const KeepdavOptions& options) {
   } else {
     log.information("no --users: no authentication, every client is served anonymously");
   }
+  if (!cfg.cors_origins.empty()) {
+    log.information("CORS for %s (preflights answered without authentication)", cfg.cors_origins);
+  }
   TlsContext* tls = dav.tls();
   std::vector<std::function<void()>> on_hangup;
   if (tls != nullptr) {
@@ -231,6 +235,19 @@ int KeepdavApp::Serve(const KeepdavOptions& options) {
   }
   // Logs its own outcome; a bad file keeps the old users.
   if (authenticator.enabled()) on_hangup.push_back([&] { authenticator.Reload(); });
+  // After the users: the rules' check of the users they name sees the new users file.
+  if (!cfg.access_file.empty()) on_hangup.push_back([&] { dav.ReloadAccessRules(); });
+  if (AccessLog* access_log = dav.access_log()) {
+    log.information("access log: %s", access_log->path());
+    // logrotate renames the file, then sends SIGHUP: the next line goes to a new file.
+    on_hangup.push_back([access_log, &log] {
+      storage::Status reopened = access_log->Reopen();
+      if (!reopened.ok()) {
+        log.error("reopening the access log failed, still writing to the old file: %s",
+                  reopened.message());
+      }
+    });
+  }
   WaitForTerminationRunningOnHangup(on_hangup);
   log.information("stopping");
   dav.Stop();

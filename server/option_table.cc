@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "server/cors.h"
 #include "server/forwarded.h"
 #include "server/processing_policy.h"
 #include "webdav/url_space.h"
@@ -172,6 +173,30 @@ void AddAuthenticationOptions(std::vector<OptionDefinition>& t) {
       [](auto& o) -> auto& { return o.server.auth.allow_basic_over_http; }));
 }
 
+// Operators (issue 11): the access log and CORS.
+void AddOperatorOptions(std::vector<OptionDefinition>& t) {
+  t.push_back(Text(
+      "access-log", "FILE",
+      "one line per request (Combined Log Format plus microseconds) to FILE, '-' for stderr; "
+      "SIGHUP reopens it",
+      [](auto& o) -> auto& { return o.server.access_log; }));
+  OptionDefinition cors = Text(
+      "cors-origins", "LIST",
+      "CORS for browser clients: comma-separated exact origins (https://app.example.org) or *; "
+      "empty: no CORS headers",
+      [](auto& o) -> auto& { return o.server.cors_origins; });
+  cors.apply = [](const std::string& text, KeepdavOptions* options) {
+    CorsPolicy parsed;
+    Status status = CorsPolicy::Parse(text, &parsed);
+    if (status.ok()) options->server.cors_origins = text;
+    return status;
+  };
+  t.push_back(std::move(cors));
+  t.push_back(Integer(
+      "cors-max-age", "SECONDS", "how long a browser may cache a CORS preflight's answer", 0, kDay,
+      [](auto& o) -> auto& { return o.server.cors_max_age_s; }));
+}
+
 // The connection layer: threads, limits, timeouts.
 void AddConnectionOptions(std::vector<OptionDefinition>& t) {
   t.push_back(Integer(
@@ -316,6 +341,7 @@ std::vector<OptionDefinition> BuildTable() {
   std::vector<OptionDefinition> t;
   AddServingOptions(t);
   AddAuthenticationOptions(t);
+  AddOperatorOptions(t);
   AddConnectionOptions(t);
   AddDavOptions(t);
   AddProcessingOptions(t);

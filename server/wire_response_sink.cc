@@ -171,6 +171,7 @@ void WireResponseSink::Begin(Framing framing, int64_t length) {
     pending_.append(v);
     pending_.append("\r\n");
   }
+  if (cors_ != nullptr) cors_->AppendResponseHeaders(cors_verdict_, &pending_);
   if (framing == Framing::kLength) {
     pending_.append("Content-Length: ");
     AppendNumber(&pending_, length);

@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "server/cors.h"
 #include "server/wire.h"
 #include "webdav/dav_request.h"
 
@@ -53,6 +54,13 @@ class WireResponseSink : public webdav::ResponseSink {
   void Finish();
 
   int status() const { return status_; }
+  // Body bytes sent so far (not headers or chunk framing; 0 for HEAD): the access log's bytes.
+  int64_t body_bytes() const { return body_sent_; }
+  // The CORS headers of this response come from `policy` (not owned; null: none) and `verdict`.
+  void set_cors(const CorsPolicy* policy, const CorsPolicy::Verdict& verdict) {
+    cors_ = policy;
+    cors_verdict_ = verdict;
+  }
   void set_keep_alive(bool keep) { keep_alive_ = keep; }
   // Whether the connection may serve another request after this response.
   bool keep_alive() const { return keep_alive_; }
@@ -78,6 +86,8 @@ class WireResponseSink : public webdav::ResponseSink {
   Framing framing_ = Framing::kNone;
   int64_t length_ = 0;
   int64_t body_sent_ = 0;
+  const CorsPolicy* cors_ = nullptr;
+  CorsPolicy::Verdict cors_verdict_;
   std::string pending_;  // status line and headers not yet on the wire
   std::unique_ptr<BodyBuf> body_buf_;
   std::unique_ptr<std::ostream> body_;

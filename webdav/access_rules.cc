@@ -95,6 +95,7 @@ class Parser {
                    std::to_string(it->second) + "); write its rules in one place");
     }
     section_ = section;
+    section_->line = line_;
     return Status::Ok();
   }
 

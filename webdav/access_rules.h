@@ -58,6 +58,7 @@ struct AccessRule {
 struct AccessSection {
   std::optional<storage::ResourcePath> root;  // inside --root
   std::vector<AccessRule> rules;              // in file order, no path twice
+  int line = 0;                               // of the section's [header]; 0: none in the file
 };
 
 struct AccessRules {

@@ -52,7 +52,8 @@ const AccessPolicy& AllowAllPolicy() {
 
 DavHandler::DavHandler(const DavBackends& backends, DavSettings settings)
     : fs_(backends.files),
-      access_(backends.access ? *backends.access : AllowAllPolicy()),
+      access_(std::shared_ptr<const AccessPolicy>(),
+              backends.access ? backends.access : &AllowAllPolicy()),
       props_(backends.properties),
       journal_(backends.journal),
       checksums_(backends.files, backends.checksums),
@@ -112,14 +113,19 @@ void DavHandler::Handle(DavRequest& req, ResponseSink& sink) {
   WriteResponse(req, unexpected, sink);
 }
 
+void DavHandler::ReplaceAccessPolicy(std::shared_ptr<const AccessPolicy> policy) {
+  std::atomic_store(&access_, std::shared_ptr<const AccessPolicy>(std::move(policy)));
+}
+
 DavResponse DavHandler::Dispatch(DavRequest& req) {
   bool modifies = false;
   Method method = FindMethod(req.method, &modifies);
   if (!method) return DavError::Make(501, "method " + req.method + " is not implemented");
   if (modifies && settings_.read_only) return DavError::Make(403, "the server is read-only");
+  req.access = std::atomic_load(&access_);
   DavError err = ResolveRequest(req);
   if (!err.ok()) return err;
-  err = Authorise(access_, req);
+  err = Authorise(*req.access, req);
   if (!err.ok()) return err;
   return (this->*method)(req);
 }
@@ -127,7 +133,7 @@ DavResponse DavHandler::Dispatch(DavRequest& req) {
 DavError DavHandler::ResolveRequest(DavRequest& req) const {
   req.depth = DepthHeader::Parse(req.Header("Depth"));
   req.space.base = settings_.base_path;
-  req.space.root = access_.RootOf(req.user);
+  req.space.root = req.access->RootOf(req.user);
   req.path = req.space.root;
   if (!(req.method == "OPTIONS" && req.target == "*")) {
     DavError err = ResolveRequestTarget(req, &req.path);

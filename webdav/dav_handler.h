@@ -72,6 +72,10 @@ class DavHandler {
   // The value of the Allow header (options.h).
   static const char* AllowedMethods();
 
+  // Puts `policy` in force for requests that start from now on (SIGHUP re-reads --access); a
+  // request already running keeps the policy it started with (DavRequest::access). Thread-safe.
+  void ReplaceAccessPolicy(std::shared_ptr<const AccessPolicy> policy);
+
  private:
   using Method = DavResponse (DavHandler::*)(const DavRequest&);
   static Method FindMethod(const std::string& name, bool* modifies);
@@ -145,7 +149,9 @@ class DavHandler {
                                  std::vector<struct MemberFailure>* failures);
 
   storage::FileSystem& fs_;
-  const AccessPolicy& access_;
+  // The policy in force: read and replaced with std::atomic_load/atomic_store only. Without
+  // ReplaceAccessPolicy it does not own what it points to (DavBackends::access or AllowAll).
+  std::shared_ptr<const AccessPolicy> access_;
   storage::PropertyStore& props_;
   storage::OperationJournal& journal_;
   // Serialises a same-device MOVE's namespace change (its property move and rename,

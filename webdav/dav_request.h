@@ -7,6 +7,7 @@
 #include <functional>
 #include <istream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -17,6 +18,8 @@
 #include "webdav/url_space.h"
 
 namespace keepdav::webdav {
+
+class AccessPolicy;
 
 struct CaseInsensitiveLess {
   bool operator()(const std::string& a, const std::string& b) const;
@@ -91,6 +94,9 @@ struct DavRequest {
   storage::ResourcePath path;
   std::optional<storage::ResourcePath> destination;
   DepthHeader depth;
+  // The access policy this request is judged by, taken once when dispatch starts (a reload of
+  // --access while it runs does not change it halfway).
+  std::shared_ptr<const AccessPolicy> access;
 
   // The header's value, or nullptr.
   const std::string* Header(const std::string& name) const {

@@ -111,8 +111,8 @@ DavResponse DavHandler::HandleGet(const DavRequest& req) {
 
   if (info->IsDirectory()) {
     HiddenMember hidden;
-    if (ListingNeedsFilter(access_, req, path)) {
-      hidden = [this, &req](const ResourcePath& p) { return !MayRead(access_, req, p); };
+    if (ListingNeedsFilter(*req.access, req, path)) {
+      hidden = [&req](const ResourcePath& p) { return !MayRead(*req.access, req, p); };
     }
     return CollectionListing(fs_, path, req.space, std::move(hidden));
   }

@@ -335,9 +335,9 @@ DavResponse DavHandler::HandlePropfind(const DavRequest& req) {
         TreeWalker walker(fs_, *req.progress, settings_.max_tree_depth);
         // A member the user may not read is not listed, and the walk does not enter it
         // (authorisation.h); checked only when some rule below the target could hide one.
-        if (ListingNeedsFilter(access_, req, req.path)) {
+        if (ListingNeedsFilter(*req.access, req, req.path)) {
           walker.set_member_filter(
-              [this, &req](const ResourcePath& p) { return !MayRead(access_, req, p); });
+              [&req](const ResourcePath& p) { return !MayRead(*req.access, req, p); });
         }
         Status s = walker.Walk(
             req.path, root_info, depth,
