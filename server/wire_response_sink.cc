@@ -97,9 +97,7 @@ WireResponseSink::WireResponseSink(Wire& wire, bool keep_alive, bool http10, boo
       http10_(http10),
       head_only_(head_only),
       before_send_(std::move(before_send)),
-      keep_alive_(keep_alive) {
-  headers_.reserve(8);  // a GET sets 5: one allocation instead of growing 1, 2, 4, 8
-}
+      keep_alive_(keep_alive) {}
 
 WireResponseSink::~WireResponseSink() = default;
 
@@ -111,6 +109,26 @@ void WireResponseSink::SetHeader(const std::string& name, const std::string& val
     }
   }
   headers_.emplace_back(name, value);
+}
+
+void WireResponseSink::SetHeaders(std::vector<std::pair<std::string, std::string>>&& headers) {
+  if (!headers_.empty()) {
+    for (auto& [name, value] : headers) SetHeader(name, value);
+    return;
+  }
+  headers_ = std::move(headers);
+  // As SetHeader would have left them: a repeated name keeps its first place and last value.
+  for (size_t i = 1; i < headers_.size();) {
+    size_t first = 0;
+    while (first < i && strcasecmp(headers_[first].first.c_str(), headers_[i].first.c_str()) != 0)
+      ++first;
+    if (first < i) {
+      headers_[first].second = std::move(headers_[i].second);
+      headers_.erase(headers_.begin() + static_cast<std::ptrdiff_t>(i));
+    } else {
+      ++i;
+    }
+  }
 }
 
 bool WireResponseSink::HasHeader(const std::string& name) const {
@@ -237,10 +255,20 @@ std::ostream& WireResponseSink::SendBody(int64_t length) {
   return *body_;
 }
 
+bool WireResponseSink::SendFile(int fd, uint64_t offset, uint64_t length) {
+  Begin(Framing::kLength, static_cast<int64_t>(length));
+  if (head_only_ || length == 0) return true;  // Finish sends the head
+  return SendFileBytes(fd, offset, length);
+}
+
 bool WireResponseSink::SendFileRange(int fd, uint64_t offset, uint64_t length) {
   if (!body_ || framing_ != Framing::kLength) return false;
+  return SendFileBytes(fd, offset, length);
+}
+
+bool WireResponseSink::SendFileBytes(int fd, uint64_t offset, uint64_t length) {
   try {
-    if (!body_buf_->empty()) body_->flush();
+    if (body_buf_ && !body_buf_->empty()) body_->flush();
     if (!pending_.empty() && length <= kBodyBuffer) {
       // A small file goes out with the headers in one send: one packet, one wake-up of the
       // client (a separate sendfile costs a second of each).

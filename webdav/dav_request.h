@@ -12,6 +12,8 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "storage/resource_path.h"
 #include "webdav/depth.h"
@@ -122,6 +124,21 @@ class ResponseSink {
   // Sends `length` bytes of an open file from `offset` (zero-copy where possible). Returns false
   // if the client went away. REQUIRES: SendBody(length) was called and nothing written yet.
   virtual bool SendFileRange(int fd, uint64_t offset, uint64_t length) = 0;
+  // Sets every header of `headers`, in order, as SetHeader would (a repeated name keeps its
+  // last value). WriteResponse hands a response's own list over with this instead of copying
+  // each name and value through SetHeader; a sink may take the vector as it is.
+  virtual void SetHeaders(std::vector<std::pair<std::string, std::string>>&& headers) {
+    for (const auto& [name, value] : headers) SetHeader(name, value);
+  }
+  // Sends the status line and headers with Content-Length `length`, then `length` bytes of an
+  // open file from `offset` (nothing for HEAD): what SendBody(length) and SendFileRange do
+  // together, for a sink that can do it without a body stream (a small GET should not pay for
+  // one). Returns false if the client went away.
+  virtual bool SendFile(int fd, uint64_t offset, uint64_t length) {
+    SendBody(static_cast<int64_t>(length));
+    if (head_only() || length == 0) return true;
+    return SendFileRange(fd, offset, length);
+  }
   virtual bool sent() const = 0;
   // True for HEAD requests: the body stream discards what is written.
   virtual bool head_only() const = 0;

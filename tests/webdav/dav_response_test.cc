@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <sstream>
 #include <string>
 
@@ -108,6 +109,55 @@ TEST(WriteResponseTest, FileRangeWithoutDescriptorIsRead) {
   EXPECT_EQ(sink.status, 206);
   EXPECT_EQ(sink.length, 5);
   EXPECT_EQ(sink.body.str(), "23456");
+}
+
+// A file that has a descriptor: only NativeHandle matters to WriteResponse.
+class DescriptorFile : public storage::ReadableFile {
+ public:
+  const storage::FileInfo& info() const override { return info_; }
+  storage::Result<size_t> ReadAt(uint64_t, char*, size_t) override {
+    ADD_FAILURE() << "a file with a descriptor must not be read through ReadAt";
+    return size_t{0};
+  }
+  int NativeHandle() const override { return 42; }
+
+ private:
+  storage::FileInfo info_;
+};
+
+// Records SendFile instead of asking for a body stream.
+class FileSink : public RecordingSink {
+ public:
+  using RecordingSink::RecordingSink;
+  bool SendFile(int fd, uint64_t offset, uint64_t len) override {
+    ++sends;
+    file = {fd, offset, len};
+    return true;
+  }
+  std::ostream& SendBody(int64_t len) override {
+    ADD_FAILURE() << "a file with a descriptor needs no body stream";
+    return RecordingSink::SendBody(len);
+  }
+  struct {
+    int fd = -1;
+    uint64_t offset = 0;
+    uint64_t length = 0;
+  } file;
+};
+
+TEST(WriteResponseTest, FileRangeWithDescriptorGoesOutWithSendFileAndItsHeaders) {
+  FileSink sink;
+  DavResponse response = DavResponse::FileRange(206, std::make_unique<DescriptorFile>(), 2, 5);
+  response.AddHeader("ETag", "\"old\"").AddHeader("Accept-Ranges", "bytes");
+  response.AddHeader("ETag", "\"new\"");  // a repeated name: the last value, as SetHeader
+  WriteResponse(Request("GET"), std::move(response), sink);
+  EXPECT_EQ(sink.status, 206);
+  EXPECT_EQ(sink.sends, 1);
+  EXPECT_EQ(sink.file.fd, 42);
+  EXPECT_EQ(sink.file.offset, 2u);
+  EXPECT_EQ(sink.file.length, 5u);
+  EXPECT_EQ(sink.headers["ETag"], "\"new\"");
+  EXPECT_EQ(sink.headers["Accept-Ranges"], "bytes");
 }
 
 TEST(WriteResponseTest, ErrorBodyHasStatusReasonAndNoDetail) {
