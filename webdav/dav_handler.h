@@ -96,10 +96,14 @@ class DavHandler {
   DavResponse HandleCopy(const DavRequest& req);
   DavResponse HandleMove(const DavRequest& req);
   DavResponse CopyOrMove(const DavRequest& req, bool move);
-  // MOVE after its checks: removes a destination it replaces, then renames (or stages across
+  // MOVE after its checks: renames, replacing a destination that exists (or stages across
   // devices). nullopt when done; otherwise the answer (an error, or a 207 naming members that
   // failed).
   std::optional<DavResponse> RunMove(const DavRequest& req, const struct CopyMovePlan& plan);
+  // A same-device MOVE onto an existing resource: the old one renamed aside, the source renamed
+  // in, the old one removed, journaled (OperationJournal::BeginReplace). On error (kCrossDevice
+  // when the move must stage) nothing changed.
+  storage::Status RenameReplacing(const DavRequest& req, const struct CopyMovePlan& plan);
   // The same-device rename with its property journal; kCrossDevice when the move must stage.
   storage::Status RenameJournaled(const DavRequest& req, const struct CopyMovePlan& plan);
   // A staged (all or nothing) COPY or cross-device MOVE. nullopt when done; otherwise the answer
