@@ -297,9 +297,11 @@ Status FaultInjectingFileSystem::Remove(const ResourcePath& path) {
 Status FaultInjectingFileSystem::Rename(const ResourcePath& from, const ResourcePath& to,
                                         bool replace) {
   return Mutate(Operation::kRename, &from, &to, [&] {
-    // Only a client's MOVE crosses the simulated device boundary; keepdav's own staging renames
-    // stay within the destination's directory.
-    if (rename_cross_device_ && !ResourcePath::IsReservedName(from.Name())) {
+    // Only a client's MOVE (one client name to another) crosses the simulated device boundary;
+    // keepdav's own renames to or from a staging or trash name stay within the destination's
+    // directory.
+    if (rename_cross_device_ && !ResourcePath::IsReservedName(from.Name()) &&
+        !ResourcePath::IsReservedName(to.Name())) {
       return Status::WithCode(StatusCode::kCrossDevice, "simulated EXDEV: rename " + from.str());
     }
     return inner_->Rename(from, to, replace);

@@ -18,8 +18,9 @@
 //   its temporary file (a killed process would leave it; reserved names are never served).
 // - SetDelay: sleeps before each call of an Operation; for kList and kListForRemoval before each
 //   member listed instead.
-// - set_rename_cross_device: Rename of a client path (a `from` whose name is not reserved)
-//   answers kCrossDevice, as between two file systems; keepdav's own staging renames work.
+// - set_rename_cross_device: Rename between two client paths (neither name reserved) answers
+//   kCrossDevice, as between two file systems; keepdav's own renames to or from a staging or
+//   trash name work.
 // - set_other_device: Stat of that path reports another device number.
 // Faults are checked before the wrapped call, in this order: crash, FailCall, delay. Reads of an
 // opened file (ReadableFile) are not wrapped.

@@ -27,6 +27,18 @@ Poco::Logger& Log() {
   return Poco::Logger::get("keepdav.dav");
 }
 
+// kCrossDevice when the destination's directory is on another device than the source, known
+// from the stats before anything changes (a rename would answer EXDEV; where it does anyway, as
+// across two bind mounts of one file system, the callers fall back on that answer).
+Status CheckSameDevice(storage::FileSystem& fs, const CopyMovePlan& plan) {
+  auto parent = fs.Stat(plan.to.Parent());
+  if (parent.ok() && parent->device != plan.source.device) {
+    return Status::WithCode(StatusCode::kCrossDevice,
+                            plan.from.str() + " and " + plan.to.str() + " are on two devices");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 DavResponse DavHandler::HandleCopy(const DavRequest& req) {
@@ -60,6 +72,8 @@ std::optional<DavResponse> DavHandler::RunStaged(const DavRequest& req, bool mov
 Status DavHandler::RenameJournaled(const DavRequest& req, const CopyMovePlan& plan) {
   // Same device: one journaled property transaction and one rename, in constant time. A tree
   // without dead properties needs no journal: the rename alone is atomic.
+  Status same = CheckSameDevice(fs_, plan);
+  if (!same.ok()) return same;
   std::unique_lock<std::shared_mutex> namespace_lock(namespace_mutex_);  // see its declaration
   auto has_props = props_.AnyUnder(plan.from);
   if (!has_props.ok()) return has_props.status();
@@ -93,6 +107,8 @@ Status DavHandler::RenameReplacing(const DavRequest& req, const CopyMovePlan& pl
   // old destination is renamed aside to a reserved name, the source renamed in, and only then
   // the old one removed, each step journaled (OperationJournal::BeginReplace; start-up
   // recovery rolls back or forward).
+  Status s = CheckSameDevice(fs_, plan);
+  if (!s.ok()) return s;
   std::unique_lock<std::shared_mutex> namespace_lock(namespace_mutex_);  // see its declaration
   const ResourcePath trash = plan.to.Parent().InternalChild(
       std::string(ResourcePath::kReservedPrefix) + "trash-" + storage::RandomHex());
@@ -100,7 +116,7 @@ Status DavHandler::RenameReplacing(const DavRequest& req, const CopyMovePlan& pl
   entry.source = plan.from;
   entry.destination = plan.to;
   entry.trash = trash;
-  Status s = journal_.BeginReplace(&entry, plan.source.inode, plan.source.device);
+  s = journal_.BeginReplace(&entry, plan.source.inode, plan.source.device);
   if (!s.ok()) return s;
   s = fs_.Rename(plan.to, trash, /*replace=*/false);
   if (!s.ok()) {
@@ -120,6 +136,7 @@ Status DavHandler::RenameReplacing(const DavRequest& req, const CopyMovePlan& pl
             "MOVE %s onto %s failed (%s) and cannot be undone (%s); start-up recovery "
             "will finish it",
             plan.from.str(), plan.to.str(), s.message(), back.message());
+        return back;  // not kCrossDevice: the destination is not in place for a staged move
       }
       return s;
     }

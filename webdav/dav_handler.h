@@ -138,12 +138,14 @@ class DavHandler {
   // Forgets the locks of a tree DELETE or MOVE removed: all of them, or after a partial failure
   // those whose root is gone.
   void ForgetRemovedLocks(const storage::ResourcePath& path, bool all_removed);
-  // Removes the dead properties and the files of a whole tree (DELETE, and an overwritten
-  // destination). OK, or an error; member failures go to `failures`.
   // After a COPY or MOVE: the destination's old rows go, a MOVE's rows follow it, and the sums
   // `carried` from a file source are stored for the destination (same content, new identity).
   void CarryChecksums(const struct CopyMovePlan& plan, bool move,
                       const storage::Result<storage::FileChecksums>& carried);
+  // Removes the files and then the dead properties of a whole tree (DELETE), journaled so that
+  // a kill in between leaves no property of a removed member. The status of the files: OK, or
+  // an error with member failures in `failures` (a property step that fails is logged and left
+  // to start-up recovery).
   storage::Status DeleteResource(const DavRequest& req, const storage::ResourcePath& path,
                                  const storage::FileInfo& info,
                                  std::vector<struct MemberFailure>* failures);
