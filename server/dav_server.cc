@@ -34,8 +34,7 @@
 #include "storage/sqlite/sqlite_operation_journal.h"
 #include "storage/sqlite/sqlite_property_store.h"
 #include "webdav/access_rules.h"
-#include "webdav/partial_update.h"
-#include "webdav/staged_transfer.h"
+#include "webdav/start_up_recovery.h"
 
 namespace keepdav::server {
 
@@ -171,12 +170,11 @@ storage::Result<std::unique_ptr<DavServer>> DavServer::Create(ServerConfig confi
   auto authenticator = Authenticator::Create(config.auth, *server->clock_);
   if (!authenticator.ok()) return authenticator.status();
   server->authenticator_ = std::move(authenticator).value();
-  // Finish or undo whatever a killed process left half-done, before any request is served.
+  // Finish or undo whatever a killed process left half-done, before any request is served
+  // (start_up_recovery.h: journaled COPY/MOVE, partial uploads, locks on nothing).
   storage::Status recovered =
-      webdav::StagedTransfer::Recover(*server->fs_, *server->journal_, config.dav.max_tree_depth);
-  if (!recovered.ok()) return recovered;
-  // Partial uploads a kill interrupted: the files go back to what they were (partial_update.h).
-  recovered = webdav::PartialUpdate::Recover(*server->fs_, *server->journal_);
+      webdav::RecoverAtStartUp(*server->fs_, *server->props_, *server->journal_, *server->locks_,
+                               *server->clock_, config.dav.max_tree_depth);
   if (!recovered.ok()) return recovered;
   auto access = LoadAccessPolicy(config, *server->fs_, *server->authenticator_);
   if (!access.ok()) return access.status();

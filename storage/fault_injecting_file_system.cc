@@ -122,6 +122,13 @@ void FaultInjectingFileSystem::CrashAtMutation(int n, std::function<void()> on_c
   crashed_ = false;
 }
 
+void FaultInjectingFileSystem::FailAtMutation(int n, int err) {
+  std::lock_guard<std::mutex> lock(mu_);
+  fail_at_ = n;
+  fail_at_err_ = err;
+  mutating_calls_ = 0;
+}
+
 void FaultInjectingFileSystem::SetDelay(Operation op, std::chrono::microseconds delay) {
   delay_us_[static_cast<int>(op)] = delay.count();
 }
@@ -135,6 +142,7 @@ void FaultInjectingFileSystem::ClearFaults() {
   std::lock_guard<std::mutex> lock(mu_);
   faults_.clear();
   crash_at_ = 0;
+  fail_at_ = 0;
   on_crash_ = nullptr;
   crashed_ = false;
   other_dev_.reset();
@@ -175,7 +183,11 @@ Status FaultInjectingFileSystem::Check(Operation op, const ResourcePath* a, cons
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (crashed_) return Status::IoError("crashed before " + context);
-    if (IsMutating(op) && ++mutating_calls_ == crash_at_ && crash_at_ > 0) {
+    const int mutation = IsMutating(op) ? ++mutating_calls_ : 0;
+    if (mutation > 0 && mutation == fail_at_) {
+      return Status::FromErrno(fail_at_err_, "injected fault: " + context);
+    }
+    if (mutation > 0 && mutation == crash_at_) {
       crashed_ = true;  // from here on, every other call fails at once
       if (crash_after_call_ && crash_after) {
         *crash_after = true;
@@ -285,9 +297,11 @@ Status FaultInjectingFileSystem::Remove(const ResourcePath& path) {
 Status FaultInjectingFileSystem::Rename(const ResourcePath& from, const ResourcePath& to,
                                         bool replace) {
   return Mutate(Operation::kRename, &from, &to, [&] {
-    // Only a client's MOVE crosses the simulated device boundary; keepdav's own staging renames
-    // stay within the destination's directory.
-    if (rename_cross_device_ && !ResourcePath::IsReservedName(from.Name())) {
+    // Only a client's MOVE (one client name to another) crosses the simulated device boundary;
+    // keepdav's own renames to or from a staging or trash name stay within the destination's
+    // directory.
+    if (rename_cross_device_ && !ResourcePath::IsReservedName(from.Name()) &&
+        !ResourcePath::IsReservedName(to.Name())) {
       return Status::WithCode(StatusCode::kCrossDevice, "simulated EXDEV: rename " + from.str());
     }
     return inner_->Rename(from, to, replace);

@@ -4,6 +4,7 @@
 // - FailCall: a call of one Operation (optionally only when one of its paths is a chosen one,
 //   optionally only the Nth such call) fails with a chosen errno, mapped by Status::FromErrno
 //   like a real failure of that call.
+// - FailAtMutation(n, err): only the nth mutating call (counted as for crashes) fails with err.
 // - CrashAtMutation(n): the nth *mutating* call and every call after it, of any kind, fail with
 //   kIoError "crashed", as if the process had been killed there. `on_crash` runs once, on the
 //   calling thread, just before that nth call fails and before any later call starts (so a test
@@ -17,8 +18,9 @@
 //   its temporary file (a killed process would leave it; reserved names are never served).
 // - SetDelay: sleeps before each call of an Operation; for kList and kListForRemoval before each
 //   member listed instead.
-// - set_rename_cross_device: Rename of a client path (a `from` whose name is not reserved)
-//   answers kCrossDevice, as between two file systems; keepdav's own staging renames work.
+// - set_rename_cross_device: Rename between two client paths (neither name reserved) answers
+//   kCrossDevice, as between two file systems; keepdav's own renames to or from a staging or
+//   trash name work.
 // - set_other_device: Stat of that path reports another device number.
 // Faults are checked before the wrapped call, in this order: crash, FailCall, delay. Reads of an
 // opened file (ReadableFile) are not wrapped.
@@ -79,6 +81,10 @@ class FaultInjectingFileSystem : public FileSystem {
   // dies just after the system call returned): it takes effect, `on_crash` runs after it, and it
   // reports kIoError "crashed" all the same; calls on other threads fail from its start on.
   void CrashAtMutation(int n, std::function<void()> on_crash = nullptr, bool after_call = false);
+  // The nth mutating call from now (n >= 1; 0 turns it off) fails with `err`, as FailCall
+  // would fail it, and is not made; the calls before and after it go ahead. Resets
+  // mutating_calls(). For walking an error through every step of a request in turn.
+  void FailAtMutation(int n, int err);
   void SetDelay(Operation op, std::chrono::microseconds delay);
   void set_rename_cross_device(bool on) { rename_cross_device_ = on; }
   void set_other_device(std::optional<ResourcePath> path);
@@ -139,6 +145,8 @@ class FaultInjectingFileSystem : public FileSystem {
   std::mutex mu_;
   std::vector<Fault> faults_;              // guarded by mu_
   int crash_at_ = 0;                       // guarded by mu_
+  int fail_at_ = 0;                        // guarded by mu_
+  int fail_at_err_ = 0;                    // guarded by mu_
   bool crash_after_call_ = false;          // guarded by mu_
   std::function<void()> on_crash_;         // guarded by mu_
   std::optional<ResourcePath> other_dev_;  // guarded by mu_

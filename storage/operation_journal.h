@@ -38,16 +38,19 @@ namespace keepdav::storage {
 
 struct JournalEntry {
   // kCopy/kMove: staged through a reserved name. kRename: a same-device MOVE (one rename).
-  enum class Kind { kCopy = 0, kMove = 1, kRename = 2 };
+  // kReplace: a same-device MOVE onto an existing resource (the old one is renamed aside to
+  // `trash` first, see BeginReplace). kDelete: a DELETE whose properties must follow the files
+  // (BeginDelete).
+  enum class Kind { kCopy = 0, kMove = 1, kRename = 2, kReplace = 3, kDelete = 4 };
   enum class State { kBuilding = 0, kReady = 1, kSwapped = 2 };
   int64_t id = 0;
   Kind kind = Kind::kCopy;
   State state = State::kBuilding;
   ResourcePath source;
   ResourcePath destination;
-  // kCopy/kMove only: the reserved names (ResourcePath::InternalChild) beside the destination
-  // where the new tree is built, and where the old destination goes when the file system cannot
-  // exchange two names. Absent for kRename.
+  // kCopy/kMove/kReplace only (kReplace: both are the trash name): the reserved names
+  // (ResourcePath::InternalChild) beside the destination where the new tree is built, and where the
+  // old destination goes when the file system cannot exchange two names. Absent for kRename.
   std::optional<ResourcePath> staging;
   std::optional<ResourcePath> trash;
   uint64_t staged_inode = 0;
@@ -97,6 +100,30 @@ class OperationJournal {
   virtual Status BeginRename(JournalEntry* entry, uint64_t inode, uint64_t device) = 0;
   // Atomically: the properties go back to the source and the entry is dropped.
   virtual Status UndoRename(const JournalEntry& entry) = 0;
+
+  // Same-device MOVE onto an existing resource (Overwrite: T), which must not lose the old one
+  // to a crash:
+  //   BeginReplace   entry kReplace in kBuilding with the source's identity; `entry->trash`
+  //                  (REQUIRES: set) is the reserved name beside the destination it goes to
+  //   (disk)         rename the destination to the trash name
+  //   StageReplace   atomically: the destination's properties go to the trash path and the
+  //                  source's to the destination; state kReady
+  //   (disk)         rename the source to the destination
+  //   (disk)         remove the trash tree
+  //   Finish         drop the entry (and the properties at the trash path)
+  // Start-up recovery: in kBuilding, put the trash back if the destination is missing; in kReady,
+  // finish if the destination has the source's identity, else put the trash back and
+  // UndoReplace.
+  virtual Status BeginReplace(JournalEntry* entry, uint64_t inode, uint64_t device) = 0;
+  virtual Status StageReplace(JournalEntry* entry) = 0;
+  // Atomically: the destination's properties go back to the source, the trash's to the
+  // destination, and the entry is dropped.
+  virtual Status UndoReplace(const JournalEntry& entry) = 0;
+
+  // DELETE: records that the tree at `entry->destination` is being removed (kDelete, kReady), so
+  // that start-up recovery drops the properties of what a killed DELETE had removed from the
+  // disk (and keeps those of what it had not). Finish() once the properties followed the files.
+  virtual Status BeginDelete(JournalEntry* entry) = 0;
 
   // Atomically: drops the entry and any properties left at its staging path (roll-back or
   // done).

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <shared_mutex>
 
+#include "storage/random_hex.h"
 #include "webdav/collection_url.h"
 #include "webdav/copy_move_plan.h"
 #include "webdav/dav_handler.h"
@@ -19,6 +20,26 @@ using storage::FileInfo;
 using storage::ResourcePath;
 using storage::Status;
 using storage::StatusCode;
+
+namespace {
+
+Poco::Logger& Log() {
+  return Poco::Logger::get("keepdav.dav");
+}
+
+// kCrossDevice when the destination's directory is on another device than the source, known
+// from the stats before anything changes (a rename would answer EXDEV; where it does anyway, as
+// across two bind mounts of one file system, the callers fall back on that answer).
+Status CheckSameDevice(storage::FileSystem& fs, const CopyMovePlan& plan) {
+  auto parent = fs.Stat(plan.to.Parent());
+  if (parent.ok() && parent->device != plan.source.device) {
+    return Status::WithCode(StatusCode::kCrossDevice,
+                            plan.from.str() + " and " + plan.to.str() + " are on two devices");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 DavResponse DavHandler::HandleCopy(const DavRequest& req) {
   return CopyOrMove(req, /*move=*/false);
@@ -51,6 +72,8 @@ std::optional<DavResponse> DavHandler::RunStaged(const DavRequest& req, bool mov
 Status DavHandler::RenameJournaled(const DavRequest& req, const CopyMovePlan& plan) {
   // Same device: one journaled property transaction and one rename, in constant time. A tree
   // without dead properties needs no journal: the rename alone is atomic.
+  Status same = CheckSameDevice(fs_, plan);
+  if (!same.ok()) return same;
   std::unique_lock<std::shared_mutex> namespace_lock(namespace_mutex_);  // see its declaration
   auto has_props = props_.AnyUnder(plan.from);
   if (!has_props.ok()) return has_props.status();
@@ -78,25 +101,85 @@ Status DavHandler::RenameJournaled(const DavRequest& req, const CopyMovePlan& pl
   return s;
 }
 
-std::optional<DavResponse> DavHandler::RunMove(const DavRequest& req, const CopyMovePlan& plan) {
-  if (plan.destination_existed()) {
-    // §9.9.3: with Overwrite T the destination is deleted first (as by DELETE Depth infinity).
-    req.progress->BeginLong();
-    std::vector<MemberFailure> failures;
-    Status s = DeleteResource(req, plan.to, *plan.destination, &failures);
-    if (!s.ok()) {
-      if (failures.empty()) return DavResponse(DavError::FromStorage(s));
-      ForgetRemovedLocks(plan.to, /*all_removed=*/false);
-      return MemberFailuresResponse(std::move(failures), req.space);
-    }
+Status DavHandler::RenameReplacing(const DavRequest& req, const CopyMovePlan& plan) {
+  // §9.9.3: with Overwrite T the destination is deleted first (as by DELETE Depth infinity). So
+  // that a kill at any step leaves either the old destination or the moved source whole, the
+  // old destination is renamed aside to a reserved name, the source renamed in, and only then
+  // the old one removed, each step journaled (OperationJournal::BeginReplace; start-up
+  // recovery rolls back or forward).
+  Status s = CheckSameDevice(fs_, plan);
+  if (!s.ok()) return s;
+  std::unique_lock<std::shared_mutex> namespace_lock(namespace_mutex_);  // see its declaration
+  const ResourcePath trash = plan.to.Parent().InternalChild(
+      std::string(ResourcePath::kReservedPrefix) + "trash-" + storage::RandomHex());
+  storage::JournalEntry entry;
+  entry.source = plan.from;
+  entry.destination = plan.to;
+  entry.trash = trash;
+  s = journal_.BeginReplace(&entry, plan.source.inode, plan.source.device);
+  if (!s.ok()) return s;
+  s = fs_.Rename(plan.to, trash, /*replace=*/false);
+  if (!s.ok()) {
+    journal_.Finish(entry);  // nothing changed; if this fails, recovery finds nothing to undo
+    return s;
   }
-  Status s = RenameJournaled(req, plan);
+  s = journal_.StageReplace(&entry);
+  if (s.ok()) {
+    s = fs_.Rename(plan.from, plan.to, /*replace=*/false);
+    req.progress->AddDone();
+    if (!s.ok()) {
+      // kCrossDevice among others: put everything back; the caller may then stage the move.
+      Status back = fs_.Rename(trash, plan.to, /*replace=*/false);
+      if (back.ok()) back = journal_.UndoReplace(entry);
+      if (!back.ok()) {
+        Log().error(
+            "MOVE %s onto %s failed (%s) and cannot be undone (%s); start-up recovery "
+            "will finish it",
+            plan.from.str(), plan.to.str(), s.message(), back.message());
+        return back;  // not kCrossDevice: the destination is not in place for a staged move
+      }
+      return s;
+    }
+  } else {
+    Status back = fs_.Rename(trash, plan.to, /*replace=*/false);
+    if (back.ok()) back = journal_.Finish(entry);
+    if (!back.ok()) {
+      Log().error(
+          "MOVE %s onto %s: cannot put the destination back (%s); start-up recovery "
+          "will",
+          plan.from.str(), plan.to.str(), back.message());
+    }
+    return s;
+  }
+  namespace_lock.unlock();
+  // The move is done; the old destination goes (possibly a long walk), whatever the client does.
+  auto old = fs_.Stat(trash);
+  Status removed = old.status();
+  if (old.ok()) {
+    TreeWalker walker(fs_, *req.progress, settings_.max_tree_depth);
+    walker.set_ignore_cancel(true);
+    std::vector<MemberFailure> failures;
+    removed = walker.DeleteTree(trash, old.value(), &failures);
+  }
+  if (removed.ok()) removed = journal_.Finish(entry);
+  if (!removed.ok()) {
+    Log().warning(
+        "MOVE onto %s: the replaced resource is not removed yet (%s); start-up "
+        "recovery will",
+        plan.to.str(), removed.message());
+  }
+  return Status::Ok();
+}
+
+std::optional<DavResponse> DavHandler::RunMove(const DavRequest& req, const CopyMovePlan& plan) {
+  if (plan.destination_existed()) req.progress->BeginLong();
+  Status s = plan.destination_existed() ? RenameReplacing(req, plan) : RenameJournaled(req, plan);
   if (s.ok()) return std::nullopt;
   if (s.code() != StatusCode::kCrossDevice) return DavResponse(DavError::FromStorage(s));
   // Another file system below the root: a staged copy, then the source goes.
   req.progress->BeginLong();
   std::optional<DavResponse> answer = RunStaged(req, /*move=*/true, plan.from, plan.source, plan.to,
-                                                /*to_existed=*/false, Depth::kInfinity);
+                                                plan.destination_existed(), Depth::kInfinity);
   // A 207 means the move happened but parts of the source stayed: those keep their locks.
   if (answer && !answer->is_error()) ForgetRemovedLocks(plan.from, /*all_removed=*/false);
   return answer;

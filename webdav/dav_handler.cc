@@ -189,18 +189,40 @@ void DavHandler::ForgetRemovedLocks(const ResourcePath& path, bool all_removed) 
 
 Status DavHandler::DeleteResource(const DavRequest& req, const ResourcePath& path,
                                   const FileInfo& info, std::vector<MemberFailure>* failures) {
+  // The files go first, then their properties: journaled (when there are any), so that a kill
+  // in between leaves no property of a removed member behind for a new resource at its path to
+  // inherit (start-up recovery drops them, start_up_recovery.h).
+  auto has_props = props_.AnyUnder(path);
+  if (!has_props.ok()) return has_props.status();
+  storage::JournalEntry entry;
+  entry.destination = path;
+  if (has_props.value()) {
+    Status begun = journal_.BeginDelete(&entry);
+    if (!begun.ok()) return begun;
+  }
   TreeWalker walker(fs_, *req.progress, settings_.max_tree_depth);
   Status s = walker.DeleteTree(path, info, failures);
-  if (s.ok()) return props_.DeleteTree(path);
-  // Partly removed: drop the properties of what is gone, keep those of the survivors.
-  auto paths = props_.PathsUnder(path);
-  if (paths.ok()) {
-    for (const std::string& p : paths.value()) {
+  if (!has_props.value()) return s;
+  Status props = Status::Ok();
+  if (s.ok()) {
+    props = props_.DeleteTree(path);
+  } else {
+    // Partly removed: drop the properties of what is gone, keep those of the survivors.
+    auto paths = props_.PathsUnder(path);
+    props = paths.status();
+    for (const std::string& p : paths.ok() ? paths.value() : std::vector<std::string>()) {
       auto rp = ResourcePath::Parse(p);
       if (rp.ok() && fs_.Stat(rp.value()).status().IsNotFound()) {
-        props_.DeleteTree(rp.value());
+        Status d = props_.DeleteTree(rp.value());
+        if (!d.ok()) props = d;
       }
     }
+  }
+  if (props.ok()) props = journal_.Finish(entry);
+  if (!props.ok()) {
+    // The files are gone all the same: the answer says so; the rows wait for start-up recovery.
+    Log().warning("properties below %s not removed yet (%s); start-up recovery will", path.str(),
+                  props.message());
   }
   return s;
 }

@@ -100,10 +100,14 @@ class DavHandler {
   DavResponse HandleCopy(const DavRequest& req);
   DavResponse HandleMove(const DavRequest& req);
   DavResponse CopyOrMove(const DavRequest& req, bool move);
-  // MOVE after its checks: removes a destination it replaces, then renames (or stages across
+  // MOVE after its checks: renames, replacing a destination that exists (or stages across
   // devices). nullopt when done; otherwise the answer (an error, or a 207 naming members that
   // failed).
   std::optional<DavResponse> RunMove(const DavRequest& req, const struct CopyMovePlan& plan);
+  // A same-device MOVE onto an existing resource: the old one renamed aside, the source renamed
+  // in, the old one removed, journaled (OperationJournal::BeginReplace). On error (kCrossDevice
+  // when the move must stage) nothing changed.
+  storage::Status RenameReplacing(const DavRequest& req, const struct CopyMovePlan& plan);
   // The same-device rename with its property journal; kCrossDevice when the move must stage.
   storage::Status RenameJournaled(const DavRequest& req, const struct CopyMovePlan& plan);
   // A staged (all or nothing) COPY or cross-device MOVE. nullopt when done; otherwise the answer
@@ -138,12 +142,14 @@ class DavHandler {
   // Forgets the locks of a tree DELETE or MOVE removed: all of them, or after a partial failure
   // those whose root is gone.
   void ForgetRemovedLocks(const storage::ResourcePath& path, bool all_removed);
-  // Removes the dead properties and the files of a whole tree (DELETE, and an overwritten
-  // destination). OK, or an error; member failures go to `failures`.
   // After a COPY or MOVE: the destination's old rows go, a MOVE's rows follow it, and the sums
   // `carried` from a file source are stored for the destination (same content, new identity).
   void CarryChecksums(const struct CopyMovePlan& plan, bool move,
                       const storage::Result<storage::FileChecksums>& carried);
+  // Removes the files and then the dead properties of a whole tree (DELETE), journaled so that
+  // a kill in between leaves no property of a removed member. The status of the files: OK, or
+  // an error with member failures in `failures` (a property step that fails is logged and left
+  // to start-up recovery).
   storage::Status DeleteResource(const DavRequest& req, const storage::ResourcePath& path,
                                  const storage::FileInfo& info,
                                  std::vector<struct MemberFailure>* failures);

@@ -108,18 +108,41 @@ Status StagedTransfer::Run(bool move, const ResourcePath& from, const FileInfo& 
   // the properties forward (the destination's inode shows that the swap happened).
   s = journal_.CommitSwap(&entry);
   if (!s.ok()) {
+    // The files are in place but their properties are not: swap back, so that the destination
+    // the server goes on serving is the old one whole, and the answer (an error) is true.
+    Status undo;
+    if (!to_existed) {
+      undo = fs_.Rename(to, staging, /*replace=*/false);
+    } else if (!used_trash) {
+      undo = fs_.Exchange(staging, to);
+    } else {
+      undo = fs_.Rename(to, staging, /*replace=*/false);
+      if (undo.ok()) undo = fs_.Rename(trash, to, /*replace=*/false);
+    }
+    if (undo.ok()) {
+      RollBack(entry, staging);
+      return s;
+    }
     Log().error(
-        "%s %s: files swapped but properties not committed (%s); start-up recovery "
-        "will finish it",
-        std::string(move ? "MOVE" : "COPY"), to.str(), s.message());
+        "%s %s: files swapped but properties not committed (%s), and the swap cannot be "
+        "undone (%s); start-up recovery will finish it",
+        std::string(move ? "MOVE" : "COPY"), to.str(), s.message(), undo.message());
     return s;
   }
-  // 5. Clean up: the old destination, and for a move the source.
+  // 5. Clean up: the old destination, and for a move the source. What cannot be removed now
+  // stays journaled (kSwapped), so start-up recovery removes it: a reserved name is never
+  // served, but it must not stay on the disk for ever.
+  bool cleaned = true;
   if (to_existed) {
     Status c = RemoveIfExists(fs_, used_trash ? trash : staging, max_depth_, &progress_, nullptr);
-    if (!c.ok()) Log().warning("cannot remove the replaced %s: %s", to.str(), c.message());
+    if (!c.ok()) {
+      Log().warning("cannot remove the replaced %s: %s (left to start-up recovery)", to.str(),
+                    c.message());
+      cleaned = false;
+    }
   }
   if (move) RemoveIfExists(fs_, from, max_depth_, &progress_, source_leftovers);
+  if (!cleaned) return Status::Ok();
   s = journal_.Finish(entry);
   if (!s.ok()) Log().warning("journal clean-up for %s: %s", to.str(), s.message());
   return Status::Ok();
@@ -130,6 +153,8 @@ Status StagedTransfer::Recover(storage::FileSystem& fs, storage::OperationJourna
   auto pending = journal.Pending();
   if (!pending.ok()) return pending.status();
   for (JournalEntry& e : pending.value()) {
+    // DELETE's entries need the property store: RecoverAtStartUp (start_up_recovery.h).
+    if (e.kind == JournalEntry::Kind::kDelete) continue;
     const bool staged = e.kind != JournalEntry::Kind::kRename;
     if (e.unreadable || (staged && (!e.staging || !e.trash))) {
       Log().error("journal entry %Ld is unreadable; dropping it", static_cast<Poco::Int64>(e.id));
@@ -144,6 +169,29 @@ Status StagedTransfer::Recover(storage::FileSystem& fs, storage::OperationJourna
                         std::string(renamed ? "finishing" : "undoing"), e.source.str(),
                         e.destination.str());
       Status s = renamed ? journal.Finish(e) : journal.UndoRename(e);
+      if (!s.ok()) return s;
+      continue;
+    }
+    if (e.kind == JournalEntry::Kind::kReplace) {
+      // A same-device MOVE onto an existing resource (OperationJournal::BeginReplace).
+      auto dest = fs.Stat(e.destination);
+      const bool moved = e.state == JournalEntry::State::kReady && dest.ok() &&
+                         dest->inode == e.staged_inode && dest->device == e.staged_device;
+      Log().information("recovery: %s the interrupted MOVE %s onto %s",
+                        std::string(moved ? "finishing" : "undoing"), e.source.str(),
+                        e.destination.str());
+      Status s;
+      if (moved) {
+        s = RemoveIfExists(fs, *e.trash, max_depth, nullptr, nullptr);
+        if (s.ok()) s = journal.Finish(e);
+      } else {
+        if (!dest.ok() && dest.status().IsNotFound() && fs.Stat(*e.trash).ok()) {
+          s = fs.Rename(*e.trash, e.destination, /*replace=*/false);
+        }
+        if (s.ok()) {
+          s = e.state == JournalEntry::State::kReady ? journal.UndoReplace(e) : journal.Finish(e);
+        }
+      }
       if (!s.ok()) return s;
       continue;
     }

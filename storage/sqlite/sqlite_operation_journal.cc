@@ -167,6 +167,83 @@ Status SqliteOperationJournal::UndoRename(const JournalEntry& entry) {
   return tx.Commit();
 }
 
+Status SqliteOperationJournal::InsertLocked(JournalEntry* entry) {
+  Result<Statement> st = db_.Prepare(
+      "INSERT INTO operations (kind, state, source, destination, staging, trash, staged_inode, "
+      "staged_device) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  if (!st.ok()) return st.status();
+  st->BindInt(1, static_cast<int64_t>(entry->kind))
+      .BindInt(2, static_cast<int64_t>(entry->state))
+      .BindText(3, entry->source.str())
+      .BindText(4, entry->destination.str())
+      .BindText(5, entry->staging ? entry->staging->str() : std::string())
+      .BindText(6, entry->trash ? entry->trash->str() : std::string())
+      .BindInt(7, static_cast<int64_t>(entry->staged_inode))
+      .BindInt(8, static_cast<int64_t>(entry->staged_device));
+  Status s = st->Run();
+  if (!s.ok()) return s;
+  Result<int64_t> id = LastInsertIdLocked();
+  if (!id.ok()) return id.status();
+  entry->id = *id;
+  return Status::Ok();
+}
+
+Status SqliteOperationJournal::BeginReplace(JournalEntry* entry, uint64_t inode, uint64_t device) {
+  if (!entry->trash) return MissingStaging(*entry);
+  JournalEntry next = *entry;
+  next.kind = JournalEntry::Kind::kReplace;
+  next.state = JournalEntry::State::kBuilding;
+  next.staging = next.trash;  // Finish drops what is left at the trash path
+  next.staged_inode = inode;
+  next.staged_device = device;
+  auto lock = db_.Lock();
+  Status s = InsertLocked(&next);
+  if (s.ok()) *entry = next;
+  return s;
+}
+
+Status SqliteOperationJournal::StageReplace(JournalEntry* entry) {
+  if (!entry->trash) return MissingStaging(*entry);
+  auto lock = db_.Lock();
+  Database::Transaction tx(db_);
+  if (!tx.begin_status().ok()) return tx.begin_status();
+  Status s = props_.MoveTreeLocked(entry->destination, *entry->trash);
+  if (s.ok()) s = props_.MoveTreeLocked(entry->source, entry->destination);
+  if (!s.ok()) return s;
+  JournalEntry next = *entry;
+  next.state = JournalEntry::State::kReady;
+  s = SetStateLocked(next);
+  if (!s.ok()) return s;
+  s = tx.Commit();
+  if (s.ok()) *entry = next;
+  return s;
+}
+
+Status SqliteOperationJournal::UndoReplace(const JournalEntry& entry) {
+  if (!entry.trash) return MissingStaging(entry);
+  auto lock = db_.Lock();
+  Database::Transaction tx(db_);
+  if (!tx.begin_status().ok()) return tx.begin_status();
+  Status s = props_.MoveTreeLocked(entry.destination, entry.source);
+  if (s.ok()) s = props_.MoveTreeLocked(*entry.trash, entry.destination);
+  if (s.ok()) s = DeleteRowLocked(entry.id);
+  if (!s.ok()) return s;
+  return tx.Commit();
+}
+
+Status SqliteOperationJournal::BeginDelete(JournalEntry* entry) {
+  JournalEntry next = *entry;
+  next.kind = JournalEntry::Kind::kDelete;
+  next.state = JournalEntry::State::kReady;
+  next.source = next.destination;
+  next.staging.reset();
+  next.trash.reset();
+  auto lock = db_.Lock();
+  Status s = InsertLocked(&next);
+  if (s.ok()) *entry = next;
+  return s;
+}
+
 Status SqliteOperationJournal::Finish(const JournalEntry& entry) {
   auto lock = db_.Lock();
   Database::Transaction tx(db_);
@@ -204,7 +281,7 @@ Result<std::vector<JournalEntry>> SqliteOperationJournal::Pending() {
     };
     read(3, &e.source);
     read(4, &e.destination);
-    if (e.kind != JournalEntry::Kind::kRename) {
+    if (e.kind != JournalEntry::Kind::kRename && e.kind != JournalEntry::Kind::kDelete) {
       ResourcePath staging, trash;
       if (read(5, &staging)) e.staging = staging;
       if (read(6, &trash)) e.trash = trash;

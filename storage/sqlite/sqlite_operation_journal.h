@@ -29,6 +29,10 @@ class SqliteOperationJournal : public OperationJournal {
   Status CommitSwap(JournalEntry* entry) override;
   Status BeginRename(JournalEntry* entry, uint64_t inode, uint64_t device) override;
   Status UndoRename(const JournalEntry& entry) override;
+  Status BeginReplace(JournalEntry* entry, uint64_t inode, uint64_t device) override;
+  Status StageReplace(JournalEntry* entry) override;
+  Status UndoReplace(const JournalEntry& entry) override;
+  Status BeginDelete(JournalEntry* entry) override;
   Status Finish(const JournalEntry& entry) override;
   Result<std::vector<JournalEntry>> Pending() override;
   Status BeginPartialWrite(PartialWriteRecord* record) override;
@@ -44,6 +48,8 @@ class SqliteOperationJournal : public OperationJournal {
   Result<int64_t> LastInsertIdLocked();
   Status SetStateLocked(const JournalEntry& entry);
   Status DeleteRowLocked(int64_t id);
+  // Inserts `entry` as it is (kind, state, paths, identity) and fills its id.
+  Status InsertLocked(JournalEntry* entry);
 
   SqlitePropertyStore& props_;
   Database& db_;

@@ -69,6 +69,21 @@ TEST_F(FaultInjectingFileSystemTest, FailsAChosenCallWithAMappedErrno) {
   EXPECT_TRUE(fs_.Remove(P("/b")).ok());
 }
 
+TEST_F(FaultInjectingFileSystemTest, FailAtMutationFailsOnlyTheNthMutatingCall) {
+  fs_.FailAtMutation(2, ENOSPC);
+  ASSERT_TRUE(fs_.MakeDirectory(P("/a")).ok());
+  EXPECT_TRUE(fs_.Stat(P("/a")).ok());  // not mutating: not counted
+  EXPECT_EQ(fs_.MakeDirectory(P("/b")).code(), StatusCode::kNoSpace);
+  EXPECT_TRUE(memory_->Stat(P("/b")).status().IsNotFound());  // the call was not made
+  EXPECT_TRUE(fs_.MakeDirectory(P("/c")).ok());
+  EXPECT_EQ(fs_.mutating_calls(), 3);
+  EXPECT_FALSE(fs_.crashed());
+  fs_.ClearFaults();
+  fs_.FailAtMutation(1, EACCES);
+  fs_.ClearFaults();
+  EXPECT_TRUE(fs_.MakeDirectory(P("/d")).ok());
+}
+
 TEST_F(FaultInjectingFileSystemTest, CrashStopsTheNthMutatingCallAndEverythingAfter) {
   int crashes = 0;
   bool existed_at_crash = true;

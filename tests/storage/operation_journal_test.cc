@@ -197,6 +197,76 @@ TEST_P(OperationJournalTest, RenameMovesPropertiesAndUndoPutsThemBack) {
   EXPECT_EQ(*props_->Get(P("/dst/y"), {"urn:k", "b"}), "<b>old-y</b>");
 }
 
+TEST_P(OperationJournalTest, ReplaceParksTheOldPropertiesAndUndoRestoresBoth) {
+  JournalEntry e;
+  e.source = P("/src");
+  e.destination = P("/dst");
+  e.trash = ResourcePath().InternalChild(".keepdav-trash-2");
+  ASSERT_TRUE(journal_->BeginReplace(&e, 11, 12).ok());
+  EXPECT_EQ(e.kind, JournalEntry::Kind::kReplace);
+  EXPECT_EQ(e.state, JournalEntry::State::kBuilding);
+  // Nothing moves before the old destination has been renamed aside.
+  EXPECT_EQ(*props_->Get(P("/dst/y"), {"urn:k", "b"}), "<b>old-y</b>");
+  ASSERT_TRUE(journal_->StageReplace(&e).ok());
+  EXPECT_EQ(e.state, JournalEntry::State::kReady);
+  EXPECT_EQ(*props_->Get(P("/dst/x"), {"urn:k", "a"}), "<a>src-x</a>");
+  EXPECT_TRUE(props_->Get(P("/dst/y"), {"urn:k", "b"}).status().IsNotFound());
+  EXPECT_TRUE(props_->Get(P("/src/x"), {"urn:k", "a"}).status().IsNotFound());
+  auto pending = journal_->Pending();
+  ASSERT_TRUE(pending.ok());
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ((*pending)[0].kind, JournalEntry::Kind::kReplace);
+  EXPECT_EQ((*pending)[0].state, JournalEntry::State::kReady);
+  EXPECT_EQ((*pending)[0].trash, e.trash);
+  EXPECT_EQ((*pending)[0].staged_inode, 11u);
+  EXPECT_FALSE((*pending)[0].unreadable);
+
+  ASSERT_TRUE(journal_->UndoReplace((*pending)[0]).ok());
+  EXPECT_TRUE(journal_->Pending()->empty());
+  EXPECT_EQ(*props_->Get(P("/src/x"), {"urn:k", "a"}), "<a>src-x</a>");
+  EXPECT_EQ(*props_->Get(P("/dst/y"), {"urn:k", "b"}), "<b>old-y</b>");
+  EXPECT_TRUE(props_->Get(P("/dst/x"), {"urn:k", "a"}).status().IsNotFound());
+  auto parked = props_->PathsUnder(ResourcePath());
+  ASSERT_TRUE(parked.ok());
+  for (const std::string& p : *parked) EXPECT_EQ(p.find(".keepdav-"), std::string::npos) << p;
+
+  // Done: Finish drops the old destination's properties parked at the trash path.
+  ASSERT_TRUE(journal_->BeginReplace(&e, 11, 12).ok());
+  ASSERT_TRUE(journal_->StageReplace(&e).ok());
+  ASSERT_TRUE(journal_->Finish(e).ok());
+  EXPECT_TRUE(journal_->Pending()->empty());
+  parked = props_->PathsUnder(ResourcePath());
+  ASSERT_TRUE(parked.ok());
+  for (const std::string& p : *parked) EXPECT_EQ(p.find(".keepdav-"), std::string::npos) << p;
+  EXPECT_EQ(*props_->Get(P("/dst/x"), {"urn:k", "a"}), "<a>src-x</a>");
+}
+
+TEST_P(OperationJournalTest, BeginReplaceRefusesAnEntryWithoutTrash) {
+  JournalEntry e;
+  e.source = P("/src");
+  e.destination = P("/dst");
+  EXPECT_EQ(journal_->BeginReplace(&e, 1, 2).code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(journal_->Pending()->empty());
+}
+
+TEST_P(OperationJournalTest, DeleteIsRecordedWithoutTouchingProperties) {
+  JournalEntry e;
+  e.destination = P("/dst");
+  ASSERT_TRUE(journal_->BeginDelete(&e).ok());
+  EXPECT_EQ(e.kind, JournalEntry::Kind::kDelete);
+  auto pending = journal_->Pending();
+  ASSERT_TRUE(pending.ok());
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ((*pending)[0].kind, JournalEntry::Kind::kDelete);
+  EXPECT_EQ((*pending)[0].destination, P("/dst"));
+  EXPECT_FALSE((*pending)[0].staging.has_value());
+  EXPECT_FALSE((*pending)[0].unreadable);
+  EXPECT_EQ(*props_->Get(P("/dst/y"), {"urn:k", "b"}), "<b>old-y</b>");
+  ASSERT_TRUE(journal_->Finish((*pending)[0]).ok());
+  EXPECT_TRUE(journal_->Pending()->empty());
+  EXPECT_EQ(*props_->Get(P("/dst/y"), {"urn:k", "b"}), "<b>old-y</b>");
+}
+
 // What start-up recovery relies on: an unfinished operation is still there after a restart.
 TEST_P(OperationJournalTest, PendingSurvivesARestart) {
   if (!backend_->persistent()) GTEST_SKIP() << "the data does not outlive the journal";

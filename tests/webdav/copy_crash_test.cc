@@ -5,7 +5,8 @@
 // entirely the old tree or entirely the new one, files and dead properties alike; the source must
 // be intact and no reserved ".keepdav-*" entry may be left anywhere.
 //
-// Run over PosixFileSystem on a temporary directory and over MemoryFileSystem.
+// Run over PosixFileSystem on a temporary directory and over MemoryFileSystem (the file-system
+// crash and snapshot here; crash_matrix_test.cc walks every method over both seams in memory).
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -24,42 +25,19 @@
 #include "storage/sqlite/sqlite_lock_store.h"
 #include "storage/sqlite/sqlite_operation_journal.h"
 #include "storage/sqlite/sqlite_property_store.h"
+#include "tests/webdav/crash_harness.h"
 #include "webdav/dav_handler.h"
-#include "webdav/staged_transfer.h"
+#include "webdav/start_up_recovery.h"
 
 namespace keepdav::webdav {
 namespace {
 
 namespace fsys = std::filesystem;
+using crash_test::P;
+using crash_test::ReadAll;
 using storage::FileInfo;
 using storage::ResourcePath;
 using storage::Status;
-
-ResourcePath P(const std::string& s) {
-  auto r = ResourcePath::Parse(s);
-  EXPECT_TRUE(r.ok()) << s;
-  return r.ok() ? r.value() : ResourcePath();
-}
-
-// Accepts a response and throws it away.
-class DiscardSink : public ResponseSink {
- public:
-  void SetStatus(int code) override { status = code; }
-  void SetHeader(const std::string&, const std::string&) override {}
-  void SendEmpty() override { sent_ = true; }
-  std::ostream& SendBody(int64_t) override {
-    sent_ = true;
-    return body_;
-  }
-  bool SendFileRange(int, uint64_t, uint64_t) override { return true; }
-  bool sent() const override { return sent_; }
-  bool head_only() const override { return false; }
-  int status = 0;
-
- private:
-  bool sent_ = false;
-  std::ostringstream body_;
-};
 
 // A tree as seen through the API: relative path -> file bytes ("/" for a collection), and
 // relative path -> the urn:z color property.
@@ -77,18 +55,6 @@ std::string Describe(const TreeState& t) {
 }
 
 const storage::PropertyName kColor{"urn:z", "color"};
-
-std::string ReadAll(storage::FileSystem& fs, const ResourcePath& p) {
-  auto f = fs.OpenRead(p);
-  if (!f.ok()) return "<" + f.status().ToString() + ">";
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    auto n = (*f)->ReadAt(out.size(), buf, sizeof buf);
-    if (!n.ok() || *n == 0) return out;
-    out.append(buf, *n);
-  }
-}
 
 void Collect(storage::FileSystem& fs, storage::PropertyStore& props, const ResourcePath& top,
              const ResourcePath& dir, TreeState* out) {
@@ -246,7 +212,7 @@ void CopyCrashTest::CrashAtEveryStep(bool after_call) {
       req.content_length = 0;
       Progress progress;
       req.progress = &progress;
-      DiscardSink sink;
+      crash_test::CapturingSink sink;
       handler.Handle(req, sink);
       if (!faults->crashed()) {
         // The copy needed fewer than n mutating calls: it ran to its end.
@@ -269,7 +235,9 @@ void CopyCrashTest::CrashAtEveryStep(bool after_call) {
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     storage::SqlitePropertyStore props(**db);
     storage::SqliteOperationJournal journal(props);
-    Status recovered = StagedTransfer::Recover(disk, journal, 256);
+    storage::SqliteLockStore locks(**db);
+    storage::SystemClock clock;
+    Status recovered = RecoverAtStartUp(disk, props, journal, locks, clock, 256);
     ASSERT_TRUE(recovered.ok()) << recovered.ToString();
 
     TreeState dst = StateOf(disk, props, P("/dst"));
