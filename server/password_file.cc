@@ -49,8 +49,13 @@ std::string CheckHash(std::string_view hash) {
   if (StartsWith(hash, "$apr1$")) {
     std::string_view rest = hash.substr(6);
     size_t dollar = rest.find('$');
+    // Salt and hash in crypt's base-64 alphabet, as htpasswd writes them: anything else (the
+    // htpasswd fuzz target found a CR as the 22nd hash byte accepted, which a rewritten file
+    // loses) cannot be an apr1 hash.
     if (dollar == std::string_view::npos || dollar == 0 || dollar > 8 ||
-        rest.size() - dollar - 1 != 22) {
+        rest.size() - dollar - 1 != 22 ||
+        rest.substr(0, dollar).find_first_not_of(kItoa64) != std::string_view::npos ||
+        rest.substr(dollar + 1).find_first_not_of(kItoa64) != std::string_view::npos) {
       return "malformed $apr1$ hash";
     }
     return "";

@@ -20,6 +20,13 @@ const char* AccessName(Access access) {
   return "none";
 }
 
+std::string AccessPathText(const ResourcePath& path) {
+  std::string text = path.str();
+  char last = text.back();
+  if (!path.IsRoot() && (last == ' ' || last == '\t' || last == '\r')) text += '/';
+  return text;
+}
+
 namespace {
 
 bool IsBlank(char c) {
@@ -130,8 +137,8 @@ class Parser {
     if (!s.ok()) return s;
     for (const AccessRule& r : section_->rules) {
       if (r.path == path) {
-        return Error("a second rule for " + path.str() + " in this section (first at line " +
-                     std::to_string(r.line) + ")");
+        return Error("a second rule for " + AccessPathText(path) +
+                     " in this section (first at line " + std::to_string(r.line) + ")");
       }
     }
     section_->rules.push_back({path, access, line_});

@@ -17,6 +17,10 @@
 // Directives: `read PATH`, `write PATH`, `none PATH` (an access rule) and `root PATH` (the
 // section's root; [authenticated]'s is the default of every user, else "/"). Everything after
 // the keyword and its blanks is the path: decoded (no %-escapes), absolute, without "..".
+// A path is bytes, like the request names it is matched against (issue 12): a name that is not
+// UTF-8 is written as its raw bytes. Blanks, tabs and CRs at the end of a line are dropped, so a
+// name that ends in one is written with a trailing '/' ("none /notes /" is the folder "notes "),
+// which is how AccessPathText writes it.
 //
 // The rules are designed against the mistakes users of other servers made:
 //   - a [user] section MERGES with [authenticated]: its rule for a path replaces the default rule
@@ -66,6 +70,10 @@ struct AccessRules {
   AccessSection anonymous;
   std::map<std::string, AccessSection> users;
 };
+
+// `path` as a rules file writes it, so that the parser reads back exactly `path`: its bytes, and
+// a trailing '/' when the last one is a blank, tab or CR (which the end of a line would lose).
+std::string AccessPathText(const storage::ResourcePath& path);
 
 // Parses `text`; `file_name` prefixes every error ("FILE:LINE: ..."). kInvalidArgument on error.
 storage::Status ParseAccessRules(std::string_view text, const std::string& file_name,

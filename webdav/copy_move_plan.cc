@@ -26,11 +26,9 @@ DavError CheckShape(const DavRequest& req, CopyMovePlan* plan) {
   }
   plan->depth = plan->source.IsDirectory() ? *depth : Depth::kInfinity;
   if (const std::string* h = req.Header("Overwrite")) {
-    if (*h == "F" || *h == "f") {
-      plan->overwrite = false;
-    } else if (*h != "T" && *h != "t") {
-      return DavError::Make(400, "Overwrite must be T or F");
-    }
+    std::optional<bool> overwrite = ParseOverwrite(*h);
+    if (!overwrite) return DavError::Make(400, "Overwrite must be T or F");
+    plan->overwrite = *overwrite;
   }
   if (plan->from == plan->to) {
     return DavError::Make(403, "source and destination are the same resource");
@@ -49,6 +47,14 @@ DavError CheckShape(const DavRequest& req, CopyMovePlan* plan) {
 }
 
 }  // namespace
+
+std::optional<bool> ParseOverwrite(std::string_view value) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  if (value == "T" || value == "t") return true;
+  if (value == "F" || value == "f") return false;
+  return std::nullopt;
+}
 
 DavError PlanCopyOrMove(const DavRequest& req, bool move, storage::FileSystem& fs,
                         CopyMovePlan* plan) {

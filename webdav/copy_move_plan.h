@@ -12,6 +12,7 @@
 #pragma once
 
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "storage/file_system.h"
@@ -43,6 +44,10 @@ struct CopyMovePlan {
   // A COPY of a collection, or of a large file (Progress::BeginLong).
   bool IsLongCopy() const;
 };
+
+// The Overwrite header (RFC 4918 §10.6: "T" or "F"; lower case accepted too, blanks around
+// ignored as RFC 9110 §5.5 OWS): true for T, false for F, nullopt for anything else (400).
+std::optional<bool> ParseOverwrite(std::string_view value);
 
 // Plans a COPY (`move` false) or MOVE of req.path to *req.destination.
 // REQUIRES: req.destination is set.

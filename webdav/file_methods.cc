@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "webdav/authorisation.h"
+#include "webdav/byte_range.h"
 #include "webdav/collection_listing.h"
 #include "webdav/collection_url.h"
 #include "webdav/conditional.h"
@@ -26,45 +27,6 @@ using storage::Status;
 using storage::StatusCode;
 
 namespace {
-
-struct ByteRange {
-  uint64_t first = 0;
-  uint64_t length = 0;
-};
-
-enum class RangeResult { kNone, kRange, kUnsatisfiable };
-
-// Parses a single "bytes=" range (RFC 9110 §14.1.2). Multiple ranges and anything we do not
-// understand are ignored (the whole representation is sent, which §14.2 allows).
-RangeResult ParseRange(const std::string& header, uint64_t size, ByteRange* out) {
-  const std::string prefix = "bytes=";
-  if (header.compare(0, prefix.size(), prefix) != 0) return RangeResult::kNone;
-  std::string spec = header.substr(prefix.size());
-  spec.erase(std::remove(spec.begin(), spec.end(), ' '), spec.end());
-  if (spec.find(',') != std::string::npos) return RangeResult::kNone;
-  auto dash = spec.find('-');
-  if (dash == std::string::npos) return RangeResult::kNone;
-  std::string a = spec.substr(0, dash), b = spec.substr(dash + 1);
-  auto is_num = [](const std::string& s) {
-    return !s.empty() && s.size() <= 19 && std::all_of(s.begin(), s.end(), ::isdigit);
-  };
-  if (a.empty()) {  // suffix range: the last N bytes
-    if (!is_num(b)) return RangeResult::kNone;
-    uint64_t n = std::strtoull(b.c_str(), nullptr, 10);
-    if (n == 0 || size == 0) return RangeResult::kUnsatisfiable;
-    n = std::min(n, size);
-    *out = {size - n, n};
-    return RangeResult::kRange;
-  }
-  if (!is_num(a) || (!b.empty() && !is_num(b))) return RangeResult::kNone;
-  uint64_t first = std::strtoull(a.c_str(), nullptr, 10);
-  uint64_t last = b.empty() ? size - 1 : std::strtoull(b.c_str(), nullptr, 10);
-  if (!b.empty() && last < first) return RangeResult::kNone;
-  if (first >= size) return RangeResult::kUnsatisfiable;
-  last = std::min(last, size - 1);
-  *out = {first, last - first + 1};
-  return RangeResult::kRange;
-}
 
 // If-Range (RFC 9110 §13.1.5): the range applies only if the validator still matches.
 bool IfRangeAllows(const DavRequest& req, const FileInfo& info) {
@@ -123,7 +85,7 @@ DavResponse DavHandler::HandleGet(const DavRequest& req) {
   ByteRange range{0, size};
   bool partial = false;
   if (const std::string* h = req.Header("Range"); h && IfRangeAllows(req, fi)) {
-    switch (ParseRange(*h, size, &range)) {
+    switch (ParseByteRange(*h, size, &range)) {
       case RangeResult::kNone:
         range = {0, size};
         break;

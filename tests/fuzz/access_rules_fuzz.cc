@@ -1,7 +1,8 @@
 // Fuzz target: the --access rules file (webdav/access_rules.h) and the policy built from it.
 //
 // Invariants: a refusal names "fuzz:LINE:" with a line of the input and leaves no rules behind;
-// accepted rules render back to a file that parses to the same rules; in the policy, every rule
+// accepted rules render back (paths through AccessPathText) to a file that parses to the same
+// rules, section by section and user by user; in the policy, every rule
 // of a section is what AccessTo answers for its own path (merge: a user's rule beats the default
 // for that path), and LeastWithin never exceeds AccessTo.
 #include <cstdlib>
@@ -19,9 +20,10 @@ using keepdav::webdav::AccessSection;
 
 void Render(const char* header, const AccessSection& section, std::string* out) {
   *out += std::string(header) + "\n";
-  if (section.root) *out += "root " + section.root->str() + "\n";
+  if (section.root) *out += "root " + keepdav::webdav::AccessPathText(*section.root) + "\n";
   for (const auto& r : section.rules) {
-    *out += std::string(keepdav::webdav::AccessName(r.access)) + " " + r.path.str() + "\n";
+    *out += std::string(keepdav::webdav::AccessName(r.access)) + " " +
+            keepdav::webdav::AccessPathText(r.path) + "\n";
   }
 }
 
@@ -32,6 +34,16 @@ std::string Render(const AccessRules& rules) {
   for (const auto& [name, section] : rules.users)
     Render(("[user " + name + "]").c_str(), section, &out);
   return out;
+}
+
+bool SameSection(const AccessSection& a, const AccessSection& b);
+
+bool SameUsers(const AccessRules& a, const AccessRules& b) {
+  if (a.users.size() != b.users.size()) return false;
+  for (auto i = a.users.begin(), j = b.users.begin(); i != a.users.end(); ++i, ++j) {
+    if (i->first != j->first || !SameSection(i->second, j->second)) return false;
+  }
+  return true;
 }
 
 bool SameSection(const AccessSection& a, const AccessSection& b) {
@@ -65,9 +77,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   keepdav::storage::Status s2 = keepdav::webdav::ParseAccessRules(Render(rules), "fuzz", &again);
   FUZZ_CHECK(s2.ok(), "rendered rules do not parse: " + Printable(s2.message()));
   FUZZ_CHECK(SameSection(rules.authenticated, again.authenticated) &&
-                 SameSection(rules.anonymous, again.anonymous) &&
-                 rules.users.size() == again.users.size(),
-             "rendered rules parse differently");
+                 SameSection(rules.anonymous, again.anonymous) && SameUsers(rules, again),
+             "rendered rules parse differently: " + Printable(Render(rules)));
   AccessPolicy policy = AccessPolicy::FromRules(rules);
   for (const auto& r : rules.anonymous.rules) {
     FUZZ_CHECK(policy.AccessTo("", r.path) == r.access, "anonymous rule not applied");

@@ -80,6 +80,11 @@ TEST(PasswordFileParseTest, RefusesWeakOrBrokenLinesWithTheLineNumber) {
       {"no-colon", "f:3: no ':'"},
       {std::string(":") + kBcrypt, "f:3: empty user"},
       {"u:$apr1$abc$short", "f:3: malformed $apr1$"},
+      // Outside crypt's base-64 alphabet (found by the htpasswd fuzz target: a CR as the last
+      // hash byte was accepted and lost when the file was written back).
+      {"u:$apr1$abcdefgh$012345678901234567890\r\r", "f:3: malformed $apr1$"},
+      {"u:$apr1$ab:d$0123456789012345678901", "f:3: malformed $apr1$"},
+      {"u:$apr1$abcdefgh$01234567890123456789 1", "f:3: malformed $apr1$"},
       {"u:{SHA}notbase64", "f:3: malformed {SHA}"},
       {"u:{SHA}Zm9v", "f:3: malformed {SHA}"},  // base64 but not 20 bytes
       {"u:$2y$05$tooshort", "f:3: malformed or unsupported crypt"},
