@@ -11,6 +11,8 @@
 #include <chrono>
 #include <optional>
 
+#include "server/tsan_annotations.h"
+
 namespace keepdav::server {
 
 namespace {
@@ -28,6 +30,9 @@ class AcceptedSocketImpl : public Poco::Net::StreamSocketImpl {
     if (mode & SELECT_ERROR) p.events |= POLLPRI;
     using Clock = std::chrono::steady_clock;
     const auto deadline = Clock::now() + std::chrono::microseconds(timeout.totalMicroseconds());
+    // The connection's thread drops its reference after its last poll; ClientConnectionLimit
+    // deletes the impl on the acceptor thread (tsan_annotations.h).
+    TsanRelease(Base());
     for (;;) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
       int n = ::poll(&p, 1, static_cast<int>(std::max<int64_t>(0, left.count())));
@@ -35,13 +40,22 @@ class AcceptedSocketImpl : public Poco::Net::StreamSocketImpl {
       if (errno != EINTR) error();
     }
   }
-  Poco::Net::SocketAddress peerAddress() override { return peer_; }
+  Poco::Net::SocketAddress peerAddress() override {
+    Poco::Net::SocketAddress peer = peer_;
+    TsanRelease(Base());
+    return peer;
+  }
   Poco::Net::SocketAddress address() override {
     if (!local_) local_ = StreamSocketImpl::address();
-    return *local_;
+    Poco::Net::SocketAddress local = *local_;
+    TsanRelease(Base());
+    return local;
   }
 
  private:
+  // The address ClientConnectionLimit acquires before it deletes the impl.
+  const void* Base() const { return static_cast<const Poco::Net::SocketImpl*>(this); }
+
   const Poco::Net::SocketAddress peer_;
   std::optional<Poco::Net::SocketAddress> local_;  // used by the connection's thread only
 };

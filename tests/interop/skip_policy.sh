@@ -135,8 +135,11 @@ check "... and, without one, the test's last line" \
   grep -qx '  quiet_skip: (no SKIPPED: line) some last words' "$fake/summary.txt"
 check "... and lists neither the passed nor the failed test" \
   bash -c '! grep -qE "^  (passes|fails):" "$1"' _ "$fake/summary.txt"
+# Every ctest run goes through run_ctest (build/, build-asan/, and build-tsan/'s two runs), and
+# ctest itself is called only there.
 check "scripts/test.sh prints the summary after each ctest run" \
-  [ "$(grep -c 'run_ctest build' "$src/scripts/test.sh")" -eq 2 ]
+  [ "$(grep -c 'run_ctest build' "$src/scripts/test.sh")" -eq 4 -a \
+    "$(grep -cE '^[^#]*\bctest --test-dir' "$src/scripts/test.sh")" -eq 1 ]
 
 none="$INTEROP_TMP/none.txt"
 printf '100%% tests passed, 0 tests failed out of 3\n' >"$none"
