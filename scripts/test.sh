@@ -91,7 +91,8 @@ cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O
   -DKEEPDAV_TESTS=ON -DKEEPDAV_TSAN=ON
 # Only these executables: gtest_discover_tests registers the tests of built executables alone
 # (an unbuilt one leaves an unlabelled <target>_NOT_BUILT placeholder, which -L never selects).
-cmake --build build-tsan -j"$jobs" --target "${tsan_units[@]}" integration_test
+# keepdav too: options_readme (label unit) runs the binary's --help.
+cmake --build build-tsan -j"$jobs" --target "${tsan_units[@]}" integration_test keepdav
 tsan_status=0
 (
   # exitcode: a report fails the test even when the test's own checks pass. No suppressions:
