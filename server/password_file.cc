@@ -9,12 +9,18 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include "server/basic_credentials.h"
 
 namespace keepdav::server {
 namespace {
+
+// The highest costs accepted (see CheckCryptHash).
+constexpr uint64_t kMaxBcryptCost = 17;
+constexpr uint64_t kMaxShaCryptRounds = 10000000;
+constexpr uint64_t kMaxYescryptBytes = uint64_t{1} << 30;
 
 constexpr char kItoa64[] = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
@@ -45,6 +51,98 @@ bool IsCryptScheme(std::string_view hash) {
          StartsWith(hash, "$5$") || StartsWith(hash, "$6$") || StartsWith(hash, "$y$");
 }
 
+bool AllItoa64(std::string_view s) {
+  return s.find_first_not_of(kItoa64) == std::string_view::npos;
+}
+
+// Parses a decimal number without sign or leading zero; false unless all of `s` is one.
+bool ParseDecimal(std::string_view s, uint64_t* value) {
+  if (s.empty() || s.size() > 10 || (s[0] == '0' && s.size() > 1)) return false;
+  *value = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    *value = *value * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return true;
+}
+
+// The shape of a crypt(3) hash and a cost a login can afford, checked without running the hash.
+// Running it (crypt_r on a probe password, as this did before) costs 60 ms a user at bcrypt cost
+// 10, and a mistyped or hostile cost (bcrypt 31, rounds=999999999, yescrypt N=2^40) held a load or
+// a reload for hours; the htpasswd fuzz target found it as a 13 s timeout. The costs accepted are
+// the highest the usual tools write: htpasswd -C 17 for bcrypt, and for yescrypt crypt_gensalt's
+// cost 11 (N=2^18, r=32: 1 GiB). A login at those costs takes seconds; more would hold a worker
+// thread for minutes on every first login.
+std::string CheckCryptHash(std::string_view hash) {
+  if (hash[1] == '2') {  // $2y$NN$ + 22 salt + 31 hash characters
+    auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    if (hash.size() != 60 || !digit(hash[4]) || !digit(hash[5]) || hash[6] != '$' ||
+        !AllItoa64(hash.substr(7))) {
+      return "malformed bcrypt hash";
+    }
+    uint64_t cost =
+        static_cast<uint64_t>(hash[4] - '0') * 10 + static_cast<uint64_t>(hash[5] - '0');
+    if (cost < 4 || cost > 31) return "malformed bcrypt hash (cost " + std::to_string(cost) + ")";
+    if (cost > kMaxBcryptCost) {
+      return "bcrypt cost " + std::to_string(cost) + " above " + std::to_string(kMaxBcryptCost) +
+             " (every login would take minutes; use htpasswd -B -C 17 or less)";
+    }
+  } else if (hash[1] == '5' || hash[1] == '6') {  // $5$[rounds=N$]salt$hash
+    std::string_view rest = hash.substr(3);
+    const char* scheme = hash[1] == '5' ? "SHA-256-crypt" : "SHA-512-crypt";
+    if (StartsWith(rest, "rounds=")) {
+      size_t dollar = rest.find('$');
+      uint64_t rounds = 0;
+      if (dollar == std::string_view::npos || !ParseDecimal(rest.substr(7, dollar - 7), &rounds) ||
+          rounds < 1000 || rounds > 999999999) {
+        return std::string("malformed ") + scheme + " hash (rounds)";
+      }
+      if (rounds > kMaxShaCryptRounds) {
+        return std::string(scheme) + " rounds=" + std::to_string(rounds) + " above " +
+               std::to_string(kMaxShaCryptRounds) + " (every login would take minutes)";
+      }
+      rest.remove_prefix(dollar + 1);
+    }
+    size_t dollar = rest.find('$');
+    size_t digest = hash[1] == '5' ? 43 : 86;
+    if (dollar == std::string_view::npos || dollar == 0 || dollar > 16 ||
+        rest.size() - dollar - 1 != digest || !AllItoa64(rest.substr(0, dollar)) ||
+        !AllItoa64(rest.substr(dollar + 1))) {
+      return std::string("malformed ") + scheme + " hash";
+    }
+  } else {  // $y$ + flavour, N and r (one character each, as crypt_gensalt writes) $salt$hash
+    std::string_view rest = hash.substr(3);
+    auto index = [](char c) { return std::string_view(kItoa64).find(c); };
+    if (rest.size() < 4 || rest[3] != '$' || !AllItoa64(rest.substr(0, 3))) {
+      return "malformed or unsupported yescrypt hash (only flavour, N and r parameters)";
+    }
+    // Each parameter is one character of yescrypt's variable-length code: at most 47 means one
+    // character; N is 2^(1 + value), r is 1 + value.
+    size_t flavour = index(rest[0]), n_log2 = 1 + index(rest[1]), r = 1 + index(rest[2]);
+    if (flavour > 47 || n_log2 > 48 || r > 48) {
+      return "malformed or unsupported yescrypt hash (parameters)";
+    }
+    // The memory a login takes: 128 * r * N bytes.
+    if ((uint64_t{128} * r << n_log2) > kMaxYescryptBytes) {
+      return "yescrypt parameters needing more than 1 GiB a login (N=2^" + std::to_string(n_log2) +
+             ", r=" + std::to_string(r) + ")";
+    }
+    rest.remove_prefix(4);
+    size_t dollar = rest.find('$');
+    if (dollar == std::string_view::npos || dollar == 0 || rest.size() - dollar - 1 != 43 ||
+        !AllItoa64(rest.substr(0, dollar)) || !AllItoa64(rest.substr(dollar + 1))) {
+      return "malformed yescrypt hash";
+    }
+  }
+  // libxcrypt's own check of the setting (disabled methods, bad characters); it hashes nothing.
+  std::string copy(hash);
+  int check = crypt_checksalt(copy.c_str());
+  if (check != CRYPT_SALT_OK && check != CRYPT_SALT_TOO_CHEAP) {
+    return "malformed or unsupported crypt hash";
+  }
+  return "";
+}
+
 std::string CheckHash(std::string_view hash) {
   if (StartsWith(hash, "$apr1$")) {
     std::string_view rest = hash.substr(6);
@@ -67,15 +165,7 @@ std::string CheckHash(std::string_view hash) {
     }
     return "";
   }
-  if (IsCryptScheme(hash)) {
-    // libxcrypt validates the setting itself: a malformed one yields "*0"/"*1" or NULL.
-    struct crypt_data data;
-    std::memset(&data, 0, sizeof data);
-    std::string copy(hash);
-    const char* result = crypt_r("probe", copy.c_str(), &data);
-    if (result == nullptr || result[0] == '*') return "malformed or unsupported crypt hash";
-    return "";
-  }
+  if (IsCryptScheme(hash)) return CheckCryptHash(hash);
   if (hash.size() == 13 && hash.find('$') == std::string_view::npos) {
     return "DES crypt hash refused (weak; use htpasswd -B)";
   }

@@ -12,8 +12,10 @@
 //   {SHA}               base64 of SHA-1 (htpasswd -s)
 // Refused at load with the line number (Status kInvalidArgument): plain text and DES crypt
 // (htpasswd -p / -d) — both are trivially recovered — and anything unrecognised, duplicate users
-// and empty user names. Comparisons of computed against stored hashes are constant-time
-// (CRYPTO_memcmp).
+// and empty user names. Loading checks each crypt hash's shape and cost without running it, and
+// refuses costs no login can afford: bcrypt above 17 (htpasswd -C's highest), SHA-crypt above
+// rounds=10000000, yescrypt needing more than 1 GiB. Comparisons of computed against stored hashes
+// are constant-time (CRYPTO_memcmp).
 //
 // Reload(): reads the file again; on any error the users already loaded stay in force and the
 // error is returned. ReloadIfChanged() does so only when (mtime, size, inode) differ from the last

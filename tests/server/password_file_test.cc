@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -87,7 +88,24 @@ TEST(PasswordFileParseTest, RefusesWeakOrBrokenLinesWithTheLineNumber) {
       {"u:$apr1$abcdefgh$01234567890123456789 1", "f:3: malformed $apr1$"},
       {"u:{SHA}notbase64", "f:3: malformed {SHA}"},
       {"u:{SHA}Zm9v", "f:3: malformed {SHA}"},  // base64 but not 20 bytes
-      {"u:$2y$05$tooshort", "f:3: malformed or unsupported crypt"},
+      {"u:$2y$05$tooshort", "f:3: malformed bcrypt"},
+      {"u:$2y$5$i2Vc.UekTbf6o8P6YKg4h.DB5yICBrsLrtHcDtbVc9SvmetjgFNxW", "f:3: malformed bcrypt"},
+      {"u:$2y$99$" + std::string(kBcrypt).substr(7), "f:3: malformed bcrypt hash (cost 99)"},
+      {"u:$2y$05$i2Vc.UekTbf6o8P6YKg4h.DB5yICBrsLrtHcDtbVc9SvmetjgFNx ", "f:3: malformed bcrypt"},
+      // Costs no login can afford (the htpasswd fuzz target timed out on a bcrypt cost 31 line,
+      // back when the file was checked by hashing a probe password with every line).
+      {"u:$2y$31$" + std::string(kBcrypt).substr(7), "f:3: bcrypt cost 31 above 17"},
+      {"u:$2b$18$" + std::string(kBcrypt).substr(7), "f:3: bcrypt cost 18 above 17"},
+      {"u:$6$rounds=999999999$" + std::string(kSha512Crypt).substr(3),
+       "f:3: SHA-512-crypt rounds=999999999 above 10000000"},
+      {"u:$5$rounds=999$" + std::string(kSha256Crypt).substr(3), "f:3: malformed SHA-256-crypt"},
+      {"u:$5$rounds=01000$" + std::string(kSha256Crypt).substr(3), "f:3: malformed SHA-256-crypt"},
+      {"u:$5$saltsalt$short", "f:3: malformed SHA-256-crypt"},
+      {"u:$6$" + std::string(kSha256Crypt).substr(3), "f:3: malformed SHA-512-crypt"},
+      {"u:$y$jZT$" + std::string(kYescrypt).substr(7),
+       "f:3: yescrypt parameters needing more than 1 GiB a login (N=2^38, r=32)"},
+      {"u:$y$j9T1$" + std::string(kYescrypt).substr(7), "f:3: malformed or unsupported yescrypt"},
+      {"u:$y$j9T$LpNK0KIKy/IQfq1o7Au8S.$short", "f:3: malformed yescrypt"},
       {"u:$1$saltsalt$abcdefghijklmnopqrstuv", "f:3: plain-text or unknown"},  // MD5-crypt
       {"alice:" + std::string(kSha1), "f:3: user \"alice\" appears twice"},
   };
@@ -98,6 +116,26 @@ TEST(PasswordFileParseTest, RefusesWeakOrBrokenLinesWithTheLineNumber) {
     EXPECT_EQ(users.status().message().rfind(c.expected, 0), 0u)
         << c.line << " -> " << users.status().message();
   }
+}
+
+TEST(PasswordFileParseTest, AcceptsTheHighestCostsWithoutHashing) {
+  // What the tools write at their highest costs: htpasswd -B -C 17; mkpasswd -m sha-512 -R
+  // 10000000; yescrypt at crypt_gensalt's cost 11 (N=2^18, r=32). A login at these takes seconds.
+  std::string contents;
+  for (int i = 0; i < 200; ++i) {
+    contents += Line("b" + std::to_string(i), "$2y$17$" + std::string(kBcrypt).substr(7));
+    contents +=
+        Line("s" + std::to_string(i), "$6$rounds=10000000$" + std::string(kSha512Crypt).substr(3));
+    contents += Line("y" + std::to_string(i), "$y$jFT$" + std::string(kYescrypt).substr(7));
+  }
+  // Loading runs no hash: hashing a probe password with each line (as the parser once did) took
+  // seconds a line at these costs, so this file would have taken an hour to load.
+  auto start = std::chrono::steady_clock::now();
+  auto users = PasswordFile::Parse(contents, "f");
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_TRUE(users.ok()) << users.status().ToString();
+  EXPECT_EQ(users->size(), 600u);
+  EXPECT_LT(seconds, 20.0);
 }
 
 class PasswordFileTest : public ::testing::Test {
