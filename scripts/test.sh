@@ -16,7 +16,7 @@
 #                threaded parts are built, and run: their unit tests, and the integration suites
 #                named in tsan_suites below. Any report fails the test (TSAN_OPTIONS exitcode).
 #   build-fuzz/  clang, libFuzzer + ASan + UBSan: scripts/fuzz.sh fuzzes every target in tests/fuzz/
-#                within KEEPDAV_FUZZ_BUDGET_S seconds in all (default 480); a crash, leak or failed
+#                within KEEPDAV_FUZZ_BUDGET_S seconds in all (default 390); a crash, leak or failed
 #                invariant fails the run and its input is saved in the target's corpus.
 #
 # scripts/run.sh builds in build-run/ (Release), so the two never rebuild each other's tree.
@@ -115,7 +115,7 @@ fi
 
 echo "test: === build-fuzz/ (libFuzzer + ASan + UBSan, every target within a budget) ==="
 mkdir -p build-fuzz
-bash scripts/fuzz.sh --budget-s="${KEEPDAV_FUZZ_BUDGET_S:-480}" 2>&1 | tee build-fuzz/fuzz-output.txt ||
+bash scripts/fuzz.sh --budget-s="${KEEPDAV_FUZZ_BUDGET_S:-390}" 2>&1 | tee build-fuzz/fuzz-output.txt ||
   { status=1; failed_stages+=(build-fuzz); }
 
 # The summary: CI shows only the last lines of the output, so the failed tests are named here,
