@@ -5,11 +5,13 @@
 #include <Poco/Logger.h>
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
+#include <Poco/NumberFormatter.h>
 #include <Poco/Path.h>
 #include <Poco/SHA1Engine.h>
 #include <Poco/ThreadPool.h>
 
 #include <signal.h>
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -28,6 +30,7 @@
 #include "storage/clock.h"
 #include "storage/database.h"
 #include "storage/fault_injecting_file_system.h"
+#include "storage/posix/upload_leftovers.h"
 #include "storage/posix_file_system.h"
 #include "storage/sqlite/sqlite_checksum_store.h"
 #include "storage/sqlite/sqlite_lock_store.h"
@@ -261,9 +264,39 @@ void DavServer::Start() {
   limit_ = limit;
   http_->start();
   port_ = http_->port();
+  // Uploads a killed process left behind (storage/posix/upload_leftovers.h) are removed while
+  // the server already serves: the walk of a large tree takes a while, and the names are hidden.
+  struct timespec started;
+  ::clock_gettime(CLOCK_REALTIME, &started);
+  sweep_ = std::thread([this, started] {
+    Poco::Logger& log = Poco::Logger::get("keepdav.server");
+    const auto t0 = std::chrono::steady_clock::now();
+    storage::posix::UploadLeftoverSweep sweep;
+    storage::Status s = storage::posix::RemoveUploadLeftovers(
+        root_, started, config_.dav.max_tree_depth, sweep_stop_, &sweep);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!s.ok()) {
+      log.warning("start-up sweep of interrupted uploads failed: %s", s.message());
+      return;
+    }
+    std::string what = "start-up sweep: " + std::to_string(sweep.removed) +
+                       " interrupted upload(s) removed (" + std::to_string(sweep.removed_bytes) +
+                       " bytes), " + std::to_string(sweep.folders) + " folders in " +
+                       Poco::NumberFormatter::format(seconds, 2) + " s";
+    if (sweep.unreadable > 0) what += ", " + std::to_string(sweep.unreadable) + " unreadable";
+    if (sweep.stopped) what += ", stopped by the shutdown";
+    if (sweep.removed > 0 || sweep.unreadable > 0) {
+      log.notice(what);
+    } else {
+      log.information(what);
+    }
+  });
 }
 
 void DavServer::Stop() {
+  sweep_stop_ = true;
+  if (sweep_.joinable()) sweep_.join();
   if (!http_) return;
   Poco::Logger& log = Poco::Logger::get("keepdav.server");
   const int limit_s = config_.processing.shutdown_timeout_s;

@@ -10,11 +10,13 @@
 
 #include <Poco/AutoPtr.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "server/authenticator.h"
 #include "server/cors.h"
@@ -151,6 +153,8 @@ class DavServer {
   std::unique_ptr<Poco::ThreadPool> pool_;      // one thread per open connection
   Poco::AutoPtr<ClientConnectionLimit> limit_;  // shared with http_ (its connection filter)
   std::unique_ptr<Poco::Net::HTTPServer> http_;
+  std::thread sweep_;  // the start-up sweep of interrupted uploads; joined by Stop()
+  std::atomic<bool> sweep_stop_{false};
   uint16_t port_ = 0;
 };
 
