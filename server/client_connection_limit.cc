@@ -1,6 +1,7 @@
 #include "server/client_connection_limit.h"
 
 #include <Poco/Logger.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <exception>
@@ -88,6 +89,35 @@ void ClientConnectionLimit::Clear() {
   std::lock_guard<std::mutex> lock(mu_);
   per_address_.clear();
   open_ = 0;
+}
+
+bool ClientConnectionLimit::BeginRequest(const Poco::Net::StreamSocket& socket) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_) return false;
+  serving_.insert(socket.impl());
+  return true;
+}
+
+void ClientConnectionLimit::EndRequest(const Poco::Net::StreamSocket& socket) {
+  std::lock_guard<std::mutex> lock(mu_);
+  serving_.erase(socket.impl());
+}
+
+void ClientConnectionLimit::EndWaitingConnections() {
+  std::lock_guard<std::mutex> lock(mu_);
+  stopping_ = true;
+  PruneEnded();
+  for (const auto& [host, sockets] : per_address_) {
+    for (const Poco::Net::StreamSocket& s : sockets) {
+      if (serving_.count(s.impl()) != 0) continue;
+      // The kept copy holds the impl, so its descriptor is still this connection's (Poco closes
+      // a connection's socket only by releasing it). A waiting connection's thread is blocked in
+      // poll or recv on it and wakes with end-of-file; a socket never served (Poco's queue) is
+      // closed by Clear.
+      const poco_socket_t fd = s.impl()->sockfd();
+      if (fd != POCO_INVALID_SOCKET) ::shutdown(fd, SHUT_RDWR);
+    }
+  }
 }
 
 }  // namespace keepdav::server

@@ -19,7 +19,14 @@
 // accept() also sets the socket's send and receive timeouts to `timeout`: they bound keepdav's
 // own reads and writes through the Wire (which bypass Poco's session) as well as Poco's.
 //
-// accept() runs on Poco's acceptor thread, open() and Clear() on any thread. Thread-safe.
+// The kept sockets also end a stop: Poco's HTTPServer::stopAll(false) waits, per connection, for
+// the mutex its thread holds while it reads a request head, and it reads the TLS handshake and
+// the head within that lock. A client that connected and sent nothing, or half a head, held a
+// SIGTERM for the whole --timeout (60 s; 120 s for a head sent in two halves), plain or HTTPS.
+// BeginRequest/EndRequest mark the connections serving a request; EndWaitingConnections shuts
+// down the TCP side of every other one, so their threads wake at once.
+//
+// accept() runs on Poco's acceptor thread, the rest on any thread. Thread-safe.
 #pragma once
 
 #include <Poco/Net/StreamSocket.h>
@@ -30,6 +37,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "server/forwarded.h"
@@ -56,6 +64,21 @@ class ClientConnectionLimit : public Poco::Net::TCPServerConnectionFilter {
   // the server has stopped accepting.
   void Clear();
 
+  // The request whose head was just read on `socket` is being served: EndWaitingConnections
+  // leaves its connection alone until EndRequest. False once the server is stopping (the
+  // connection may already be shut down): the caller drops the request unanswered, as if the
+  // connection had closed just before it arrived (the client retries it, on another server).
+  bool BeginRequest(const Poco::Net::StreamSocket& socket);
+  void EndRequest(const Poco::Net::StreamSocket& socket);
+
+  // For the stop, after the server stopped accepting: from now on BeginRequest refuses, and
+  // every kept connection not serving a request (waiting for its TLS handshake, a request head
+  // or its next keep-alive request) has its TCP side shut down (SHUT_RDWR: Poco's own
+  // SecureStreamSocket::shutdown sends only TLS's close_notify, and would race the connection
+  // thread's SSL*). Call again until the connections are gone: one that finished its request
+  // since is shut down then.
+  void EndWaitingConnections();
+
  private:
   // REQUIRES: mu_ held.
   void PruneEnded();
@@ -69,6 +92,10 @@ class ClientConnectionLimit : public Poco::Net::TCPServerConnectionFilter {
   int open_ = 0;  // guarded by mu_
   // The sockets let in, by numeric address. Guarded by mu_.
   std::unordered_map<std::string, std::vector<Poco::Net::StreamSocket>> per_address_;
+  // The connections serving a request (BeginRequest to EndRequest), by socket impl. Guarded by
+  // mu_.
+  std::unordered_set<const Poco::Net::SocketImpl*> serving_;
+  bool stopping_ = false;  // guarded by mu_
 };
 
 }  // namespace keepdav::server

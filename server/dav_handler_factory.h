@@ -16,6 +16,7 @@
 
 #include <cstddef>
 
+#include "server/client_connection_limit.h"
 #include "server/forwarded.h"
 #include "server/http_adapter.h"
 
@@ -24,9 +25,11 @@ namespace keepdav::server {
 class DavHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
  public:
   // `request_slots`: requests served at once (at least 1).
-  // `trusted`: the --trusted-proxies, whose forwarding headers are believed.
+  // `trusted`: the --trusted-proxies, whose forwarding headers are believed. `connections`
+  // (may be null; else outlives the factory): the server's filter, told which connections are
+  // serving a request (ClientConnectionLimit::BeginRequest).
   DavHandlerFactory(const HttpAdapter& adapter, int request_slots, size_t max_request_head,
-                    TrustedProxies trusted = {});
+                    TrustedProxies trusted = {}, ClientConnectionLimit* connections = nullptr);
 
   Poco::Net::HTTPRequestHandler* createRequestHandler(
       const Poco::Net::HTTPServerRequest& request) override;
@@ -36,6 +39,7 @@ class DavHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
   Poco::Semaphore slots_;
   size_t max_request_head_;
   const TrustedProxies trusted_;
+  ClientConnectionLimit* const connections_;
 };
 
 }  // namespace keepdav::server

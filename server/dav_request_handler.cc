@@ -4,8 +4,8 @@
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/HTTPServerSession.h>
-#include <Poco/Timestamp.h>
 #include <Poco/Net/SocketAddress.h>
+#include <Poco/Timestamp.h>
 
 #include <sys/socket.h>
 
@@ -99,6 +99,27 @@ class Slot {
   Poco::Semaphore& slots_;
 };
 
+// Marks the connection as serving a request for the handler's life
+// (ClientConnectionLimit::BeginRequest), unless the server is stopping.
+class Serving {
+ public:
+  Serving(ClientConnectionLimit* connections, const Poco::Net::StreamSocket& socket)
+      : connections_(connections),
+        socket_(socket),
+        admitted_(connections == nullptr || connections->BeginRequest(socket)) {}
+  ~Serving() {
+    if (connections_ != nullptr && admitted_) connections_->EndRequest(socket_);
+  }
+  Serving(const Serving&) = delete;
+  Serving& operator=(const Serving&) = delete;
+  bool admitted() const { return admitted_; }
+
+ private:
+  ClientConnectionLimit* const connections_;
+  const Poco::Net::StreamSocket& socket_;
+  const bool admitted_;
+};
+
 }  // namespace
 
 void DavRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
@@ -109,6 +130,13 @@ void DavRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
     // HTTPServerConnection makes no other kind of request; the session holds the bytes Poco
     // has read past the head.
     auto& impl = static_cast<Poco::Net::HTTPServerRequestImpl&>(request);
+    Serving serving(connections_, impl.socket());
+    if (!serving.admitted()) {
+      Log().information("%s %s: dropped unanswered, the server is stopping", request.getMethod(),
+                        request.getURI());
+      response.setKeepAlive(false);
+      return;
+    }
     std::unique_ptr<Wire> wire = MakeWire(impl.socket());
     webdav::DavRequest dav;
     RequestFraming framing;

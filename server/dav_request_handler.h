@@ -16,6 +16,7 @@
 
 #include <cstddef>
 
+#include "server/client_connection_limit.h"
 #include "server/forwarded.h"
 #include "server/http_adapter.h"
 
@@ -23,10 +24,14 @@ namespace keepdav::server {
 
 class DavRequestHandler : public Poco::Net::HTTPRequestHandler {
  public:
-  // `trusted` outlives the handler (the factory's).
+  // `trusted` and `connections` (may be null) outlive the handler (the factory's).
   DavRequestHandler(const HttpAdapter& adapter, Poco::Semaphore& slots, size_t max_request_head,
-                    const TrustedProxies& trusted)
-      : adapter_(adapter), slots_(slots), max_request_head_(max_request_head), trusted_(trusted) {}
+                    const TrustedProxies& trusted, ClientConnectionLimit* connections = nullptr)
+      : adapter_(adapter),
+        slots_(slots),
+        max_request_head_(max_request_head),
+        trusted_(trusted),
+        connections_(connections) {}
 
   void handleRequest(Poco::Net::HTTPServerRequest& request,
                      Poco::Net::HTTPServerResponse& response) override;
@@ -36,6 +41,7 @@ class DavRequestHandler : public Poco::Net::HTTPRequestHandler {
   Poco::Semaphore& slots_;
   size_t max_request_head_;
   const TrustedProxies& trusted_;
+  ClientConnectionLimit* const connections_;
 };
 
 }  // namespace keepdav::server

@@ -253,8 +253,8 @@ void DavServer::Start() {
   ClientConnectionLimit::Ptr limit = new ClientConnectionLimit(
       std::max(1, config_.max_connections_per_client), connections + queued,
       config_.connection_limit_exempt, params->getTimeout(), trusted);
-  Poco::Net::HTTPRequestHandlerFactory::Ptr handlers =
-      new DavHandlerFactory(*adapter_, config_.threads, config_.max_request_head, trusted);
+  Poco::Net::HTTPRequestHandlerFactory::Ptr handlers = new DavHandlerFactory(
+      *adapter_, config_.threads, config_.max_request_head, trusted, limit.get());
   pool_ = std::make_unique<Poco::ThreadPool>(std::min(connections, std::max(1, config_.threads)),
                                              connections, 60, kConnectionStackBytes);
   http_ = std::make_unique<Poco::Net::HTTPServer>(handlers, *pool_,
@@ -315,14 +315,21 @@ void DavServer::Stop() {
     }
   });
   // No new connections; queued ones are dropped (closed when the filter lets their sockets go).
+  http_->stop();
+  // Connections waiting for a handshake, a request head or their next request end now: Poco's
+  // stopAll would wait for those reading a head until --timeout (client_connection_limit.h).
+  limit_->EndWaitingConnections();
   // Then every connection finishes the request it is serving (Poco holds the connection's mutex
-  // for each request) and shuts its socket down; idle ones at once.
+  // for each request) and shuts its socket down.
   http_->stopAll(false);
   // A connection Poco's dispatcher took from its queue just before the stop may register with
-  // the server's stop event only after it fired: fire it again until every pool thread is free
-  // (stop() is idempotent; a second onServerStopped on a connection only shuts it down again).
+  // the server's stop event only after it fired, and one that finished its request just as
+  // the event fired may wait for its next (Poco's shutdown of a TLS socket sends only
+  // close_notify): repeat both until every pool thread is free (stop() is idempotent; a second
+  // onServerStopped on a connection only shuts it down again).
   while (pool_->used() > 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    limit_->EndWaitingConnections();
     http_->stopAll(false);
   }
   pool_->joinAll();

@@ -205,5 +205,38 @@ TEST(ConnectionTest, ManyClientsFewThreads) {
   EXPECT_EQ(ok.load(), 16 * 50);
 }
 
+// A stop lets the request in progress finish, but does not wait for clients that send nothing:
+// Poco's stopAll waits for the lock a connection holds while it reads a request head, so a
+// client that connected and sent nothing, or half a head, held the stop for the whole --timeout
+// (60 s here) before ClientConnectionLimit::EndWaitingConnections.
+TEST(ConnectionTest, StopDoesNotWaitForSilentClients) {
+  TestServer server({}, [](server::ServerConfig& c) {
+    c.timeout_s = 60;
+    c.test_delay_us = 100 * 1000;  // per listed resource
+  });
+  ASSERT_EQ(server.Request("MKCOL", "/d/").status, 201);
+  for (int i = 0; i < 10; ++i) WriteFile(server.Disk("d/f" + std::to_string(i)), "x");
+  auto silent = Connect(server, 30);  // connected, nothing sent
+  auto partial = Connect(server, 30);
+  Send(*partial, "GET / HTTP/1.1\r\nHost: x\r\n");
+  auto idle = Connect(server, 30);  // one request answered, then idle in keep-alive
+  Send(*idle, "OPTIONS / HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(ReadResponse(*idle).status, 200);
+  auto busy = Connect(server, 30);  // a PROPFIND listing 11 resources, 0.1 s each
+  Send(*busy, "PROPFIND /d/ HTTP/1.1\r\nHost: x\r\nDepth: 1\r\nContent-Length: 0\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto started = std::chrono::steady_clock::now();
+  server.server().Stop();
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_LT(took, test_support::Scaled(std::chrono::seconds(10)));
+  HttpResult listed = ReadResponse(*busy);
+  EXPECT_EQ(listed.status, 207);
+  EXPECT_NE(listed.body.find("/d/f9"), std::string::npos);
+  EXPECT_TRUE(ClosedByServer(*busy));
+  EXPECT_TRUE(ClosedByServer(*silent));
+  EXPECT_TRUE(ClosedByServer(*partial));
+  EXPECT_TRUE(ClosedByServer(*idle));
+}
+
 }  // namespace
 }  // namespace keepdav::testing
