@@ -25,10 +25,15 @@ bool EqualsIgnoringAsciiCase(std::string_view a, std::string_view b) {
   return true;
 }
 
+// C0 controls, DEL, and the C1 controls U+0080-U+009F (RFC 5198, the network Unicode RFC 7617's
+// UTF-8 charset refers to, excludes them too) in UTF-8 text.
 bool HasControlCharacter(std::string_view text) {
-  for (char c : text) {
-    unsigned char u = static_cast<unsigned char>(c);
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char u = static_cast<unsigned char>(text[i]);
     if (u < 0x20 || u == 0x7f) return true;
+    if (u == 0xc2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) < 0xa0) {
+      return true;  // U+0080-U+009F (a valid sequence's next byte is at least 0x80)
+    }
   }
   return false;
 }
@@ -116,6 +121,24 @@ storage::Result<BasicCredentials> BasicCredentials::Parse(std::string_view heade
   if (token.empty() || !DecodeBase64Strict(token, &decoded)) {
     return storage::Status::InvalidArgument("Authorization: Basic credentials are not base64");
   }
+  if (!IsValidUtf8(decoded)) {
+    // Not UTF-8: read as ISO-8859-1, what clients that ignore the charset parameter send (RFC
+    // 7617 §2.1 leaves the encoding open without it; browsers' and many libraries' Basic did
+    // Latin-1). Every byte is then one character (its C1 controls, 0x80-0x9f, are refused below
+    // like the C0 ones). Latin-1 text that happens to be valid UTF-8 ("\xc3\xa9") stays UTF-8.
+    std::string utf8;
+    utf8.reserve(decoded.size() * 2);
+    for (char c : decoded) {
+      const unsigned char u = static_cast<unsigned char>(c);
+      if (u < 0x80) {
+        utf8.push_back(c);
+        continue;
+      }
+      utf8.push_back(static_cast<char>(0xc0 | (u >> 6)));
+      utf8.push_back(static_cast<char>(0x80 | (u & 0x3f)));
+    }
+    decoded = std::move(utf8);
+  }
   size_t colon = decoded.find(':');
   if (colon == std::string::npos) {
     return storage::Status::InvalidArgument("Authorization: Basic credentials have no ':'");
@@ -125,9 +148,6 @@ storage::Result<BasicCredentials> BasicCredentials::Parse(std::string_view heade
   credentials.password = decoded.substr(colon + 1);
   if (credentials.user.empty()) {
     return storage::Status::InvalidArgument("Authorization: empty user-id");
-  }
-  if (!IsValidUtf8(decoded)) {
-    return storage::Status::InvalidArgument("Authorization: credentials are not UTF-8");
   }
   if (HasControlCharacter(decoded)) {
     return storage::Status::InvalidArgument("Authorization: control character in credentials");

@@ -4,11 +4,13 @@
 // Parsing follows RFC 7617 §2: the scheme name is case-insensitive (RFC 9110 §11.1); the token is
 // strict base64 (RFC 4648 §4: the standard alphabet, length a multiple of 4, "=" padding only at
 // the end, no whitespace inside); the decoded bytes are user-id ":" password, split at the FIRST
-// colon (a user-id cannot contain ':', a password can); the charset we announce is UTF-8, so the
-// decoded text must be valid UTF-8, and control characters (RFC 7617 §2: CTLs are not allowed in
-// either part) are refused. An empty user-id is refused; an empty password is allowed (the
-// password file decides). Any failure is a Status kInvalidArgument; the caller answers 401 with
-// the challenge (never 400: a client that sent garbage gets the chance to retry properly).
+// colon (a user-id cannot contain ':', a password can); the charset we announce is UTF-8, and
+// decoded bytes that are not valid UTF-8 are read as ISO-8859-1 (clients that ignore the charset
+// parameter) and converted, so `user` and `password` are always UTF-8; control characters (RFC
+// 7617 §2: CTLs are not allowed in either part; C1 ones in Latin-1 too) are refused. An empty
+// user-id is refused; an empty password is allowed (the password file decides). Any failure is a
+// Status kInvalidArgument; the caller answers 401 with the challenge (never 400: a client that sent
+// garbage gets the chance to retry properly).
 //
 // Wired by server/authenticator.h (issue 11), which runs the whole pipeline per request.
 //

@@ -60,8 +60,9 @@ TEST(BasicCredentialsTest, RefusesMalformedHeaders) {
       "Basic dXNlcnBhc3M=",  // "userpass": no colon
       "Basic OnBhc3M=",      // ":pass": empty user-id
       "Basic dTpwCg==",      // "u:p\n": control character
-      "Basic dTr/",          // "u:\xff": not UTF-8
-      "Basic dTrAgA==",      // "u:\xc0\x80": overlong NUL
+      "Basic dTrAgA==",      // "u:\xc0\x80": not UTF-8; as Latin-1, U+0080 is a C1 control
+      "Basic dTqF",          // "u:\x85": Latin-1 NEL, a C1 control
+      "Basic dTrChQ==",      // "u:\xc2\x85": the same NEL in UTF-8
   };
   for (const char* header : bad) {
     auto parsed = BasicCredentials::Parse(header);
@@ -70,6 +71,23 @@ TEST(BasicCredentialsTest, RefusesMalformedHeaders) {
       EXPECT_EQ(parsed.status().code(), storage::StatusCode::kInvalidArgument);
     }
   }
+}
+
+// Bytes that are not UTF-8 are ISO-8859-1, converted: a client that ignores charset="UTF-8"
+// and sends "m\xfcller:p\xe4ss" logs in as the UTF-8 user "müller" with password "päss".
+TEST(BasicCredentialsTest, Latin1CredentialsAreConvertedToUtf8) {
+  auto parsed = BasicCredentials::Parse("Basic bfxsbGVyOnDkc3M=");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->user, "m\xc3\xbcller");
+  EXPECT_EQ(parsed->password, "p\xc3\xa4ss");
+  auto high = BasicCredentials::Parse("Basic dTr/");  // "u:\xff"
+  ASSERT_TRUE(high.ok());
+  EXPECT_EQ(high->password, "\xc3\xbf");
+  // The same name sent as UTF-8 is the same user.
+  auto utf8 = BasicCredentials::Parse("Basic bcO8bGxlcjpww6Rzcw==");
+  ASSERT_TRUE(utf8.ok());
+  EXPECT_EQ(utf8->user, parsed->user);
+  EXPECT_EQ(utf8->password, parsed->password);
 }
 
 TEST(BasicCredentialsTest, StrictBase64) {
