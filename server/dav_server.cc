@@ -298,6 +298,36 @@ void DavServer::Start() {
   });
 }
 
+void DavServer::NotifyConnectionsOfStop() {
+  // Every connection finishes the request it is serving (Poco holds the connection's mutex for
+  // each request), then Poco shuts its socket down (for HTTPS: sends close_notify). stopAll also
+  // waits for the connections reading a request head or a TLS handshake, which hold that mutex
+  // until --timeout: when it has not returned after a short grace, those are ended
+  // (client_connection_limit.h). Run on a thread of its own for that, and joined before the
+  // next call (two stopAll at once would shut one TLS socket down from two threads).
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  std::thread notifier([&] {
+    http_->stopAll(false);
+    std::lock_guard<std::mutex> lock(mu);
+    done = true;
+    cv.notify_all();
+  });
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    if (!cv.wait_for(lock, std::chrono::milliseconds(500), [&] { return done; })) {
+      lock.unlock();
+      limit_->EndWaitingConnections();
+    }
+  }
+  notifier.join();
+  // Poco's shutdown of a TLS socket sends only close_notify: a connection idle in keep-alive
+  // would wait for its client until the keep-alive timeout. End the TCP side of every
+  // connection not serving a request (after the close_notify, which is already on its way).
+  limit_->EndWaitingConnections();
+}
+
 void DavServer::Stop() {
   sweep_stop_ = true;
   if (sweep_.joinable()) sweep_.join();
@@ -320,21 +350,13 @@ void DavServer::Stop() {
   });
   // No new connections; queued ones are dropped (closed when the filter lets their sockets go).
   http_->stop();
-  // Connections waiting for a handshake, a request head or their next request end now: Poco's
-  // stopAll would wait for those reading a head until --timeout (client_connection_limit.h).
-  limit_->EndWaitingConnections();
-  // Then every connection finishes the request it is serving (Poco holds the connection's mutex
-  // for each request) and shuts its socket down.
-  http_->stopAll(false);
+  NotifyConnectionsOfStop();
   // A connection Poco's dispatcher took from its queue just before the stop may register with
-  // the server's stop event only after it fired, and one that finished its request just as
-  // the event fired may wait for its next (Poco's shutdown of a TLS socket sends only
-  // close_notify): repeat both until every pool thread is free (stop() is idempotent; a second
-  // onServerStopped on a connection only shuts it down again).
+  // the server's stop event only after it fired: repeat until every pool thread is free (stop()
+  // is idempotent; a second onServerStopped on a connection only shuts it down again).
   while (pool_->used() > 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    limit_->EndWaitingConnections();
-    http_->stopAll(false);
+    NotifyConnectionsOfStop();
   }
   pool_->joinAll();
   limit_->Clear();

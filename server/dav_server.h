@@ -127,6 +127,8 @@ class DavServer {
   const ServerConfig& config() const { return config_; }
 
  private:
+  // Stop()'s half for the connections: stopAll, then ends those that wait for their client.
+  void NotifyConnectionsOfStop();
   DavServer() = default;
   ServerConfig config_;
   std::string root_;
