@@ -156,6 +156,7 @@ void Authenticator::MaybeReloadIfChanged() {
     cache_.Clear();
     Log().information("reloaded %s (changed): %z users", settings_.users_file,
                       passwords_->UserCount());
+    if (on_changed_file_reloaded_) on_changed_file_reloaded_();
   }
 }
 

@@ -27,6 +27,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -86,6 +87,11 @@ class Authenticator {
   storage::Status Reload();
   // Reloads when the file changed, checking at most once per kReloadCheckInterval.
   void MaybeReloadIfChanged();
+  // Called (on the request's thread) after MaybeReloadIfChanged loaded a changed file. Set it
+  // before serving; not thread-safe.
+  void set_on_changed_file_reloaded(std::function<void()> f) {
+    on_changed_file_reloaded_ = std::move(f);
+  }
 
   // Counts PasswordFile::Verify calls (the cache test checks a hit skips them).
   uint64_t verify_calls() const { return verify_calls_.load(); }
@@ -102,6 +108,7 @@ class Authenticator {
   AuthFailureLimiter limiter_;
   std::atomic<int64_t> next_check_ns_{0};
   std::atomic<uint64_t> verify_calls_{0};
+  std::function<void()> on_changed_file_reloaded_;
 };
 
 }  // namespace keepdav::server

@@ -58,25 +58,29 @@ namespace {
 
 // A [user NAME] section for a name --users lacks has no effect: a typo, or a user removed from
 // one file and not the other. Warned about with the section's line, never refused (the users
-// file may gain the user later, and is re-read by itself).
-void WarnAboutUnknownUsers(const ServerConfig& config, const webdav::AccessRules& rules,
+// file may gain the user later, and is re-read by itself). `sections`: name and line of each.
+void WarnAboutUnknownUsers(const ServerConfig& config,
+                           const std::vector<std::pair<std::string, int>>& sections,
                            const Authenticator& authenticator) {
   Poco::Logger& log = Poco::Logger::get("keepdav.server");
-  for (const auto& [user, section] : rules.users) {
+  for (const auto& [user, line] : sections) {
     if (!authenticator.enabled()) {
       log.warning("%s:%d: [user %s] has no effect: without --users nobody is authenticated",
-                  config.access_file, section.line, user);
+                  config.access_file, line, user);
     } else if (!authenticator.HasUser(user)) {
       log.warning("%s:%d: user '%s' is not in --users %s; the section has no effect until it is",
-                  config.access_file, section.line, user, config.auth.users_file);
+                  config.access_file, line, user, config.auth.users_file);
     }
   }
 }
 
 // The policy of --access (or the built-in one, see ServerConfig::access_file). A bad file, or a
 // root that is not a folder inside --root, ends the start-up with the file's name and line.
+// `*sections`: the [user NAME] sections' names and lines (for WarnAboutUnknownUsers).
 storage::Result<std::unique_ptr<webdav::AccessPolicy>> LoadAccessPolicy(
-    const ServerConfig& config, storage::FileSystem& fs, const Authenticator& authenticator) {
+    const ServerConfig& config, storage::FileSystem& fs, const Authenticator& authenticator,
+    std::vector<std::pair<std::string, int>>* sections) {
+  sections->clear();
   Poco::Logger& log = Poco::Logger::get("keepdav.server");
   if (config.access_file.empty()) {
     return std::make_unique<webdav::AccessPolicy>(
@@ -96,7 +100,8 @@ storage::Result<std::unique_ptr<webdav::AccessPolicy>> LoadAccessPolicy(
   }
   log.information("access rules from %s: %z user section(s)", config.access_file,
                   rules.users.size());
-  WarnAboutUnknownUsers(config, rules, authenticator);
+  for (const auto& [user, section] : rules.users) sections->emplace_back(user, section.line);
+  WarnAboutUnknownUsers(config, *sections, authenticator);
   return policy;
 }
 
@@ -179,9 +184,17 @@ storage::Result<std::unique_ptr<DavServer>> DavServer::Create(ServerConfig confi
       webdav::RecoverAtStartUp(*server->fs_, *server->props_, *server->journal_, *server->locks_,
                                *server->clock_, config.dav.max_tree_depth);
   if (!recovered.ok()) return recovered;
-  auto access = LoadAccessPolicy(config, *server->fs_, *server->authenticator_);
+  auto access =
+      LoadAccessPolicy(config, *server->fs_, *server->authenticator_, &server->rule_users_);
   if (!access.ok()) return access.status();
   server->access_ = std::move(access).value();
+  // The users file re-read because it changed (not on SIGHUP, which reloads the rules too and
+  // warns then): a [user NAME] section whose user it no longer has is warned about again.
+  DavServer* self = server.get();
+  server->authenticator_->set_on_changed_file_reloaded([self] {
+    std::lock_guard<std::mutex> lock(self->rule_users_mu_);
+    WarnAboutUnknownUsers(self->config_, self->rule_users_, *self->authenticator_);
+  });
   storage::Status cors = CorsPolicy::Parse(config.cors_origins, &server->cors_);
   if (!cors.ok()) return cors;
   server->cors_.set_max_age(config.cors_max_age_s);
@@ -203,7 +216,8 @@ storage::Result<std::unique_ptr<DavServer>> DavServer::Create(ServerConfig confi
 storage::Status DavServer::ReloadAccessRules() {
   if (config_.access_file.empty()) return storage::Status::Ok();
   Poco::Logger& log = Poco::Logger::get("keepdav.server");
-  auto access = LoadAccessPolicy(config_, *fs_, *authenticator_);
+  std::vector<std::pair<std::string, int>> sections;
+  auto access = LoadAccessPolicy(config_, *fs_, *authenticator_, &sections);
   if (!access.ok()) {
     log.error("reloading the access rules failed, the old rules stay: %s",
               access.status().message());
@@ -211,6 +225,10 @@ storage::Status DavServer::ReloadAccessRules() {
   }
   access_ = std::move(access).value();
   handler_->ReplaceAccessPolicy(access_);
+  {
+    std::lock_guard<std::mutex> lock(rule_users_mu_);
+    rule_users_ = std::move(sections);
+  }
   log.information("reloaded the access rules from %s", config_.access_file);
   return storage::Status::Ok();
 }

@@ -14,9 +14,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "server/authenticator.h"
 #include "server/cors.h"
@@ -147,6 +150,9 @@ class DavServer {
   std::unique_ptr<Authenticator> authenticator_;
   // The rules in force; the handler holds them too (and each request a snapshot).
   std::shared_ptr<const webdav::AccessPolicy> access_;
+  // The [user NAME] sections of --access (name, line), re-checked against a changed users file.
+  std::mutex rule_users_mu_;
+  std::vector<std::pair<std::string, int>> rule_users_;  // guarded by rule_users_mu_
   std::unique_ptr<AccessLog> access_log_;
   CorsPolicy cors_;
   std::unique_ptr<webdav::DavHandler> handler_;

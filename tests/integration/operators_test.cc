@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "server/access_log.h"
+#include "server/authenticator.h"
 #include "tests/integration/test_server.h"
 
 namespace keepdav::testing {
@@ -350,6 +351,30 @@ TEST_F(OperatorsTest, AUserTheRulesNameButTheUsersFileLacksIsWarnedAbout) {
             std::string::npos)
       << said;
   EXPECT_EQ(said.find("user 'alice'"), std::string::npos) << said;
+}
+
+// The users file changes by itself (no SIGHUP, which reloads the rules too): a section whose user
+// the new file lacks is warned about then, with its line.
+TEST_F(OperatorsTest, AUserRemovedFromAChangedUsersFileIsWarnedAbout) {
+  std::string rules;
+  Start([&](server::ServerConfig& c) {
+    c.access_file = c.root + "/../access.conf";
+    rules = c.access_file;
+    WriteFile(rules, "[authenticated]\nwrite /\n\n[user alice]\nread /\n");
+  });
+  EXPECT_EQ(channel_->All().find("user 'alice'"), std::string::npos) << channel_->All();
+  // htpasswd -nbB -C 4 carol secret-c, in place of alice (renamed over: a new inode)
+  WriteFile(dir_ + "/users.new",
+            "carol:$2y$04$rsuInmQZLJEnIOBU.noRou74vloXX8SVJSyxwfcFc1XfEr/3Zdjwa\n");
+  ASSERT_EQ(0, std::rename((dir_ + "/users.new").c_str(), (dir_ + "/users").c_str()));
+  std::this_thread::sleep_for(server::Authenticator::kReloadCheckInterval +
+                              std::chrono::milliseconds(300));
+  server_->Request("GET", "/", "", {{"Authorization", kAliceAuth}});  // checks the file
+  std::string said = channel_->All();
+  EXPECT_NE(said.find("(changed): 1 users"), std::string::npos) << said;
+  EXPECT_NE(said.find(rules + ":4: user 'alice' is not in --users " + dir_ + "/users"),
+            std::string::npos)
+      << said;
 }
 
 }  // namespace
