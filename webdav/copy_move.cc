@@ -52,11 +52,16 @@ DavResponse DavHandler::HandleMove(const DavRequest& req) {
 std::optional<DavResponse> DavHandler::RunStaged(const DavRequest& req, bool move,
                                                  const ResourcePath& from,
                                                  const FileInfo& from_info, const ResourcePath& to,
-                                                 bool to_existed, Depth depth) {
+                                                 bool* to_existed, bool overwrite, Depth depth) {
   StagedTransfer transfer(fs_, journal_, *req.progress, settings_.max_tree_depth);
   ResourcePath failed_member = to;
   std::vector<MemberFailure> leftovers;
-  Status s = transfer.Run(move, from, from_info, to, to_existed, depth, &failed_member, &leftovers);
+  Status s = transfer.Run(move, from, from_info, to, to_existed, overwrite, depth, &failed_member,
+                          &leftovers);
+  if (s.code() == StatusCode::kAlreadyExists && !overwrite && failed_member == to) {
+    // Created by another request since this one was planned.
+    return DavResponse(DavError::Make(412, "the destination exists and Overwrite is F"));
+  }
   if (!s.ok()) {
     // Nothing changed at the destination: one status for the whole request. The member that
     // failed is named in the log.
@@ -110,6 +115,11 @@ Status DavHandler::RenameReplacing(const DavRequest& req, const CopyMovePlan& pl
   Status s = CheckSameDevice(fs_, plan);
   if (!s.ok()) return s;
   std::unique_lock<std::shared_mutex> namespace_lock(namespace_mutex_);  // see its declaration
+  // The plan is older than the lock: a MOVE or DELETE beside this one may have taken the source
+  // meanwhile. Checked before the destination goes aside, so that such a MOVE fails (404)
+  // without the destination ever missing (the load test saw GETs find it absent).
+  auto source_now = fs_.Stat(plan.from);
+  if (!source_now.ok()) return source_now.status();
   const ResourcePath trash = plan.to.Parent().InternalChild(
       std::string(ResourcePath::kReservedPrefix) + "trash-" + storage::RandomHex());
   storage::JournalEntry entry;
@@ -126,10 +136,43 @@ Status DavHandler::RenameReplacing(const DavRequest& req, const CopyMovePlan& pl
   s = journal_.StageReplace(&entry);
   if (s.ok()) {
     s = fs_.Rename(plan.from, plan.to, /*replace=*/false);
+    if (s.code() == StatusCode::kAlreadyExists) {
+      // Another request (a PUT) created the destination while the old one was aside. The MOVE
+      // deletes the destination first (§9.9.3), so the newcomer came after that: it is replaced
+      // too, by one atomic rename (a file or an empty folder; for others the rename fails and
+      // the old destination cannot come back: start-up recovery sorts that out, logged below).
+      // Recovery finds the destination with the source's identity either way.
+      s = fs_.Rename(plan.from, plan.to, /*replace=*/true);
+    }
     req.progress->AddDone();
     if (!s.ok()) {
       // kCrossDevice among others: put everything back; the caller may then stage the move.
       Status back = fs_.Rename(trash, plan.to, /*replace=*/false);
+      if (back.code() == StatusCode::kAlreadyExists && s.code() == StatusCode::kNotFound) {
+        // Requests beside this one took both places: a DELETE the source (it does not take the
+        // namespace lock), a PUT the destination while the old one was aside. As §9.9.3 has it,
+        // this MOVE deleted the destination and then found no source: the newcomer stays, the
+        // old destination and every property involved go (none belongs to what exists now),
+        // and the answer is 404.
+        namespace_lock.unlock();
+        Log().warning("MOVE %s onto %s: the source went and the destination came back meanwhile",
+                      plan.from.str(), plan.to.str());
+        auto old = fs_.Stat(trash);
+        if (old.ok()) {
+          TreeWalker walker(fs_, *req.progress, settings_.max_tree_depth);
+          walker.set_ignore_cancel(true);
+          std::vector<MemberFailure> failures;
+          walker.DeleteTree(trash, old.value(), &failures);
+        }
+        Status dropped = props_.DeleteTree(plan.to);
+        if (dropped.ok()) dropped = props_.DeleteTree(plan.from);
+        if (dropped.ok()) dropped = journal_.Finish(entry);
+        if (!dropped.ok()) {
+          Log().warning("MOVE onto %s: clean-up left to start-up recovery (%s)", plan.to.str(),
+                        dropped.message());
+        }
+        return s;
+      }
       if (back.ok()) back = journal_.UndoReplace(entry);
       if (!back.ok()) {
         Log().error(
@@ -171,15 +214,33 @@ Status DavHandler::RenameReplacing(const DavRequest& req, const CopyMovePlan& pl
   return Status::Ok();
 }
 
-std::optional<DavResponse> DavHandler::RunMove(const DavRequest& req, const CopyMovePlan& plan) {
+std::optional<DavResponse> DavHandler::RunMove(const DavRequest& req, const CopyMovePlan& plan,
+                                               bool* replaced) {
   if (plan.destination_existed()) req.progress->BeginLong();
-  Status s = plan.destination_existed() ? RenameReplacing(req, plan) : RenameJournaled(req, plan);
+  // The destination may have appeared (a PUT beside this MOVE: the rename finds it) or gone
+  // (the rename aside does not find it) since the plan: follow what is there, a few times.
+  Status s;
+  for (int attempt = 0;; ++attempt) {
+    s = *replaced ? RenameReplacing(req, plan) : RenameJournaled(req, plan);
+    if (attempt >= 3) break;
+    if (!*replaced && s.code() == StatusCode::kAlreadyExists && plan.overwrite) {
+      *replaced = true;
+    } else if (*replaced && s.code() == StatusCode::kNotFound && !fs_.Stat(plan.to).ok() &&
+               fs_.Stat(plan.from).ok()) {
+      *replaced = false;
+    } else {
+      break;
+    }
+  }
   if (s.ok()) return std::nullopt;
+  if (s.code() == StatusCode::kAlreadyExists && !plan.overwrite) {
+    return DavResponse(DavError::Make(412, "the destination exists and Overwrite is F"));
+  }
   if (s.code() != StatusCode::kCrossDevice) return DavResponse(DavError::FromStorage(s));
   // Another file system below the root: a staged copy, then the source goes.
   req.progress->BeginLong();
   std::optional<DavResponse> answer = RunStaged(req, /*move=*/true, plan.from, plan.source, plan.to,
-                                                plan.destination_existed(), Depth::kInfinity);
+                                                replaced, plan.overwrite, Depth::kInfinity);
   // A 207 means the move happened but parts of the source stayed: those keep their locks.
   if (answer && !answer->is_error()) ForgetRemovedLocks(plan.from, /*all_removed=*/false);
   return answer;
@@ -214,21 +275,22 @@ DavResponse DavHandler::CopyOrMove(const DavRequest& req, bool move) {
       plan.source.IsFile() ? checksums_.Stored(plan.from, plan.source)
                            : storage::Result<storage::FileChecksums>(Status::NotFound("a tree"));
   std::optional<DavResponse> answer;
+  bool replaced = plan.destination_existed();  // what the swap found (see RunStaged)
   if (!move) {
     if (plan.IsLongCopy()) req.progress->BeginLong();
     // All or nothing (staged_transfer.h): the old destination stays whole until the swap.
-    answer = RunStaged(req, /*move=*/false, plan.from, plan.source, plan.to,
-                       plan.destination_existed(), plan.depth);
+    answer = RunStaged(req, /*move=*/false, plan.from, plan.source, plan.to, &replaced,
+                       plan.overwrite, plan.depth);
   } else {
-    answer = RunMove(req, plan);
+    answer = RunMove(req, plan, &replaced);
   }
   if (answer) return std::move(*answer);  // an error, or a 207 naming members that failed
   CarryChecksums(plan, move, carried);
   // §7.5: MOVE does not move locks and COPY does not copy them. An overwritten destination's own
   // locks stay and now cover the new resource; locks inside what it replaced are gone.
   if (move) ForgetRemovedLocks(plan.from, /*all_removed=*/true);
-  if (plan.destination_existed()) locks_.RemoveTree(plan.to, /*keep_root=*/true);
-  DavResponse done = DavResponse::Empty(plan.destination_existed() ? 204 : 201);
+  if (replaced) locks_.RemoveTree(plan.to, /*keep_root=*/true);
+  DavResponse done = DavResponse::Empty(replaced ? 204 : 201);
   AddCollectionLocation(req, plan.source.IsDirectory(), &done);
   return done;
 }

@@ -102,8 +102,10 @@ class DavHandler {
   DavResponse CopyOrMove(const DavRequest& req, bool move);
   // MOVE after its checks: renames, replacing a destination that exists (or stages across
   // devices). nullopt when done; otherwise the answer (an error, or a 207 naming members that
-  // failed).
-  std::optional<DavResponse> RunMove(const DavRequest& req, const struct CopyMovePlan& plan);
+  // failed). `*replaced`: whether the destination was replaced (it may have appeared or gone
+  // since the plan).
+  std::optional<DavResponse> RunMove(const DavRequest& req, const struct CopyMovePlan& plan,
+                                     bool* replaced);
   // A same-device MOVE onto an existing resource: the old one renamed aside, the source renamed
   // in, the old one removed, journaled (OperationJournal::BeginReplace). On error (kCrossDevice
   // when the move must stage) nothing changed.
@@ -111,12 +113,13 @@ class DavHandler {
   // The same-device rename with its property journal; kCrossDevice when the move must stage.
   storage::Status RenameJournaled(const DavRequest& req, const struct CopyMovePlan& plan);
   // A staged (all or nothing) COPY or cross-device MOVE. nullopt when done; otherwise the answer
-  // (an error, or for a move a 207 naming source leftovers).
+  // (an error, or for a move a 207 naming source leftovers). `*to_existed`: in, whether the
+  // destination existed when planned; out, whether the swap replaced one (StagedTransfer::Run).
   std::optional<DavResponse> RunStaged(const DavRequest& req, bool move,
                                        const storage::ResourcePath& from,
                                        const storage::FileInfo& from_info,
-                                       const storage::ResourcePath& to, bool to_existed,
-                                       Depth depth);
+                                       const storage::ResourcePath& to, bool* to_existed,
+                                       bool overwrite, Depth depth);
   // propfind.cc / proppatch.cc
   DavResponse HandlePropfind(const DavRequest& req);
   DavResponse HandleProppatch(const DavRequest& req);

@@ -47,7 +47,7 @@ void StagedTransfer::RollBack(const JournalEntry& entry, const ResourcePath& sta
 }
 
 Status StagedTransfer::Run(bool move, const ResourcePath& from, const FileInfo& from_info,
-                           const ResourcePath& to, bool to_existed, Depth depth,
+                           const ResourcePath& to, bool* to_existed, bool overwrite, Depth depth,
                            ResourcePath* failed_member,
                            std::vector<MemberFailure>* source_leftovers) {
   const std::string hex = storage::RandomHex();
@@ -85,25 +85,44 @@ Status StagedTransfer::Run(bool move, const ResourcePath& from, const FileInfo& 
     RollBack(entry, staging);
     return s;
   }
-  // 3. The swap: the only moment the destination changes.
+  // 3. The swap: the only moment the destination changes. The destination may have appeared or
+  // gone since the request was planned (a PUT, DELETE or MOVE beside this one): the swap follows
+  // what is there now, a few times if it keeps changing.
+  bool replaced = *to_existed;
   bool used_trash = false;
-  if (!to_existed) {
-    s = fs_.Rename(staging, to, /*replace=*/false);
-  } else {
-    s = fs_.Exchange(staging, to);
-    if (s.code() == StatusCode::kInvalidArgument) {
-      used_trash = true;
-      s = fs_.Rename(to, trash, /*replace=*/false);
-      if (s.ok()) {
-        s = fs_.Rename(staging, to, /*replace=*/false);
-        if (!s.ok()) fs_.Rename(trash, to, /*replace=*/false);
+  for (int attempt = 0;; ++attempt) {
+    const bool retry = attempt < 3;
+    if (!replaced) {
+      s = fs_.Rename(staging, to, /*replace=*/false);
+      if (s.code() == StatusCode::kAlreadyExists && overwrite && retry) {
+        replaced = true;
+        continue;
+      }
+    } else {
+      s = fs_.Exchange(staging, to);
+      if (s.code() == StatusCode::kInvalidArgument) {
+        s = fs_.Rename(to, trash, /*replace=*/false);
+        if (s.ok()) {
+          used_trash = true;
+          s = fs_.Rename(staging, to, /*replace=*/false);
+          if (!s.ok()) {
+            fs_.Rename(trash, to, /*replace=*/false);
+            used_trash = false;
+          }
+        }
+      }
+      if (s.code() == StatusCode::kNotFound && retry) {
+        replaced = false;
+        continue;
       }
     }
+    break;
   }
   if (!s.ok()) {
     RollBack(entry, staging);
     return s;
   }
+  *to_existed = replaced;
   // 4. The properties follow. If this fails, the journal row stays and start-up recovery rolls
   // the properties forward (the destination's inode shows that the swap happened).
   s = journal_.CommitSwap(&entry);
@@ -111,7 +130,7 @@ Status StagedTransfer::Run(bool move, const ResourcePath& from, const FileInfo& 
     // The files are in place but their properties are not: swap back, so that the destination
     // the server goes on serving is the old one whole, and the answer (an error) is true.
     Status undo;
-    if (!to_existed) {
+    if (!replaced) {
       undo = fs_.Rename(to, staging, /*replace=*/false);
     } else if (!used_trash) {
       undo = fs_.Exchange(staging, to);
@@ -133,7 +152,7 @@ Status StagedTransfer::Run(bool move, const ResourcePath& from, const FileInfo& 
   // stays journaled (kSwapped), so start-up recovery removes it: a reserved name is never
   // served, but it must not stay on the disk for ever.
   bool cleaned = true;
-  if (to_existed) {
+  if (replaced) {
     Status c = RemoveIfExists(fs_, used_trash ? trash : staging, max_depth_, &progress_, nullptr);
     if (!c.ok()) {
       Log().warning("cannot remove the replaced %s: %s (left to start-up recovery)", to.str(),

@@ -28,14 +28,18 @@ class StagedTransfer {
       : fs_(fs), journal_(journal), progress_(progress), max_depth_(max_depth) {}
 
   // Copies `from` (to `depth`: zero or infinity) to `to`, or moves it when `move`.
-  // REQUIRES: `to`'s parent exists; neither path contains the other; `to_existed` tells whether
-  // something is at `to` now (it is replaced). On error nothing visible has changed and
-  // `failed_member` names the member that failed (when there is one). For a move whose source
-  // could not be removed completely after the swap, the move is done and the leftovers are listed
-  // in `source_leftovers`.
+  // REQUIRES: `to`'s parent exists; neither path contains the other; `*to_existed` tells whether
+  // something was at `to` when the request was planned (it is replaced). Another request may
+  // create or remove `to` while the copy is staged: the swap follows what is there then, and
+  // sets `*to_existed` to whether it replaced something; a destination that appeared is
+  // replaced only when `overwrite` (else kAlreadyExists, nothing changed). On error nothing
+  // visible has changed and `failed_member` names the member that failed (when there is one).
+  // For a move whose source could not be removed completely after the swap, the move is done
+  // and the leftovers are listed in `source_leftovers`.
   storage::Status Run(bool move, const storage::ResourcePath& from,
                       const storage::FileInfo& from_info, const storage::ResourcePath& to,
-                      bool to_existed, Depth depth, storage::ResourcePath* failed_member,
+                      bool* to_existed, bool overwrite, Depth depth,
+                      storage::ResourcePath* failed_member,
                       std::vector<MemberFailure>* source_leftovers);
 
   // Finishes or rolls back every operation the journal holds. Call once at start-up.
