@@ -107,7 +107,7 @@ def main():
     if a.baseline_bin and servers.BASELINE not in wanted:
         wanted.insert(1, servers.BASELINE)
     for s in wanted:
-        if s not in servers.ALL + [servers.BASELINE]:
+        if s not in servers.ALL + [servers.BASELINE, servers.AUTH]:
             sys.exit(f"bench: unknown server {s!r} (known: {', '.join(servers.ALL)})")
     present, skipped = [], {}
     for s in wanted:

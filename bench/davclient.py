@@ -36,9 +36,11 @@ class Response:
 class Connection:
     """One keep-alive connection to 127.0.0.1:port. Not thread-safe."""
 
-    def __init__(self, port, host="127.0.0.1", timeout=60.0, source=None):
+    def __init__(self, port, host="127.0.0.1", timeout=60.0, source=None, headers=None):
         """source: a local address to connect from (127.0.0.x), so that many connections do
-        not all count against one client address's cap."""
+        not all count against one client address's cap. headers: sent with every request
+        (the Authorization of the keepdav-auth server)."""
+        self.headers = dict(headers or {})
         if host != "127.0.0.1" or (source is not None and not source.startswith("127.")):
             raise ValueError("the benchmark talks only to 127.0.0.1")
         self.host = host
@@ -63,7 +65,7 @@ class Connection:
     def build(self, method, path, headers=None, body=b""):
         """Request bytes, built once and reusable."""
         lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
-        for k, v in (headers or {}).items():
+        for k, v in {**self.headers, **(headers or {})}.items():
             lines.append(f"{k}: {v}")
         if body or method in ("PUT", "POST", "PROPFIND", "PROPPATCH"):
             lines.append(f"Content-Length: {len(body)}")

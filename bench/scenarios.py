@@ -122,8 +122,9 @@ def count_tree(path):
     return files, dirs, size
 
 
-def run_wrk(ctx, port, path, mode, connections, threads):
-    env = dict(os.environ, BENCH_MODE=mode, BENCH_FILES=str(ctx.sizes["get_files"]))
+def run_wrk(ctx, port, path, mode, connections, threads, auth=""):
+    env = dict(os.environ, BENCH_MODE=mode, BENCH_FILES=str(ctx.sizes["get_files"]),
+               BENCH_AUTH=auth)
     secs = ctx.sizes["wrk_seconds"]
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{secs}s", "--timeout", "5s",
            "-s", os.path.join(HERE, "wrk", "bench.lua"), f"http://127.0.0.1:{port}{path}"]
@@ -155,14 +156,15 @@ def s1_get(srv, ctx):
     """GET of 4 KiB files: wrk, 2 threads, 32 connections."""
     if not ctx.have_wrk:
         raise ScenarioFailed("n/a", "wrk not installed")
-    c = Connection(srv.port)
+    c = Connection(srv.port, headers=srv.request_headers)
     r = c.request("GET", "/get/f0001.bin")
     with open(os.path.join(srv.root, "get", "f0001.bin"), "rb") as f:
         want = f.read()
     c.close()
     check(r.status == 200, f"GET answered {r.status}")
     check(r.body == want, f"GET body: {r.body_len} bytes, not the file's {len(want)}")
-    w = run_wrk(ctx, srv.port, "/", "get", 32, 2)
+    w = run_wrk(ctx, srv.port, "/", "get", 32, 2,
+                srv.request_headers.get("Authorization", ""))
     check(w["requests"] > 0, "wrk completed no request")
     check(w["status"] == 0, f"{w['status']} of {w['requests']} answers were not 2xx/3xx")
     per = w["bytes"] / w["requests"]
@@ -181,7 +183,7 @@ def s1_get(srv, ctx):
 def s2_propfind_d1(srv, ctx):
     """PROPFIND Depth 1 allprop on a folder of d1_files: single-request latency, then wrk."""
     want = ctx.sizes["d1_files"] + 1
-    c = Connection(srv.port, timeout=120)
+    c = Connection(srv.port, timeout=120, headers=srv.request_headers)
     times = []
     size = 0
     for _ in range(ctx.sizes["latency_samples"]):
@@ -197,7 +199,8 @@ def s2_propfind_d1(srv, ctx):
     if not ctx.have_wrk:
         o.notes.append("wrk not installed: no req/s")
         return o
-    w = run_wrk(ctx, srv.port, "/d1/", "propfind", 4, 2)
+    w = run_wrk(ctx, srv.port, "/d1/", "propfind", 4, 2,
+                srv.request_headers.get("Authorization", ""))
     check(w["requests"] > 0, "wrk completed no PROPFIND")
     check(w["status"] == 0, f"{w['status']} of {w['requests']} answers were not 2xx")
     per = w["bytes"] / w["requests"]

@@ -7,6 +7,7 @@ started. Settings are the packages' defaults except where a scenario needs a fea
 on (WebDAV itself, Depth infinity, unlimited body size) — each such line says why.
 """
 
+import base64
 import os
 import pwd
 import shutil
@@ -48,6 +49,7 @@ class Server:
     """Base: subclasses say how to write the config and which command line to run."""
 
     name = "?"
+    request_headers = {}  # sent with every request of the get and propfind_d1 scenarios
     # Programs that must exist for this server to be run.
     needs = ()
     # Whether the doc root must belong to www-data (servers that drop root privileges).
@@ -443,8 +445,43 @@ PEERS = {"lighttpd": Lighttpd, "nginx": Nginx, "apache": Apache, "rclone": Rclon
 ALL = ["keepdav", "lighttpd", "nginx", "apache", "rclone"]
 
 
+class KeepdavAuth(Keepdav):
+    """keepdav with --users: one bcrypt-10 user (htpasswd -B -C 10), every request sent with its
+    Basic credentials (request_headers), so that a run shows what authentication costs (issue
+    11: at least 0.9x the same scenario without it; the credential cache is what makes that
+    possible). Only the get and propfind_d1 scenarios send the header."""
+
+    name = "keepdav-auth"
+    rss_note = "one process, --users"
+    user, password = "bench", "bench-Pässwort"
+
+    def __init__(self, work, root, pid_dir, state, binary, extra_args=()):
+        super().__init__(work, root, pid_dir, state, binary, extra_args)
+        token = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
+        self.request_headers = {"Authorization": f"Basic {token}"}
+
+    @classmethod
+    def available(cls):
+        if shutil.which("htpasswd") is None:
+            return False, "htpasswd not installed (apache2-utils)"
+        return True, ""
+
+    def prepare(self):
+        super().prepare()
+        self.users_file = os.path.join(self.work, "users")
+        line = subprocess.run(["htpasswd", "-nbB", "-C", "10", self.user, self.password],
+                              capture_output=True, text=True, check=True, timeout=30).stdout
+        with open(self.users_file, "w") as f:
+            f.write(line.strip() + "\n")
+
+    def command(self):
+        return super().command() + [f"--users={self.users_file}"]
+
+
 # Not in ALL: only run when a baseline binary is given.
 BASELINE = "keepdav-base"
+# Not in ALL either: --servers=keepdav,keepdav-auth --scenarios=get,propfind_d1.
+AUTH = "keepdav-auth"
 
 
 def make(name, work, root, pid_dir, state, keepdav_bin, keepdav_args=(), baseline_bin=None):
@@ -452,12 +489,16 @@ def make(name, work, root, pid_dir, state, keepdav_bin, keepdav_args=(), baselin
         return Keepdav(work, root, pid_dir, state, keepdav_bin, keepdav_args)
     if name == BASELINE:
         return KeepdavBaseline(work, root, pid_dir, state, baseline_bin, keepdav_args)
+    if name == AUTH:
+        return KeepdavAuth(work, root, pid_dir, state, keepdav_bin, keepdav_args)
     return PEERS[name](work, root, pid_dir, state)
 
 
 def availability(name, keepdav_bin, baseline_bin=None):
-    if name in ("keepdav", BASELINE):
-        binary = keepdav_bin if name == "keepdav" else baseline_bin
+    if name in ("keepdav", BASELINE, AUTH):
+        binary = baseline_bin if name == BASELINE else keepdav_bin
         ok = bool(binary) and os.access(binary, os.X_OK)
+        if ok and name == AUTH:
+            return KeepdavAuth.available()
         return ok, "" if ok else f"no binary at {binary}"
     return PEERS[name].available()

@@ -5,6 +5,12 @@
 -- done() prints one "BENCH_JSON {...}" line that bench/scenarios.py parses (wrk's own text
 -- output is for people).
 local mode = os.getenv("BENCH_MODE") or "get"
+-- BENCH_AUTH: an Authorization header for every request (the keepdav-auth server); set before
+-- init formats the GET requests, which take wrk.headers.
+local auth = os.getenv("BENCH_AUTH") or ""
+if auth ~= "" then
+  wrk.headers["Authorization"] = auth
+end
 local n = tonumber(os.getenv("BENCH_FILES") or "1")
 local reqs = {}
 local i = 0
