@@ -18,6 +18,11 @@
 #   --baseline-bin=PATH also run this keepdav binary (e.g. built from the commit before a change)
 #                      as the peer "keepdav-base", so that a change is compared with its base in
 #                      one run: its ratio column is the change's speed-up (< 1.00x: a slow-down)
+#   --servers=keepdav,keepdav-auth --scenarios=get,propfind_d1
+#                      what authentication costs (issue 11): "keepdav-auth" is the same binary
+#                      with --users (one bcrypt-10 user, htpasswd from apache2-utils) and every
+#                      request of those two scenarios sends its Basic credentials; its column
+#                      against keepdav is the cost (the target: at least 0.9x)
 #   --no-install       never call apt-get; peers that are missing are skipped
 #   --keep-tmp         leave the temp dir (configs, server logs) behind for inspection
 #   --long-ops         the long-operation benchmark of issue 4 instead (bench/long_ops.py):
