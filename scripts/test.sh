@@ -96,7 +96,7 @@ cmake --build build-tsan -j"$jobs" --target "${tsan_units[@]}" integration_test 
 tsan_status=0
 (
   # exitcode: a report fails the test even when the test's own checks pass. No suppressions:
-  # the one edge TSan could not see (a Poco reference count) is declared in the code
+  # what TSan cannot see (the order Poco's reference counts give) is declared in the code
   # (server/tsan_annotations.h).
   export TSAN_OPTIONS="${TSAN_OPTIONS:-exitcode=66 second_deadlock_stack=1 halt_on_error=0}"
   export KEEPDAV_TEST_TIME_FACTOR="${KEEPDAV_TEST_TIME_FACTOR:-5}"

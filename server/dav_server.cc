@@ -27,6 +27,7 @@
 #include "server/http_adapter.h"
 #include "server/listener.h"
 #include "server/tls_context.h"
+#include "server/tsan_annotations.h"
 #include "storage/clock.h"
 #include "storage/database.h"
 #include "storage/fault_injecting_file_system.h"
@@ -327,7 +328,8 @@ void DavServer::NotifyConnectionsOfStop() {
   std::condition_variable cv;
   bool done = false;
   std::thread notifier([&] {
-    http_->stopAll(false);
+    // The only thread besides the connections' that drops Poco delegates (tsan_annotations.h).
+    TsanIgnoringThisThread([&] { http_->stopAll(false); });
     std::lock_guard<std::mutex> lock(mu);
     done = true;
     cv.notify_all();
