@@ -39,6 +39,24 @@ Status CheckSameDevice(storage::FileSystem& fs, const CopyMovePlan& plan) {
   return Status::Ok();
 }
 
+// §10.6: the answer to a COPY or MOVE whose destination exists (or appeared while it ran) under
+// Overwrite: F.
+DavError DestinationExists() {
+  return DavError::Make(412, "the destination exists and Overwrite is F");
+}
+
+// Removes the replaced tree a same-device MOVE renamed aside (whatever the client does: the
+// move is done, or the trash belongs to nothing any more).
+Status RemoveTrash(storage::FileSystem& fs, Progress& progress, int max_depth,
+                   const ResourcePath& trash) {
+  auto old = fs.Stat(trash);
+  if (!old.ok()) return old.status();
+  TreeWalker walker(fs, progress, max_depth);
+  walker.set_ignore_cancel(true);
+  std::vector<MemberFailure> failures;
+  return walker.DeleteTree(trash, old.value(), &failures);
+}
+
 }  // namespace
 
 DavResponse DavHandler::HandleCopy(const DavRequest& req) {
@@ -60,7 +78,7 @@ std::optional<DavResponse> DavHandler::RunStaged(const DavRequest& req, bool mov
                           &leftovers);
   if (s.code() == StatusCode::kAlreadyExists && !overwrite && failed_member == to) {
     // Created by another request since this one was planned.
-    return DavResponse(DavError::Make(412, "the destination exists and Overwrite is F"));
+    return DavResponse(DestinationExists());
   }
   if (!s.ok()) {
     // Nothing changed at the destination: one status for the whole request. The member that
@@ -157,13 +175,7 @@ Status DavHandler::RenameReplacing(const DavRequest& req, const CopyMovePlan& pl
         namespace_lock.unlock();
         Log().warning("MOVE %s onto %s: the source went and the destination came back meanwhile",
                       plan.from.str(), plan.to.str());
-        auto old = fs_.Stat(trash);
-        if (old.ok()) {
-          TreeWalker walker(fs_, *req.progress, settings_.max_tree_depth);
-          walker.set_ignore_cancel(true);
-          std::vector<MemberFailure> failures;
-          walker.DeleteTree(trash, old.value(), &failures);
-        }
+        RemoveTrash(fs_, *req.progress, settings_.max_tree_depth, trash);
         Status dropped = props_.DeleteTree(plan.to);
         if (dropped.ok()) dropped = props_.DeleteTree(plan.from);
         if (dropped.ok()) dropped = journal_.Finish(entry);
@@ -196,14 +208,7 @@ Status DavHandler::RenameReplacing(const DavRequest& req, const CopyMovePlan& pl
   }
   namespace_lock.unlock();
   // The move is done; the old destination goes (possibly a long walk), whatever the client does.
-  auto old = fs_.Stat(trash);
-  Status removed = old.status();
-  if (old.ok()) {
-    TreeWalker walker(fs_, *req.progress, settings_.max_tree_depth);
-    walker.set_ignore_cancel(true);
-    std::vector<MemberFailure> failures;
-    removed = walker.DeleteTree(trash, old.value(), &failures);
-  }
+  Status removed = RemoveTrash(fs_, *req.progress, settings_.max_tree_depth, trash);
   if (removed.ok()) removed = journal_.Finish(entry);
   if (!removed.ok()) {
     Log().warning(
@@ -234,7 +239,7 @@ std::optional<DavResponse> DavHandler::RunMove(const DavRequest& req, const Copy
   }
   if (s.ok()) return std::nullopt;
   if (s.code() == StatusCode::kAlreadyExists && !plan.overwrite) {
-    return DavResponse(DavError::Make(412, "the destination exists and Overwrite is F"));
+    return DavResponse(DestinationExists());
   }
   if (s.code() != StatusCode::kCrossDevice) return DavResponse(DavError::FromStorage(s));
   // Another file system below the root: a staged copy, then the source goes.
@@ -268,7 +273,7 @@ DavResponse DavHandler::CopyOrMove(const DavRequest& req, bool move) {
   err = CheckConditions(req, plan.from, &plan.source, plan.LockedChanges());
   if (!err.ok()) return err;
   if (plan.destination_existed() && !plan.overwrite) {
-    return DavError::Make(412, "the destination exists and Overwrite is F");
+    return DestinationExists();
   }
   // Read before the source goes or changes; never computed here (only what is stored).
   storage::Result<storage::FileChecksums> carried =
