@@ -238,35 +238,27 @@ def client(index, base, names, deadline, history):
             t0, t1, status, _, _ = do("DELETE", "/" + name)
             if status == 204:
                 write(name, t0, t1, ABSENT)
-        elif op < 0.75:
+        elif op < 0.82:
+            method = "COPY" if op < 0.75 else "MOVE"
             other = rng.choice(names)
             if other == name:
                 continue
             t0, t1, status, _, _ = do(
-                "COPY", "/" + name, headers={"Destination": base.geturl() + other, "Overwrite": "T"}
+                method, "/" + name, headers={"Destination": base.geturl() + other, "Overwrite": "T"}
             )
             if status in (201, 204):
                 write(other, t0, t1, "*")
-        elif op < 0.82:
-            other = rng.choice(names)
-            if other == name:
-                continue
-            t0, t1, status, _, _ = do(
-                "MOVE", "/" + name, headers={"Destination": base.geturl() + other, "Overwrite": "T"}
-            )
-            if status in (201, 204):
+            if method == "MOVE" and status in (201, 204, 404):
                 # §9.9.3: Overwrite T deletes the destination first, so while the MOVE runs the
                 # destination may also read as absent (keepdav renames it aside, then the source
-                # in): the MOVE produces both there.
-                write(other, t0, t1, "*")
+                # in). On a 404 the source went (a DELETE or MOVE beside it) after the destination
+                # was put aside: the destination reads absent for that moment, then as before, or
+                # stays deleted when a PUT took its place meanwhile.
+                if status == 404:
+                    write(other, t0, t1, "*")
                 write(other, t0, t1, ABSENT)
-                write(name, t0, t1, ABSENT)
-            elif status == 404:
-                # The source went (a DELETE or MOVE beside it) after the destination was put
-                # aside: the destination reads absent for that moment, then as before, or stays
-                # deleted when a PUT took its place meanwhile (§9.9.3).
-                write(other, t0, t1, "*")
-                write(other, t0, t1, ABSENT)
+                if status != 404:
+                    write(name, t0, t1, ABSENT)
         elif op < 0.88:
             do("PROPPATCH", "/" + name, PROPPATCH.format(index).encode(),
                {"Content-Type": "application/xml"})
