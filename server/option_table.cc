@@ -256,6 +256,44 @@ void AddDavOptions(std::vector<OptionDefinition>& t) {
       "propfind-infinity", "BOOL", "allow PROPFIND with Depth: infinity",
       [](auto& o) -> auto& { return o.server.dav.allow_propfind_infinity; }));
   t.push_back(Boolean(
+      "partial-updates", "BOOL",
+      "PATCH with X-Update-Range (SabreDAV) and PUT with Content-Range into existing files",
+      [](auto& o) -> auto& { return o.server.dav.partial_updates; }));
+  t.push_back(Integer(
+      "checksum-listing-budget", "BYTES",
+      "most file bytes one PROPFIND reads to compute oc:checksums not yet stored (beyond: "
+      "404 for that property); 0: only stored sums",
+      0, std::numeric_limits<int64_t>::max(),
+      [](auto& o) -> auto& { return o.server.dav.checksum_listing_budget_bytes; }));
+  OptionDefinition compact{
+      "compact-allprop-agents", "LIST",
+      "User-Agent parts (comma-separated) whose allprop PROPFIND leaves out displayname, "
+      "getcontenttype, supportedlock and an empty lockdiscovery (Explorer's 1 MB limit)",
+      nullptr, nullptr};
+  compact.format_default = [](const KeepdavOptions& d) {
+    std::string joined;
+    for (const std::string& a : d.server.dav.compact_allprop_agents) {
+      joined += (joined.empty() ? "" : ",") + a;
+    }
+    return joined;
+  };
+  compact.apply = [](const std::string& text, KeepdavOptions* options) {
+    std::vector<std::string> agents;
+    size_t start = 0;
+    while (start <= text.size()) {
+      size_t comma = text.find(',', start);
+      if (comma == std::string::npos) comma = text.size();
+      std::string part = text.substr(start, comma - start);
+      const size_t b = part.find_first_not_of(" \t");
+      const size_t e = part.find_last_not_of(" \t");
+      if (b != std::string::npos) agents.push_back(part.substr(b, e - b + 1));
+      start = comma + 1;
+    }
+    options->server.dav.compact_allprop_agents = std::move(agents);
+    return Status::Ok();
+  };
+  t.push_back(std::move(compact));
+  t.push_back(Boolean(
       "fsync", "BOOL", "fsync uploaded files before they replace the old ones",
       [](auto& o) -> auto& { return o.server.fsync; }));
   t.push_back(Integer(

@@ -54,6 +54,11 @@ struct DavSettings {
   // Content-Range (mod_dav), advertised as "sabredav-partialupdate" in OPTIONS' DAV header.
   // Off: PATCH is 405 and a PUT with Content-Range is 400 (RFC 9110 §14.5).
   bool partial_updates = true;
+  // User-Agent substrings (compared without regard to case) of clients whose allprop PROPFIND
+  // gets the compact set (propfind.cc, CompactAllprop): Windows' mini-redirector refuses a
+  // PROPFIND answer over 1,000,000 bytes (FileAttributesLimitInBytes), so a folder of a few
+  // thousand files would not open in Explorer with the full set. Empty: nobody.
+  std::vector<std::string> compact_allprop_agents = {"Microsoft-WebDAV-MiniRedir"};
   // --base-path: the URL prefix keepdav serves under ("" or "/dav", ParseBasePath in
   // url_space.h). Requests outside it are 404; every href starts with it.
   std::string base_path;

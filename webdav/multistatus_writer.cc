@@ -33,8 +33,10 @@ MultistatusWriter::MultistatusWriter(std::ostream& out) : out_(out) {
 
 MultistatusWriter::~MultistatusWriter() = default;
 
-void MultistatusWriter::Begin() {
-  buf_.append("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:multistatus xmlns:D=\"DAV:\">\n");
+void MultistatusWriter::Begin(std::string_view namespace_declarations) {
+  buf_.append("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:multistatus xmlns:D=\"DAV:\"");
+  buf_.append(namespace_declarations);
+  buf_.append(">\n");
 }
 
 void MultistatusWriter::WriteStatusResponse(std::string_view href, int status,

@@ -23,7 +23,9 @@ class MultistatusWriter {
   explicit MultistatusWriter(std::ostream& out);
   ~MultistatusWriter();
 
-  void Begin();
+  // `namespace_declarations` (e.g. ` xmlns:oc="http://owncloud.org/ns"`, with its leading space)
+  // go on the root element, for the elements of a namespace that every response carries.
+  void Begin(std::string_view namespace_declarations = {});
   // A <response> with just a status (for DELETE/COPY/MOVE member failures).
   void WriteStatusResponse(std::string_view href, int status, std::string_view precondition = {});
 

@@ -71,27 +71,28 @@ Status SqliteChecksumStore::ForEachInMembers(
     const std::function<void(std::string_view member_path, const FileIdentity& identity,
                              const FileChecksums& sums)>& visit) {
   auto lock = db_.Lock();
-  // As SqlitePropertyStore::ForEachInMembers: strictly inside (low, high), no '/' after the
-  // prefix (byte ?3 onwards).
+  // Strictly inside (low, high), the index's range; a deeper row (a '/' after the prefix) is
+  // skipped here rather than by an SQL function per row, which cost half the query's time.
   Result<Statement> st = db_.Prepare(
       "SELECT path, inode, size, mtime_ns, ctime_ns, sha1, md5, sha256 FROM checksums "
-      "WHERE path > ?1 AND path < ?2 AND instr(substr(CAST(path AS BLOB), ?3), X'2F') = 0");
+      "WHERE path > ?1 AND path < ?2");
   if (!st.ok()) return st.status();
   SubtreeRange range(dir);
-  st->BindText(1, range.low)
-      .BindText(2, range.high)
-      .BindInt(3, static_cast<int64_t>(range.low.size()) + 1);
+  st->BindText(1, range.low).BindText(2, range.high);
   FileIdentity identity;
   FileChecksums sums;
   while (st->Step()) {
+    std::string_view path = st->ColumnText(0);
+    if (path.find('/', range.low.size()) != std::string_view::npos) continue;
     identity.inode = static_cast<uint64_t>(st->ColumnInt(1));
     identity.size = static_cast<uint64_t>(st->ColumnInt(2));
     identity.mtime_ns = st->ColumnInt(3);
     identity.ctime_ns = st->ColumnInt(4);
-    sums.sha1 = std::string(st->ColumnText(5));
-    sums.md5 = std::string(st->ColumnText(6));
-    sums.sha256 = std::string(st->ColumnText(7));
-    visit(st->ColumnText(0), identity, sums);
+    // assign() keeps the strings' buffers from row to row.
+    sums.sha1.assign(st->ColumnText(5));
+    sums.md5.assign(st->ColumnText(6));
+    sums.sha256.assign(st->ColumnText(7));
+    visit(path, identity, sums);
   }
   return st->status();
 }

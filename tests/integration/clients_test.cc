@@ -16,6 +16,7 @@
 #include <Poco/Net/HTTPResponse.h>
 
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -121,6 +122,76 @@ TEST_F(MicrosoftMiniRedirTest, OptionsAndBodylessPropfindOnTheRoot) {
   }
   // Explorer probes for desktop.ini and friends: a plain 404.
   EXPECT_EQ(Send("PROPFIND", "/desktop.ini", "", {{"Depth", "0"}}).status, 404);
+}
+
+// Explorer will not show a folder whose PROPFIND answer is over 1,000,000 bytes (the WebClient
+// service's FileAttributesLimitInBytes default). Its bodyless (allprop) Depth 1 listing gets the
+// compact set (propfind.cc): at most 400 bytes per entry for files with 30-character names and
+// no dead properties, so that a folder of 2,500 files fits; Apache spends about 853.
+TEST_F(MicrosoftMiniRedirTest, AllpropListingOfABigFolderFitsExplorersLimit) {
+  constexpr int kFiles = 2500;
+  ASSERT_EQ(::mkdir(server_.Disk("big").c_str(), 0755), 0);
+  for (int i = 0; i < kFiles; ++i) {
+    char name[40];
+    std::snprintf(name, sizeof name, "quarterly-report-2026-%04d.doc", i);  // 30 characters
+    ASSERT_EQ(std::strlen(name), 30u);
+    WriteFile(server_.Disk(std::string("big/") + name), std::string(1000 + i, 'x'));
+  }
+  HttpResult r = Send("PROPFIND", "/big/", "", {{"Depth", "1"}, {"Translate", "f"}});
+  ASSERT_EQ(r.status, 207);
+  ASSERT_EQ(Count(r.body, "<D:response>"), size_t{kFiles + 1});
+  const double per_entry = static_cast<double>(r.body.size()) / (kFiles + 1);
+  std::printf("Explorer's allprop Depth 1 of %d files: %zu bytes, %.0f per entry\n", kFiles,
+              r.body.size(), per_entry);
+  EXPECT_LE(per_entry, 400.0);
+  EXPECT_LT(r.body.size(), 1000000u);
+  // Still everything Explorer reads: size, dates, ETag, the type.
+  EXPECT_EQ(Count(r.body, "<D:getcontentlength>"), size_t{kFiles});
+  EXPECT_EQ(Count(r.body, "<D:getlastmodified>"), size_t{kFiles + 1});
+  EXPECT_EQ(Count(r.body, "<D:creationdate>"), size_t{kFiles + 1});
+  EXPECT_EQ(Count(r.body, "<D:getetag>"), size_t{kFiles + 1});
+  EXPECT_EQ(Count(r.body, "<D:resourcetype/>"), size_t{kFiles});
+  EXPECT_EQ(r.body.find("<D:supportedlock>"), std::string::npos);
+  EXPECT_EQ(r.body.find("<D:getcontenttype>"), std::string::npos);
+
+  // Another client's allprop gets the full set RFC 4918 §14.2 describes.
+  HttpResult full = server_.Request("PROPFIND", "/big/", "",
+                                    {{"Depth", "1"}, {"User-Agent", "litmus/0.13 neon/0.32.5"}});
+  ASSERT_EQ(full.status, 207);
+  EXPECT_EQ(Count(full.body, "<D:supportedlock>"), size_t{kFiles + 1});
+  EXPECT_EQ(Count(full.body, "<D:displayname>"), size_t{kFiles + 1});
+  EXPECT_GT(full.body.size(), 1500000u);
+}
+
+// The compact set is allprop's only: what Explorer names is answered, and so is what DAV:include
+// adds back; a locked resource's lockdiscovery is listed.
+TEST_F(MicrosoftMiniRedirTest, NamedPropertiesAndLocksAreNeverLeftOut) {
+  WriteFile(server_.Disk("a.docx"), "a");
+  HttpResult r = Send("PROPFIND", "/a.docx",
+                      "<?xml version=\"1.0\" encoding=\"utf-8\" ?><D:propfind xmlns:D=\"DAV:\">"
+                      "<D:prop><D:displayname/><D:getcontenttype/><D:supportedlock/>"
+                      "<D:lockdiscovery/></D:prop></D:propfind>",
+                      {{"Depth", "0"}});
+  ASSERT_EQ(r.status, 207);
+  EXPECT_NE(r.body.find("<D:displayname>a.docx</D:displayname>"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("<D:getcontenttype>"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("<D:supportedlock><D:lockentry>"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("<D:lockdiscovery/>"), std::string::npos) << r.body;
+
+  r = Send("PROPFIND", "/a.docx",
+           "<?xml version=\"1.0\" encoding=\"utf-8\" ?><D:propfind xmlns:D=\"DAV:\"><D:allprop/>"
+           "<D:include><D:supportedlock/></D:include></D:propfind>",
+           {{"Depth", "0"}});
+  ASSERT_EQ(r.status, 207);
+  EXPECT_NE(r.body.find("<D:supportedlock><D:lockentry>"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("<D:displayname>"), std::string::npos) << r.body;
+
+  const std::string token = Lock("/a.docx");
+  ASSERT_FALSE(token.empty());
+  r = Send("PROPFIND", "/a.docx", "", {{"Depth", "0"}});
+  ASSERT_EQ(r.status, 207);
+  EXPECT_NE(r.body.find("<D:activelock>"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(token), std::string::npos) << r.body;
 }
 
 // Translate: f asks for the file's source rather than a rendering: keepdav never renders, so a
