@@ -5,7 +5,9 @@ then copied into a fresh document root for each server and round.
 
 Layout of a root:
   get/f0001.bin ..      4 KiB files (scenario 1)
-  d1/f00001.txt ..      one folder of many small files (scenario 2)
+  d1/f00001.txt ..      one folder of many small files (scenario 2, and checksums)
+  explorer/quarterly-report-2026-0000.doc ..
+                        a folder of files with 30-character names (explorer_listing)
   tree/dNN/sNN/fNNN     nested folders (scenarios 3 and 5)
   props/fNNN.txt        PROPPATCH targets (scenario 6)
 and beside the seed, src/big.bin (the PUT source of scenario 4) and seed100k/ (keepdav's
@@ -18,6 +20,7 @@ import random
 FULL = dict(
     get_files=100, get_size=4096,
     d1_files=10_000,
+    explorer_files=2_500,
     tree=(20, 10, 100), tree_file_size=1024,  # 20 x 10 folders x 100 files = 20,000 files
     props_files=100, proppatch_requests=1_000,
     put_requests=2_000, put_size=1024,
@@ -32,6 +35,7 @@ FULL = dict(
 SMOKE = dict(
     get_files=10, get_size=4096,
     d1_files=200,
+    explorer_files=50,
     tree=(2, 5, 20), tree_file_size=1024,
     props_files=10, proppatch_requests=50,
     put_requests=50, put_size=1024,
@@ -75,7 +79,7 @@ def generate(base, sizes):
     """Create base/seed, base/seed100k and base/src/big.bin."""
     rnd = random.Random(6)  # issue 6
     seed = os.path.join(base, "seed")
-    for d in ("get", "d1", "tree", "props"):
+    for d in ("get", "d1", "explorer", "tree", "props"):
         os.makedirs(os.path.join(seed, d), exist_ok=True)
 
     for k in range(1, sizes["get_files"] + 1):
@@ -83,6 +87,9 @@ def generate(base, sizes):
 
     for k in range(1, sizes["d1_files"] + 1):
         _write(f"{seed}/d1/f{k:05d}.txt", b"keepdav bench %d\n" % k)
+
+    for k in range(sizes["explorer_files"]):
+        _write(f"{seed}/explorer/quarterly-report-2026-{k:04d}.doc", b"x" * (1000 + k))
 
     generate_tree(f"{seed}/tree", sizes, rnd)
 

@@ -35,6 +35,12 @@ METRICS = [
     ("rss:mkcol_put", "mkcol_put", "peak RSS, MKCOL + PUT, MiB", "lower", 1),
     ("rss:big_file", "big_file", "peak RSS, PUT/GET 1 GiB, MiB", "lower", 1),
     ("rss:big_file_https", "big_file_https", "peak RSS, PUT/GET 1 GiB HTTPS, MiB", "lower", 1),
+    ("explorer_bytes", "explorer_listing", "Explorer allprop D1 2.5k files, bytes/entry",
+     "lower", 0),
+    ("ck_cold_ms", "checksums", "keepdav PROPFIND D1 10k oc:checksums, cold, ms", "lower", 1),
+    ("ck_sums_ms", "checksums", "  the same, sums stored, ms", "lower", 1),
+    ("ck_plain_ms", "checksums", "  the same without oc:checksums, ms", "lower", 1),
+    ("ck_ratio", "checksums", "  plain / with sums (target at least 0.8)", "higher", 2),
     ("pf100k_s", "propfind_100k", "keepdav PROPFIND Dinf 100k entries, s", "lower", 2),
     ("rss:propfind_100k", "propfind_100k", "  peak RSS during it, MiB (target < 64)", "lower", 1),
 ]

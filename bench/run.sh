@@ -31,11 +31,16 @@
 #                      on the disk (under the temp dir); 3 rounds (--smoke: tiny tree, 1 round)
 #   --scenarios=KEYS   only these scenarios (get, propfind_d1, propfind_inf, copy_move_delete,
 #                      proppatch, mkcol_put, big_file, big_file_https, idle_1000,
-#                      propfind_100k); big_file does PUT and GET 3 times per round (medians),
+#                      propfind_100k, explorer_listing, checksums); big_file does PUT and GET
+#                      3 times per round (medians),
 #                      big_file_https the same over HTTPS on a TLS twin of each server that
 #                      can (a self-signed certificate made once per run with openssl),
 #                      idle_1000 holds 1,000 keep-alive connections (from 127.0.0.2 and up,
-#                      50 each) and measures RSS and a new client's GET latency
+#                      50 each) and measures RSS and a new client's GET latency,
+#                      explorer_listing is Windows Explorer's allprop listing of 2,500 files
+#                      with 30-character names (bytes per entry; its limit is 1,000,000 bytes),
+#                      checksums is keepdav's oc:checksums listing of d1/ (issue 13): cold, then
+#                      with the sums stored beside one not asking for them
 #
 # What it does: mounts a tmpfs of its own under a temp dir (the document roots live there: on
 # these machines the root file system is ext4 without a journal and create-heavy runs varied up

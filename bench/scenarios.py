@@ -213,6 +213,63 @@ def s2_propfind_d1(srv, ctx):
     return o
 
 
+MINIREDIR = {"User-Agent": "Microsoft-WebDAV-MiniRedir/10.0.19045", "Translate": "f"}
+EXPLORER_LIMIT = 1_000_000  # the WebClient service's FileAttributesLimitInBytes default
+
+
+def s10_explorer_listing(srv, ctx):
+    """Windows Explorer's listing: a bodyless (allprop) PROPFIND Depth 1, with the
+    mini-redirector's User-Agent, of a folder of explorer_files files with 30-character names.
+    The figure is bytes per <response>: Explorer refuses an answer over 1,000,000 bytes."""
+    want = ctx.sizes["explorer_files"] + 1
+    c = Connection(srv.port, timeout=60, headers=dict(srv.request_headers, **MINIREDIR))
+    counter = ResponseCounter()
+    r = c.request("PROPFIND", "/explorer/", {"Depth": "1"}, b"", keep_body=False, sink=counter)
+    c.close()
+    check(r.status == 207, f"PROPFIND answered {r.status}")
+    n = counter.finish()
+    check(n == want, f"{n} <response> elements, expected {want}")
+    o = Outcome(explorer_bytes=r.body_len / n)
+    fits = EXPLORER_LIMIT // (r.body_len / n)
+    o.notes.append(f"{r.body_len} bytes; Explorer's limit fits {fits:.0f} such files")
+    return o
+
+
+CHECKSUM_PROPS = (b'<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:" '
+                  b'xmlns:oc="http://owncloud.org/ns"><D:prop><D:getcontentlength/>'
+                  b'<D:getetag/><D:getlastmodified/><D:resourcetype/>%s</D:prop></D:propfind>')
+
+
+def s11_checksums(srv, ctx):
+    """keepdav only: rclone's owncloud listing, PROPFIND Depth 1 of d1/ naming size, ETag,
+    date and type, with and without oc:checksums. The first listing with oc:checksums computes
+    and stores the sums (the cold cost); then both are timed alternately, medians of
+    latency_samples x 3, and the ratio plain/with-sums is the figure (target at least 0.8)."""
+    want = ctx.sizes["d1_files"] + 1
+    plain = CHECKSUM_PROPS % b""
+    sums = CHECKSUM_PROPS % b"<oc:checksums/>"
+    c = Connection(srv.port, timeout=300, headers=srv.request_headers)
+    r, n, cold = multistatus(c, "/d1/", "1", body=sums, keep_body=True)
+    check(r.status == 207, f"PROPFIND answered {r.status}")
+    check(n == want, f"{n} <response> elements, expected {want}")
+    check(r.body.count(b"<oc:checksum>SHA1:") == want - 1,
+          "the cold listing did not carry every file's sums")
+    times = {"plain": [], "sums": []}
+    sizes = {}
+    for _ in range(ctx.sizes["latency_samples"] * 3):
+        for key, body in (("plain", plain), ("sums", sums)):
+            r, n, dt = multistatus(c, "/d1/", "1", body=body)
+            check(r.status == 207 and n == want, f"{key}: {r.status}, {n} responses")
+            times[key].append(dt)
+            sizes[key] = r.body_len
+    c.close()
+    med = {k: sorted(v)[len(v) // 2] for k, v in times.items()}
+    o = Outcome(ck_cold_ms=cold * 1e3, ck_plain_ms=med["plain"] * 1e3,
+                ck_sums_ms=med["sums"] * 1e3, ck_ratio=med["plain"] / med["sums"])
+    o.notes.append(f"bodies {sizes['plain']} and {sizes['sums']} bytes")
+    return o
+
+
 def _propfind_infinity(srv, path, files, dirs, timeout):
     want = files + dirs + 1
     c = Connection(srv.port, timeout=timeout)
@@ -558,6 +615,8 @@ SCENARIOS = [
     ("big_file_https", s4_big_file_https, None),
     ("idle_1000", s9_idle_1000, None),
     ("propfind_100k", s8_propfind_100k, ("keepdav", "keepdav-base")),
+    ("explorer_listing", s10_explorer_listing, None),
+    ("checksums", s11_checksums, ("keepdav", "keepdav-base")),
 ]
 
 
