@@ -35,6 +35,8 @@ SHORT = {
     "pfinf_s": "PROPFIND Dinf",
     "rss:propfind_inf": "RSS PROPFIND Dinf",
     "put_mibs": "PUT 1 GiB",
+    "sums_first_s": "1 GiB sums, first",
+    "sums_stored_s": "1 GiB sums, stored",
     "get_mibs": "GET 1 GiB",
     "https_put_mibs": "PUT 1 GiB HTTPS",
     "https_get_mibs": "GET 1 GiB HTTPS",

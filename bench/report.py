@@ -13,6 +13,8 @@ METRICS = [
     ("rss:propfind_inf", "propfind_inf", "  peak RSS during it, MiB", "lower", 1),
     ("put_mibs", "big_file", "PUT 1 GiB, MiB/s (median of 3)", "higher", 0),
     ("https_put_mibs", "big_file_https", "PUT 1 GiB over HTTPS, MiB/s", "higher", 0),
+    ("sums_first_s", "big_file", "  keepdav: its checksums, computed at first ask, s", "lower", 2),
+    ("sums_stored_s", "big_file", "  keepdav: the same asked again (stored), s", "lower", 3),
     ("get_mibs", "big_file", "GET 1 GiB, MiB/s (median of 3)", "higher", 0),
     ("https_get_mibs", "big_file_https", "GET 1 GiB over HTTPS, MiB/s", "higher", 0),
     ("put_cpu_gib", "big_file", "  server CPU s per GiB PUT", "lower", 2),
