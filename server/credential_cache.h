@@ -26,6 +26,8 @@
 
 #include "storage/clock.h"
 
+struct evp_mac_ctx_st;  // OpenSSL's EVP_MAC_CTX
+
 namespace keepdav::server {
 
 class CredentialCache {
@@ -37,6 +39,9 @@ class CredentialCache {
 
   // Aborts if OpenSSL cannot produce random bytes (no safe way to continue).
   CredentialCache(const storage::Clock& clock, Options options);
+  ~CredentialCache();
+  CredentialCache(const CredentialCache&) = delete;
+  CredentialCache& operator=(const CredentialCache&) = delete;
 
   // True when this exact pair was Insert()ed less than ttl_s seconds ago and not Clear()ed since.
   bool Contains(std::string_view user, std::string_view password);
@@ -53,6 +58,7 @@ class CredentialCache {
   const storage::Clock& clock_;
   const Options options_;
   unsigned char hmac_key_[32];
+  evp_mac_ctx_st* keyed_ = nullptr;  // HMAC-SHA-256 keyed with hmac_key_; copied per call
   mutable std::mutex mutex_;
   std::unordered_map<std::string, int64_t> expiry_;  // HMAC -> first second it is no longer valid
 };
