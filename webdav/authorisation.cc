@@ -69,4 +69,8 @@ bool MayRead(const AccessPolicy& policy, const DavRequest& req, const ResourcePa
   return policy.AccessTo(req.user, req.space.ViewPath(p)) >= Access::kRead;
 }
 
+bool MayWrite(const AccessPolicy& policy, const DavRequest& req, const ResourcePath& p) {
+  return policy.AccessTo(req.user, req.space.ViewPath(p)) >= Access::kWrite;
+}
+
 }  // namespace keepdav::webdav

@@ -34,5 +34,7 @@ bool ListingNeedsFilter(const AccessPolicy& policy, const DavRequest& req,
                         const storage::ResourcePath& dir);
 // True when the request's user may read `p` (a storage path inside the user's root).
 bool MayRead(const AccessPolicy& policy, const DavRequest& req, const storage::ResourcePath& p);
+// The same for writing (the browser page offers its actions only then).
+bool MayWrite(const AccessPolicy& policy, const DavRequest& req, const storage::ResourcePath& p);
 
 }  // namespace keepdav::webdav

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "webdav/authorisation.h"
+#include "webdav/browser_assets.h"
 #include "webdav/collection_url.h"
 #include "webdav/href.h"
 #include "webdav/options.h"
@@ -122,6 +123,11 @@ DavResponse DavHandler::Dispatch(DavRequest& req) {
   Method method = FindMethod(req.method, &modifies);
   if (!method) return DavError::Make(501, "method " + req.method + " is not implemented");
   if (modifies && settings_.read_only) return DavError::Make(403, "the server is read-only");
+  // The browser page's script and styles: the same public bytes for everyone, before any
+  // request-target resolution (".keepdav-" names are reserved) and authorisation.
+  if (std::string asset; IsAssetRequest(req, settings_.base_path, &asset)) {
+    return BrowserAssetResponse(req, asset);
+  }
   req.access = std::atomic_load(&access_);
   DavError err = ResolveRequest(req);
   if (!err.ok()) return err;

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "webdav/authorisation.h"
+#include "webdav/browser_page.h"
 #include "webdav/byte_range.h"
-#include "webdav/collection_listing.h"
 #include "webdav/collection_url.h"
 #include "webdav/conditional.h"
 #include "webdav/dav_handler.h"
@@ -76,7 +76,11 @@ DavResponse DavHandler::HandleGet(const DavRequest& req) {
     if (ListingNeedsFilter(*req.access, req, path)) {
       hidden = [&req](const ResourcePath& p) { return !MayRead(*req.access, req, p); };
     }
-    return CollectionListing(fs_, path, req.space, std::move(hidden));
+    PageContext context;
+    context.writable = !settings_.read_only && MayWrite(*req.access, req, path);
+    context.partial = settings_.partial_updates;
+    context.user = req.user;
+    return CollectionListing(fs_, path, req.space, std::move(hidden), std::move(context));
   }
   if (!info->IsFile()) return DavError::Make(403, "not a regular file");
   if (!file.ok()) return DavError::FromStorage(file.status());
@@ -102,8 +106,15 @@ DavResponse DavHandler::HandleGet(const DavRequest& req) {
   DavResponse r = DavResponse::FileRange(partial ? 206 : 200, std::move(file).value(), range.first,
                                          range.length);
   AddValidators(&r, fi);
-  r.AddHeader("Content-Type", ContentTypeFor(path.Name()));
+  const std::string type = ContentTypeFor(path.Name());
+  r.AddHeader("Content-Type", type);
   r.AddHeader("Accept-Ranges", "bytes");
+  // A stored page or SVG opened in a browser runs in a sandbox (a unique origin, no scripts):
+  // one user's upload cannot act with another user's credentials on the browser page.
+  if (type.rfind("text/html", 0) == 0 || type.rfind("image/svg+xml", 0) == 0 ||
+      type.rfind("application/xhtml+xml", 0) == 0) {
+    r.AddHeader("Content-Security-Policy", "sandbox");
+  }
   // RFC 9530 §4: digests only when asked (computing one reads the whole file, once: stored).
   // Of the whole representation, also for a range (§3). None if the file changed meanwhile.
   if (const std::string* want = req.Header("Want-Repr-Digest")) {

@@ -20,6 +20,7 @@
 #include "storage/sqlite/sqlite_operation_journal.h"
 #include "storage/sqlite/sqlite_property_store.h"
 #include "webdav/access_policy.h"
+#include "webdav/browser_assets.h"
 #include "webdav/dav_handler.h"
 
 namespace keepdav::webdav {
@@ -291,13 +292,56 @@ TEST_F(AuthorisationTest, ListingsHideWhatTheUserCannotRead) {
             std::string::npos);
   Answer html = Do("mixed", "GET", "/");
   EXPECT_EQ(html.status, 200);
-  EXPECT_EQ(html.body.find("hidden"), std::string::npos) << html.body;
+  EXPECT_EQ(html.body.find("data-name=\"hidden\""), std::string::npos) << html.body;
+  EXPECT_EQ(html.body.find("/hidden/"), std::string::npos) << html.body;
   EXPECT_NE(html.body.find("shown"), std::string::npos);
   EXPECT_EQ(Do("mixed", "PROPFIND", "/hidden", {{"Depth", "0"}}).status, 403);
   EXPECT_EQ(Do("mixed", "GET", "/hidden/deeper/x").status, 403);
   // Nobody else is filtered.
   EXPECT_NE(Do("carol", "PROPFIND", "/", {{"Depth", "1"}}).body.find("/hidden/"),
             std::string::npos);
+}
+
+// The browser page offers its actions (upload, new folder, rename, move, delete) only where the
+// user may write (webdav/assets/README.md: body data-writable); the server refuses them anyway.
+TEST_F(AuthorisationTest, ThePageSaysWhereTheUserMayWrite) {
+  auto writable = [this](const std::string& user, const std::string& target) {
+    Answer page = Do(user, "GET", target);
+    EXPECT_EQ(page.status, 200) << user << " " << target;
+    if (page.body.find("data-writable=\"true\"") != std::string::npos) return "true";
+    if (page.body.find("data-writable=\"false\"") != std::string::npos) return "false";
+    return "absent";
+  };
+  EXPECT_STREQ(writable("carol", "/w/"), "true");
+  EXPECT_STREQ(writable("ro", "/"), "false");
+  EXPECT_STREQ(writable("ro", "/w/"), "false");
+  EXPECT_STREQ(writable("mixed", "/"), "false");
+  EXPECT_STREQ(writable("mixed", "/w/"), "true");
+  EXPECT_STREQ(writable("", "/shown/"), "false");
+  EXPECT_NE(Do("mixed", "GET", "/w/").body.find("data-user=\"mixed\""), std::string::npos);
+  EXPECT_EQ(Do("", "GET", "/shown/").body.find("data-user="), std::string::npos);
+}
+
+// The page's script and styles are the same public bytes for everyone: an anonymous request
+// gets them where it may read nothing, under --base-path too; the names stay reserved.
+TEST_F(AuthorisationTest, AssetsNeedNoAccess) {
+  Use("[authenticated]\nwrite /\n", "");
+  EXPECT_EQ(Do("", "GET", "/w/f").status, 401);
+  Answer js = Do("", "GET", "/.keepdav-assets/browser.js");
+  EXPECT_EQ(js.status, 200);
+  EXPECT_EQ(js.headers["Content-Type"], "text/javascript; charset=utf-8");
+  EXPECT_EQ(js.body, BrowserAsset("browser.js"));
+  EXPECT_EQ(Do("", "GET", "/.keepdav-assets/../w/f").status, 404);
+  // Only GET and HEAD: anything else meets the reserved name, which is no resource.
+  EXPECT_EQ(Do("carol", "PUT", "/.keepdav-assets/browser.js", {}, "x").status, 404);
+  EXPECT_EQ(Do("carol", "MKCOL", "/.keepdav-assets/").status, 404);
+  EXPECT_FALSE(Exists(".keepdav-assets"));
+  Use("[authenticated]\nwrite /\n", "/dav");
+  EXPECT_EQ(Do("", "GET", "/dav/.keepdav-assets/browser.css").status, 200);
+  EXPECT_NE(Do("", "GET", "/.keepdav-assets/browser.css").status, 200);
+  Answer page = Do("carol", "GET", "/dav/w/");
+  EXPECT_NE(page.body.find("href=\"/dav/.keepdav-assets/browser.css\""), std::string::npos);
+  EXPECT_NE(page.body.find("data-folder=\"/dav/w/\""), std::string::npos) << page.body;
 }
 
 TEST_F(AuthorisationTest, BasePathPrefixesEveryHref) {

@@ -1,6 +1,8 @@
 // Per-method tests of DavHandler without sockets: a real PosixFileSystem on a fresh temporary
 // directory, an in-memory SQLite PropertyStore, and a fake ResponseSink that records everything.
 #include "webdav/dav_handler.h"
+#include "webdav/browser_assets.h"
+#include "webdav/browser_page.h"
 
 #include <gtest/gtest.h>
 
@@ -768,6 +770,112 @@ TEST_F(DavHandlerTest, GetCollectionListsMembers) {
   EXPECT_NE(r.Header("Content-Type").find("text/html"), std::string::npos);
   EXPECT_NE(r.body.find("/dir/a%20%3Cb%3E.txt"), std::string::npos) << r.body;
   EXPECT_EQ(r.body.find("<b>"), std::string::npos) << "member name not escaped";
+}
+
+// The page's markup is the contract of webdav/assets/README.md (the script and the browser tests
+// rely on it): the body's data-*, breadcrumbs, a row per member with its data-* and cells, the
+// summary, and the policy that lets nothing but the server's own assets run.
+TEST_F(DavHandlerTest, CollectionPageFollowsItsContract) {
+  ASSERT_EQ(Do("MKCOL", "/a").status, 201);
+  ASSERT_EQ(Do("MKCOL", "/a/b%20c").status, 201);
+  ASSERT_EQ(Do("MKCOL", "/a/b%20c/sub").status, 201);
+  ASSERT_EQ(Put("/a/b%20c/photo.PNG", std::string(2048, 'p')).status, 201);
+  ASSERT_EQ(Put("/a/b%20c/%27q%27%26.txt", "12345").status, 201);
+  Response r = Get("/a/b%20c/");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.Header("Content-Security-Policy"), kPagePolicy);
+  EXPECT_EQ(r.Header("X-Content-Type-Options"), "nosniff");
+  const std::string& b = r.body;
+  EXPECT_NE(b.find("<body data-folder=\"/a/b%20c/\" data-writable=\"true\" "
+                   "data-partial=\"true\">"),
+            std::string::npos)
+      << b;
+  EXPECT_NE(b.find("<nav id=\"crumbs\" aria-label=\"Breadcrumbs\"><a href=\"/\">Home</a> / "
+                   "<a href=\"/a/\">a</a> / <span aria-current=\"page\">b c</span></nav>"),
+            std::string::npos)
+      << b;
+  EXPECT_NE(b.find("<tr class=\"up\"><td class=\"name\"><a href=\"/a/\">"), std::string::npos);
+  EXPECT_NE(b.find("<script src=\"/.keepdav-assets/browser.js\" defer></script>"),
+            std::string::npos);
+  EXPECT_NE(b.find("<svg hidden>" + BrowserAsset("icons.svg") + "</svg>"), std::string::npos);
+  // Folders first, then by name without case; each with its data-* and cells.
+  const size_t sub = b.find("data-name=\"sub\" data-href=\"/a/b%20c/sub/\" data-kind=\"folder\"");
+  const size_t quote = b.find(
+      "data-name=\"&apos;q&apos;&amp;.txt\" data-href=\"/a/b%20c/%27q%27%26.txt\" "
+      "data-kind=\"text\" data-size=\"5\"");
+  const size_t photo = b.find(
+      "data-name=\"photo.PNG\" data-href=\"/a/b%20c/photo.PNG\" "
+      "data-kind=\"image\" data-size=\"2048\"");
+  ASSERT_NE(sub, std::string::npos) << b;
+  ASSERT_NE(quote, std::string::npos) << b;
+  ASSERT_NE(photo, std::string::npos) << b;
+  EXPECT_LT(sub, quote);
+  EXPECT_LT(quote, photo);
+  EXPECT_NE(b.find("<td class=\"size\" title=\"2,048 bytes\">2.0 KB</td>"), std::string::npos);
+  EXPECT_NE(b.find("<use href=\"#i-image\"/>"), std::string::npos);
+  EXPECT_NE(b.find("<td class=\"mtime\"><time datetime=\"20"), std::string::npos);
+  EXPECT_NE(b.find("<p id=\"summary\">1 folder, 2 files, 2.0 KB</p>"), std::string::npos) << b;
+  EXPECT_EQ(b.find("'q'"), std::string::npos) << "a name not escaped";
+
+  // The root: "Home" alone, no parent row; HEAD has the headers and no body.
+  Response root = Get("/");
+  EXPECT_NE(root.body.find("<span aria-current=\"page\">Home</span></nav>"), std::string::npos);
+  EXPECT_EQ(root.body.find("<tr class=\"up\">"), std::string::npos);
+
+  DavSettings settings;
+  settings.read_only = true;
+  settings.partial_updates = false;
+  DavHandler reader(Backends(), settings);
+  Response ro = Do(reader, "GET", "/a/", {}, "");
+  EXPECT_NE(ro.body.find("data-writable=\"false\" data-partial=\"false\""), std::string::npos);
+}
+
+TEST_F(DavHandlerTest, AssetsComeFromTheReservedPath) {
+  for (const char* name : {"browser.js", "browser.css", "icons.svg"}) {
+    EXPECT_FALSE(BrowserAsset(name).empty()) << name;
+  }
+  Response js = Get("/.keepdav-assets/browser.js");
+  ASSERT_EQ(js.status, 200);
+  EXPECT_EQ(js.body, BrowserAsset("browser.js"));
+  EXPECT_EQ(js.Header("X-Content-Type-Options"), "nosniff");
+  const std::string etag = js.Header("ETag");
+  ASSERT_FALSE(etag.empty());
+  EXPECT_EQ(Get("/.keepdav-assets/browser.js", {{"If-None-Match", etag}}).status, 304);
+  EXPECT_EQ(Get("/.keepdav-assets/browser.css").Header("Content-Type"), "text/css; charset=utf-8");
+  EXPECT_EQ(Get("/.keepdav-assets/browser.js?v=2").status, 200);
+  EXPECT_EQ(Get("/.keepdav-assets/README.md").status, 404);
+  EXPECT_EQ(Get("/.keepdav-assets/").status, 404);
+  EXPECT_EQ(Get("/.keepdav-assets/nothing.js").status, 404);
+}
+
+// A page or SVG someone stored runs sandboxed when opened: it cannot script the browser page
+// with the credentials of whoever opens it.
+TEST_F(DavHandlerTest, StoredPagesAreSandboxed) {
+  ASSERT_EQ(Put("/p.html", "<script>fetch('/x',{method:'DELETE'})</script>").status, 201);
+  ASSERT_EQ(Put("/i.svg", "<svg xmlns='http://www.w3.org/2000/svg'/>").status, 201);
+  ASSERT_EQ(Put("/t.txt", "text").status, 201);
+  EXPECT_EQ(Get("/p.html").Header("Content-Security-Policy"), "sandbox");
+  EXPECT_EQ(Get("/i.svg").Header("Content-Security-Policy"), "sandbox");
+  EXPECT_EQ(Get("/t.txt").Header("Content-Security-Policy"), "");
+}
+
+TEST(BrowserPageTest, SizesAndKinds) {
+  EXPECT_EQ(HumanSize(0), "0 B");
+  EXPECT_EQ(HumanSize(1023), "1023 B");
+  EXPECT_EQ(HumanSize(1024), "1.0 KB");
+  EXPECT_EQ(HumanSize(1536), "1.5 KB");
+  EXPECT_EQ(HumanSize(50ULL << 20), "50 MB");
+  EXPECT_EQ(HumanSize(3ULL << 40), "3.0 TB");
+  EXPECT_EQ(ExactBytes(1), "1 byte");
+  EXPECT_EQ(ExactBytes(1234567), "1,234,567 bytes");
+  EXPECT_EQ(ExactBytes(123), "123 bytes");
+  EXPECT_STREQ(KindOf("x", true), "folder");
+  EXPECT_STREQ(KindOf("a.JPG", false), "image");
+  EXPECT_STREQ(KindOf("notes.md", false), "text");
+  EXPECT_STREQ(KindOf("main.cc", false), "code");
+  EXPECT_STREQ(KindOf("b.tar.gz", false), "archive");
+  EXPECT_STREQ(KindOf(".png", false), "file");
+  EXPECT_STREQ(KindOf("README", false), "file");
 }
 
 // ---------------------------------------------------------------------------------------------
