@@ -9,8 +9,10 @@
 #          (gvfs-backends) with gio and gdbus (libglib2.0-bin) on a private D-Bus bus (dbus),
 #          fuse3 (fusermount3, for rclone mount), the reverse proxies the 102 Processing tests
 #          start (haproxy, apache2), wrk and gnuplot for the benchmark's smoke test (which draws
-#          its chart); then the `webdav` npm package into tests/interop/node/node_modules (npm ci
-#          from the committed package-lock.json: the tests themselves never reach a registry)
+#          its chart), chromium for the browser tests (tests/browser); then the `webdav` npm
+#          package into tests/interop/node/node_modules and puppeteer-core (which downloads no
+#          browser: it drives /usr/bin/chromium) into tests/browser/node_modules (npm ci from
+#          each committed package-lock.json: the tests themselves never reach a registry)
 #   bench  build, plus what bash bench/run.sh uses: wrk, gnuplot (the chart), the peers
 #          (lighttpd with mod_webdav, Apache, nginx with dav-ext, rclone)
 #   --list prints the profile's packages, one a line, and changes nothing (the test
@@ -37,7 +39,7 @@ build_packages=(cmake g++ make pkg-config libpoco-dev libpugixml-dev libsqlite3-
 # package of each; the test install_deps_lists compares the two).
 test_packages=("${build_packages[@]}" googletest libgtest-dev litmus curl cadaver python3
   nodejs npm rclone davfs2 fuse3 gvfs-backends libglib2.0-bin dbus procps haproxy apache2 apache2-utils wrk
-  gnuplot-nox clang libclang-rt-14-dev fail2ban)
+  gnuplot-nox clang libclang-rt-14-dev fail2ban chromium)
 bench_packages=("${build_packages[@]}" curl python3 wrk gnuplot-nox lighttpd
   lighttpd-mod-webdav lighttpd-mod-openssl apache2 nginx libnginx-mod-http-dav-ext rclone)
 
@@ -70,20 +72,23 @@ for pkg in "${wanted[@]}"; do
   fi
 done
 
-# The Node packages the interop tests import, pinned by tests/interop/node/package-lock.json.
-# Any user can run this (it writes only below the source tree); npm ci again only when the lock
-# file changed since the last install.
+# The Node packages the interop tests import, pinned by tests/interop/node/package-lock.json,
+# and the browser tests' puppeteer-core, pinned by tests/browser/package-lock.json. Any user can
+# run this (it writes only below the source tree); npm ci again only when a lock file changed
+# since the last install.
 install_node_modules() {
   [[ "$profile" == test ]] || return 0
-  local dir
-  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/interop/node"
-  if [[ -f "$dir/node_modules/.package-lock.json" &&
-    "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]]; then
-    echo "install-deps: npm packages in $dir are installed"
-    return 0
-  fi
-  echo "install-deps: npm ci in $dir"
-  npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error </dev/null
+  local src dir
+  src="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  for dir in "$src/tests/interop/node" "$src/tests/browser"; do
+    if [[ -f "$dir/node_modules/.package-lock.json" &&
+      "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]]; then
+      echo "install-deps: npm packages in $dir are installed"
+      continue
+    fi
+    echo "install-deps: npm ci in $dir"
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error </dev/null
+  done
 }
 
 if [[ ${#missing[@]} -eq 0 ]]; then

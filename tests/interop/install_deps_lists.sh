@@ -83,7 +83,8 @@ brought_by() {
 }
 
 requirements=0
-for script in "$here"/*.sh; do
+# The interop scripts and the browser test (tests/browser), which uses the same lib.sh.
+for script in "$here"/*.sh "$here"/../browser/*.sh; do
   name="$(basename "$script")"
   [[ "$name" == lib.sh ]] && continue
   while read -r kind target pkg; do
@@ -114,7 +115,7 @@ for script in "$here"/*.sh; do
 done
 check "the interop scripts declare their requirements ($requirements found)" [ "$requirements" -ge 15 ]
 
-own_skips="$(grep -lE '^[[:space:]]*exit 77|echo .*SKIPPED[:]' "$here"/*.sh | grep -vE '/(lib|skip_policy|install_deps_lists)\.sh$' || true)"
+own_skips="$(grep -lE '^[[:space:]]*exit 77|echo .*SKIPPED[:]' "$here"/*.sh "$here"/../browser/*.sh | grep -vE '/(lib|skip_policy|install_deps_lists)\.sh$' || true)"
 check "no interop script skips around lib.sh's rule (${own_skips:-none})" [ -z "$own_skips" ]
 
 for pkg in davfs2 gvfs-backends dbus fuse3 gnuplot-nox; do
