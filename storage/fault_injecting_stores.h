@@ -15,8 +15,8 @@
 // Each wrapped call is one transaction of the store (every mutation is atomic, see the store
 // interfaces), so before and after a call are the only crash points a database step has.
 // Mutating calls: PropertyStore Apply, CopyTree, MoveTree, DeleteTree; LockStore Insert,
-// InsertIfAllowed, SetExpiry, Delete, DeleteTree, PurgeExpired; every OperationJournal call but Pending and
-// PendingPartialWrites.
+// InsertIfAllowed, SetExpiry, Delete, DeleteTree, PurgeExpired; every OperationJournal call but
+// Pending and PendingPartialWrites.
 //
 // Ownership: the wrappers own nothing; the wrapped stores and the StoreFaults must outlive them.
 // Thread-safe (the settings may change while calls run), as the wrapped stores are.

@@ -2,7 +2,8 @@
 //
 // storage/ reports every failure as a Status with a code from the small set below. The codes are
 // mapped from errno (FromErrno), from SQLite result codes (in database.cc) and from PostgreSQL
-// SQLSTATEs (in postgres/pg_connection.cc) in exactly one place each; webdav/dav_error.cc maps them to HTTP statuses in exactly one place.
+// SQLSTATEs (in postgres/pg_connection.cc) in exactly one place each; webdav/dav_error.cc maps them
+// to HTTP statuses in exactly one place.
 #pragma once
 
 #include <cassert>
@@ -28,9 +29,9 @@ enum class StatusCode {
   // changed, or a transaction was rolled back; the caller may retry later (HTTP 503 with
   // Retry-After). The connection pool reconnects by itself.
   kUnavailable,
-  kTooLarge,          // a configured limit was exceeded
-  kInvalidArgument,   // caller error
-  kIoError,           // anything else
+  kTooLarge,         // a configured limit was exceeded
+  kInvalidArgument,  // caller error
+  kIoError,          // anything else
 };
 
 class Status {

@@ -27,8 +27,7 @@ Status DeleteTreeIn(PgConnection& conn, const ResourcePath& path) {
 
 }  // namespace
 
-Result<FileChecksums> PgChecksumStore::Get(const ResourcePath& path,
-                                           const FileIdentity& identity) {
+Result<FileChecksums> PgChecksumStore::Get(const ResourcePath& path, const FileIdentity& identity) {
   bool found = false, stale = false;
   FileChecksums sums;
   Status s = db_.Autocommit([&](PgConnection& conn) -> Status {

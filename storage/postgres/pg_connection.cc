@@ -84,6 +84,10 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Connect(
     PQfinish(conn);
     return Status::Unavailable(std::move(msg));
   }
+  // Notices (NOTICE, WARNING) would go to stderr; storage has no log, and none of keepdav's
+  // statements is meant to raise one.
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   return std::unique_ptr<PgConnection>(new PgConnection(conn));
 }
 
@@ -100,8 +104,8 @@ Status PgConnection::Fail(PGresult* res, std::string_view context) {
     code = StatusCode::kUnavailable;
   }
   if (code == StatusCode::kUnavailable) broken_ = true;
-  retryable_ = state != nullptr && (std::string_view(state) == "40001" ||
-                                    std::string_view(state) == "40P01");
+  retryable_ = state != nullptr &&
+               (std::string_view(state) == "40001" || std::string_view(state) == "40P01");
   std::string msg(context);
   msg += ": ";
   const char* text = res != nullptr ? PQresultErrorMessage(res) : "";

@@ -108,8 +108,8 @@ PgDatabase::~PgDatabase() = default;
 
 Status PgDatabase::Migrate() {
   return Transact([](PgConnection& conn) -> Status {
-    Status s = conn.Execute("SELECT pg_advisory_xact_lock(" + std::to_string(kMigrationLockKey) +
-                            ")");
+    Status s =
+        conn.Execute("SELECT pg_advisory_xact_lock(" + std::to_string(kMigrationLockKey) + ")");
     if (!s.ok()) return s;
     s = conn.Execute("CREATE TABLE IF NOT EXISTS keepdav_schema (version integer NOT NULL)");
     if (!s.ok()) return s;
@@ -127,10 +127,10 @@ Status PgDatabase::Migrate() {
       s = conn.Execute(kMigrations[v]);
       if (!s.ok()) return s;
     }
-    const std::string set = has_row ? "UPDATE keepdav_schema SET version = " +
-                                          std::to_string(kSchemaVersion)
-                                    : "INSERT INTO keepdav_schema (version) VALUES (" +
-                                          std::to_string(kSchemaVersion) + ")";
+    const std::string set =
+        has_row ? "UPDATE keepdav_schema SET version = " + std::to_string(kSchemaVersion)
+                : "INSERT INTO keepdav_schema (version) VALUES (" + std::to_string(kSchemaVersion) +
+                      ")";
     return conn.Execute(set);
   });
 }
@@ -195,8 +195,8 @@ int PgDatabase::open_connections() {
 }
 
 Status PgDatabase::TransactOnce(PgConnection& conn,
-                                const std::function<Status(PgConnection&)>& body,
-                                bool serializable, bool* commit_sent) {
+                                const std::function<Status(PgConnection&)>& body, bool serializable,
+                                bool* commit_sent) {
   *commit_sent = false;
   Status s = conn.Execute(serializable ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN");
   if (!s.ok()) return s;

@@ -20,8 +20,8 @@
 // not (it may have committed). (A body sees rows only once the whole result has arrived, so an
 // Autocommit run again never repeats what its body did with them.)
 //
-// Thread-safe: any thread may call Transact/Autocommit at any time; each body runs on a connection no
-// other thread uses meanwhile. Ownership: owns its connections; the stores built over it do not
+// Thread-safe: any thread may call Transact/Autocommit at any time; each body runs on a connection
+// no other thread uses meanwhile. Ownership: owns its connections; the stores built over it do not
 // own it and must not outlive it.
 #pragma once
 

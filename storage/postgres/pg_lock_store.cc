@@ -44,11 +44,11 @@ Result<std::vector<LockRecord>> FindCoveringIn(PgConnection& conn, const Resourc
                                                int64_t now) {
   // Ordered by root: an ancestor's bytes are a prefix of its descendants', so outermost first.
   PgParams params;
-  Result<PgResult> rows = conn.Exec(
-      std::string(kColumns) +
-          "WHERE root = ANY($1::bytea[]) AND expires_at > $2::int8 "
-          "AND (infinite_depth OR root = $3::bytea) ORDER BY root, token",
-      params.Text(ByteaArrayLiteral(Chain(path))).Int(now).Bytes(path.str()));
+  Result<PgResult> rows =
+      conn.Exec(std::string(kColumns) +
+                    "WHERE root = ANY($1::bytea[]) AND expires_at > $2::int8 "
+                    "AND (infinite_depth OR root = $3::bytea) ORDER BY root, token",
+                params.Text(ByteaArrayLiteral(Chain(path))).Int(now).Bytes(path.str()));
   if (!rows.ok()) return rows.status();
   return ReadRows(*rows);
 }
@@ -187,8 +187,7 @@ Result<std::vector<LockRecord>> PgLockStore::FindCovering(const ResourcePath& pa
   return out;
 }
 
-Result<std::vector<LockRecord>> PgLockStore::FindAtOrBelow(const ResourcePath& path,
-                                                           int64_t now) {
+Result<std::vector<LockRecord>> PgLockStore::FindAtOrBelow(const ResourcePath& path, int64_t now) {
   std::vector<LockRecord> out;
   Status s = db_.Autocommit([&](PgConnection& conn) -> Status {
     Result<std::vector<LockRecord>> rows = FindAtOrBelowIn(conn, path, now);
@@ -204,9 +203,9 @@ Result<std::vector<LockRecord>> PgLockStore::All(int64_t now) {
   std::vector<LockRecord> out;
   Status s = db_.Autocommit([&](PgConnection& conn) -> Status {
     PgParams params;
-    Result<PgResult> rows = conn.Exec(
-        std::string(kColumns) + "WHERE expires_at > $1::int8 ORDER BY root, token",
-        params.Int(now));
+    Result<PgResult> rows =
+        conn.Exec(std::string(kColumns) + "WHERE expires_at > $1::int8 ORDER BY root, token",
+                  params.Int(now));
     if (!rows.ok()) return rows.status();
     out = ReadRows(*rows);
     return Status::Ok();
@@ -267,7 +266,8 @@ Status PgLockStore::Delete(const std::string& token) {
   int64_t changed = 0;
   Status s = db_.Transact([&](PgConnection& conn) -> Status {
     PgParams params;
-    Result<PgResult> r = conn.Exec("DELETE FROM locks WHERE token = $1::bytea", params.Bytes(token));
+    Result<PgResult> r =
+        conn.Exec("DELETE FROM locks WHERE token = $1::bytea", params.Bytes(token));
     if (!r.ok()) return r.status();
     changed = r->Affected();
     return Status::Ok();

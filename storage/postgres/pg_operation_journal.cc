@@ -119,8 +119,7 @@ Status PgOperationJournal::DeleteRowIn(PgConnection& conn, int64_t id) {
   if (!r.ok()) return r.status();
   if (r->Affected() > 0) return Status::Ok();
   PgParams probe;
-  Result<PgResult> other =
-      conn.Exec("SELECT 1 FROM operations WHERE id = $1::int8", probe.Int(id));
+  Result<PgResult> other = conn.Exec("SELECT 1 FROM operations WHERE id = $1::int8", probe.Int(id));
   if (!other.ok()) return other.status();
   return other->rows() == 0 ? Status::Ok() : LeaseLost("journal entry", id);
 }
@@ -330,9 +329,9 @@ Status PgOperationJournal::FinishPartialWrite(int64_t id) {
   // Deleting twice deletes nothing more.
   Status s = db_.Autocommit([&](PgConnection& conn) -> Status {
     PgParams params;
-    Result<PgResult> r = conn.Exec(
-        "DELETE FROM partial_writes WHERE id = $1::int8 AND owner_instance = $2::bytea",
-        params.Int(id).Bytes(owner_.instance_id));
+    Result<PgResult> r =
+        conn.Exec("DELETE FROM partial_writes WHERE id = $1::int8 AND owner_instance = $2::bytea",
+                  params.Int(id).Bytes(owner_.instance_id));
     if (!r.ok()) return r.status();
     changed = r->Affected();
     if (changed > 0) return Status::Ok();
@@ -376,9 +375,8 @@ Result<std::vector<PartialWriteRecord>> PgOperationJournal::PendingPartialWrites
     return Status::Ok();
   });
   if (!s.ok()) return s;
-  std::sort(out.begin(), out.end(), [](const PartialWriteRecord& a, const PartialWriteRecord& b) {
-    return a.id < b.id;
-  });
+  std::sort(out.begin(), out.end(),
+            [](const PartialWriteRecord& a, const PartialWriteRecord& b) { return a.id < b.id; });
   return out;
 }
 

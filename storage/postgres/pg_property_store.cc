@@ -87,9 +87,9 @@ Result<std::vector<DeadProperty>> PgPropertyStore::GetAll(const ResourcePath& pa
   std::vector<DeadProperty> out;
   Status s = db_.Autocommit([&](PgConnection& conn) -> Status {
     PgParams params;
-    Result<PgResult> rows = conn.Exec(
-        "SELECT ns, name, value FROM properties WHERE path = $1::bytea ORDER BY ns, name",
-        params.Bytes(path.str()));
+    Result<PgResult> rows =
+        conn.Exec("SELECT ns, name, value FROM properties WHERE path = $1::bytea ORDER BY ns, name",
+                  params.Bytes(path.str()));
     if (!rows.ok()) return rows.status();
     out.clear();
     for (int i = 0; i < rows->rows(); ++i) {
@@ -120,7 +120,8 @@ Result<std::string> PgPropertyStore::Get(const ResourcePath& path, const Propert
     return Status::Ok();
   });
   if (!s.ok()) return s;
-  if (!found) return Status::NotFound("property {" + name.ns + "}" + name.local + " of " + path.str());
+  if (!found)
+    return Status::NotFound("property {" + name.ns + "}" + name.local + " of " + path.str());
   return value;
 }
 
@@ -137,9 +138,7 @@ Status PgPropertyStore::ForEachInMembers(
         "WHERE path > $1::bytea AND path < $2::bytea "
         "AND position('\\x2f'::bytea IN substring(path FROM $3::int4)) = 0 "
         "ORDER BY path, ns, name",
-        params.Bytes(range.low)
-            .Bytes(range.high)
-            .Int(static_cast<int64_t>(range.low.size()) + 1));
+        params.Bytes(range.low).Bytes(range.high).Int(static_cast<int64_t>(range.low.size()) + 1));
     if (!rows.ok()) return rows.status();
     DeadProperty p;
     for (int i = 0; i < rows->rows(); ++i) {
@@ -152,7 +151,8 @@ Status PgPropertyStore::ForEachInMembers(
   });
 }
 
-Status PgPropertyStore::Apply(const ResourcePath& path, const std::vector<PropertyChange>& changes) {
+Status PgPropertyStore::Apply(const ResourcePath& path,
+                              const std::vector<PropertyChange>& changes) {
   for (const PropertyChange& c : changes) {
     // An XML element always has a local name; an empty one is a caller bug, caught before
     // anything is written.
