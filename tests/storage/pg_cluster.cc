@@ -1,7 +1,9 @@
 #include "tests/storage/pg_cluster.h"
 
+#include <fcntl.h>
 #include <libpq-fe.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -107,13 +109,48 @@ bool PgCluster::Init(std::string* error) {
     return false;
   }
   const std::string data = (dir_->path() / "data").string();
-  if (!Run(Quote(BinDir() + "/initdb") + " -D " + Quote(data) +
-           " -A trust -U keepdav -E UTF8 --locale=C --no-sync --no-instructions")) {
-    *error = "initdb failed: " + LogTail();
-    return false;
-  }
+  if (!CopyTemplate(data, error)) return false;
   if (!Start()) {
     *error = "pg_ctl start failed: " + LogTail();
+    return false;
+  }
+  return true;
+}
+
+// initdb takes a second or more, and CTest runs each test in a process of its own: the first
+// process initialises a template cluster under the build tree (serialised by a file lock), and
+// every process copies it. A template that was never finished is made again.
+bool PgCluster::CopyTemplate(const std::string& data, std::string* error) {
+  const fs::path root = KEEPDAV_PG_TEMPLATE_DIR;
+  std::error_code ec;
+  fs::create_directories(root, ec);
+  const int lock = ::open((root / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock < 0 || ::flock(lock, LOCK_EX) != 0) {
+    *error = "cannot lock " + (root / "lock").string();
+    if (lock >= 0) ::close(lock);
+    return false;
+  }
+  const fs::path made = root / (as_nobody_ ? "nobody" : "self");
+  const std::string templ = (made / "data").string();
+  bool ok = fs::exists(made / "complete");
+  if (!ok) {
+    fs::remove_all(made, ec);
+    fs::create_directories(made, ec);
+    if (as_nobody_ && ::chown(made.c_str(), kNobody, kNobody) != 0) {
+      *error = "chown " + made.string() + " to nobody failed";
+    } else if (!Run(Quote(BinDir() + "/initdb") + " -D " + Quote(templ) +
+                    " -A trust -U keepdav -E UTF8 --locale=C --no-sync --no-instructions")) {
+      *error = "initdb failed: " + LogTail();
+    } else {
+      std::ofstream(made / "complete") << "initdb done\n";
+      ok = true;
+    }
+  }
+  ::close(lock);  // releases the lock
+  if (!ok) return false;
+  // cp -a keeps the owner (nobody) and the modes PostgreSQL insists on (0700).
+  if (std::system(("cp -a " + Quote(templ) + " " + Quote(data)).c_str()) != 0) {
+    *error = "copying the template cluster " + templ + " failed";
     return false;
   }
   return true;

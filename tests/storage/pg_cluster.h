@@ -7,7 +7,9 @@
 // root, and CI runs as root: then the server runs as `nobody` (runuser), and the directory is
 // given to that user.
 //
-// Shared() starts one cluster per test process, on first use, and stops and removes it when
+// The data directory is a copy of a template initialised once per build tree (initdb takes a
+// second; CTest runs every test in a process of its own). Shared() starts one cluster per test
+// process, on first use, and stops and removes it when
 // the process exits; it also stops clusters that test processes killed before their exit left
 // behind. Each test gets a fresh schema (NewSchema) so tests do not see each other's rows.
 // Not thread-safe: use from the test's main thread.
@@ -52,6 +54,8 @@ class PgCluster {
  private:
   PgCluster() = default;
   bool Init(std::string* error);
+  // Copies the template cluster (initialised once per build tree) to `data`.
+  bool CopyTemplate(const std::string& data, std::string* error);
   // Runs a command line (as the cluster's user when root); true when it exits 0.
   bool Run(const std::string& command) const;
   static void StopLeftovers();
