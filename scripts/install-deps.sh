@@ -3,11 +3,14 @@
 #
 # Usage: scripts/install-deps.sh build|test|bench
 #        scripts/install-deps.sh --list build|test|bench
-#   build  compiler, CMake and the libraries the server links against
+#   build  compiler, CMake and the libraries the server links against (libpq-dev: the
+#          PostgreSQL stores, --db=postgresql://)
 #   test   build, plus GoogleTest and everything the interop tests drive (tests/interop/*.sh):
 #          litmus, curl, cadaver, rclone, Node and npm, Python, davfs2, GNOME's gvfsd-dav
 #          (gvfs-backends) with gio and gdbus (libglib2.0-bin) on a private D-Bus bus (dbus),
-#          fuse3 (fusermount3, for rclone mount), the reverse proxies the 102 Processing tests
+#          fuse3 (fusermount3, for rclone mount), postgresql-15 (initdb and pg_ctl in
+#          /usr/lib/postgresql/15/bin, for the throwaway cluster of the PostgreSQL store
+#          tests, tests/storage/pg_cluster.h), the reverse proxies the 102 Processing tests
 #          start (haproxy, apache2), wrk and gnuplot for the benchmark's smoke test (which draws
 #          its chart), chromium for the browser tests (tests/browser); then the `webdav` npm
 #          package into tests/interop/node/node_modules and puppeteer-core (which downloads no
@@ -34,12 +37,12 @@ profile="${1:-}"
 lock_timeout="${KEEPDAV_APT_LOCK_TIMEOUT:-600}"
 
 build_packages=(cmake g++ make pkg-config libpoco-dev libpugixml-dev libsqlite3-dev libssl-dev
-  libcrypt-dev openssl)
+  libcrypt-dev openssl libpq-dev)
 # Keep in step with the tools tests/interop/*.sh require (interop_require_* in lib.sh name the
 # package of each; the test install_deps_lists compares the two).
 test_packages=("${build_packages[@]}" googletest libgtest-dev litmus curl cadaver python3
   nodejs npm rclone davfs2 fuse3 gvfs-backends libglib2.0-bin dbus procps haproxy apache2 apache2-utils wrk
-  gnuplot-nox clang libclang-rt-14-dev fail2ban chromium)
+  gnuplot-nox clang libclang-rt-14-dev fail2ban chromium postgresql-15)
 bench_packages=("${build_packages[@]}" curl python3 wrk gnuplot-nox lighttpd
   lighttpd-mod-webdav lighttpd-mod-openssl apache2 nginx libnginx-mod-http-dav-ext rclone)
 

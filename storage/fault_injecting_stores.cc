@@ -120,6 +120,20 @@ Status FaultInjectingLockStore::Insert(const LockRecord& lock) {
   return faults_.Mutate("lock insert " + lock.root.str(), [&] { return inner_.Insert(lock); });
 }
 
+Result<bool> FaultInjectingLockStore::InsertIfAllowed(
+    const LockRecord& lock, int64_t now,
+    const std::function<bool(const LockNeighbourhood&)>& allow) {
+  bool inserted = false;
+  Status s = faults_.Mutate("lock insert if allowed " + lock.root.str(), [&]() -> Status {
+    Result<bool> r = inner_.InsertIfAllowed(lock, now, allow);
+    if (!r.ok()) return r.status();
+    inserted = *r;
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return inserted;
+}
+
 Result<LockRecord> FaultInjectingLockStore::Find(const std::string& token, int64_t now) {
   Status s = faults_.Check("lock find");
   if (!s.ok()) return s;

@@ -15,8 +15,8 @@
 // Each wrapped call is one transaction of the store (every mutation is atomic, see the store
 // interfaces), so before and after a call are the only crash points a database step has.
 // Mutating calls: PropertyStore Apply, CopyTree, MoveTree, DeleteTree; LockStore Insert,
-// SetExpiry, Delete, DeleteTree, PurgeExpired; every OperationJournal call but Pending and
-// PendingPartialWrites.
+// InsertIfAllowed, SetExpiry, Delete, DeleteTree, PurgeExpired; every OperationJournal call but
+// Pending and PendingPartialWrites.
 //
 // Ownership: the wrappers own nothing; the wrapped stores and the StoreFaults must outlive them.
 // Thread-safe (the settings may change while calls run), as the wrapped stores are.
@@ -88,6 +88,8 @@ class FaultInjectingLockStore : public LockStore {
   FaultInjectingLockStore(LockStore& inner, StoreFaults& faults) : inner_(inner), faults_(faults) {}
 
   Status Insert(const LockRecord& lock) override;
+  Result<bool> InsertIfAllowed(const LockRecord& lock, int64_t now,
+                               const std::function<bool(const LockNeighbourhood&)>& allow) override;
   Result<LockRecord> Find(const std::string& token, int64_t now) override;
   Result<std::vector<LockRecord>> FindCovering(const ResourcePath& path, int64_t now) override;
   Result<std::vector<LockRecord>> FindAtOrBelow(const ResourcePath& path, int64_t now) override;

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -52,12 +53,36 @@ struct LockRecord {
   }
 };
 
+// What InsertIfAllowed shows the lock policy before it adds a lock: the active locks the new one
+// could conflict with, and the counts the limits apply to.
+struct LockNeighbourhood {
+  std::vector<LockRecord> covering;  // FindCovering(lock.root)
+  // With lock.infinite_depth: the active locks rooted strictly below lock.root (FindAtOrBelow
+  // less those at the root itself); empty for a depth-0 lock.
+  std::vector<LockRecord> below;
+  int64_t count_at_root = 0;  // CountAt(lock.root)
+  int64_t count_total = 0;    // Count()
+};
+
 class LockStore {
  public:
   virtual ~LockStore() = default;
 
   // Adds a lock. kAlreadyExists when the token is taken (even by an expired lock not yet purged).
   virtual Status Insert(const LockRecord& lock) = 0;
+
+  // Creating a lock without a race (issue 15: several keepdav instances over one PostgreSQL
+  // database), with the policy left to the caller (webdav/LockManager): atomically with respect
+  // to every other InsertIfAllowed on the same data, from any process, it purges the locks
+  // expired at `now`, reads the neighbourhood of `lock`, asks `allow`, and inserts `lock` only
+  // when `allow` says true. Returns whether it inserted. Two racing calls whose locks conflict
+  // therefore see each other: exactly one wins. Because the purge is part of the same change,
+  // a lock that one instance treated as expired cannot be refreshed (SetExpiry) by another
+  // afterwards. `allow` may be called more than once (a retried transaction: it must decide
+  // from its argument alone) and must not call back into the store. Errors: those of Insert.
+  virtual Result<bool> InsertIfAllowed(
+      const LockRecord& lock, int64_t now,
+      const std::function<bool(const LockNeighbourhood&)>& allow) = 0;
 
   // The active lock with this token; kNotFound when there is none (or it has expired).
   virtual Result<LockRecord> Find(const std::string& token, int64_t now) = 0;

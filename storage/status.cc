@@ -98,6 +98,8 @@ const char* StatusCodeName(StatusCode code) {
       return "CrossDevice";
     case StatusCode::kBusy:
       return "Busy";
+    case StatusCode::kUnavailable:
+      return "Unavailable";
     case StatusCode::kTooLarge:
       return "TooLarge";
     case StatusCode::kInvalidArgument:

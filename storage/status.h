@@ -1,8 +1,9 @@
 // Status and Result<T>: error values that cross layer boundaries (no exceptions).
 //
 // storage/ reports every failure as a Status with a code from the small set below. The codes are
-// mapped from errno (FromErrno) and from SQLite result codes (in database.cc) in exactly one place
-// each; webdav/dav_error.cc maps them to HTTP statuses in exactly one place.
+// mapped from errno (FromErrno), from SQLite result codes (in database.cc) and from PostgreSQL
+// SQLSTATEs (in postgres/pg_connection.cc) in exactly one place each; webdav/dav_error.cc maps them
+// to HTTP statuses in exactly one place.
 #pragma once
 
 #include <cassert>
@@ -23,10 +24,14 @@ enum class StatusCode {
   kNoSpace,           // ENOSPC/EDQUOT
   kInvalidPath,       // a path that can never name a resource ("..", NUL, backslash, ...)
   kCrossDevice,       // EXDEV: rename across file systems
-  kBusy,              // SQLite busy/locked past the timeout
-  kTooLarge,          // a configured limit was exceeded
-  kInvalidArgument,   // caller error
-  kIoError,           // anything else
+  kBusy,              // SQLite busy/locked past the timeout; no free database connection
+  // The database server cannot be reached (PostgreSQL down or the connection lost): nothing was
+  // changed, or a transaction was rolled back; the caller may retry later (HTTP 503 with
+  // Retry-After). The connection pool reconnects by itself.
+  kUnavailable,
+  kTooLarge,         // a configured limit was exceeded
+  kInvalidArgument,  // caller error
+  kIoError,          // anything else
 };
 
 class Status {
@@ -47,6 +52,9 @@ class Status {
   static Status TooLarge(std::string msg) { return Status(StatusCode::kTooLarge, std::move(msg)); }
   static Status IoError(std::string msg) { return Status(StatusCode::kIoError, std::move(msg)); }
   static Status Busy(std::string msg) { return Status(StatusCode::kBusy, std::move(msg)); }
+  static Status Unavailable(std::string msg) {
+    return Status(StatusCode::kUnavailable, std::move(msg));
+  }
   static Status WithCode(StatusCode code, std::string msg) { return Status(code, std::move(msg)); }
 
   // Maps an errno value; `context` names the operation and path for the log.

@@ -30,6 +30,10 @@ int DavError::HttpStatusFor(const storage::Status& s) {
       return 502;
     case StatusCode::kBusy:
       return 503;
+    // The database server is down or the connection was lost (PostgreSQL): nothing was written;
+    // the pool reconnects by itself, so the client may retry (RFC 9110 §15.6.4).
+    case StatusCode::kUnavailable:
+      return 503;
     case StatusCode::kTooLarge:
       return 413;
     case StatusCode::kInvalidArgument:
@@ -68,6 +72,8 @@ const char* ShortReasonFor(StatusCode code) {
       return "the resources are on different devices";
     case StatusCode::kBusy:
       return "the server is busy, try again";
+    case StatusCode::kUnavailable:
+      return "the database is unreachable, try again later";
     case StatusCode::kTooLarge:
       return "too large";
     case StatusCode::kInvalidArgument:

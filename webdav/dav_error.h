@@ -7,7 +7,7 @@
 // and their short reasons, the storage message becoming the detail:
 //   kNotFound 404, kAlreadyExists 405, kNotADirectory 409, kIsADirectory 405, kNotEmpty 409,
 //   kPermissionDenied 403, kNoSpace 507, kInvalidPath 400, kCrossDevice 502, kBusy 503,
-//   kTooLarge 413, kInvalidArgument 400, kIoError 500.
+//   kUnavailable 503, kTooLarge 413, kInvalidArgument 400, kIoError 500.
 #pragma once
 
 #include <string>

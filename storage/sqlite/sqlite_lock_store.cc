@@ -65,6 +65,10 @@ bool SqliteLockStore::KnownEmptyLocked() {
 Status SqliteLockStore::Insert(const LockRecord& lock) {
   if (lock.token.empty()) return Status::InvalidArgument("lock with an empty token");
   auto guard = db_.Lock();
+  return InsertLocked(lock);
+}
+
+Status SqliteLockStore::InsertLocked(const LockRecord& lock) {
   Result<Statement> st = db_.Prepare(
       "INSERT INTO locks (token, root, infinite_depth, exclusive, owner, timeout_s, expires_at, "
       "principal) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
@@ -85,6 +89,52 @@ Status SqliteLockStore::Insert(const LockRecord& lock) {
   return s;
 }
 
+Result<bool> SqliteLockStore::InsertIfAllowed(
+    const LockRecord& lock, int64_t now,
+    const std::function<bool(const LockNeighbourhood&)>& allow) {
+  if (lock.token.empty()) return Status::InvalidArgument("lock with an empty token");
+  auto guard = db_.Lock();
+  // The database lock serialises this process; the IMMEDIATE transaction another process on the
+  // same file (a database not opened exclusive).
+  Database::Transaction tx(db_);
+  if (!tx.begin_status().ok()) return tx.begin_status();
+  Result<bool> inserted = InsertIfAllowedLocked(lock, now, allow);
+  Status s = inserted.ok() ? tx.Commit() : inserted.status();
+  if (!s.ok()) {
+    rows_ = -1;  // the purge's count went back with the transaction: count again when needed
+    return s;
+  }
+  return inserted;
+}
+
+Result<bool> SqliteLockStore::InsertIfAllowedLocked(
+    const LockRecord& lock, int64_t now,
+    const std::function<bool(const LockNeighbourhood&)>& allow) {
+  Result<int64_t> purged = PurgeExpiredLocked(now);
+  if (!purged.ok()) return purged.status();
+  LockNeighbourhood around;
+  Result<std::vector<LockRecord>> covering = FindCoveringLocked(lock.root, now);
+  if (!covering.ok()) return covering.status();
+  around.covering = std::move(covering).value();
+  if (lock.infinite_depth) {
+    Result<std::vector<LockRecord>> below = FindAtOrBelowLocked(lock.root, now);
+    if (!below.ok()) return below.status();
+    for (LockRecord& r : below.value()) {
+      if (r.root != lock.root) around.below.push_back(std::move(r));
+    }
+  }
+  Result<int64_t> at = CountAtLocked(lock.root, now);
+  if (!at.ok()) return at.status();
+  around.count_at_root = *at;
+  Result<int64_t> total = CountLocked(now);
+  if (!total.ok()) return total.status();
+  around.count_total = *total;
+  if (!allow(around)) return false;
+  Status s = InsertLocked(lock);
+  if (!s.ok()) return s;
+  return true;
+}
+
 Result<LockRecord> SqliteLockStore::Find(const std::string& token, int64_t now) {
   auto guard = db_.Lock();
   Result<Statement> st =
@@ -99,6 +149,13 @@ Result<LockRecord> SqliteLockStore::Find(const std::string& token, int64_t now) 
 
 Result<std::vector<LockRecord>> SqliteLockStore::FindCovering(const ResourcePath& path,
                                                               int64_t now) {
+  auto guard = db_.Lock();
+  return FindCoveringLocked(path, now);
+}
+
+Result<std::vector<LockRecord>> SqliteLockStore::FindCoveringLocked(const ResourcePath& path,
+                                                                    int64_t now) {
+  if (KnownEmptyLocked()) return std::vector<LockRecord>();
   // One indexed lookup per ancestor: a path is a handful of segments, while a scan would read
   // every lock in the table for every request.
   std::vector<ResourcePath> chain;
@@ -106,8 +163,6 @@ Result<std::vector<LockRecord>> SqliteLockStore::FindCovering(const ResourcePath
     chain.push_back(p);
     if (p.IsRoot()) break;
   }
-  auto guard = db_.Lock();
-  if (KnownEmptyLocked()) return std::vector<LockRecord>();
   Result<Statement> st = db_.Prepare(
       std::string(kColumns) +
       "WHERE root = ?1 AND expires_at > ?2 AND (infinite_depth = 1 OR ?3 = 1) ORDER BY token");
@@ -126,6 +181,11 @@ Result<std::vector<LockRecord>> SqliteLockStore::FindCovering(const ResourcePath
 Result<std::vector<LockRecord>> SqliteLockStore::FindAtOrBelow(const ResourcePath& path,
                                                                int64_t now) {
   auto guard = db_.Lock();
+  return FindAtOrBelowLocked(path, now);
+}
+
+Result<std::vector<LockRecord>> SqliteLockStore::FindAtOrBelowLocked(const ResourcePath& path,
+                                                                     int64_t now) {
   if (KnownEmptyLocked()) return std::vector<LockRecord>();
   static const std::string kSql = std::string(kColumns) + "WHERE " + SubtreeRange::Where("root") +
                                   " AND expires_at > ?4 ORDER BY root, token";
@@ -147,6 +207,10 @@ Result<std::vector<LockRecord>> SqliteLockStore::All(int64_t now) {
 
 Result<int64_t> SqliteLockStore::Count(int64_t now) {
   auto guard = db_.Lock();
+  return CountLocked(now);
+}
+
+Result<int64_t> SqliteLockStore::CountLocked(int64_t now) {
   Result<Statement> st = db_.Prepare("SELECT count(*) FROM locks WHERE expires_at > ?1");
   if (!st.ok()) return st.status();
   st->BindInt(1, now);
@@ -155,6 +219,10 @@ Result<int64_t> SqliteLockStore::Count(int64_t now) {
 
 Result<int64_t> SqliteLockStore::CountAt(const ResourcePath& path, int64_t now) {
   auto guard = db_.Lock();
+  return CountAtLocked(path, now);
+}
+
+Result<int64_t> SqliteLockStore::CountAtLocked(const ResourcePath& path, int64_t now) {
   Result<Statement> st =
       db_.Prepare("SELECT count(*) FROM locks WHERE root = ?1 AND expires_at > ?2");
   if (!st.ok()) return st.status();
@@ -204,6 +272,10 @@ Result<int64_t> SqliteLockStore::DeleteTree(const ResourcePath& path, bool keep_
 
 Result<int64_t> SqliteLockStore::PurgeExpired(int64_t now) {
   auto guard = db_.Lock();
+  return PurgeExpiredLocked(now);
+}
+
+Result<int64_t> SqliteLockStore::PurgeExpiredLocked(int64_t now) {
   Result<Statement> st = db_.Prepare("DELETE FROM locks WHERE expires_at <= ?1");
   if (!st.ok()) return st.status();
   st->BindInt(1, now);

@@ -22,6 +22,8 @@ class SqliteLockStore : public LockStore {
   explicit SqliteLockStore(Database& db) : db_(db) {}
 
   Status Insert(const LockRecord& lock) override;
+  Result<bool> InsertIfAllowed(const LockRecord& lock, int64_t now,
+                               const std::function<bool(const LockNeighbourhood&)>& allow) override;
   Result<LockRecord> Find(const std::string& token, int64_t now) override;
   Result<std::vector<LockRecord>> FindCovering(const ResourcePath& path, int64_t now) override;
   Result<std::vector<LockRecord>> FindAtOrBelow(const ResourcePath& path, int64_t now) override;
@@ -36,6 +38,15 @@ class SqliteLockStore : public LockStore {
   Result<int64_t> PurgeExpired(int64_t now) override;
 
  private:
+  // The bodies of the public calls of the same names. REQUIRES: the database lock.
+  Status InsertLocked(const LockRecord& lock);
+  Result<bool> InsertIfAllowedLocked(const LockRecord& lock, int64_t now,
+                                     const std::function<bool(const LockNeighbourhood&)>& allow);
+  Result<std::vector<LockRecord>> FindCoveringLocked(const ResourcePath& path, int64_t now);
+  Result<std::vector<LockRecord>> FindAtOrBelowLocked(const ResourcePath& path, int64_t now);
+  Result<int64_t> CountLocked(int64_t now);
+  Result<int64_t> CountAtLocked(const ResourcePath& path, int64_t now);
+  Result<int64_t> PurgeExpiredLocked(int64_t now);
   // REQUIRES: the database lock. True when the table is known to hold no row at all (only
   // decided when the database is the process's own, Database::sole_user). Most servers hold no
   // lock most of the time, and every change asks for the locks above and below what it touches.

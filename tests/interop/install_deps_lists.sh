@@ -10,7 +10,8 @@
 #   - no interop script skips on its own (a bare `exit 77` or "SKIPPED:" outside lib.sh and the
 #     two tests of the rule), so every skip goes through lib.sh: under CI=true a missing package
 #     fails;
-#   - the packages issue 16 names, and gnuplot for the benchmark chart, are listed.
+#   - the packages issue 16 names, and gnuplot for the benchmark chart, are listed;
+#   - libpq-dev (build) and postgresql-15 (test) for the PostgreSQL stores (issue 15).
 #
 # Usage: install_deps_lists.sh SOURCE_DIR
 set -euo pipefail
@@ -121,6 +122,16 @@ check "no interop script skips around lib.sh's rule (${own_skips:-none})" [ -z "
 for pkg in davfs2 gvfs-backends dbus fuse3 gnuplot-nox; do
   check "issue 16: $pkg is in install-deps' test list" in_list "$pkg" "${test_list[@]}"
 done
+# Issue 15: the PostgreSQL stores link libpq; their tests start a cluster with initdb and pg_ctl
+# from /usr/lib/postgresql/15/bin (tests/storage/pg_cluster.cc), which postgresql-15 ships.
+mapfile -t build_list < <(bash "$src/scripts/install-deps.sh" --list build)
+check "issue 15: libpq-dev is in install-deps' build list" in_list libpq-dev "${build_list[@]}"
+check "issue 15: postgresql-15 is in install-deps' test list" in_list postgresql-15 "${test_list[@]}"
+if [[ -x /usr/lib/postgresql/15/bin/initdb ]]; then
+  rc=0
+  owner="$(brought_by /usr/lib/postgresql/15/bin/initdb postgresql-15)" || rc=$?
+  check "initdb comes with postgresql-15 (dpkg: ${owner:-none})" [ "$rc" -eq 0 ]
+fi
 check "the bench list has gnuplot-nox (bench/run.sh draws its chart with it)" \
   in_list gnuplot-nox "${bench_list[@]}"
 unknown_rc=0

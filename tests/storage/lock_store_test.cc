@@ -181,6 +181,77 @@ TEST_P(LockStoreTest, LocksSurviveReopening) {
   EXPECT_EQ(Tokens(store_->FindCovering(P("/doc.txt"), 0)), (std::vector<std::string>{"t"}));
 }
 
+// The conflict rule of webdav/LockManager, enough to drive InsertIfAllowed: exclusive against
+// anything, shared against exclusive.
+bool NoConflict(const LockRecord& lock, const LockNeighbourhood& around) {
+  for (const LockRecord& other : around.covering) {
+    if (lock.exclusive || other.exclusive) return false;
+  }
+  for (const LockRecord& other : around.below) {
+    if (lock.exclusive || other.exclusive) return false;
+  }
+  return true;
+}
+
+TEST_P(LockStoreTest, InsertIfAllowedShowsTheNeighbourhoodAndInsertsOnlyWhenAllowed) {
+  ASSERT_TRUE(store_->Insert(MakeLock("deep", "/a", true, false)).ok());
+  ASSERT_TRUE(store_->Insert(MakeLock("shallow", "/a/b", false, false)).ok());
+  ASSERT_TRUE(store_->Insert(MakeLock("at-c", "/a/b/c", false, false)).ok());
+  ASSERT_TRUE(store_->Insert(MakeLock("under", "/a/b/c/d", false, true)).ok());
+  ASSERT_TRUE(store_->Insert(MakeLock("elsewhere", "/z", false, true)).ok());
+  LockNeighbourhood seen;
+  Result<bool> inserted =
+      store_->InsertIfAllowed(MakeLock("new", "/a/b/c", true, false), 0, [&](const auto& around) {
+        seen = around;
+        return false;
+      });
+  ASSERT_TRUE(inserted.ok()) << inserted.status().ToString();
+  EXPECT_FALSE(*inserted);
+  EXPECT_EQ(Tokens(seen.covering), (std::vector<std::string>{"deep", "at-c"}));
+  EXPECT_EQ(Tokens(seen.below), (std::vector<std::string>{"under"}));  // not "at-c": at the root
+  EXPECT_EQ(seen.count_at_root, 1);
+  EXPECT_EQ(seen.count_total, 5);
+  EXPECT_EQ(store_->Find("new", 0).status().code(), StatusCode::kNotFound);
+
+  // A depth-0 lock is shown nothing below it; allowed, it is inserted.
+  LockRecord shared = MakeLock("new", "/a/b/c", false, false);
+  inserted = store_->InsertIfAllowed(shared, 0, [&](const auto& around) {
+    seen = around;
+    return NoConflict(shared, around);
+  });
+  ASSERT_TRUE(inserted.ok()) << inserted.status().ToString();
+  EXPECT_TRUE(*inserted);
+  EXPECT_TRUE(seen.below.empty());
+  EXPECT_EQ(store_->Find("new", 0).value(), shared);
+  // An exclusive one is refused by the rule; a taken token is kAlreadyExists.
+  EXPECT_FALSE(*store_->InsertIfAllowed(MakeLock("x", "/a/b/c/d/e", false, true), 0,
+                                        [](const auto&) { return false; }));
+  EXPECT_EQ(
+      store_
+          ->InsertIfAllowed(MakeLock("new", "/q", false, true), 0, [](const auto&) { return true; })
+          .status()
+          .code(),
+      StatusCode::kAlreadyExists);
+  EXPECT_EQ(
+      store_->InsertIfAllowed(MakeLock("", "/q", false, true), 0, [](const auto&) { return true; })
+          .status()
+          .code(),
+      StatusCode::kInvalidArgument);
+}
+
+// Expiry and refresh agree: what InsertIfAllowed treated as expired is gone for good.
+TEST_P(LockStoreTest, InsertIfAllowedPurgesWhatItTreatsAsExpired) {
+  ASSERT_TRUE(store_->Insert(MakeLock("old", "/a", true, true, /*expires_at=*/100)).ok());
+  LockRecord next = MakeLock("next", "/a/b", false, true, 1000);
+  Result<bool> inserted = store_->InsertIfAllowed(
+      next, 100, [&](const LockNeighbourhood& around) { return NoConflict(next, around); });
+  ASSERT_TRUE(inserted.ok()) << inserted.status().ToString();
+  EXPECT_TRUE(*inserted);
+  // Refreshing "old" with an earlier clock (another instance's, say) cannot revive it.
+  EXPECT_EQ(store_->SetExpiry("old", 600, 700, 50).code(), StatusCode::kNotFound);
+  EXPECT_EQ(Tokens(store_->All(0)), (std::vector<std::string>{"next"}));
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, LockStoreTest,
                          ::testing::ValuesIn(test_support::AllStoreBackends()),
                          test_support::BackendName);

@@ -2,11 +2,14 @@
 // journal, checksums) as the contract suites see it, and the list of every implementation the
 // suites run against. Each contract suite (property_store_test.cc, lock_store_test.cc,
 // operation_journal_test.cc, checksum_store_test.cc) is value-parameterised over
-// AllStoreBackends(): adding PostgreSQL is one more factory below.
+// AllStoreBackends(): SQLite in memory and on a file, and PostgreSQL (a throwaway cluster per
+// test process, a fresh schema per test: pg_cluster.h).
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <ostream>
@@ -17,11 +20,17 @@
 #include "storage/database.h"
 #include "storage/lock_store.h"
 #include "storage/operation_journal.h"
+#include "storage/postgres/pg_checksum_store.h"
+#include "storage/postgres/pg_database.h"
+#include "storage/postgres/pg_lock_store.h"
+#include "storage/postgres/pg_operation_journal.h"
+#include "storage/postgres/pg_property_store.h"
 #include "storage/property_store.h"
 #include "storage/sqlite/sqlite_checksum_store.h"
 #include "storage/sqlite/sqlite_lock_store.h"
 #include "storage/sqlite/sqlite_operation_journal.h"
 #include "storage/sqlite/sqlite_property_store.h"
+#include "tests/storage/pg_cluster.h"
 #include "tests/storage/temp_dir.h"
 
 namespace keepdav::storage::test_support {
@@ -45,6 +54,8 @@ struct StoreBackendFactory {
   std::string name;  // a test name suffix: letters and digits only
   // A new backend; nullptr when it cannot run here (the test is then skipped).
   std::function<std::unique_ptr<StoreBackend>()> make;
+  // Why make() returned nullptr, for the skip message (optional).
+  std::function<std::string()> why_unavailable;
 };
 
 class SqliteBackend : public StoreBackend {
@@ -91,13 +102,84 @@ class SqliteBackend : public StoreBackend {
   std::unique_ptr<SqliteChecksumStore> checksums_;
 };
 
+// PostgreSQL: the stores over a fresh schema of the process's PgCluster, as one keepdav instance
+// (`instance_id`) holds them.
+class PostgresBackend : public StoreBackend {
+ public:
+  // nullptr (the test skips; see PgCluster::Shared) when PostgreSQL cannot run here.
+  static std::unique_ptr<PostgresBackend> Make() {
+    PgCluster* cluster = PgCluster::Shared(nullptr);
+    if (cluster == nullptr) return nullptr;
+    return std::unique_ptr<PostgresBackend>(new PostgresBackend(*cluster));
+  }
+  static std::string WhyUnavailable() {
+    std::string why;
+    PgCluster::Shared(&why);
+    return why;
+  }
+  ~PostgresBackend() override {
+    Close();
+    cluster_.DropSchema(schema_);
+  }
+  PropertyStore& properties() override { return *props_; }
+  LockStore& locks() override { return *locks_; }
+  OperationJournal& journal() override { return *journal_; }
+  ChecksumStore& checksums() override { return *checksums_; }
+  bool persistent() const override { return true; }
+  void Reopen() override { Open(); }
+  PgCluster& cluster() { return cluster_; }
+  const std::string& uri() const { return uri_; }
+  PgDatabase& database() { return *db_; }
+
+ private:
+  explicit PostgresBackend(PgCluster& cluster)
+      : cluster_(cluster), schema_(cluster.NewSchema()), uri_(cluster.Uri(schema_)) {
+    Open();
+  }
+  void Close() {
+    checksums_.reset();
+    journal_.reset();
+    locks_.reset();
+    props_.reset();
+    db_.reset();
+  }
+  void Open() {
+    Close();
+    PgOptions options;
+    options.pool_size = 4;
+    Result<std::unique_ptr<PgDatabase>> db = PgDatabase::Open(uri_, options);
+    if (!db.ok()) {
+      // Nothing to run the test against: say why, and stop (a null store would crash anyway).
+      std::fprintf(stderr, "open %s: %s%s\n", uri_.c_str(), db.status().ToString().c_str(),
+                   cluster_.LogTail().c_str());
+      std::abort();
+    }
+    db_ = std::move(db).value();
+    props_ = std::make_unique<PgPropertyStore>(*db_);
+    journal_ = std::make_unique<PgOperationJournal>(*props_, PgJournalOwner{"test:1", 60}, clock_);
+    locks_ = std::make_unique<PgLockStore>(*db_);
+    checksums_ = std::make_unique<PgChecksumStore>(*db_);
+  }
+
+  PgCluster& cluster_;
+  const std::string schema_;
+  const std::string uri_;
+  SystemClock clock_;
+  std::unique_ptr<PgDatabase> db_;
+  std::unique_ptr<PgPropertyStore> props_;
+  std::unique_ptr<PgOperationJournal> journal_;
+  std::unique_ptr<PgLockStore> locks_;
+  std::unique_ptr<PgChecksumStore> checksums_;
+};
+
 // Every implementation the contract suites run against.
 inline std::vector<StoreBackendFactory> AllStoreBackends() {
   return {
-      {"SqliteMemory", [] { return std::make_unique<SqliteBackend>(false, false); }},
-      {"SqliteFile", [] { return std::make_unique<SqliteBackend>(true, false); }},
+      {"SqliteMemory", [] { return std::make_unique<SqliteBackend>(false, false); }, nullptr},
+      {"SqliteFile", [] { return std::make_unique<SqliteBackend>(true, false); }, nullptr},
       // How DavServer opens it: the lock store may then keep its row count in memory.
-      {"SqliteExclusiveFile", [] { return std::make_unique<SqliteBackend>(true, true); }},
+      {"SqliteExclusiveFile", [] { return std::make_unique<SqliteBackend>(true, true); }, nullptr},
+      {"Postgres", [] { return PostgresBackend::Make(); }, PostgresBackend::WhyUnavailable},
   };
 }
 
@@ -115,7 +197,10 @@ class StoreContractTest : public ::testing::TestWithParam<StoreBackendFactory> {
  protected:
   void SetUp() override {
     backend_ = GetParam().make();
-    if (!backend_) GTEST_SKIP() << GetParam().name << " is not available here";
+    if (!backend_) {
+      GTEST_SKIP() << GetParam().name << " is not available here"
+                   << (GetParam().why_unavailable ? ": " + GetParam().why_unavailable() : "");
+    }
   }
   std::unique_ptr<StoreBackend> backend_;
 };

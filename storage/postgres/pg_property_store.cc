@@ -1,0 +1,232 @@
+#include "storage/postgres/pg_property_store.h"
+
+#include "storage/postgres/pg_subtree_range.h"
+
+namespace keepdav::storage {
+namespace {
+
+const std::string& SubtreeWhere() {
+  static const std::string kWhere = PgSubtree::Where("path");
+  return kWhere;
+}
+
+// The new path of a row of the subtree of `from` ($1-$3) that moves to `to`: `to` for `from`
+// itself ($4), else `to` as a prefix ($5, "" for the root) followed by the rest of the old path
+// from byte $6 (bytea counts bytes, so paths that are not UTF-8 are cut right).
+constexpr const char kRenamedPath[] =
+    "CASE WHEN path = $1::bytea THEN $4::bytea ELSE $5::bytea || substring(path FROM $6::int4) "
+    "END";
+
+PgParams& BindRename(const SubtreeRange& range, const ResourcePath& from, const ResourcePath& to,
+                     PgParams& params) {
+  return PgSubtree::Bind(range, params)
+      .Bytes(to.str())
+      .Bytes(to.IsRoot() ? std::string_view() : std::string_view(to.str()))
+      .Int(from.IsRoot() ? 1 : static_cast<int64_t>(from.str().size()) + 1);
+}
+
+// COPY and MOVE onto an ancestor or descendant are refused by WebDAV (RFC 4918 §9.8.5, §9.9.4).
+Status CheckDisjoint(const ResourcePath& from, const ResourcePath& to, const char* op) {
+  if (from.Contains(to) || to.Contains(from)) {
+    return Status::InvalidArgument(std::string(op) + " " + from.str() + " to " + to.str() +
+                                   ": source and destination overlap");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status PgPropertyStore::DeleteTreeIn(PgConnection& conn, const ResourcePath& path) {
+  static const std::string kSql = "DELETE FROM properties WHERE " + SubtreeWhere();
+  SubtreeRange range(path);
+  PgParams params;
+  return conn.Exec(kSql, PgSubtree::Bind(range, params)).status();
+}
+
+Status PgPropertyStore::CopyTreeIn(PgConnection& conn, const ResourcePath& from,
+                                   const ResourcePath& to) {
+  Status s = DeleteTreeIn(conn, to);
+  if (!s.ok()) return s;
+  static const std::string kSql = "INSERT INTO properties (path, ns, name, value) SELECT " +
+                                  std::string(kRenamedPath) +
+                                  ", ns, name, value FROM properties WHERE " + SubtreeWhere();
+  SubtreeRange range(from);
+  PgParams params;
+  return conn.Exec(kSql, BindRename(range, from, to, params)).status();
+}
+
+Status PgPropertyStore::MoveTreeIn(PgConnection& conn, const ResourcePath& from,
+                                   const ResourcePath& to) {
+  Status s = DeleteTreeIn(conn, to);
+  if (!s.ok()) return s;
+  // One UPDATE: the rows change their path in place (the trees are disjoint, so no new path
+  // meets an old one).
+  static const std::string kSql =
+      "UPDATE properties SET path = " + std::string(kRenamedPath) + " WHERE " + SubtreeWhere();
+  SubtreeRange range(from);
+  PgParams params;
+  return conn.Exec(kSql, BindRename(range, from, to, params)).status();
+}
+
+Status PgPropertyStore::CopyOneIn(PgConnection& conn, const ResourcePath& from,
+                                  const ResourcePath& to) {
+  PgParams del;
+  Status s =
+      conn.Exec("DELETE FROM properties WHERE path = $1::bytea", del.Bytes(to.str())).status();
+  if (!s.ok()) return s;
+  PgParams params;
+  return conn
+      .Exec(
+          "INSERT INTO properties (path, ns, name, value) "
+          "SELECT $2::bytea, ns, name, value FROM properties WHERE path = $1::bytea",
+          params.Bytes(from.str()).Bytes(to.str()))
+      .status();
+}
+
+Result<std::vector<DeadProperty>> PgPropertyStore::GetAll(const ResourcePath& path) {
+  std::vector<DeadProperty> out;
+  Status s = db_.Autocommit([&](PgConnection& conn) -> Status {
+    PgParams params;
+    Result<PgResult> rows =
+        conn.Exec("SELECT ns, name, value FROM properties WHERE path = $1::bytea ORDER BY ns, name",
+                  params.Bytes(path.str()));
+    if (!rows.ok()) return rows.status();
+    out.clear();
+    for (int i = 0; i < rows->rows(); ++i) {
+      DeadProperty p;
+      p.name.ns = std::string(rows->Bytes(i, 0));
+      p.name.local = std::string(rows->Bytes(i, 1));
+      p.value = std::string(rows->Bytes(i, 2));
+      out.push_back(std::move(p));
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+Result<std::string> PgPropertyStore::Get(const ResourcePath& path, const PropertyName& name) {
+  std::string value;
+  bool found = false;
+  Status s = db_.Autocommit([&](PgConnection& conn) -> Status {
+    PgParams params;
+    Result<PgResult> rows = conn.Exec(
+        "SELECT value FROM properties WHERE path = $1::bytea AND ns = $2::bytea AND "
+        "name = $3::bytea",
+        params.Bytes(path.str()).Bytes(name.ns).Bytes(name.local));
+    if (!rows.ok()) return rows.status();
+    found = rows->rows() > 0;
+    if (found) value = std::string(rows->Bytes(0, 0));
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  if (!found)
+    return Status::NotFound("property {" + name.ns + "}" + name.local + " of " + path.str());
+  return value;
+}
+
+Status PgPropertyStore::ForEachInMembers(
+    const ResourcePath& dir,
+    const std::function<void(std::string_view member_path, const DeadProperty&)>& visit) {
+  return db_.Autocommit([&](PgConnection& conn) -> Status {
+    // Members lie strictly inside (low, high) -- the root's own "/" equals low and is excluded
+    // -- and have no further '/' after the prefix (byte $3 onwards).
+    SubtreeRange range(dir);
+    PgParams params;
+    Result<PgResult> rows = conn.Exec(
+        "SELECT path, ns, name, value FROM properties "
+        "WHERE path > $1::bytea AND path < $2::bytea "
+        "AND position('\\x2f'::bytea IN substring(path FROM $3::int4)) = 0 "
+        "ORDER BY path, ns, name",
+        params.Bytes(range.low).Bytes(range.high).Int(static_cast<int64_t>(range.low.size()) + 1));
+    if (!rows.ok()) return rows.status();
+    DeadProperty p;
+    for (int i = 0; i < rows->rows(); ++i) {
+      p.name.ns.assign(rows->Bytes(i, 1));
+      p.name.local.assign(rows->Bytes(i, 2));
+      p.value.assign(rows->Bytes(i, 3));
+      visit(rows->Bytes(i, 0), p);
+    }
+    return Status::Ok();
+  });
+}
+
+Status PgPropertyStore::Apply(const ResourcePath& path,
+                              const std::vector<PropertyChange>& changes) {
+  for (const PropertyChange& c : changes) {
+    // An XML element always has a local name; an empty one is a caller bug, caught before
+    // anything is written.
+    if (c.name.local.empty()) return Status::InvalidArgument("property with an empty name");
+  }
+  return db_.Transact([&](PgConnection& conn) -> Status {
+    for (const PropertyChange& c : changes) {
+      PgParams params;
+      params.Bytes(path.str()).Bytes(c.name.ns).Bytes(c.name.local);
+      Result<PgResult> r =
+          c.remove ? conn.Exec(
+                         "DELETE FROM properties WHERE path = $1::bytea AND ns = $2::bytea AND "
+                         "name = $3::bytea",
+                         params)
+                   : conn.Exec(
+                         "INSERT INTO properties (path, ns, name, value) "
+                         "VALUES ($1::bytea, $2::bytea, $3::bytea, $4::bytea) "
+                         "ON CONFLICT (path, ns, name) DO UPDATE SET value = excluded.value",
+                         params.Bytes(c.value));
+      if (!r.ok()) return r.status();  // Transact rolls back everything applied so far
+    }
+    return Status::Ok();
+  });
+}
+
+Status PgPropertyStore::CopyTree(const ResourcePath& from, const ResourcePath& to) {
+  if (from == to) return Status::Ok();
+  Status s = CheckDisjoint(from, to, "copy properties");
+  if (!s.ok()) return s;
+  return db_.Transact([&](PgConnection& conn) { return CopyTreeIn(conn, from, to); });
+}
+
+Status PgPropertyStore::MoveTree(const ResourcePath& from, const ResourcePath& to) {
+  if (from == to) return Status::Ok();
+  Status s = CheckDisjoint(from, to, "move properties");
+  if (!s.ok()) return s;
+  return db_.Transact([&](PgConnection& conn) { return MoveTreeIn(conn, from, to); });
+}
+
+Status PgPropertyStore::DeleteTree(const ResourcePath& path) {
+  // One statement, and deleting twice deletes nothing more.
+  return db_.Autocommit([&](PgConnection& conn) { return DeleteTreeIn(conn, path); });
+}
+
+Result<bool> PgPropertyStore::AnyUnder(const ResourcePath& path) {
+  bool any = false;
+  Status s = db_.Autocommit([&](PgConnection& conn) -> Status {
+    static const std::string kSql = "SELECT 1 FROM properties WHERE " + SubtreeWhere() + " LIMIT 1";
+    SubtreeRange range(path);
+    PgParams params;
+    Result<PgResult> rows = conn.Exec(kSql, PgSubtree::Bind(range, params));
+    if (!rows.ok()) return rows.status();
+    any = rows->rows() > 0;
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return any;
+}
+
+Result<std::vector<std::string>> PgPropertyStore::PathsUnder(const ResourcePath& path) {
+  std::vector<std::string> out;
+  Status s = db_.Autocommit([&](PgConnection& conn) -> Status {
+    static const std::string kSql =
+        "SELECT DISTINCT path FROM properties WHERE " + SubtreeWhere() + " ORDER BY path";
+    SubtreeRange range(path);
+    PgParams params;
+    Result<PgResult> rows = conn.Exec(kSql, PgSubtree::Bind(range, params));
+    if (!rows.ok()) return rows.status();
+    out.clear();
+    for (int i = 0; i < rows->rows(); ++i) out.emplace_back(rows->Bytes(i, 0));
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+}  // namespace keepdav::storage
