@@ -1,4 +1,4 @@
-// The browser page's assets (webdav/assets/: browser.js, browser.css, icons.svg), compiled into
+// The browser page's assets (webdav/assets/: browser.js and browser.css), compiled into
 // the binary by embed_assets.cmake and served from the reserved path kAssetsPath under
 // --base-path ("/.keepdav-assets/browser.js"): no file can have that name (".keepdav-" names
 // are reserved, safety.h), nothing is fetched from elsewhere, and they are answered to
@@ -31,13 +31,14 @@ extern const size_t kFileCount;
 inline constexpr std::string_view kAssetsPath = "/.keepdav-assets/";
 
 // The policy of the page and its assets: scripts, styles and images from the server itself (and
-// blob: images for previews), requests only to it, no frames, no plugins, no forms elsewhere.
+// blob: images for previews, data: for the icons inlined in the stylesheet), requests only to it,
+// no frames, no plugins, no forms elsewhere.
 inline constexpr const char kPagePolicy[] =
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
     "media-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; "
     "frame-ancestors 'none'";
 
-// The content of the asset `name` ("icons.svg"), "" when there is none.
+// The content of the asset `name` ("browser.js"), "" when there is none.
 std::string BrowserAsset(std::string_view name);
 
 // When `req` is a GET or HEAD of kAssetsPath + NAME under `base_path` (the raw request-target,

@@ -71,9 +71,7 @@ void AppendRow(std::string* page, const std::string& href, const Entry& e) {
   *page += std::to_string(e.mtime_s);
   *page += "\"><td class=\"name\"><a href=\"";
   AppendEscaped(page, href);
-  *page += "\"><svg class=\"icon\" aria-hidden=\"true\"><use href=\"#i-";
-  *page += kind;
-  *page += "\"/></svg><span>";
+  *page += "\"><span>";
   AppendEscaped(page, e.name);
   *page += "</span></a></td><td class=\"size\"";
   if (!e.is_directory) {
@@ -143,9 +141,7 @@ void WritePage(storage::FileSystem& fs, const storage::ResourcePath& dir, const 
     AppendEscaped(&page, context.user);
     page += "\"";
   }
-  page += ">\n<svg hidden>";
-  page += BrowserAsset("icons.svg");
-  page += "</svg>\n<header>";
+  page += ">\n<header>";
   AppendCrumbs(&page, dir, space);
   page +=
       "<div id=\"toolbar\"></div></header>\n<main>\n<table id=\"listing\">\n<thead><tr>"
@@ -155,9 +151,7 @@ void WritePage(storage::FileSystem& fs, const storage::ResourcePath& dir, const 
   if (!space.IsViewRoot(dir)) {
     page += "<tr class=\"up\"><td class=\"name\"><a href=\"";
     AppendEscaped(&page, space.Href(dir.Parent(), true));
-    page +=
-        "\"><svg class=\"icon\" aria-hidden=\"true\"><use href=\"#i-up\"/></svg><span>Parent "
-        "folder</span></a></td><td></td><td></td><td></td></tr>\n";
+    page += "\"><span>Parent folder</span></a></td><td></td><td></td><td></td></tr>\n";
   }
   // The head goes out before the folder is read: the browser starts on the styles and script.
   out << page;

