@@ -124,7 +124,10 @@ void WritePage(storage::FileSystem& fs, const storage::ResourcePath& dir, const 
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
       "<meta name=\"color-scheme\" content=\"light dark\">\n<title>";
-  AppendEscaped(&page, std::string(space.base) + std::string(space.ViewOf(dir)));
+  // The folder as the user sees it, with its slash (as the contract's "/a/b/ – keepdav").
+  std::string shown = std::string(space.base) + std::string(space.ViewOf(dir));
+  if (shown.empty() || shown.back() != '/') shown.push_back('/');
+  AppendEscaped(&page, shown);
   page += " \xE2\x80\x93 keepdav</title>\n<link rel=\"stylesheet\" href=\"";
   AppendEscaped(&page, assets);
   page += "browser.css\">\n<script src=\"";

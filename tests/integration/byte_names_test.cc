@@ -106,8 +106,11 @@ TEST_F(ByteNamesTest, HtmlListingIsUtf8WithLosslessLinks) {
   }
   std::string page = server_.Request("GET", "/d%E9r/").body;
   EXPECT_NE(page.find("href=\"/d%E9r/caf%E9.txt\""), std::string::npos) << page;
-  EXPECT_NE(page.find(">caf" + kFffd + ".txt</a>"), std::string::npos) << page;
-  EXPECT_NE(page.find("Index of /d" + kFffd + "r"), std::string::npos) << page;
+  EXPECT_NE(page.find("<span>caf" + kFffd + ".txt</span></a>"), std::string::npos) << page;
+  EXPECT_NE(page.find("data-href=\"/d%E9r/caf%E9.txt\""), std::string::npos) << page;
+  EXPECT_NE(page.find("<title>/d" + kFffd + "r/"), std::string::npos) << page;
+  EXPECT_NE(page.find("<span aria-current=\"page\">d" + kFffd + "r</span>"), std::string::npos)
+      << page;
 }
 
 // Every method that creates a name stores the percent-decoded bytes as they are.

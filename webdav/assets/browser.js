@@ -320,17 +320,19 @@
     td.appendChild(frag);
   }
 
-  // Rows are decorated in slices of some 30 ms once the page has loaded (the first slice, a
-  // screenful and more, a few ms after the load event), so that 10,000 rows do not hold up the
-  // load event or the first paint: decorating even the first 200 before it cost 100-200 ms
-  // there. A newer tbody (a refresh) stops the slices of the older one.
-  const ROWS_AT_ONCE = 0;
+  // While the page loads, rows are decorated in slices of some 30 ms once it has loaded (the
+  // first slice, a screenful and more, a few ms after the load event), so that 10,000 rows do
+  // not hold up the load event or the first paint: decorating even the first 200 before it
+  // cost 100-200 ms there. A listing replaced later (a refresh) gets its first ROWS_AT_ONCE at
+  // once, before keepdav-refreshed, and the rest in slices. A newer tbody stops the slices of
+  // the older one.
+  const ROWS_AT_ONCE = 200;
   let decorating = 0;
 
   function decorateRows(tbody) {
     const job = ++decorating;
     const rows = Array.from(tbody.rows);
-    const now = Math.min(rows.length, ROWS_AT_ONCE);
+    const now = document.readyState === 'complete' ? Math.min(rows.length, ROWS_AT_ONCE) : 0;
     for (let i = 0; i < now; i++) decorateRow(rows[i]);
     if (now === rows.length) return;
     let next = now;
