@@ -1,6 +1,7 @@
 // OperationJournal: intent records that make COPY and cross-device MOVE all or nothing across a
-// crash, for the files and their dead properties together (the interface;
-// SqliteOperationJournal in storage/sqlite/ is the implementation keepdav runs today).
+// crash, for the files and their dead properties together (the interface; the implementations
+// are SqliteOperationJournal in storage/sqlite/ and PgOperationJournal in storage/postgres/,
+// which share how they record and read back rows in storage/journal_rows.h).
 //
 // A journal is built over one PropertyStore, and each step below is atomic with respect to that
 // store's properties: the properties change and the entry's state advances together, or
@@ -17,13 +18,17 @@
 //   Finish           drop the entry
 // On start-up, Pending() lists unfinished entries; the webdav layer rolls back kBuilding ones,
 // rolls kReady ones forward if the destination's inode shows the swap happened (else back), and
-// finishes the clean-up of kSwapped ones. See webdav/staged_transfer.h.
+// finishes the clean-up of kSwapped ones. See webdav/staged_transfer.h. With several instances
+// over one database (PgOperationJournal) Pending() lists only what this instance may recover:
+// at start-up its own entries and those of dead instances; later, in live recovery, only those
+// of dead instances (PgOperationJournal::ClaimOnlyLapsed).
 //
 // Ownership: the caller owns the journal; it does not own the PropertyStore or database it is
 // built over. Thread safety: every method may be called from any thread; each call is atomic.
 // Errors: kInvalidArgument for an entry that lacks what its kind needs (Begin); otherwise the
 // errors of the backing database (kBusy, kNoSpace, kPermissionDenied, kIoError: see
-// storage/database.h). A failed step changed nothing, so the entry keeps its previous state.
+// storage/database.h; kUnavailable while PostgreSQL cannot be reached). A failed step changed
+// nothing, so the entry keeps its previous state.
 #pragma once
 
 #include <cstdint>
@@ -129,14 +134,15 @@ class OperationJournal {
   // done).
   virtual Status Finish(const JournalEntry& entry) = 0;
 
-  // Unfinished operations, oldest first.
+  // Unfinished operations, oldest first (for PgOperationJournal: those it claims for this
+  // instance to recover).
   virtual Result<std::vector<JournalEntry>> Pending() = 0;
 
   // Partial uploads: records `record` (its old size and overwritten bytes) and fills its id.
   virtual Status BeginPartialWrite(PartialWriteRecord* record) = 0;
   // Drops the record `id` (the write is durable, or has been undone).
   virtual Status FinishPartialWrite(int64_t id) = 0;
-  // Unfinished partial writes, oldest first.
+  // Unfinished partial writes, oldest first (claimed as Pending() claims entries).
   virtual Result<std::vector<PartialWriteRecord>> PendingPartialWrites() = 0;
 };
 

@@ -3,20 +3,11 @@
 #include <string>
 #include <string_view>
 
+#include "storage/checksum_hex.h"
 #include "storage/postgres/pg_subtree_range.h"
 
 namespace keepdav::storage {
 namespace {
-
-// "" (not computed) or exactly `digits` lower-case hex digits.
-bool IsHexOrEmpty(std::string_view sum, size_t digits) {
-  if (sum.empty()) return true;
-  if (sum.size() != digits) return false;
-  for (char c : sum) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
 
 Status DeleteTreeIn(PgConnection& conn, const ResourcePath& path) {
   static const std::string kSql = "DELETE FROM checksums WHERE " + PgSubtree::Where("path");
@@ -58,10 +49,8 @@ Result<FileChecksums> PgChecksumStore::Get(const ResourcePath& path, const FileI
 
 Status PgChecksumStore::Put(const ResourcePath& path, const FileIdentity& identity,
                             const FileChecksums& sums) {
-  if (!IsHexOrEmpty(sums.sha1, 40) || !IsHexOrEmpty(sums.md5, 32) ||
-      !IsHexOrEmpty(sums.sha256, 64)) {
-    return Status::InvalidArgument("checksums of " + path.str() + " are not lower-case hex");
-  }
+  Status valid = CheckChecksumsHex(path, sums);
+  if (!valid.ok()) return valid;
   return db_.Autocommit([&](PgConnection& conn) -> Status {
     PgParams params;
     params.Bytes(path.str())
@@ -122,10 +111,8 @@ Status PgChecksumStore::DeleteTree(const ResourcePath& path) {
 
 Status PgChecksumStore::MoveTree(const ResourcePath& from, const ResourcePath& to) {
   if (from == to) return Status::Ok();
-  if (from.Contains(to) || to.Contains(from)) {
-    return Status::InvalidArgument("move checksums " + from.str() + " to " + to.str() +
-                                   ": source and destination overlap");
-  }
+  Status disjoint = CheckDisjointTrees(from, to, "move checksums");
+  if (!disjoint.ok()) return disjoint;
   return db_.Transact([&](PgConnection& conn) -> Status {
     Status s = DeleteTreeIn(conn, to);
     if (!s.ok()) return s;

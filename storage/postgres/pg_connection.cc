@@ -64,7 +64,16 @@ StatusCode CodeForSqlState(std::string_view s) {
 
 // --- PgConnection ---
 
+namespace {
+thread_local int64_t round_trips_on_this_thread = 0;
+}  // namespace
+
+int64_t PgRoundTripsOnThisThread() {
+  return round_trips_on_this_thread;
+}
+
 void PgConnection::CountRoundTrip() {
+  ++round_trips_on_this_thread;
   if (round_trips_ != nullptr) round_trips_->fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -104,8 +113,14 @@ Status PgConnection::Fail(PGresult* res, std::string_view context) {
     code = StatusCode::kUnavailable;
   }
   if (code == StatusCode::kUnavailable) broken_ = true;
+  // 23505 too: under READ COMMITTED a tree copy or move that deleted the destination's rows
+  // meets a row another transaction inserted there meanwhile (a PROPPATCH racing a COPY); run
+  // again, the DELETE takes that row too, as if the PROPPATCH had come first. A duplicate that
+  // is real (an existing lock token) fails the same way every time, and is returned after the
+  // last attempt.
   retryable_ = state != nullptr &&
-               (std::string_view(state) == "40001" || std::string_view(state) == "40P01");
+               (std::string_view(state) == "40001" || std::string_view(state) == "40P01" ||
+                std::string_view(state) == "23505");
   std::string msg(context);
   msg += ": ";
   const char* text = res != nullptr ? PQresultErrorMessage(res) : "";

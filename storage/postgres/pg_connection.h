@@ -97,7 +97,7 @@ class PgConnection {
   // connection is then useless and the pool drops it.
   bool broken() const { return broken_ || PQstatus(conn_) != CONNECTION_OK; }
   // Whether the last failure may succeed when its transaction is run again (serialization
-  // failure, deadlock).
+  // failure, deadlock, unique violation: see Fail).
   bool retryable() const { return retryable_; }
   // Counts every libpq call made (each one network round trip) into `counter`, which must
   // outlive the connection (PgDatabase's total, for measurements).
@@ -118,6 +118,11 @@ class PgConnection {
   bool retryable_ = false;
   std::atomic<int64_t>* round_trips_ = nullptr;
 };
+
+// Round trips made on the calling thread so far, by every connection (a request runs its
+// database calls on its own thread, so the difference across one request is that request's
+// cost; the server logs it at debug level, and bench/ reads it per method).
+int64_t PgRoundTripsOnThisThread();
 
 // The SQLSTATE mapping above, for a five-character code ("" when there is none: kIoError).
 StatusCode CodeForSqlState(std::string_view sqlstate);

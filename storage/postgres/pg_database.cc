@@ -11,7 +11,7 @@ namespace {
 // Schema migrations: entry i takes the schema from version i to version i + 1. Append only; a
 // released entry never changes. Paths, names, tokens, owners and instance ids are bytea: to
 // storage they are bytes (paths need not be UTF-8), and bytea compares bytewise, as
-// std::string and SQLite's BINARY collation do, so the subtree ranges of PgSubtreeRange work
+// std::string and SQLite's BINARY collation do, so the subtree ranges of PgSubtree work
 // without COLLATE "C". Times are whole seconds since the epoch, as in the SQLite schema.
 constexpr const char* kMigrations[] = {
     // v1: everything the SQLite schema has reached in its six versions, plus what several
@@ -196,13 +196,18 @@ int PgDatabase::open_connections() {
 
 Status PgDatabase::TransactOnce(PgConnection& conn,
                                 const std::function<Status(PgConnection&)>& body, bool serializable,
-                                bool* commit_sent) {
+                                bool* commit_sent, bool* retry) {
   *commit_sent = false;
+  *retry = false;
   Status s = conn.Execute(serializable ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN");
   if (!s.ok()) return s;
   s = body(conn);
   if (!s.ok()) {
+    // ROLLBACK is a statement of its own: it resets what the connection says of the last
+    // failure, which Transact needs (a conflict is run again).
+    const bool retryable = conn.retryable();
     if (!conn.broken()) conn.Execute("ROLLBACK");
+    if (retryable) *retry = true;
     return s;
   }
   *commit_sent = true;
@@ -215,9 +220,11 @@ Status PgDatabase::Transact(const std::function<Status(PgConnection&)>& body, bo
     Result<std::unique_ptr<PgConnection>> conn = Acquire();
     if (!conn.ok()) return conn.status();
     bool commit_sent = false;
-    Status s = TransactOnce(**conn, body, serializable, &commit_sent);
+    bool retry = false;
+    Status s = TransactOnce(**conn, body, serializable, &commit_sent, &retry);
     const bool broken = (*conn)->broken();
-    const bool conflict = !s.ok() && (*conn)->retryable();
+    // A serialization failure at COMMIT leaves the flag on the connection.
+    const bool conflict = !s.ok() && (retry || (*conn)->retryable());
     Release(std::move(conn).value());
     if (s.ok()) return s;
     if (conflict && attempt < options_.max_attempts) {

@@ -11,14 +11,14 @@
 //
 // Work runs through Transact (BEGIN ... COMMIT on one connection, retried on serialization
 // failures and deadlocks) or Autocommit (one connection, no transaction: single reads, and
-// single writes that may safely run twice). A lost
-// connection is kUnavailable (HTTP 503): the server rolled back whatever transaction was open,
-// so nothing is half-written. The pool then drops that connection, and every idle one made
-// before the loss (a restarted server closed them all), and connects anew on the next call: it
-// reconnects by itself, without a background thread. A transaction that found its connection
-// dead before COMMIT was sent is run once more on a new connection; one lost during COMMIT is
-// not (it may have committed). (A body sees rows only once the whole result has arrived, so an
-// Autocommit run again never repeats what its body did with them.)
+// single writes that may safely run twice). A lost connection is kUnavailable (worth a retry
+// later; webdav/dav_error.h says what a client is told): the server rolled back whatever
+// transaction was open, so nothing is half-written. The pool then drops that connection, and
+// every idle one made before the loss (a restarted server closed them all), and connects anew
+// on the next call: it reconnects by itself, without a background thread. A transaction that
+// found its connection dead before COMMIT was sent is run once more on a new connection; one
+// lost during COMMIT is not (it may have committed). (A body sees rows only once the whole
+// result has arrived, so an Autocommit run again never repeats what its body did with them.)
 //
 // Thread-safe: any thread may call Transact/Autocommit at any time; each body runs on a connection
 // no other thread uses meanwhile. Ownership: owns its connections; the stores built over it do not
@@ -90,9 +90,10 @@ class PgDatabase {
   // Returns a connection to the pool, or drops it when it is broken (and with it every idle
   // connection older than the loss).
   void Release(std::unique_ptr<PgConnection> conn);
-  // One run of Transact's body; `commit_sent` tells whether a failure came from COMMIT.
+  // One run of Transact's body; `commit_sent` tells whether a failure came from COMMIT, `retry`
+  // whether the body failed on a conflict that running it again may resolve.
   Status TransactOnce(PgConnection& conn, const std::function<Status(PgConnection&)>& body,
-                      bool serializable, bool* commit_sent);
+                      bool serializable, bool* commit_sent, bool* retry);
 
   const std::vector<std::string> keywords_;
   const std::vector<std::string> values_;

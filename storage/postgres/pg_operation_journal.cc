@@ -6,19 +6,53 @@
 #include <cstdio>
 #include <string>
 
-#include "storage/sqlite/sqlite_operation_journal.h"
+#include "storage/journal_rows.h"
 
 namespace keepdav::storage {
 namespace {
 
-Status MissingStaging(const JournalEntry& entry) {
-  return Status::InvalidArgument("journal entry for " + entry.destination.str() +
-                                 " has no staging or trash path");
-}
-
 Status LeaseLost(const char* what, int64_t id) {
   return Status::IoError(std::string(what) + " " + std::to_string(id) +
                          ": lease lost (another instance owns it now)");
+}
+
+// The UPDATE that claims, for this instance ($1) with a new lease ($2), the rows of `table`
+// recovery may take at time $3, and returns their `columns`: at start-up this instance's own
+// and those whose lease lapsed; in live recovery (ClaimOnlyLapsed) only other instances' whose
+// lease lapsed. Under READ COMMITTED a second instance claiming at once waits for the first's
+// row locks, re-checks the WHERE on the rows as the first left them (owned, leased) and skips
+// them.
+std::string ClaimSql(const char* table, const char* columns, bool only_lapsed) {
+  return std::string("UPDATE ") + table +
+         " SET owner_instance = $1::bytea, lease_expires_at = $2::int8 WHERE " +
+         (only_lapsed ? "owner_instance <> $1::bytea AND lease_expires_at <= $3::int8"
+                      : "owner_instance = $1::bytea OR lease_expires_at <= $3::int8") +
+         " RETURNING " + columns;
+}
+
+// Runs the claim `sql` (ClaimSql) in one transaction and returns its rows decoded by `decode`,
+// oldest first.
+template <typename Row>
+Result<std::vector<Row>> ClaimRows(PgDatabase& db, const std::string& sql,
+                                   const PgJournalOwner& owner, const Clock& clock,
+                                   Row (*decode)(const JournalRowReader&)) {
+  std::vector<Row> out;
+  Status s = db.Transact([&](PgConnection& conn) -> Status {
+    out.clear();
+    const int64_t now = clock.Now();
+    PgParams params;
+    Result<PgResult> rows =
+        conn.Exec(sql, params.Bytes(owner.instance_id).Int(now + owner.lease_s).Int(now));
+    if (!rows.ok()) return rows.status();
+    int i = 0;
+    const JournalRowReader row{[&](int col) { return rows->Int(i, col); },
+                               [&](int col) { return rows->Bytes(i, col); }};
+    for (; i < rows->rows(); ++i) out.push_back(decode(row));
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  std::sort(out.begin(), out.end(), [](const Row& a, const Row& b) { return a.id < b.id; });
+  return out;
 }
 
 }  // namespace
@@ -173,13 +207,7 @@ Status PgOperationJournal::CommitSwap(JournalEntry* entry) {
 }
 
 Status PgOperationJournal::BeginRename(JournalEntry* entry, uint64_t inode, uint64_t device) {
-  JournalEntry next = *entry;
-  next.kind = JournalEntry::Kind::kRename;
-  next.state = JournalEntry::State::kReady;
-  next.staging.reset();
-  next.trash.reset();
-  next.staged_inode = inode;
-  next.staged_device = device;
+  JournalEntry next = BeginRenameEntry(*entry, inode, device);
   Status s = db_.Transact([&](PgConnection& conn) -> Status {
     Status st = InsertIn(conn, &next);
     return st.ok() ? PgPropertyStore::MoveTreeIn(conn, next.source, next.destination) : st;
@@ -197,12 +225,7 @@ Status PgOperationJournal::UndoRename(const JournalEntry& entry) {
 
 Status PgOperationJournal::BeginReplace(JournalEntry* entry, uint64_t inode, uint64_t device) {
   if (!entry->trash) return MissingStaging(*entry);
-  JournalEntry next = *entry;
-  next.kind = JournalEntry::Kind::kReplace;
-  next.state = JournalEntry::State::kBuilding;
-  next.staging = next.trash;  // Finish drops what is left at the trash path
-  next.staged_inode = inode;
-  next.staged_device = device;
+  JournalEntry next = BeginReplaceEntry(*entry, inode, device);
   Status s = db_.Transact([&](PgConnection& conn) { return InsertIn(conn, &next); });
   if (s.ok()) *entry = next;
   return s;
@@ -232,12 +255,7 @@ Status PgOperationJournal::UndoReplace(const JournalEntry& entry) {
 }
 
 Status PgOperationJournal::BeginDelete(JournalEntry* entry) {
-  JournalEntry next = *entry;
-  next.kind = JournalEntry::Kind::kDelete;
-  next.state = JournalEntry::State::kReady;
-  next.source = next.destination;
-  next.staging.reset();
-  next.trash.reset();
+  JournalEntry next = BeginDeleteEntry(*entry);
   Status s = db_.Transact([&](PgConnection& conn) { return InsertIn(conn, &next); });
   if (s.ok()) *entry = next;
   return s;
@@ -253,50 +271,15 @@ Status PgOperationJournal::Finish(const JournalEntry& entry) {
   });
 }
 
+void PgOperationJournal::ClaimOnlyLapsed() {
+  only_lapsed_.store(true);
+}
+
 Result<std::vector<JournalEntry>> PgOperationJournal::Pending() {
-  std::vector<JournalEntry> out;
-  Status s = db_.Transact([&](PgConnection& conn) -> Status {
-    out.clear();
-    const int64_t now = clock_.Now();
-    PgParams params;
-    Result<PgResult> rows = conn.Exec(
-        "UPDATE operations SET owner_instance = $1::bytea, lease_expires_at = $2::int8 "
-        "WHERE owner_instance = $1::bytea OR lease_expires_at <= $3::int8 "
-        "RETURNING id, kind, state, source, destination, staging, trash, staged_inode, "
-        "staged_device",
-        params.Bytes(owner_.instance_id).Int(now + owner_.lease_s).Int(now));
-    if (!rows.ok()) return rows.status();
-    for (int i = 0; i < rows->rows(); ++i) {
-      JournalEntry e;
-      e.id = rows->Int(i, 0);
-      e.kind = static_cast<JournalEntry::Kind>(rows->Int(i, 1));
-      e.state = static_cast<JournalEntry::State>(rows->Int(i, 2));
-      auto read = [&](int col, ResourcePath* out_path) {
-        Result<ResourcePath> p = SqliteOperationJournal::PathFromText(rows->Bytes(i, col));
-        if (p.ok()) {
-          *out_path = std::move(p).value();
-        } else {
-          e.unreadable = true;
-        }
-        return p.ok();
-      };
-      read(3, &e.source);
-      read(4, &e.destination);
-      if (e.kind != JournalEntry::Kind::kRename && e.kind != JournalEntry::Kind::kDelete) {
-        ResourcePath staging, trash;
-        if (read(5, &staging)) e.staging = staging;
-        if (read(6, &trash)) e.trash = trash;
-      }
-      e.staged_inode = static_cast<uint64_t>(rows->Int(i, 7));
-      e.staged_device = static_cast<uint64_t>(rows->Int(i, 8));
-      out.push_back(std::move(e));
-    }
-    return Status::Ok();
-  });
-  if (!s.ok()) return s;
-  std::sort(out.begin(), out.end(),
-            [](const JournalEntry& a, const JournalEntry& b) { return a.id < b.id; });
-  return out;
+  static const std::string kStartUp = ClaimSql("operations", kJournalEntryColumns, false);
+  static const std::string kLive = ClaimSql("operations", kJournalEntryColumns, true);
+  return ClaimRows(db_, only_lapsed_.load() ? kLive : kStartUp, owner_, clock_,
+                   &JournalEntryFromRow);
 }
 
 Status PgOperationJournal::BeginPartialWrite(PartialWriteRecord* record) {
@@ -345,39 +328,12 @@ Status PgOperationJournal::FinishPartialWrite(int64_t id) {
 }
 
 Result<std::vector<PartialWriteRecord>> PgOperationJournal::PendingPartialWrites() {
-  std::vector<PartialWriteRecord> out;
-  Status s = db_.Transact([&](PgConnection& conn) -> Status {
-    out.clear();
-    const int64_t now = clock_.Now();
-    PgParams params;
-    Result<PgResult> rows = conn.Exec(
-        "UPDATE partial_writes SET owner_instance = $1::bytea, lease_expires_at = $2::int8 "
-        "WHERE owner_instance = $1::bytea OR lease_expires_at <= $3::int8 "
-        "RETURNING id, path, inode, old_size, old_mtime_ns, write_offset, saved",
-        params.Bytes(owner_.instance_id).Int(now + owner_.lease_s).Int(now));
-    if (!rows.ok()) return rows.status();
-    for (int i = 0; i < rows->rows(); ++i) {
-      PartialWriteRecord r;
-      r.id = rows->Int(i, 0);
-      Result<ResourcePath> p = SqliteOperationJournal::PathFromText(rows->Bytes(i, 1));
-      if (p.ok()) {
-        r.path = std::move(p).value();
-      } else {
-        r.unreadable = true;
-      }
-      r.inode = static_cast<uint64_t>(rows->Int(i, 2));
-      r.old_size = static_cast<uint64_t>(rows->Int(i, 3));
-      r.old_mtime_ns = rows->Int(i, 4);
-      r.offset = static_cast<uint64_t>(rows->Int(i, 5));
-      r.saved = std::string(rows->Bytes(i, 6));
-      out.push_back(std::move(r));
-    }
-    return Status::Ok();
-  });
-  if (!s.ok()) return s;
-  std::sort(out.begin(), out.end(),
-            [](const PartialWriteRecord& a, const PartialWriteRecord& b) { return a.id < b.id; });
-  return out;
+  static constexpr char kColumns[] =
+      "id, path, inode, old_size, old_mtime_ns, write_offset, saved";  // PartialWriteFromRow's
+  static const std::string kStartUp = ClaimSql("partial_writes", kColumns, false);
+  static const std::string kLive = ClaimSql("partial_writes", kColumns, true);
+  return ClaimRows(db_, only_lapsed_.load() ? kLive : kStartUp, owner_, clock_,
+                   &PartialWriteFromRow);
 }
 
 }  // namespace keepdav::storage

@@ -10,18 +10,21 @@
 // StartRenewing's thread) renews all of the instance's at once. A step on an entry the
 // instance no longer owns changes nothing and fails (kIoError "lease lost").
 //
-// Pending() and PendingPartialWrites() are for start-up recovery: they claim, in one UPDATE,
-// the entries of this instance (a restart recognises its own) and those whose lease has
-// lapsed (their owner died), and return them. Row locks order two instances claiming at once:
-// the second re-reads the row the first changed, finds it owned and leased, and skips it, so
-// no two instances recover the same entry. An entry of a live instance that renews its leases
-// is never claimed by another.
+// Pending() and PendingPartialWrites() claim entries for recovery, in one UPDATE, and return
+// them: at start-up the entries of this instance (a restart recognises its own) and those
+// whose lease has lapsed (their owner died); once ClaimOnlyLapsed() has been called (live
+// recovery, run every lease_s / 3 or so while requests run) only those of other instances
+// whose lease has lapsed. Row locks order two instances claiming at once: the second re-reads
+// the row the first changed, finds it owned and leased, and skips it, so no two instances
+// recover the same entry. An entry of a live instance that renews its leases is never claimed
+// by another.
 //
 // Ownership: does not own `properties`, `clock` or their database, which must outlive the
 // journal. Thread-safe. Errors: those of OperationJournal, with PostgreSQL's mapped by
 // PgConnection; kUnavailable while the database cannot be reached (the step changed nothing).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -61,6 +64,16 @@ class PgOperationJournal : public OperationJournal {
   Status FinishPartialWrite(int64_t id) override;
   Result<std::vector<PartialWriteRecord>> PendingPartialWrites() override;
 
+  // From now on Pending() and PendingPartialWrites() claim only the entries of other instances
+  // whose lease lapsed, no longer this instance's own: after start-up recovery those belong to
+  // the requests it is running. Call it once start-up recovery is done, before live recovery
+  // starts. An entry claimed (in either mode) is this instance's from then on, renewed with the
+  // rest by RenewLeases, so live recovery never returns it again: one whose recovery failed (or
+  // whose claim lost its COMMIT: kUnavailable, yet claimed) waits for this instance's next
+  // start-up recovery. Thread-safe (any thread, any time; a claim already running keeps the
+  // mode it started with).
+  void ClaimOnlyLapsed();
+
   // Extends the lease of every entry and record this instance owns to now + lease_s; returns
   // how many it renewed.
   Result<int64_t> RenewLeases();
@@ -87,6 +100,7 @@ class PgOperationJournal : public OperationJournal {
   PgDatabase& db_;
   const PgJournalOwner owner_;
   const Clock& clock_;
+  std::atomic<bool> only_lapsed_{false};  // ClaimOnlyLapsed has been called
 
   std::mutex renew_mu_;
   std::condition_variable renew_cv_;

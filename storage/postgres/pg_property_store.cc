@@ -25,15 +25,6 @@ PgParams& BindRename(const SubtreeRange& range, const ResourcePath& from, const 
       .Int(from.IsRoot() ? 1 : static_cast<int64_t>(from.str().size()) + 1);
 }
 
-// COPY and MOVE onto an ancestor or descendant are refused by WebDAV (RFC 4918 §9.8.5, §9.9.4).
-Status CheckDisjoint(const ResourcePath& from, const ResourcePath& to, const char* op) {
-  if (from.Contains(to) || to.Contains(from)) {
-    return Status::InvalidArgument(std::string(op) + " " + from.str() + " to " + to.str() +
-                                   ": source and destination overlap");
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 Status PgPropertyStore::DeleteTreeIn(PgConnection& conn, const ResourcePath& path) {
@@ -180,14 +171,14 @@ Status PgPropertyStore::Apply(const ResourcePath& path,
 
 Status PgPropertyStore::CopyTree(const ResourcePath& from, const ResourcePath& to) {
   if (from == to) return Status::Ok();
-  Status s = CheckDisjoint(from, to, "copy properties");
+  Status s = CheckDisjointTrees(from, to, "copy properties");
   if (!s.ok()) return s;
   return db_.Transact([&](PgConnection& conn) { return CopyTreeIn(conn, from, to); });
 }
 
 Status PgPropertyStore::MoveTree(const ResourcePath& from, const ResourcePath& to) {
   if (from == to) return Status::Ok();
-  Status s = CheckDisjoint(from, to, "move properties");
+  Status s = CheckDisjointTrees(from, to, "move properties");
   if (!s.ok()) return s;
   return db_.Transact([&](PgConnection& conn) { return MoveTreeIn(conn, from, to); });
 }

@@ -1,6 +1,6 @@
-// PgSubtree: the SQL of a subtree range (SubtreeRange: a path and everything below it) over a
-// bytea path column, and the helpers the PostgreSQL stores share for binding paths and reading
-// rows.
+// PgSubtree: the SQL of a subtree range (storage/subtree_range.h: a path and everything below
+// it) over a bytea path column, and the helpers the PostgreSQL stores share for binding paths
+// and reading rows.
 //
 // bytea compares bytewise, as SQLite's BINARY collation does, so SubtreeRange's bounds serve
 // a btree index on the column as they do in SQLite (no COLLATE "C" needed).
@@ -12,15 +12,14 @@
 
 #include "storage/postgres/pg_connection.h"
 #include "storage/resource_path.h"
-#include "storage/sqlite/subtree_range.h"
+#include "storage/subtree_range.h"
 
 namespace keepdav::storage {
 
 struct PgSubtree {
   // "(column = $1::bytea OR (column >= $2::bytea AND column < $3::bytea))".
   static std::string Where(std::string_view column) {
-    std::string c(column);
-    return "(" + c + " = $1::bytea OR (" + c + " >= $2::bytea AND " + c + " < $3::bytea))";
+    return SubtreeRange::Where(column, "$1::bytea", "$2::bytea", "$3::bytea");
   }
   // Adds $1, $2, $3 for `range` (whose strings must outlive the statement).
   static PgParams& Bind(const SubtreeRange& range, PgParams& params) {

@@ -3,22 +3,10 @@
 #include <string>
 #include <string_view>
 
-#include "storage/sqlite/subtree_range.h"
+#include "storage/checksum_hex.h"
+#include "storage/sqlite/sqlite_subtree_range.h"
 
 namespace keepdav::storage {
-namespace {
-
-// "" (not computed) or exactly `digits` lower-case hex digits.
-bool IsHexOrEmpty(std::string_view sum, size_t digits) {
-  if (sum.empty()) return true;
-  if (sum.size() != digits) return false;
-  for (char c : sum) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 Result<FileChecksums> SqliteChecksumStore::Get(const ResourcePath& path,
                                                const FileIdentity& identity) {
@@ -46,10 +34,8 @@ Result<FileChecksums> SqliteChecksumStore::Get(const ResourcePath& path,
 
 Status SqliteChecksumStore::Put(const ResourcePath& path, const FileIdentity& identity,
                                 const FileChecksums& sums) {
-  if (!IsHexOrEmpty(sums.sha1, 40) || !IsHexOrEmpty(sums.md5, 32) ||
-      !IsHexOrEmpty(sums.sha256, 64)) {
-    return Status::InvalidArgument("checksums of " + path.str() + " are not lower-case hex");
-  }
+  Status valid = CheckChecksumsHex(path, sums);
+  if (!valid.ok()) return valid;
   auto lock = db_.Lock();
   Result<Statement> st = db_.Prepare(
       "INSERT OR REPLACE INTO checksums (path, inode, size, mtime_ns, ctime_ns, sha1, md5, "
@@ -98,10 +84,10 @@ Status SqliteChecksumStore::ForEachInMembers(
 }
 
 Status SqliteChecksumStore::DeleteTreeLocked(const ResourcePath& path) {
-  static const std::string kSql = "DELETE FROM checksums WHERE " + SubtreeRange::Where("path");
+  static const std::string kSql = "DELETE FROM checksums WHERE " + SqliteSubtree::Where("path");
   Result<Statement> st = db_.Prepare(kSql);
   if (!st.ok()) return st.status();
-  SubtreeRange(path).Bind(*st);
+  SqliteSubtree::Bind(SubtreeRange(path), *st);
   return st->Run();
 }
 
@@ -112,10 +98,8 @@ Status SqliteChecksumStore::DeleteTree(const ResourcePath& path) {
 
 Status SqliteChecksumStore::MoveTree(const ResourcePath& from, const ResourcePath& to) {
   if (from == to) return Status::Ok();
-  if (from.Contains(to) || to.Contains(from)) {
-    return Status::InvalidArgument("move checksums " + from.str() + " to " + to.str() +
-                                   ": source and destination overlap");
-  }
+  Status disjoint = CheckDisjointTrees(from, to, "move checksums");
+  if (!disjoint.ok()) return disjoint;
   auto lock = db_.Lock();
   Database::Transaction tx(db_);
   if (!tx.begin_status().ok()) return tx.begin_status();
@@ -127,10 +111,10 @@ Status SqliteChecksumStore::MoveTree(const ResourcePath& from, const ResourcePat
   static const std::string kSql =
       "UPDATE checksums SET path = CASE WHEN path = ?1 THEN ?4 "
       "ELSE ?5 || substr(CAST(path AS BLOB), ?6) END WHERE " +
-      SubtreeRange::Where("path");
+      SqliteSubtree::Where("path");
   Result<Statement> st = db_.Prepare(kSql);
   if (!st.ok()) return st.status();
-  SubtreeRange(from).Bind(*st);
+  SqliteSubtree::Bind(SubtreeRange(from), *st);
   st->BindText(4, to.str())
       .BindText(5, to.IsRoot() ? std::string_view() : std::string_view(to.str()))
       .BindInt(6, from.IsRoot() ? 1 : static_cast<int64_t>(from.str().size()) + 1);

@@ -1,6 +1,6 @@
 #include "storage/sqlite/sqlite_lock_store.h"
 
-#include "storage/sqlite/subtree_range.h"
+#include "storage/sqlite/sqlite_subtree_range.h"
 
 namespace keepdav::storage {
 namespace {
@@ -187,11 +187,11 @@ Result<std::vector<LockRecord>> SqliteLockStore::FindAtOrBelow(const ResourcePat
 Result<std::vector<LockRecord>> SqliteLockStore::FindAtOrBelowLocked(const ResourcePath& path,
                                                                      int64_t now) {
   if (KnownEmptyLocked()) return std::vector<LockRecord>();
-  static const std::string kSql = std::string(kColumns) + "WHERE " + SubtreeRange::Where("root") +
+  static const std::string kSql = std::string(kColumns) + "WHERE " + SqliteSubtree::Where("root") +
                                   " AND expires_at > ?4 ORDER BY root, token";
   Result<Statement> st = db_.Prepare(kSql);
   if (!st.ok()) return st.status();
-  SubtreeRange(path).Bind(*st);
+  SqliteSubtree::Bind(SubtreeRange(path), *st);
   st->BindInt(4, now);
   return ReadRows(*st);
 }
@@ -260,10 +260,10 @@ Result<int64_t> SqliteLockStore::DeleteTree(const ResourcePath& path, bool keep_
   if (KnownEmptyLocked()) return int64_t{0};
   // The subtree, less its root's own locks when ?4 = 1 (the root "/" lies in its own range).
   static const std::string kSql =
-      "DELETE FROM locks WHERE " + SubtreeRange::Where("root") + " AND NOT (?4 = 1 AND root = ?1)";
+      "DELETE FROM locks WHERE " + SqliteSubtree::Where("root") + " AND NOT (?4 = 1 AND root = ?1)";
   Result<Statement> st = db_.Prepare(kSql);
   if (!st.ok()) return st.status();
-  SubtreeRange(path).Bind(*st);
+  SqliteSubtree::Bind(SubtreeRange(path), *st);
   st->BindInt(4, keep_root ? 1 : 0);
   Result<int64_t> n = RunCountingChanges(db_, *st);
   if (n.ok()) CountRowsLocked(-*n);

@@ -2,39 +2,18 @@
 
 #include <string>
 
+#include "storage/journal_rows.h"
+
 namespace keepdav::storage {
 namespace {
 
-Status MissingStaging(const JournalEntry& entry) {
-  return Status::InvalidArgument("journal entry for " + entry.destination.str() +
-                                 " has no staging or trash path");
+// The columns of `st`'s current row, for storage/journal_rows.h.
+JournalRowReader ReaderOf(const Statement& st) {
+  return {[&st](int col) { return st.ColumnInt(col); },
+          [&st](int col) { return st.ColumnBlob(col); }};
 }
 
 }  // namespace
-
-Result<ResourcePath> SqliteOperationJournal::PathFromText(std::string_view text) {
-  // Journal paths may contain reserved segments (staging names), which Parse refuses; rebuild
-  // them segment by segment instead.
-  if (text.empty() || text[0] != '/') {
-    return Status::InvalidPath("journal path '" + std::string(text) + "'");
-  }
-  ResourcePath p;
-  size_t pos = 1;
-  while (pos < text.size()) {
-    size_t slash = text.find('/', pos);
-    if (slash == std::string_view::npos) slash = text.size();
-    std::string_view seg = text.substr(pos, slash - pos);
-    if (ResourcePath::IsReservedName(seg)) {
-      p = p.InternalChild(seg);
-    } else if (ResourcePath::IsValidSegment(seg)) {
-      p = p.Child(seg);
-    } else {
-      return Status::InvalidPath("journal path " + std::string(text));
-    }
-    pos = slash + 1;
-  }
-  return p;
-}
 
 Result<int64_t> SqliteOperationJournal::LastInsertIdLocked() {
   Result<Statement> id = db_.Prepare("SELECT last_insert_rowid()");
@@ -126,35 +105,15 @@ Status SqliteOperationJournal::CommitSwap(JournalEntry* entry) {
 }
 
 Status SqliteOperationJournal::BeginRename(JournalEntry* entry, uint64_t inode, uint64_t device) {
+  JournalEntry next = BeginRenameEntry(*entry, inode, device);
   auto lock = db_.Lock();
   Database::Transaction tx(db_);
   if (!tx.begin_status().ok()) return tx.begin_status();
-  Result<Statement> st = db_.Prepare(
-      "INSERT INTO operations (kind, state, source, destination, staging, trash, staged_inode, "
-      "staged_device) VALUES (?1, ?2, ?3, ?4, '', '', ?5, ?6)");
-  if (!st.ok()) return st.status();
-  st->BindInt(1, static_cast<int64_t>(JournalEntry::Kind::kRename))
-      .BindInt(2, static_cast<int64_t>(JournalEntry::State::kReady))
-      .BindText(3, entry->source.str())
-      .BindText(4, entry->destination.str())
-      .BindInt(5, static_cast<int64_t>(inode))
-      .BindInt(6, static_cast<int64_t>(device));
-  Status s = st->Run();
-  if (!s.ok()) return s;
-  Result<int64_t> id = LastInsertIdLocked();
-  if (!id.ok()) return id.status();
-  s = props_.MoveTreeLocked(entry->source, entry->destination);
-  if (!s.ok()) return s;
-  s = tx.Commit();
-  if (!s.ok()) return s;
-  entry->id = *id;
-  entry->kind = JournalEntry::Kind::kRename;
-  entry->state = JournalEntry::State::kReady;
-  entry->staging.reset();
-  entry->trash.reset();
-  entry->staged_inode = inode;
-  entry->staged_device = device;
-  return Status::Ok();
+  Status s = InsertLocked(&next);
+  if (s.ok()) s = props_.MoveTreeLocked(next.source, next.destination);
+  if (s.ok()) s = tx.Commit();
+  if (s.ok()) *entry = next;
+  return s;
 }
 
 Status SqliteOperationJournal::UndoRename(const JournalEntry& entry) {
@@ -190,12 +149,7 @@ Status SqliteOperationJournal::InsertLocked(JournalEntry* entry) {
 
 Status SqliteOperationJournal::BeginReplace(JournalEntry* entry, uint64_t inode, uint64_t device) {
   if (!entry->trash) return MissingStaging(*entry);
-  JournalEntry next = *entry;
-  next.kind = JournalEntry::Kind::kReplace;
-  next.state = JournalEntry::State::kBuilding;
-  next.staging = next.trash;  // Finish drops what is left at the trash path
-  next.staged_inode = inode;
-  next.staged_device = device;
+  JournalEntry next = BeginReplaceEntry(*entry, inode, device);
   auto lock = db_.Lock();
   Status s = InsertLocked(&next);
   if (s.ok()) *entry = next;
@@ -232,12 +186,7 @@ Status SqliteOperationJournal::UndoReplace(const JournalEntry& entry) {
 }
 
 Status SqliteOperationJournal::BeginDelete(JournalEntry* entry) {
-  JournalEntry next = *entry;
-  next.kind = JournalEntry::Kind::kDelete;
-  next.state = JournalEntry::State::kReady;
-  next.source = next.destination;
-  next.staging.reset();
-  next.trash.reset();
+  JournalEntry next = BeginDeleteEntry(*entry);
   auto lock = db_.Lock();
   Status s = InsertLocked(&next);
   if (s.ok()) *entry = next;
@@ -260,36 +209,13 @@ Status SqliteOperationJournal::Finish(const JournalEntry& entry) {
 
 Result<std::vector<JournalEntry>> SqliteOperationJournal::Pending() {
   auto lock = db_.Lock();
-  Result<Statement> st = db_.Prepare(
-      "SELECT id, kind, state, source, destination, staging, trash, staged_inode, staged_device "
-      "FROM operations ORDER BY id");
+  static const std::string kSql =
+      std::string("SELECT ") + kJournalEntryColumns + " FROM operations ORDER BY id";
+  Result<Statement> st = db_.Prepare(kSql);
   if (!st.ok()) return st.status();
+  const JournalRowReader row = ReaderOf(*st);
   std::vector<JournalEntry> out;
-  while (st->Step()) {
-    JournalEntry e;
-    e.id = st->ColumnInt(0);
-    e.kind = static_cast<JournalEntry::Kind>(st->ColumnInt(1));
-    e.state = static_cast<JournalEntry::State>(st->ColumnInt(2));
-    auto read = [&](int col, ResourcePath* out_path) {
-      Result<ResourcePath> p = PathFromText(st->ColumnText(col));
-      if (p.ok()) {
-        *out_path = std::move(p).value();
-      } else {
-        e.unreadable = true;
-      }
-      return p.ok();
-    };
-    read(3, &e.source);
-    read(4, &e.destination);
-    if (e.kind != JournalEntry::Kind::kRename && e.kind != JournalEntry::Kind::kDelete) {
-      ResourcePath staging, trash;
-      if (read(5, &staging)) e.staging = staging;
-      if (read(6, &trash)) e.trash = trash;
-    }
-    e.staged_inode = static_cast<uint64_t>(st->ColumnInt(7));
-    e.staged_device = static_cast<uint64_t>(st->ColumnInt(8));
-    out.push_back(std::move(e));
-  }
+  while (st->Step()) out.push_back(JournalEntryFromRow(row));
   if (!st->status().ok()) return st->status();
   return out;
 }
@@ -328,23 +254,9 @@ Result<std::vector<PartialWriteRecord>> SqliteOperationJournal::PendingPartialWr
       "SELECT id, path, inode, old_size, old_mtime_ns, offset, saved FROM partial_writes "
       "ORDER BY id");
   if (!st.ok()) return st.status();
+  const JournalRowReader row = ReaderOf(*st);
   std::vector<PartialWriteRecord> out;
-  while (st->Step()) {
-    PartialWriteRecord r;
-    r.id = st->ColumnInt(0);
-    Result<ResourcePath> p = PathFromText(st->ColumnText(1));
-    if (p.ok()) {
-      r.path = std::move(p).value();
-    } else {
-      r.unreadable = true;
-    }
-    r.inode = static_cast<uint64_t>(st->ColumnInt(2));
-    r.old_size = static_cast<uint64_t>(st->ColumnInt(3));
-    r.old_mtime_ns = st->ColumnInt(4);
-    r.offset = static_cast<uint64_t>(st->ColumnInt(5));
-    r.saved = std::string(st->ColumnBlob(6));
-    out.push_back(std::move(r));
-  }
+  while (st->Step()) out.push_back(PartialWriteFromRow(row));
   if (!st->status().ok()) return st->status();
   return out;
 }

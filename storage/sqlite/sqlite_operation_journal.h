@@ -3,15 +3,13 @@
 //
 // Built over the property store itself, so it cannot be given another database: each step is
 // one SQLite transaction spanning the `operations` and `properties` tables, run with the
-// store's own subtree statements. Paths are stored as ResourcePath strings; staging and trash
-// paths contain reserved segments and are read back by PathFromText.
+// store's own subtree statements. Paths are stored as ResourcePath strings and read back as
+// storage/journal_rows.h does for every journal.
 //
 // Ownership: does not own `properties`, which must outlive the journal. Thread-safe: every call
 // takes the Database lock for the whole of its transaction. Errors: those of OperationJournal,
 // with SQLite's codes mapped by Database.
 #pragma once
-
-#include <string_view>
 
 #include "storage/operation_journal.h"
 #include "storage/sqlite/sqlite_property_store.h"
@@ -38,10 +36,6 @@ class SqliteOperationJournal : public OperationJournal {
   Status BeginPartialWrite(PartialWriteRecord* record) override;
   Status FinishPartialWrite(int64_t id) override;
   Result<std::vector<PartialWriteRecord>> PendingPartialWrites() override;
-
-  // A stored path back as a ResourcePath; reserved (staging) segments are allowed, anything
-  // else Parse refuses is kInvalidPath.
-  static Result<ResourcePath> PathFromText(std::string_view text);
 
  private:
   // REQUIRES: the database lock held (as do the two below).

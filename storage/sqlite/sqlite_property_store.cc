@@ -1,14 +1,14 @@
 #include "storage/sqlite/sqlite_property_store.h"
 
-#include "storage/sqlite/subtree_range.h"
+#include "storage/sqlite/sqlite_subtree_range.h"
 
 namespace keepdav::storage {
 namespace {
 
-// "(path = ?1 OR (path >= ?2 AND path < ?3))", bound by SubtreeRange::Bind. The statements
+// "(path = ?1 OR (path >= ?2 AND path < ?3))", bound by SqliteSubtree::Bind. The statements
 // built from it are static strings, made once: the statement cache is keyed by their text.
 const std::string& SubtreeWhere() {
-  static const std::string kWhere = SubtreeRange::Where("path");
+  static const std::string kWhere = SqliteSubtree::Where("path");
   return kWhere;
 }
 
@@ -18,7 +18,7 @@ Status SqlitePropertyStore::DeleteTreeLocked(const ResourcePath& path) {
   static const std::string kSql = "DELETE FROM properties WHERE " + SubtreeWhere();
   Result<Statement> st = db_.Prepare(kSql);
   if (!st.ok()) return st.status();
-  SubtreeRange(path).Bind(*st);
+  SqliteSubtree::Bind(SubtreeRange(path), *st);
   return st->Run();
 }
 
@@ -37,7 +37,7 @@ Status SqlitePropertyStore::CopyTreeLocked(const ResourcePath& from, const Resou
       SubtreeWhere();
   Result<Statement> st = db_.Prepare(kSql);
   if (!st.ok()) return st.status();
-  SubtreeRange(from).Bind(*st);
+  SqliteSubtree::Bind(SubtreeRange(from), *st);
   st->BindText(4, to.str())
       .BindText(5, to.IsRoot() ? std::string_view() : std::string_view(to.str()))
       .BindInt(6, from.IsRoot() ? 1 : static_cast<int64_t>(from.str().size()) + 1);
@@ -57,20 +57,6 @@ Status SqlitePropertyStore::CopyOneLocked(const ResourcePath& from, const Resour
   st->BindText(1, from.str()).BindText(2, to.str());
   return st->Run();
 }
-
-namespace {
-
-// COPY and MOVE onto an ancestor or descendant are refused by WebDAV (RFC 4918 §9.8.5, §9.9.4:
-// 403 when source and destination overlap), and the delete-then-copy above would lose data.
-Status CheckDisjoint(const ResourcePath& from, const ResourcePath& to, const char* op) {
-  if (from.Contains(to) || to.Contains(from)) {
-    return Status::InvalidArgument(std::string(op) + " " + from.str() + " to " + to.str() +
-                                   ": source and destination overlap");
-  }
-  return Status::Ok();
-}
-
-}  // namespace
 
 Result<std::vector<DeadProperty>> SqlitePropertyStore::GetAll(const ResourcePath& path) {
   auto lock = db_.Lock();
@@ -156,7 +142,7 @@ Status SqlitePropertyStore::Apply(const ResourcePath& path,
 
 Status SqlitePropertyStore::CopyTree(const ResourcePath& from, const ResourcePath& to) {
   if (from == to) return Status::Ok();
-  Status s = CheckDisjoint(from, to, "copy properties");
+  Status s = CheckDisjointTrees(from, to, "copy properties");
   if (!s.ok()) return s;
   auto lock = db_.Lock();
   Database::Transaction tx(db_);
@@ -168,7 +154,7 @@ Status SqlitePropertyStore::CopyTree(const ResourcePath& from, const ResourcePat
 
 Status SqlitePropertyStore::MoveTree(const ResourcePath& from, const ResourcePath& to) {
   if (from == to) return Status::Ok();
-  Status s = CheckDisjoint(from, to, "move properties");
+  Status s = CheckDisjointTrees(from, to, "move properties");
   if (!s.ok()) return s;
   auto lock = db_.Lock();
   Database::Transaction tx(db_);
@@ -193,7 +179,7 @@ Result<bool> SqlitePropertyStore::AnyUnder(const ResourcePath& path) {
   static const std::string kSql = "SELECT 1 FROM properties WHERE " + SubtreeWhere() + " LIMIT 1";
   Result<Statement> st = db_.Prepare(kSql);
   if (!st.ok()) return st.status();
-  SubtreeRange(path).Bind(*st);
+  SqliteSubtree::Bind(SubtreeRange(path), *st);
   bool any = st->Step();
   if (!st->status().ok()) return st->status();
   return any;
@@ -205,7 +191,7 @@ Result<std::vector<std::string>> SqlitePropertyStore::PathsUnder(const ResourceP
       "SELECT DISTINCT path FROM properties WHERE " + SubtreeWhere() + " ORDER BY path";
   Result<Statement> st = db_.Prepare(kSql);
   if (!st.ok()) return st.status();
-  SubtreeRange(path).Bind(*st);
+  SqliteSubtree::Bind(SubtreeRange(path), *st);
   std::vector<std::string> out;
   while (st->Step()) out.emplace_back(st->ColumnText(0));
   if (!st->status().ok()) return st->status();

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "storage/journal_rows.h"
 #include "storage/property_store.h"
 #include "storage/sqlite/sqlite_operation_journal.h"
 #include "tests/storage/status_printer.h"
@@ -289,15 +290,19 @@ INSTANTIATE_TEST_SUITE_P(Stores, OperationJournalTest,
                          ::testing::ValuesIn(test_support::AllStoreBackends()),
                          test_support::BackendName);
 
-// ---------------------------------------------------------------------------------------------
-// SqliteOperationJournal only.
-
-TEST(SqliteOperationJournalTest, StagedPathsRoundTripThroughText) {
-  auto p = SqliteOperationJournal::PathFromText("/a/.keepdav-stage-ff/b");
+// How every journal reads its stored paths back (storage/journal_rows.h).
+TEST(JournalRowsTest, StagedPathsRoundTripThroughText) {
+  auto p = JournalPathFromText("/a/.keepdav-stage-ff/b");
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->str(), "/a/.keepdav-stage-ff/b");
-  EXPECT_FALSE(SqliteOperationJournal::PathFromText("/a/../b").ok());
+  EXPECT_TRUE(JournalPathFromText("/")->IsRoot());
+  EXPECT_FALSE(JournalPathFromText("/a/../b").ok());
+  EXPECT_FALSE(JournalPathFromText("a/b").ok());
+  EXPECT_FALSE(JournalPathFromText("").ok());
 }
+
+// ---------------------------------------------------------------------------------------------
+// SqliteOperationJournal only.
 
 // A row whose paths no longer parse comes back marked, with what did parse, and Finish drops it
 // without touching the properties of any path it could not read.

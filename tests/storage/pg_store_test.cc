@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "storage/clock.h"
@@ -57,8 +58,30 @@ class PgStoreTest : public ::testing::Test {
     return db.ok() ? std::move(db).value() : nullptr;
   }
 
+  // One keepdav instance's journal: a pool, a property store and a journal of its own.
+  struct JournalInstance {
+    std::unique_ptr<PgDatabase> db;
+    std::unique_ptr<PgPropertyStore> props;
+    std::unique_ptr<PgOperationJournal> journal;
+  };
+  // An instance for each id, with leases of `lease_s` on clock_; empty when one failed to open.
+  std::vector<JournalInstance> OpenJournals(const std::vector<std::string>& ids, int64_t lease_s) {
+    std::vector<JournalInstance> out;
+    for (const std::string& id : ids) {
+      JournalInstance j;
+      j.db = OpenInstance();
+      if (j.db == nullptr) return {};
+      j.props = std::make_unique<PgPropertyStore>(*j.db);
+      j.journal =
+          std::make_unique<PgOperationJournal>(*j.props, PgJournalOwner{id, lease_s}, clock_);
+      out.push_back(std::move(j));
+    }
+    return out;
+  }
+
   PgCluster* cluster_ = nullptr;
   std::string schema_;
+  FakeClock clock_;  // the journals' (OpenJournals)
 };
 
 LockRecord MakeLock(const std::string& token, std::string_view root, bool infinite,
@@ -270,20 +293,40 @@ JournalEntry CopyEntry(int n) {
   return e;
 }
 
+// What one instance's recovery claimed.
+struct Claimed {
+  Result<std::vector<JournalEntry>> entries = std::vector<JournalEntry>();
+  Result<std::vector<PartialWriteRecord>> writes = std::vector<PartialWriteRecord>();
+  bool ok() const { return entries.ok() && writes.ok(); }
+};
+
+// `x` and `y` recover at the same moment, each on a thread of its own: Pending(), then
+// PendingPartialWrites().
+std::pair<Claimed, Claimed> RecoverAtOnce(PgOperationJournal& x, PgOperationJournal& y) {
+  std::pair<Claimed, Claimed> got;
+  std::atomic<int> ready{0};
+  auto recover = [&ready](PgOperationJournal* j, Claimed* out) {
+    ready.fetch_add(1);
+    while (ready.load() < 2) {
+    }
+    out->entries = j->Pending();
+    out->writes = j->PendingPartialWrites();
+  };
+  std::thread tx(recover, &x, &got.first);
+  std::thread ty(recover, &y, &got.second);
+  tx.join();
+  ty.join();
+  return got;
+}
+
 // Entries belong to the instance that began them: another instance does not see them while
 // their lease runs, and a restart of the owner (same instance id) does. Once the owner is gone
 // and the leases lapse, instances recovering at once claim each entry exactly once, and the
 // old owner's next step on a claimed entry fails without changing anything.
 TEST_F(PgStoreTest, TwoJournalOwnersNeverRecoverTheSameEntry) {
-  std::unique_ptr<PgDatabase> db_a = OpenInstance();
-  std::unique_ptr<PgDatabase> db_b = OpenInstance();
-  std::unique_ptr<PgDatabase> db_c = OpenInstance();
-  ASSERT_TRUE(db_a && db_b && db_c);
-  FakeClock clock;
-  PgPropertyStore props_a(*db_a), props_b(*db_b), props_c(*db_c);
-  PgOperationJournal a(props_a, {"host-a:8080", 60}, clock);
-  PgOperationJournal b(props_b, {"host-b:8080", 60}, clock);
-  PgOperationJournal c(props_c, {"host-c:8080", 60}, clock);
+  std::vector<JournalInstance> in = OpenJournals({"host-a:8080", "host-b:8080", "host-c:8080"}, 60);
+  ASSERT_EQ(in.size(), 3u);
+  PgOperationJournal &a = *in[0].journal, &b = *in[1].journal, &c = *in[2].journal;
 
   constexpr int kEntries = 40;
   std::vector<JournalEntry> entries;
@@ -300,45 +343,33 @@ TEST_F(PgStoreTest, TwoJournalOwnersNeverRecoverTheSameEntry) {
   EXPECT_TRUE(b.Pending()->empty());  // a's leases run
   EXPECT_TRUE(b.PendingPartialWrites()->empty());
   {
-    PgOperationJournal a_again(props_a, {"host-a:8080", 60}, clock);  // a restarted
+    PgOperationJournal a_again(*in[0].props, {"host-a:8080", 60}, clock_);  // a restarted
     EXPECT_EQ(a_again.Pending()->size(), static_cast<size_t>(kEntries));
     EXPECT_EQ(a_again.PendingPartialWrites()->size(), 1u);
   }
   // A renewal keeps them a's past the first lease.
-  clock.now += 50;
+  clock_.now += 50;
   EXPECT_EQ(*a.RenewLeases(), kEntries + 1);
-  clock.now += 50;
+  clock_.now += 50;
   EXPECT_TRUE(b.Pending()->empty());
 
   // a dies; its leases lapse; b and c recover at once.
-  clock.now += 61;
-  Result<std::vector<JournalEntry>> got_b = std::vector<JournalEntry>();
-  Result<std::vector<JournalEntry>> got_c = std::vector<JournalEntry>();
-  Result<std::vector<PartialWriteRecord>> writes_b = std::vector<PartialWriteRecord>();
-  Result<std::vector<PartialWriteRecord>> writes_c = std::vector<PartialWriteRecord>();
-  std::thread tb([&] {
-    got_b = b.Pending();
-    writes_b = b.PendingPartialWrites();
-  });
-  std::thread tc([&] {
-    got_c = c.Pending();
-    writes_c = c.PendingPartialWrites();
-  });
-  tb.join();
-  tc.join();
-  ASSERT_TRUE(got_b.ok() && got_c.ok() && writes_b.ok() && writes_c.ok());
+  clock_.now += 61;
+  auto [got_b, got_c] = RecoverAtOnce(b, c);
+  ASSERT_TRUE(got_b.ok() && got_c.ok());
   std::set<int64_t> ids;
-  for (const auto* got : {&got_b, &got_c}) {
-    for (const JournalEntry& e : got->value()) {
+  for (const Claimed* got : {&got_b, &got_c}) {
+    for (const JournalEntry& e : got->entries.value()) {
       EXPECT_TRUE(ids.insert(e.id).second) << "entry " << e.id << " recovered twice";
     }
   }
   EXPECT_EQ(ids.size(), static_cast<size_t>(kEntries));
-  EXPECT_EQ(writes_b->size() + writes_c->size(), 1u);
-  std::printf("[ recover  ] b claimed %zu entries, c claimed %zu\n", got_b->size(), got_c->size());
+  EXPECT_EQ(got_b.writes->size() + got_c.writes->size(), 1u);
+  std::printf("[ recover  ] b claimed %zu entries, c claimed %zu\n", got_b.entries->size(),
+              got_c.entries->size());
   // Claimed entries stay with their new owner: asking again hands each to the same instance.
-  EXPECT_EQ(b.Pending()->size(), got_b->size());
-  EXPECT_EQ(c.Pending()->size(), got_c->size());
+  EXPECT_EQ(b.Pending()->size(), got_b.entries->size());
+  EXPECT_EQ(c.Pending()->size(), got_c.entries->size());
 
   // The old owner (paused, not dead) cannot step or finish an entry it lost.
   JournalEntry lost = entries[0];
@@ -348,30 +379,131 @@ TEST_F(PgStoreTest, TwoJournalOwnersNeverRecoverTheSameEntry) {
   EXPECT_FALSE(a.Finish(entries[0]).ok());
   EXPECT_EQ(b.Pending()->size() + c.Pending()->size(), static_cast<size_t>(kEntries));
   // The new owners finish them.
-  for (const JournalEntry& e : got_b.value()) ASSERT_TRUE(b.Finish(e).ok());
-  for (const JournalEntry& e : got_c.value()) ASSERT_TRUE(c.Finish(e).ok());
+  for (const JournalEntry& e : got_b.entries.value()) ASSERT_TRUE(b.Finish(e).ok());
+  for (const JournalEntry& e : got_c.entries.value()) ASSERT_TRUE(c.Finish(e).ok());
   EXPECT_TRUE(b.Pending()->empty());
   EXPECT_TRUE(c.Pending()->empty());
 }
 
+// Live recovery (ClaimOnlyLapsed): an instance no longer claims its own entries, which belong
+// to the requests it is running, even when their lease ran out before a renewal; a restart
+// (start-up recovery, same instance id) still does.
+TEST_F(PgStoreTest, AfterClaimOnlyLapsedOwnEntriesAreNotClaimed) {
+  std::vector<JournalInstance> in = OpenJournals({"host-a:8080"}, 60);
+  ASSERT_EQ(in.size(), 1u);
+  PgOperationJournal& a = *in[0].journal;
+  JournalEntry e = CopyEntry(1);
+  ASSERT_TRUE(a.Begin(&e).ok());
+  PartialWriteRecord write;
+  write.path = P("/big.iso");
+  write.saved = "old";
+  ASSERT_TRUE(a.BeginPartialWrite(&write).ok());
+  EXPECT_EQ(a.Pending()->size(), 1u);  // start-up mode: its own
+  EXPECT_EQ(a.PendingPartialWrites()->size(), 1u);
+
+  a.ClaimOnlyLapsed();
+  Result<std::vector<JournalEntry>> pending = a.Pending();
+  ASSERT_TRUE(pending.ok()) << pending.status().ToString();
+  EXPECT_TRUE(pending->empty());
+  EXPECT_TRUE(a.PendingPartialWrites()->empty());
+  clock_.now += 61;  // its own lease lapsed: still its own
+  EXPECT_TRUE(a.Pending()->empty());
+  EXPECT_TRUE(a.PendingPartialWrites()->empty());
+  {
+    PgOperationJournal a_again(*in[0].props, {"host-a:8080", 60}, clock_);  // a restarted
+    EXPECT_EQ(a_again.Pending()->size(), 1u);
+    EXPECT_EQ(a_again.PendingPartialWrites()->size(), 1u);
+  }
+  // The request goes on: its steps still work, and it finishes.
+  ASSERT_TRUE(a.StageProperties(&e, true, 1, 1).ok());
+  ASSERT_TRUE(a.Finish(e).ok());
+  ASSERT_TRUE(a.FinishPartialWrite(write.id).ok());
+  EXPECT_TRUE(a.Pending()->empty());
+}
+
+// Two live instances recover at the same time, round after round, the entries of a third whose
+// lease lapsed: each entry and record goes to exactly one, and a second claim (by either) gets
+// nothing more of it.
+TEST_F(PgStoreTest, LiveRecoveryClaimsALapsedEntryExactlyOnce) {
+  std::vector<JournalInstance> in = OpenJournals({"host-a:8080", "host-b:8080", "host-c:8080"}, 60);
+  ASSERT_EQ(in.size(), 3u);
+  PgOperationJournal &a = *in[0].journal, &b = *in[1].journal, &c = *in[2].journal;
+  b.ClaimOnlyLapsed();
+  c.ClaimOnlyLapsed();
+
+  constexpr int kRounds = 30;
+  int wins_b = 0, wins_c = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    JournalEntry e = CopyEntry(round);
+    ASSERT_TRUE(a.Begin(&e).ok());
+    PartialWriteRecord write;
+    write.path = P("/w" + std::to_string(round));
+    write.saved = "old";
+    ASSERT_TRUE(a.BeginPartialWrite(&write).ok());
+    EXPECT_TRUE(b.Pending()->empty()) << "a's lease still runs, round " << round;
+    clock_.now += 61;  // a died
+
+    auto [got_b, got_c] = RecoverAtOnce(b, c);
+    ASSERT_TRUE(got_b.ok() && got_c.ok());
+    ASSERT_EQ(got_b.entries->size() + got_c.entries->size(), 1u) << "round " << round;
+    ASSERT_EQ(got_b.writes->size() + got_c.writes->size(), 1u) << "round " << round;
+    const bool b_won = !got_b.entries->empty(), b_won_write = !got_b.writes->empty();
+    EXPECT_EQ((b_won ? got_b : got_c).entries->front().id, e.id);
+    EXPECT_EQ((b_won_write ? got_b : got_c).writes->front().id, write.id);
+    (b_won ? wins_b : wins_c) += 1;
+
+    // Claimed once: asking again, by the winner or the other, gets nothing of it.
+    EXPECT_TRUE(b.Pending()->empty());
+    EXPECT_TRUE(c.Pending()->empty());
+    EXPECT_TRUE(b.PendingPartialWrites()->empty());
+    EXPECT_TRUE(c.PendingPartialWrites()->empty());
+    ASSERT_TRUE((b_won ? b : c).Finish(e).ok());
+    ASSERT_TRUE((b_won_write ? b : c).FinishPartialWrite(write.id).ok());
+  }
+  std::printf("[ recover  ] live: b claimed %d, c claimed %d of %d entries\n", wins_b, wins_c,
+              kRounds);
+  EXPECT_TRUE(a.Pending()->empty());  // a's start-up mode finds nothing left
+}
+
+// An entry of a live instance that renews its leases is never claimed by live recovery,
+// through many lease lengths; once the renewals stop, it is.
+TEST_F(PgStoreTest, LiveRecoveryNeverClaimsARenewedEntry) {
+  std::vector<JournalInstance> in = OpenJournals({"host-a:8080", "host-b:8080"}, 30);
+  ASSERT_EQ(in.size(), 2u);
+  PgOperationJournal &a = *in[0].journal, &b = *in[1].journal;
+  a.ClaimOnlyLapsed();
+  b.ClaimOnlyLapsed();
+  JournalEntry e = CopyEntry(1);
+  ASSERT_TRUE(a.Begin(&e).ok());
+  PartialWriteRecord write;
+  write.path = P("/big.iso");
+  ASSERT_TRUE(a.BeginPartialWrite(&write).ok());
+  for (int i = 0; i < 30; ++i) {  // 300 s of fake time: ten leases, renewed every lease / 3
+    clock_.now += 10;
+    ASSERT_EQ(*a.RenewLeases(), 2);
+    ASSERT_TRUE(b.Pending()->empty()) << "claimed at step " << i;
+    ASSERT_TRUE(b.PendingPartialWrites()->empty()) << "claimed at step " << i;
+  }
+  ASSERT_TRUE(a.StageProperties(&e, true, 1, 1).ok());  // still a's
+  clock_.now += 30;                                     // a stops renewing: the lease lapses
+  EXPECT_EQ(b.Pending()->size(), 1u);
+  EXPECT_EQ(b.PendingPartialWrites()->size(), 1u);
+}
+
 // The renewal thread keeps an instance's entries through many lease lengths.
 TEST_F(PgStoreTest, StartRenewingKeepsTheLease) {
-  std::unique_ptr<PgDatabase> db_a = OpenInstance();
-  std::unique_ptr<PgDatabase> db_b = OpenInstance();
-  ASSERT_TRUE(db_a && db_b);
-  FakeClock clock;
-  PgPropertyStore props_a(*db_a), props_b(*db_b);
-  PgOperationJournal a(props_a, {"host-a:1", 10}, clock);
-  PgOperationJournal b(props_b, {"host-b:1", 10}, clock);
+  std::vector<JournalInstance> in = OpenJournals({"host-a:1", "host-b:1"}, 10);
+  ASSERT_EQ(in.size(), 2u);
+  PgOperationJournal &a = *in[0].journal, &b = *in[1].journal;
   JournalEntry e = CopyEntry(1);
   ASSERT_TRUE(a.Begin(&e).ok());
   a.StartRenewing(std::chrono::milliseconds(5));
   for (int i = 0; i < 20; ++i) {  // 60 s of fake time: six leases
-    clock.now += 3;
+    clock_.now += 3;
     // Two renewals' worth of round trips (BEGIN, two UPDATEs, COMMIT each): at least one
     // whole renewal ran after the clock moved.
-    const int64_t before = db_a->round_trips();
-    for (int wait = 0; wait < 1000 && db_a->round_trips() < before + 8; ++wait) {
+    const int64_t before = in[0].db->round_trips();
+    for (int wait = 0; wait < 1000 && in[0].db->round_trips() < before + 8; ++wait) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     ASSERT_TRUE(b.Pending()->empty()) << "lost at step " << i;

@@ -9,8 +9,10 @@
 #include <utility>
 #include <vector>
 
+#include "storage/postgres/pg_subtree_range.h"
 #include "storage/sqlite/sqlite_property_store.h"
-#include "storage/sqlite/subtree_range.h"
+#include "storage/sqlite/sqlite_subtree_range.h"
+#include "storage/subtree_range.h"
 #include "tests/storage/status_printer.h"
 #include "tests/storage/store_backends.h"
 #include "tests/storage/temp_dir.h"
@@ -318,7 +320,23 @@ TEST(SubtreeRangeTest, BoundsHoldExactlyThePathsBelow) {
   EXPECT_EQ(root.self, "/");
   EXPECT_EQ(root.low, "/");
   EXPECT_EQ(root.high, "0");
-  EXPECT_EQ(SubtreeRange::Where("root"), "(root = ?1 OR (root >= ?2 AND root < ?3))");
+  EXPECT_EQ(SqliteSubtree::Where("root"), "(root = ?1 OR (root >= ?2 AND root < ?3))");
+  EXPECT_EQ(PgSubtree::Where("root"),
+            "(root = $1::bytea OR (root >= $2::bytea AND root < $3::bytea))");
+}
+
+// The one overlap check of tree copies and moves (both property stores, both checksum stores).
+TEST(SubtreeRangeTest, OverlappingTreesAreRefused) {
+  EXPECT_TRUE(CheckDisjointTrees(P("/a"), P("/b"), "copy properties").ok());
+  EXPECT_TRUE(CheckDisjointTrees(P("/a"), P("/ab"), "copy properties").ok());
+  for (auto [from, to] : {std::pair{"/a", "/a/b"}, {"/a/b", "/a"}, {"/a", "/a"}}) {
+    Status s = CheckDisjointTrees(P(from), P(to), "move properties");
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << from << " " << to;
+    EXPECT_NE(s.ToString().find(std::string("move properties ") + from + " to " + to),
+              std::string::npos)
+        << s.ToString();
+  }
+  EXPECT_FALSE(CheckDisjointTrees(ResourcePath(), P("/x"), "copy properties").ok());
 }
 
 }  // namespace
