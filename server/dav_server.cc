@@ -26,17 +26,13 @@
 #include "server/forwarded.h"
 #include "server/http_adapter.h"
 #include "server/listener.h"
+#include "server/stores.h"
 #include "server/tls_context.h"
 #include "server/tsan_annotations.h"
 #include "storage/clock.h"
-#include "storage/database.h"
 #include "storage/fault_injecting_file_system.h"
 #include "storage/posix/upload_leftovers.h"
 #include "storage/posix_file_system.h"
-#include "storage/sqlite/sqlite_checksum_store.h"
-#include "storage/sqlite/sqlite_lock_store.h"
-#include "storage/sqlite/sqlite_operation_journal.h"
-#include "storage/sqlite/sqlite_property_store.h"
 #include "webdav/access_rules.h"
 #include "webdav/start_up_recovery.h"
 
@@ -114,9 +110,11 @@ storage::Result<std::unique_ptr<DavServer>> DavServer::Create(ServerConfig confi
   try {
     server->root_ = Poco::Path(config.root).absolute().toString();
     if (server->root_.size() > 1 && server->root_.back() == '/') server->root_.pop_back();
-    std::string db = config.db_path.empty() ? DefaultDatabasePath(server->root_) : config.db_path;
-    server->db_path_ = Poco::Path(db).absolute().toString();
-    Poco::File(Poco::Path(server->db_path_).parent()).createDirectories();
+    if (!IsPostgresUri(config.db_path)) {
+      std::string db = config.db_path.empty() ? DefaultDatabasePath(server->root_) : config.db_path;
+      server->db_path_ = Poco::Path(db).absolute().toString();
+      Poco::File(Poco::Path(server->db_path_).parent()).createDirectories();
+    }
   } catch (const Poco::Exception& e) {
     return storage::Status::InvalidArgument(e.displayText());
   }
@@ -134,7 +132,7 @@ storage::Result<std::unique_ptr<DavServer>> DavServer::Create(ServerConfig confi
   fs_options.tree_threads = std::max(1, config.tree_threads);
   const std::string& root = server->root_;
   const std::string& db_path = server->db_path_;
-  if (db_path.compare(0, root.size() + 1, root + "/") == 0) {
+  if (!db_path.empty() && db_path.compare(0, root.size() + 1, root + "/") == 0) {
     // A database inside the served root must never be listed or served.
     std::string rel = db_path.substr(root.size() + 1);
     for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
@@ -144,10 +142,16 @@ storage::Result<std::unique_ptr<DavServer>> DavServer::Create(ServerConfig confi
   }
   auto fs = storage::PosixFileSystem::Open(root, fs_options);
   if (!fs.ok()) return fs.status();
-  auto database = storage::Database::Open(db_path, 5000, /*exclusive=*/true);
-  if (!database.ok()) return database.status();
+  server->clock_ = std::make_unique<storage::SystemClock>();
+  StoreSettings store_settings;
+  store_settings.db = config.db_path;
+  store_settings.pool_size = config.db_pool_size;
+  store_settings.instance_id = config.instance_id;
+  store_settings.lease_s = config.instance_lease_s;
+  auto stores = Stores::Open(store_settings, db_path, config.port, *server->clock_);
+  if (!stores.ok()) return stores.status();
   server->fs_ = std::move(fs.value());
-  server->db_ = std::move(database.value());
+  server->stores_ = std::move(stores).value();
   if (config.test_delay_us > 0) {
     log.warning(
         "--test-delay-us=%d: every copy, removal and listed member is slowed down (a "
@@ -167,14 +171,7 @@ storage::Result<std::unique_ptr<DavServer>> DavServer::Create(ServerConfig confi
   // Also with --processing=never: long operations still run on a worker that notices a client
   // hanging up, and are logged.
   server->long_ops_ = std::make_unique<LongOperations>(policy.value(), config.processing);
-  // One SQLite database for the root: the journal is built over the property store, so that its
-  // steps and the properties change in one transaction.
-  auto props = std::make_unique<storage::SqlitePropertyStore>(*server->db_);
-  server->journal_ = std::make_unique<storage::SqliteOperationJournal>(*props);
-  server->props_ = std::move(props);
-  server->locks_ = std::make_unique<storage::SqliteLockStore>(*server->db_);
-  server->checksums_ = std::make_unique<storage::SqliteChecksumStore>(*server->db_);
-  server->clock_ = std::make_unique<storage::SystemClock>();
+  Stores& st = *server->stores_;
   // The password file is read before anything is served: an error names file:line (exit 78).
   auto authenticator = Authenticator::Create(config.auth, *server->clock_);
   if (!authenticator.ok()) return authenticator.status();
@@ -182,9 +179,17 @@ storage::Result<std::unique_ptr<DavServer>> DavServer::Create(ServerConfig confi
   // Finish or undo whatever a killed process left half-done, before any request is served
   // (start_up_recovery.h: journaled COPY/MOVE, partial uploads, locks on nothing).
   storage::Status recovered =
-      webdav::RecoverAtStartUp(*server->fs_, *server->props_, *server->journal_, *server->locks_,
+      webdav::RecoverAtStartUp(*server->fs_, st.properties(), st.journal(), st.locks(),
                                *server->clock_, config.dav.max_tree_depth);
   if (!recovered.ok()) return recovered;
+  // Several instances: what a dead one left is recovered by a live one (stores.h).
+  storage::FileSystem& fs_ref = *server->fs_;
+  const int max_depth = config.dav.max_tree_depth;
+  st.StartBackground([&fs_ref, &st, max_depth] {
+    int64_t recovered_entries = 0;
+    return webdav::RecoverLapsed(fs_ref, st.properties(), st.journal(), max_depth,
+                                 &recovered_entries);
+  });
   auto access =
       LoadAccessPolicy(config, *server->fs_, *server->authenticator_, &server->rule_users_);
   if (!access.ok()) return access.status();
@@ -205,8 +210,8 @@ storage::Result<std::unique_ptr<DavServer>> DavServer::Create(ServerConfig confi
     server->access_log_ = std::move(access_log).value();
   }
   server->handler_ = std::make_unique<webdav::DavHandler>(
-      webdav::DavBackends{*server->fs_, *server->props_, *server->locks_, *server->journal_,
-                          *server->clock_, *server->checksums_, server->access_.get()},
+      webdav::DavBackends{*server->fs_, st.properties(), st.locks(), st.journal(), *server->clock_,
+                          st.checksums(), server->access_.get()},
       config.dav);
   // From here on the handler owns a share of the rules (ReloadAccessRules replaces them).
   server->handler_->ReplaceAccessPolicy(server->access_);
@@ -238,6 +243,10 @@ DavServer::~DavServer() {
   Stop();
 }
 
+const std::string& DavServer::database_description() const {
+  return stores_->description();
+}
+
 namespace {
 
 // Stack of each connection thread. Every open connection holds one for its whole life (Poco's
@@ -261,6 +270,7 @@ void DavServer::Start() {
   adapter_ = std::make_unique<HttpAdapter>(*handler_, long_ops_.get(), authenticator_.get());
   adapter_->set_access_log(access_log_.get());
   adapter_->set_cors(&cors_);
+  adapter_->set_log_db_round_trips(stores_->shared());
   Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
   params->setMaxThreads(connections);
   params->setMaxQueued(queued);
@@ -291,6 +301,10 @@ void DavServer::Start() {
   // (SafetyTest.ReservedNamesAreInvisible saw its file go).
   struct timespec started;
   ::clock_gettime(CLOCK_REALTIME_COARSE, &started);
+  // Several instances over one tree: another instance's upload in progress is written to at
+  // least every --timeout (a connection idle longer is closed), so only leftovers older than
+  // that are another process's.
+  if (stores_->shared()) started.tv_sec -= config_.timeout_s + 5;
   sweep_ = std::thread([this, started] {
     Poco::Logger& log = Poco::Logger::get("keepdav.server");
     const auto t0 = std::chrono::steady_clock::now();
@@ -351,6 +365,7 @@ void DavServer::NotifyConnectionsOfStop() {
 void DavServer::Stop() {
   sweep_stop_ = true;
   if (sweep_.joinable()) sweep_.join();
+  if (stores_) stores_->StopBackground();
   if (!http_) return;
   Poco::Logger& log = Poco::Logger::get("keepdav.server");
   const int limit_s = config_.processing.shutdown_timeout_s;

@@ -50,14 +50,20 @@ class AccessLog;
 class ClientConnectionLimit;
 class DavHandlerFactory;
 class HttpAdapter;
+class Stores;
 class TlsContext;
 
 // Every setting of one server. A default-constructed ServerConfig (with the webdav::DavSettings and
 // ProcessingSettings defaults inside it) holds the defaults of every option: the option table
 // (option_table.h) binds each option to a field here and prints these values in --help.
 struct ServerConfig {
-  std::string root;     // directory to serve (absolute or relative)
-  std::string db_path;  // SQLite file; empty: DefaultDatabasePath(root)
+  std::string root;  // directory to serve (absolute or relative)
+  // --db: an SQLite file (empty: DefaultDatabasePath(root)) or a PostgreSQL libpq URI
+  // (postgresql://..., stores.h).
+  std::string db_path;
+  int db_pool_size = 8;       // --db-pool-size: PostgreSQL connections
+  std::string instance_id;    // --instance-id ("": <host name>:<port>)
+  int instance_lease_s = 60;  // --instance-lease: journal lease of a PostgreSQL instance
   std::string bind = "127.0.0.1";
   uint16_t port = 8080;                 // 0: an ephemeral port
   int threads = 16;                     // requests served at once
@@ -126,7 +132,10 @@ class DavServer {
   // the rules name that --users lacks are warned about. OK without --access.
   storage::Status ReloadAccessRules();
   const std::string& root() const { return root_; }
+  // The SQLite file ("" with PostgreSQL).
   const std::string& db_path() const { return db_path_; }
+  // What --db opened, for the log.
+  const std::string& database_description() const;
   const ServerConfig& config() const { return config_; }
 
  private:
@@ -139,14 +148,11 @@ class DavServer {
   std::unique_ptr<storage::FileSystem> fs_;
   // HTTPS (null: plain HTTP). Declared before the server that serves with it: destroyed after.
   std::unique_ptr<TlsContext> tls_;
-  // The stores of the root, all over db_ (declared first, so destroyed last), and the clock of
-  // lock expiry: built here and injected into handler_.
-  std::unique_ptr<storage::Database> db_;
-  std::unique_ptr<storage::PropertyStore> props_;
-  std::unique_ptr<storage::LockStore> locks_;
-  std::unique_ptr<storage::ChecksumStore> checksums_;
-  std::unique_ptr<storage::OperationJournal> journal_;
+  // The clock of lock expiry and journal leases, and the stores of the root (SQLite or
+  // PostgreSQL: stores.h), built here and injected into handler_; declared before it, so
+  // destroyed after it.
   std::unique_ptr<storage::Clock> clock_;
+  std::unique_ptr<Stores> stores_;
   std::unique_ptr<Authenticator> authenticator_;
   // The rules in force; the handler holds them too (and each request a snapshot).
   std::shared_ptr<const webdav::AccessPolicy> access_;

@@ -3,6 +3,7 @@
 #include "server/access_log.h"
 #include "server/chunked_decoder.h"
 #include "server/wire_response_sink.h"
+#include "storage/postgres/pg_connection.h"
 #include "webdav/dav_response.h"
 
 #include <Poco/Logger.h>
@@ -196,6 +197,7 @@ bool DrainUnreadBody(const RequestFraming& framing, const webdav::DavRequest& da
 bool HttpAdapter::Serve(Wire& wire, WireBodySource& source, webdav::DavRequest& dav,
                         const RequestFraming& framing, const AuthDecision* refusal) const {
   Poco::Timestamp started;
+  const int64_t db_round_trips_before = storage::PgRoundTripsOnThisThread();
   BodyStreamBuf::Kind kind = !dav.HasBody() ? BodyStreamBuf::Kind::kNone
                              : dav.chunked  ? BodyStreamBuf::Kind::kChunked
                                             : BodyStreamBuf::Kind::kLength;
@@ -257,8 +259,14 @@ bool HttpAdapter::Serve(Wire& wire, WireBodySource& source, webdav::DavRequest& 
     LingeringClose(wire);
   }
   if (Log().debug()) {
-    Log().debug("%s %s %d %Ldus", dav.method, dav.target, sink.status(),
-                static_cast<Poco::Int64>(started.elapsed()));
+    // The request's database calls ran on this thread (a long operation's worker thread is not
+    // counted: COPY/MOVE/DELETE past the long-operation threshold show only their start).
+    std::string db;
+    if (log_db_round_trips_) {
+      db = " db=" + std::to_string(storage::PgRoundTripsOnThisThread() - db_round_trips_before);
+    }
+    Log().debug("%s %s %d %Ldus%s", dav.method, dav.target, sink.status(),
+                static_cast<Poco::Int64>(started.elapsed()), db);
   }
   return sink.keep_alive();
 }

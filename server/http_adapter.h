@@ -57,6 +57,9 @@ class HttpAdapter {
   // before serving starts.
   void set_access_log(AccessLog* log) { access_log_ = log; }
   AccessLog* access_log() const { return access_log_; }
+  // With PostgreSQL: the debug line of each request ends with " db=N", the database round trips
+  // it made (bench/ reads them per method).
+  void set_log_db_round_trips(bool on) { log_db_round_trips_ = on; }
   void set_cors(const CorsPolicy* cors) {
     cors_ = cors != nullptr && cors->enabled() ? cors : nullptr;
   }
@@ -98,6 +101,7 @@ class HttpAdapter {
   Authenticator* authenticator_;
   AccessLog* access_log_ = nullptr;
   const CorsPolicy* cors_ = nullptr;
+  bool log_db_round_trips_ = false;
 };
 
 }  // namespace keepdav::server

@@ -206,7 +206,7 @@ int KeepdavApp::Serve(const KeepdavOptions& options) {
   dav.Start();
   log.information("serving %s on %s://%s:%hu%s/ (database %s%s)", dav.root(),
                   std::string(dav.tls() ? "https" : "http"), cfg.bind, dav.port(),
-                  cfg.dav.base_path, dav.db_path(),
+                  cfg.dav.base_path, dav.database_description(),
                   std::string(cfg.dav.read_only ? ", read-only" : ""));
   if (!options.port_file.empty()) WritePortFile(options.port_file, dav.port());
   Authenticator& authenticator = dav.authenticator();

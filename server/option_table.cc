@@ -121,7 +121,9 @@ void AddServingOptions(std::vector<OptionDefinition>& t) {
   t.push_back(ShowingDefault(Text(
                                  "db", "FILE",
                                  "SQLite database for dead properties and locks, outside the root "
-                                 "($XDG_STATE_HOME unset: ~/.local/state)",
+                                 "($XDG_STATE_HOME unset: ~/.local/state); a postgresql:// URI: "
+                                 "PostgreSQL, shared by several instances (README \"Several "
+                                 "instances\")",
                                  [](auto& o) -> auto& { return o.server.db_path; }),
                              [](const KeepdavOptions& d) {
                                // DavServer::Create computes it (DefaultDatabasePath) when the field
@@ -130,6 +132,25 @@ void AddServingOptions(std::vector<OptionDefinition>& t) {
                                           ? "$XDG_STATE_HOME/keepdav/<root name>-<hash>.sqlite"
                                           : d.server.db_path;
                              }));
+  t.push_back(Integer(
+      "db-pool-size", "N",
+      "PostgreSQL connections this instance opens at most (the server's max_connections is "
+      "shared by every instance)",
+      1, 1000, [](auto& o) -> auto& { return o.server.db_pool_size; }));
+  t.push_back(ShowingDefault(
+      Text(
+          "instance-id", "ID",
+          "with PostgreSQL: this instance's name, under which it owns its journal entries; "
+          "unique per instance, the same across restarts",
+          [](auto& o) -> auto& { return o.server.instance_id; }),
+      [](const KeepdavOptions& d) {
+        return d.server.instance_id.empty() ? "<host name>:<port>" : d.server.instance_id;
+      }));
+  t.push_back(Integer(
+      "instance-lease", "SECONDS",
+      "with PostgreSQL: a dead instance's unfinished COPY/MOVE is finished or undone by a live "
+      "one this long after its last renewal",
+      3, kDay, [](auto& o) -> auto& { return o.server.instance_lease_s; }));
   t.push_back(Text(
       "access", "FILE",
       "access rules: per-user roots and read/write/none by path (README \"Access rules\")",

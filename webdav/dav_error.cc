@@ -90,6 +90,8 @@ DavError DavError::FromStorage(const storage::Status& s) {
   if (s.ok()) return Ok();
   DavError e = Make(HttpStatusFor(s), ShortReasonFor(s.code()));
   e.detail = s.message();
+  if (s.code() == StatusCode::kBusy) e.retry_after_s = 1;
+  if (s.code() == StatusCode::kUnavailable) e.retry_after_s = 5;
   return e;
 }
 

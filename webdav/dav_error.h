@@ -22,6 +22,9 @@ struct DavError {
   std::string message;       // one line, for the response body and the log
   std::string detail;        // for the log only ("" when the message says it all)
   std::string href;          // optional href inside the precondition element
+  // Seconds for a Retry-After header (RFC 9110 §10.2.3), 0 for none: FromStorage sets it for
+  // the 503s of a busy (1) or unreachable (5) database, which pass by themselves.
+  int retry_after_s = 0;
 
   static DavError Ok() { return DavError(); }
   static DavError Make(int status, std::string message, std::string precondition = "") {

@@ -136,9 +136,10 @@ class DavHandler {
   DavResponse CreateLock(const DavRequest& req, const storage::FileInfo* target,
                          bool infinite_depth, int64_t timeout, const std::string& body);
   DavResponse HandleUnlock(const DavRequest& req);
-  // Points DAV:lockdiscovery and DAV:supportedlock of a PROPFIND walk from `path` at the locks.
-  void SetLockSources(const storage::ResourcePath& path, Depth depth, const UrlSpace& space,
-                      LiveValueSources* sources) const;
+  // Points DAV:lockdiscovery and DAV:supportedlock of a PROPFIND walk from `path` at the locks;
+  // fails when the locks cannot be read.
+  DavError SetLockSources(const storage::ResourcePath& path, Depth depth, const UrlSpace& space,
+                          LiveValueSources* sources) const;
 
   // The precondition step every modifying method goes through (preconditions.h).
   DavError CheckConditions(const DavRequest& req, const storage::ResourcePath& path,

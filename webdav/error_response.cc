@@ -30,6 +30,7 @@ DavResponse ErrorResponse(const DavError& err) {
   }
   DavResponse r = DavResponse::Text(err.status, std::move(type), std::move(body));
   if (err.status == 405 || err.status == 501) r.AddHeader("Allow", AllowedMethods());
+  if (err.retry_after_s > 0) r.AddHeader("Retry-After", std::to_string(err.retry_after_s));
   return r;
 }
 

@@ -95,41 +95,7 @@ DavError LockManager::Blocked(const LockRecord& lock, const char* precondition,
 
 DavError LockManager::Lock(const LockRequest& request, LockRecord* granted, const UrlSpace& space) {
   std::lock_guard<std::mutex> guard(mutex_);
-  int64_t now = clock_.Now();
-  Result<int64_t> purged = store_.PurgeExpired(now);
-  if (!purged.ok()) return DavError::FromStorage(purged.status());
-
-  auto covering = store_.FindCovering(request.root, now);
-  if (!covering.ok()) return DavError::FromStorage(covering.status());
-  for (const LockRecord& other : covering.value()) {
-    if (request.exclusive || other.exclusive) {
-      return Blocked(other, "no-conflicting-lock", "the resource is already locked", space);
-    }
-  }
-  if (request.infinite_depth) {
-    auto below = store_.FindAtOrBelow(request.root, now);
-    if (!below.ok()) return DavError::FromStorage(below.status());
-    for (const LockRecord& other : below.value()) {
-      if (other.root != request.root && (request.exclusive || other.exclusive)) {
-        return Blocked(other, "no-conflicting-lock", "a member of the collection is locked", space);
-      }
-    }
-  }
-
-  auto at = store_.CountAt(request.root, now);
-  if (!at.ok()) return DavError::FromStorage(at.status());
-  if (*at >= settings_.max_locks_per_resource) {
-    return DavError::Make(507, "too many locks on this resource (at most " +
-                                   std::to_string(settings_.max_locks_per_resource) +
-                                   ", --max-locks-per-resource)");
-  }
-  auto total = store_.Count(now);
-  if (!total.ok()) return DavError::FromStorage(total.status());
-  if (*total >= settings_.max_locks) {
-    return DavError::Make(507, "the lock table is full (" + std::to_string(settings_.max_locks) +
-                                   " active locks, --max-locks)");
-  }
-
+  const int64_t now = clock_.Now();
   LockRecord lock;
   lock.token = "urn:uuid:" + Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
   lock.root = request.root;
@@ -139,9 +105,42 @@ DavError LockManager::Lock(const LockRequest& request, LockRecord* granted, cons
   lock.principal = request.principal;
   lock.timeout_s = GrantedTimeout(request.timeout_s);
   lock.expires_at = now + lock.timeout_s;
-  Status s = store_.Insert(lock);
-  if (!s.ok()) return DavError::FromStorage(s);
+  // The check and the insert are one step of the store, atomic across every process sharing it
+  // (several instances over PostgreSQL): the mutex above orders only this process. `allow` may
+  // run more than once (a retried transaction), so it decides from its argument alone.
+  DavError refusal;
+  Result<bool> inserted =
+      store_.InsertIfAllowed(lock, now, [&](const storage::LockNeighbourhood& around) {
+        refusal = Conflict(request, around, space);
+        return refusal.ok();
+      });
+  if (!inserted.ok()) return DavError::FromStorage(inserted.status());
+  if (!*inserted) return refusal;
   *granted = std::move(lock);
+  return DavError::Ok();
+}
+
+DavError LockManager::Conflict(const LockRequest& request, const storage::LockNeighbourhood& around,
+                               const UrlSpace& space) const {
+  for (const LockRecord& other : around.covering) {
+    if (request.exclusive || other.exclusive) {
+      return Blocked(other, "no-conflicting-lock", "the resource is already locked", space);
+    }
+  }
+  for (const LockRecord& other : around.below) {
+    if (request.exclusive || other.exclusive) {
+      return Blocked(other, "no-conflicting-lock", "a member of the collection is locked", space);
+    }
+  }
+  if (around.count_at_root >= settings_.max_locks_per_resource) {
+    return DavError::Make(507, "too many locks on this resource (at most " +
+                                   std::to_string(settings_.max_locks_per_resource) +
+                                   ", --max-locks-per-resource)");
+  }
+  if (around.count_total >= settings_.max_locks) {
+    return DavError::Make(507, "the lock table is full (" + std::to_string(settings_.max_locks) +
+                                   " active locks, --max-locks)");
+  }
   return DavError::Ok();
 }
 

@@ -23,8 +23,9 @@
 // like disk space (§11.5), and refusing is better than unbounded growth; storage failures map
 // through DavError::FromStorage.
 //
-// Thread-safe: granting, refreshing and removing locks are serialised by a mutex, so a conflict
-// check and the insert that follows it are atomic (within this process).
+// Thread-safe: granting, refreshing and removing locks are serialised by a mutex within this
+// process; a conflict check and the insert that follows it are one LockStore::InsertIfAllowed,
+// atomic across the processes sharing a store (several instances over PostgreSQL).
 #pragma once
 
 #include <cstdint>
@@ -134,6 +135,9 @@ class LockManager {
  private:
   DavError Blocked(const storage::LockRecord& lock, const char* precondition,
                    const std::string& message, const UrlSpace& space) const;
+  // Why `request` may not be granted next to the locks `around` it (Ok when it may).
+  DavError Conflict(const LockRequest& request, const storage::LockNeighbourhood& around,
+                    const UrlSpace& space) const;
 
   storage::LockStore& store_;
   const storage::Clock& clock_;

@@ -183,24 +183,22 @@ DavResponse DavHandler::HandleUnlock(const DavRequest& req) {
   return response;
 }
 
-void DavHandler::SetLockSources(const ResourcePath& path, Depth depth, const UrlSpace& space,
-                                LiveValueSources* sources) const {
+DavError DavHandler::SetLockSources(const ResourcePath& path, Depth depth, const UrlSpace& space,
+                                    LiveValueSources* sources) const {
   // One lookup for the whole walk: the locks covering its root and, below depth 0, those rooted
-  // inside it. Each resource then picks the ones whose scope includes it.
+  // inside it. Each resource then picks the ones whose scope includes it. Without them the
+  // answer would show locked resources as unlocked: the request fails instead (a database that
+  // cannot be reached: 503, which a client retries).
   auto locks = std::make_shared<std::vector<LockRecord>>();
   auto covering = locks_.Covering(path);
-  if (covering.ok()) *locks = std::move(covering.value());
+  if (!covering.ok()) return DavError::FromStorage(covering.status());
+  *locks = std::move(covering.value());
   if (depth != Depth::kZero) {
     auto below = locks_.AtOrBelow(path);
-    if (below.ok()) {
-      for (LockRecord& l : below.value()) {
-        if (l.root != path) locks->push_back(std::move(l));
-      }
+    if (!below.ok()) return DavError::FromStorage(below.status());
+    for (LockRecord& l : below.value()) {
+      if (l.root != path) locks->push_back(std::move(l));
     }
-  }
-  if (!covering.ok()) {
-    Poco::Logger::get("keepdav.dav")
-        .warning("PROPFIND %s: locks unavailable: %s", path.str(), covering.status().message());
   }
   int64_t now = locks_.Now();
   auto hrefs = std::make_shared<std::map<std::string, std::string>>();
@@ -214,6 +212,7 @@ void DavHandler::SetLockSources(const ResourcePath& path, Depth depth, const Url
     }
   };
   sources->supported_lock = &SupportedLockXml();
+  return DavError::Ok();
 }
 
 }  // namespace keepdav::webdav

@@ -83,9 +83,15 @@ Status PartialUpdate::Apply(storage::FileSystem& fs, storage::OperationJournal& 
   return Status::Ok();
 }
 
-Status PartialUpdate::Recover(storage::FileSystem& fs, storage::OperationJournal& journal) {
+Status PartialUpdate::Recover(storage::FileSystem& fs, storage::OperationJournal& journal,
+                              int64_t* lapsed) {
   auto pending = journal.PendingPartialWrites();
   if (!pending.ok()) return pending.status();
+  if (lapsed != nullptr && !pending->empty()) {
+    *lapsed += static_cast<int64_t>(pending->size());
+    Poco::Logger::get("keepdav.dav")
+        .notice("recovering lapsed partial writes of other instances: %z", pending->size());
+  }
   for (const PartialWriteRecord& record : pending.value()) {
     if (!record.unreadable) {
       auto file = fs.OpenForUpdate(record.path);

@@ -42,7 +42,10 @@ class PartialUpdate {
 
   // Undoes every partial write a crash left unfinished (files whose inode differs, or that are
   // gone, are left alone) and drops the records. Run before serving requests.
-  static storage::Status Recover(storage::FileSystem& fs, storage::OperationJournal& journal);
+  // `lapsed`: not null when the records are those of a dead instance (RecoverLapsed); their
+  // number is added to it, and logged.
+  static storage::Status Recover(storage::FileSystem& fs, storage::OperationJournal& journal,
+                                 int64_t* lapsed = nullptr);
 
  private:
   // Puts the saved bytes, the old size and the old modification time back.

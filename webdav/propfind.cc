@@ -81,6 +81,12 @@ class PropfindResponder {
  public:
   // Where DAV:lockdiscovery and DAV:supportedlock come from (DavHandler::SetLockSources).
   LiveValueSources& sources() { return sources_; }
+  // The target's dead properties, read before the 207 was begun (so a failure to read them is
+  // the request's status): Write uses them for the first resource.
+  void set_target_properties(std::vector<DeadProperty> dead) {
+    target_dead_ = std::move(dead);
+    target_preloaded_ = true;
+  }
 
   // oc:checksums comes from `checksums`: stored sums, or computed while this request has read
   // fewer than `checksum_budget` bytes for them (DavSettings::checksum_listing_budget_bytes).
@@ -116,11 +122,10 @@ class PropfindResponder {
   // members are read one folder at a time (one query per folder instead of one per member).
   Status Write(const ResourcePath& path, const FileInfo& info) {
     std::vector<DeadProperty> dead;
+    // Without them the answer would show properties as missing: the walk stops instead, and
+    // the response is cut off (HandlePropfind).
     Status got = DeadPropertiesOf(path, &dead);
-    if (!got.ok()) {
-      Poco::Logger::get("keepdav.dav")
-          .warning("PROPFIND %s: dead properties unavailable: %s", path.str(), got.message());
-    }
+    if (!got.ok()) return got;
     std::string_view view = url_space_.ViewOf(path);
     writer_.BeginResponseForPath(url_space_.base, view, info.IsDirectory() && view != "/");
     switch (request_.kind) {
@@ -142,6 +147,10 @@ class PropfindResponder {
   Status DeadPropertiesOf(const ResourcePath& path, std::vector<DeadProperty>* out) {
     if (!first_done_) {
       first_done_ = true;
+      if (target_preloaded_) {
+        *out = std::move(target_dead_);
+        return Status::Ok();
+      }
       auto got = props_.GetAll(path);
       if (!got.ok()) return got.status();
       *out = std::move(got.value());
@@ -353,6 +362,8 @@ class PropfindResponder {
   std::vector<const LivePropertyDef*> allprop_defs_;
   bool omit_empty_lockdiscovery_ = false;
   bool first_done_ = false;
+  bool target_preloaded_ = false;
+  std::vector<DeadProperty> target_dead_;
   bool folder_loaded_ = false;
   std::string folder_;
   std::unordered_map<std::string, std::vector<DeadProperty>> folder_props_;
@@ -378,14 +389,26 @@ DavResponse DavHandler::HandlePropfind(const DavRequest& req) {
   auto info = fs_.Stat(path);
   if (!info.ok()) return DavError::FromStorage(info.status());
 
+  // What the stores say of the target is read before the 207 begins, so a database that cannot
+  // be reached makes the request's status (503 with Retry-After), not a wrong answer.
+  auto lock_sources = std::make_shared<LiveValueSources>();
+  err = SetLockSources(req.path, depth, req.space, lock_sources.get());
+  if (!err.ok()) return err;
+  auto target_dead = props_.GetAll(path);
+  if (!target_dead.ok()) return DavError::FromStorage(target_dead.status());
+  auto target_props = std::make_shared<std::vector<DeadProperty>>(std::move(target_dead.value()));
+
   // The 207 streams from the first member: the walk runs while the body is sent, and what fails
   // on the way is a propstat of its own or ends the walk early (logged), never another status.
+  // Dead properties of members that cannot be read cut the response off (the connection closes
+  // without the body's end), so the client sees a failure, not properties missing.
   const FileInfo root_info = info.value();
   const bool compact = request->kind == PropfindRequest::Kind::kAllProp &&
                        AgentWantsCompactAllprop(req, settings_.compact_allprop_agents);
   DavResponse response = DavResponse::Streamed(
       207, "application/xml; charset=utf-8",
-      [this, &req, request, root_info, depth, compact](std::ostream& out) {
+      [this, &req, request, root_info, depth, compact, lock_sources,
+       target_props](std::ostream& out) {
         MultistatusWriter writer(out);
         const bool wants_sums =
             request->kind == PropfindRequest::Kind::kProp &&
@@ -394,7 +417,9 @@ DavResponse DavHandler::HandlePropfind(const DavRequest& req) {
         PropfindResponder responder(*request, props_, fs_, checksums_,
                                     settings_.checksum_listing_budget_bytes, writer, req.space,
                                     compact);
-        SetLockSources(req.path, depth, req.space, &responder.sources());
+        responder.sources().lock_discovery = lock_sources->lock_discovery;
+        responder.sources().supported_lock = lock_sources->supported_lock;
+        responder.set_target_properties(std::move(*target_props));
         TreeWalker walker(fs_, *req.progress, settings_.max_tree_depth);
         // A member the user may not read is not listed, and the walk does not enter it
         // (authorisation.h); checked only when some rule below the target could hide one.
@@ -405,6 +430,15 @@ DavResponse DavHandler::HandlePropfind(const DavRequest& req) {
         Status s = walker.Walk(
             req.path, root_info, depth,
             [&](const ResourcePath& p, const FileInfo& fi) { return responder.Write(p, fi); });
+        if (!s.ok() && (s.code() == storage::StatusCode::kUnavailable ||
+                        s.code() == storage::StatusCode::kBusy)) {
+          // A bad stream: the sink ends the connection without the body's last chunk.
+          Poco::Logger::get("keepdav.dav")
+              .warning("PROPFIND %s: dead properties unavailable, response cut off: %s",
+                       req.path.str(), s.message());
+          out.setstate(std::ios::badbit);
+          return;
+        }
         writer.End();
         if (!s.ok()) {
           Poco::Logger::get("keepdav.dav")

@@ -168,10 +168,8 @@ Status StagedTransfer::Run(bool move, const ResourcePath& from, const FileInfo& 
 }
 
 Status StagedTransfer::Recover(storage::FileSystem& fs, storage::OperationJournal& journal,
-                               int max_depth) {
-  auto pending = journal.Pending();
-  if (!pending.ok()) return pending.status();
-  for (JournalEntry& e : pending.value()) {
+                               std::vector<JournalEntry>& pending, int max_depth) {
+  for (JournalEntry& e : pending) {
     // DELETE's entries need the property store: RecoverAtStartUp (start_up_recovery.h).
     if (e.kind == JournalEntry::Kind::kDelete) continue;
     const bool staged = e.kind != JournalEntry::Kind::kRename;

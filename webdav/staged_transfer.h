@@ -42,9 +42,11 @@ class StagedTransfer {
                       storage::ResourcePath* failed_member,
                       std::vector<MemberFailure>* source_leftovers);
 
-  // Finishes or rolls back every operation the journal holds. Call once at start-up.
+  // Finishes or rolls back the COPY and MOVE operations among `pending` (what the journal's
+  // Pending() returned; its DELETE entries are left to the caller): once at start-up, and for
+  // the entries a dead instance left (start_up_recovery.h).
   static storage::Status Recover(storage::FileSystem& fs, storage::OperationJournal& journal,
-                                 int max_depth);
+                                 std::vector<storage::JournalEntry>& pending, int max_depth);
 
  private:
   // Removes a tree if it exists, ignoring cancellation.

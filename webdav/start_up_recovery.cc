@@ -13,10 +13,9 @@ namespace {
 
 // The DELETE part of step 1.
 Status FinishDeletes(storage::FileSystem& fs, storage::PropertyStore& properties,
-                     storage::OperationJournal& journal) {
-  auto pending = journal.Pending();
-  if (!pending.ok()) return pending.status();
-  for (const storage::JournalEntry& e : pending.value()) {
+                     storage::OperationJournal& journal,
+                     const std::vector<storage::JournalEntry>& pending) {
+  for (const storage::JournalEntry& e : pending) {
     if (e.kind != storage::JournalEntry::Kind::kDelete) continue;
     if (!e.unreadable) {
       Poco::Logger::get("keepdav.dav")
@@ -65,18 +64,38 @@ Status DropLocksOfMissingResources(storage::FileSystem& fs, storage::LockStore& 
   return Status::Ok();
 }
 
+Status RecoverJournal(storage::FileSystem& fs, storage::PropertyStore& properties,
+                      storage::OperationJournal& journal, int max_depth, int64_t* recovered) {
+  // One Pending() for both steps: a shared journal claims the entries it returns (a second call
+  // would not return them again, see storage/postgres/pg_operation_journal.h).
+  auto pending = journal.Pending();
+  if (!pending.ok()) return pending.status();
+  if (recovered != nullptr && !pending->empty()) {
+    *recovered += static_cast<int64_t>(pending->size());
+    Poco::Logger::get("keepdav.dav")
+        .notice("recovering lapsed journal entries of other instances: %z", pending->size());
+  }
+  Status s = StagedTransfer::Recover(fs, journal, pending.value(), max_depth);
+  if (!s.ok()) return s;
+  s = FinishDeletes(fs, properties, journal, pending.value());
+  if (!s.ok()) return s;
+  return PartialUpdate::Recover(fs, journal, recovered);
+}
+
 }  // namespace
 
 Status RecoverAtStartUp(storage::FileSystem& fs, storage::PropertyStore& properties,
                         storage::OperationJournal& journal, storage::LockStore& locks,
                         const storage::Clock& clock, int max_depth) {
-  Status s = StagedTransfer::Recover(fs, journal, max_depth);
-  if (!s.ok()) return s;
-  s = FinishDeletes(fs, properties, journal);
-  if (!s.ok()) return s;
-  s = PartialUpdate::Recover(fs, journal);
+  Status s = RecoverJournal(fs, properties, journal, max_depth, nullptr);
   if (!s.ok()) return s;
   return DropLocksOfMissingResources(fs, locks, clock.Now());
+}
+
+Status RecoverLapsed(storage::FileSystem& fs, storage::PropertyStore& properties,
+                     storage::OperationJournal& journal, int max_depth, int64_t* recovered) {
+  *recovered = 0;
+  return RecoverJournal(fs, properties, journal, max_depth, recovered);
 }
 
 }  // namespace keepdav::webdav

@@ -12,6 +12,12 @@
 //      resource at that path would otherwise inherit). Locks are few (LockSettings caps them),
 //      so this is one stat per active lock.
 //
+// RecoverLapsed is steps 1 and 2 alone, for what another instance sharing the database left
+// when it died (issue 15): run by every live instance every --instance-lease / 3 seconds, over
+// a journal that claims only other instances' entries whose lease lapsed (PgOperationJournal::
+// ClaimOnlyLapsed), so each entry is recovered once, by one instance. Step 3 is left out: a live
+// instance may be between recording a lock and creating its resource.
+//
 // Errors: the first step that fails (the database's, or the file system's), after which the
 // server must not start (what is pending stays recorded for the next attempt).
 #pragma once
@@ -28,5 +34,10 @@ namespace keepdav::webdav {
 storage::Status RecoverAtStartUp(storage::FileSystem& fs, storage::PropertyStore& properties,
                                  storage::OperationJournal& journal, storage::LockStore& locks,
                                  const storage::Clock& clock, int max_depth);
+
+// `*recovered`: how many entries and partial-write records were claimed (and logged).
+storage::Status RecoverLapsed(storage::FileSystem& fs, storage::PropertyStore& properties,
+                              storage::OperationJournal& journal, int max_depth,
+                              int64_t* recovered);
 
 }  // namespace keepdav::webdav
