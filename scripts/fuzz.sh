@@ -4,7 +4,7 @@
 #
 #   scripts/fuzz.sh [--budget-s=N] [--jobs=N] [--update-corpus] [target...]
 #
-#   --budget-s=N      total wall-clock seconds of fuzzing (default 390), split evenly between
+#   --budget-s=N      total wall-clock seconds of fuzzing (default 300), split evenly between
 #                     the rounds of --jobs targets that run at a time (each target one libFuzzer
 #                     process with -max_total_time): the run takes N seconds plus the build.
 #   --jobs=N          targets fuzzed at the same time (default 2: the machines have 2 cores).
@@ -26,7 +26,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$(pwd)
 
-budget=390
+budget=300
 jobs=2
 update_corpus=0
 targets=()

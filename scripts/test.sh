@@ -16,7 +16,7 @@
 #                threaded parts are built, and run: their unit tests, and the integration suites
 #                named in tsan_suites below. Any report fails the test (TSAN_OPTIONS exitcode).
 #   build-fuzz/  clang, libFuzzer + ASan + UBSan: scripts/fuzz.sh fuzzes every target in tests/fuzz/
-#                within KEEPDAV_FUZZ_BUDGET_S seconds in all (default 390); a crash, leak or failed
+#                within KEEPDAV_FUZZ_BUDGET_S seconds in all (default 300); a crash, leak or failed
 #                invariant fails the run and its input is saved in the target's corpus.
 #
 # scripts/run.sh builds in build-run/ (Release), so the two never rebuild each other's tree.
@@ -73,7 +73,8 @@ echo "test: === build-tsan/ (ThreadSanitizer, the threaded parts' unit and integ
 #     the same through the fault-injecting seam the long-operation tests use;
 #     password_file_test (reload while verifying), credential_cache_test and
 #     auth_failure_limiter_test (the per-address limiter); tls_reload_signal_test (the SIGHUP
-#     watcher thread).
+#     watcher thread); pg_store_test (the PostgreSQL pool shared by threads, lease renewal on
+#     its own thread, two journals claiming at once).
 #   integration suites: ProcessingTest and HangUpTest (the 102 watcher and the long-operation
 #     worker threads), EngineTest and ConnectionTest (Poco's acceptor and connection threads, the
 #     per-client connection limit), MoveRaceTest (a PROPPATCH racing a MOVE), AuthenticationTest
@@ -85,7 +86,7 @@ echo "test: === build-tsan/ (ThreadSanitizer, the threaded parts' unit and integ
 tsan_units=(database_test property_store_test lock_store_test operation_journal_test
   checksum_store_test posix_file_system_test file_system_contract_test
   fault_injecting_file_system_test password_file_test credential_cache_test
-  auth_failure_limiter_test tls_reload_signal_test)
+  auth_failure_limiter_test tls_reload_signal_test pg_store_test)
 tsan_suites='^(ProcessingTest|Modes/HangUpTest|EngineTest|ConnectionTest|[A-Za-z]+/MoveRaceTest|AuthenticationTest)\.'
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" \
   -DKEEPDAV_TESTS=ON -DKEEPDAV_TSAN=ON
@@ -115,7 +116,7 @@ fi
 
 echo "test: === build-fuzz/ (libFuzzer + ASan + UBSan, every target within a budget) ==="
 mkdir -p build-fuzz
-bash scripts/fuzz.sh --budget-s="${KEEPDAV_FUZZ_BUDGET_S:-390}" 2>&1 | tee build-fuzz/fuzz-output.txt ||
+bash scripts/fuzz.sh --budget-s="${KEEPDAV_FUZZ_BUDGET_S:-300}" 2>&1 | tee build-fuzz/fuzz-output.txt ||
   { status=1; failed_stages+=(build-fuzz); }
 
 # The summary: CI shows only the last lines of the output, so the failed tests are named here,
