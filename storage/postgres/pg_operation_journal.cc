@@ -25,24 +25,37 @@ Status LeaseLost(const char* what, int64_t id) {
 std::string ClaimSql(const char* table, const char* columns, bool only_lapsed) {
   return std::string("UPDATE ") + table +
          " SET owner_instance = $1::bytea, lease_expires_at = $2::int8 WHERE " +
-         (only_lapsed ? "owner_instance <> $1::bytea AND lease_expires_at <= $3::int8"
+         (only_lapsed ? "(owner_instance <> $1::bytea AND lease_expires_at <= $3::int8) OR "
+                        "(owner_instance = $1::bytea AND id = ANY($4::int8[]))"
                       : "owner_instance = $1::bytea OR lease_expires_at <= $3::int8") +
          " RETURNING " + columns;
 }
 
+// The ids as a PostgreSQL array literal ("{1,2}").
+std::string IdArray(const std::set<int64_t>& ids) {
+  std::string out = "{";
+  for (int64_t id : ids) {
+    if (out.size() > 1) out += ',';
+    out += std::to_string(id);
+  }
+  return out + "}";
+}
+
 // Runs the claim `sql` (ClaimSql) in one transaction and returns its rows decoded by `decode`,
-// oldest first.
+// oldest first. `again`: for the live claim, the ids claimed before and not finished since.
 template <typename Row>
 Result<std::vector<Row>> ClaimRows(PgDatabase& db, const std::string& sql,
                                    const PgJournalOwner& owner, const Clock& clock,
-                                   Row (*decode)(const JournalRowReader&)) {
+                                   Row (*decode)(const JournalRowReader&),
+                                   const std::set<int64_t>* again) {
   std::vector<Row> out;
   Status s = db.Transact([&](PgConnection& conn) -> Status {
     out.clear();
     const int64_t now = clock.Now();
     PgParams params;
-    Result<PgResult> rows =
-        conn.Exec(sql, params.Bytes(owner.instance_id).Int(now + owner.lease_s).Int(now));
+    params.Bytes(owner.instance_id).Int(now + owner.lease_s).Int(now);
+    if (again != nullptr) params.Text(IdArray(*again));
+    Result<PgResult> rows = conn.Exec(sql, params);
     if (!rows.ok()) return rows.status();
     int i = 0;
     const JournalRowReader row{[&](int col) { return rows->Int(i, col); },
@@ -217,10 +230,12 @@ Status PgOperationJournal::BeginRename(JournalEntry* entry, uint64_t inode, uint
 }
 
 Status PgOperationJournal::UndoRename(const JournalEntry& entry) {
-  return db_.Transact([&](PgConnection& conn) -> Status {
+  Status s = db_.Transact([&](PgConnection& conn) -> Status {
     Status st = DeleteRowIn(conn, entry.id);
     return st.ok() ? PgPropertyStore::MoveTreeIn(conn, entry.destination, entry.source) : st;
   });
+  if (s.ok()) Unclaim(&claimed_ops_, entry.id);
+  return s;
 }
 
 Status PgOperationJournal::BeginReplace(JournalEntry* entry, uint64_t inode, uint64_t device) {
@@ -246,12 +261,14 @@ Status PgOperationJournal::StageReplace(JournalEntry* entry) {
 
 Status PgOperationJournal::UndoReplace(const JournalEntry& entry) {
   if (!entry.trash) return MissingStaging(entry);
-  return db_.Transact([&](PgConnection& conn) -> Status {
+  Status s = db_.Transact([&](PgConnection& conn) -> Status {
     Status st = DeleteRowIn(conn, entry.id);
     if (st.ok()) st = PgPropertyStore::MoveTreeIn(conn, entry.destination, entry.source);
     if (st.ok()) st = PgPropertyStore::MoveTreeIn(conn, *entry.trash, entry.destination);
     return st;
   });
+  if (s.ok()) Unclaim(&claimed_ops_, entry.id);
+  return s;
 }
 
 Status PgOperationJournal::BeginDelete(JournalEntry* entry) {
@@ -262,13 +279,15 @@ Status PgOperationJournal::BeginDelete(JournalEntry* entry) {
 }
 
 Status PgOperationJournal::Finish(const JournalEntry& entry) {
-  return db_.Transact([&](PgConnection& conn) -> Status {
+  Status s = db_.Transact([&](PgConnection& conn) -> Status {
     // The row first: an entry another instance has taken over keeps its staged properties.
     Status st = DeleteRowIn(conn, entry.id);
     // A rename has no staging path; nor has an unreadable entry whose staging was bad.
     if (st.ok() && entry.staging) st = PgPropertyStore::DeleteTreeIn(conn, *entry.staging);
     return st;
   });
+  if (s.ok()) Unclaim(&claimed_ops_, entry.id);
+  return s;
 }
 
 void PgOperationJournal::ClaimOnlyLapsed() {
@@ -278,8 +297,26 @@ void PgOperationJournal::ClaimOnlyLapsed() {
 Result<std::vector<JournalEntry>> PgOperationJournal::Pending() {
   static const std::string kStartUp = ClaimSql("operations", kJournalEntryColumns, false);
   static const std::string kLive = ClaimSql("operations", kJournalEntryColumns, true);
-  return ClaimRows(db_, only_lapsed_.load() ? kLive : kStartUp, owner_, clock_,
-                   &JournalEntryFromRow);
+  if (!only_lapsed_.load()) {
+    return ClaimRows(db_, kStartUp, owner_, clock_, &JournalEntryFromRow, nullptr);
+  }
+  std::set<int64_t> again = Claimed(&claimed_ops_);
+  auto rows = ClaimRows(db_, kLive, owner_, clock_, &JournalEntryFromRow, &again);
+  if (rows.ok()) {
+    std::lock_guard<std::mutex> lock(claimed_mu_);
+    for (const JournalEntry& e : rows.value()) claimed_ops_.insert(e.id);
+  }
+  return rows;
+}
+
+std::set<int64_t> PgOperationJournal::Claimed(const std::set<int64_t>* ids) {
+  std::lock_guard<std::mutex> lock(claimed_mu_);
+  return *ids;
+}
+
+void PgOperationJournal::Unclaim(std::set<int64_t>* ids, int64_t id) {
+  std::lock_guard<std::mutex> lock(claimed_mu_);
+  ids->erase(id);
 }
 
 Status PgOperationJournal::BeginPartialWrite(PartialWriteRecord* record) {
@@ -324,6 +361,7 @@ Status PgOperationJournal::FinishPartialWrite(int64_t id) {
     if (!other.ok()) return other.status();
     return other->rows() == 0 ? Status::Ok() : LeaseLost("partial-write record", id);
   });
+  if (s.ok()) Unclaim(&claimed_writes_, id);
   return s;
 }
 
@@ -332,8 +370,16 @@ Result<std::vector<PartialWriteRecord>> PgOperationJournal::PendingPartialWrites
       "id, path, inode, old_size, old_mtime_ns, write_offset, saved";  // PartialWriteFromRow's
   static const std::string kStartUp = ClaimSql("partial_writes", kColumns, false);
   static const std::string kLive = ClaimSql("partial_writes", kColumns, true);
-  return ClaimRows(db_, only_lapsed_.load() ? kLive : kStartUp, owner_, clock_,
-                   &PartialWriteFromRow);
+  if (!only_lapsed_.load()) {
+    return ClaimRows(db_, kStartUp, owner_, clock_, &PartialWriteFromRow, nullptr);
+  }
+  std::set<int64_t> again = Claimed(&claimed_writes_);
+  auto rows = ClaimRows(db_, kLive, owner_, clock_, &PartialWriteFromRow, &again);
+  if (rows.ok()) {
+    std::lock_guard<std::mutex> lock(claimed_mu_);
+    for (const PartialWriteRecord& r : rows.value()) claimed_writes_.insert(r.id);
+  }
+  return rows;
 }
 
 }  // namespace keepdav::storage

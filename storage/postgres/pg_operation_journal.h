@@ -28,6 +28,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -67,11 +68,12 @@ class PgOperationJournal : public OperationJournal {
   // From now on Pending() and PendingPartialWrites() claim only the entries of other instances
   // whose lease lapsed, no longer this instance's own: after start-up recovery those belong to
   // the requests it is running. Call it once start-up recovery is done, before live recovery
-  // starts. An entry claimed (in either mode) is this instance's from then on, renewed with the
-  // rest by RenewLeases, so live recovery never returns it again: one whose recovery failed (or
-  // whose claim lost its COMMIT: kUnavailable, yet claimed) waits for this instance's next
-  // start-up recovery. Thread-safe (any thread, any time; a claim already running keeps the
-  // mode it started with).
+  // starts. An entry claimed is this instance's from then on, renewed with the rest by
+  // RenewLeases; the live claim also returns again what it claimed before and was not finished
+  // since (Finish, UndoRename, UndoReplace, FinishPartialWrite), so an entry whose recovery
+  // failed half-way is tried again at the next pass. (One whose claim lost its COMMIT,
+  // kUnavailable yet claimed, waits for this instance's next start-up recovery.) Thread-safe
+  // (any thread, any time; a claim already running keeps the mode it started with).
   void ClaimOnlyLapsed();
 
   // Extends the lease of every entry and record this instance owns to now + lease_s; returns
@@ -95,12 +97,19 @@ class PgOperationJournal : public OperationJournal {
   Status SetStateIn(PgConnection& conn, const JournalEntry& entry);
   // Drops the row; fails when another instance owns it (a row already gone is fine).
   Status DeleteRowIn(PgConnection& conn, int64_t id);
+  // A copy of `ids` (claimed_ops_ or claimed_writes_), and the removal of one id from it.
+  std::set<int64_t> Claimed(const std::set<int64_t>* ids);
+  void Unclaim(std::set<int64_t>* ids, int64_t id);
 
   PgPropertyStore& props_;
   PgDatabase& db_;
   const PgJournalOwner owner_;
   const Clock& clock_;
   std::atomic<bool> only_lapsed_{false};  // ClaimOnlyLapsed has been called
+  // Ids the live claim returned and nothing has finished since (ClaimOnlyLapsed).
+  std::mutex claimed_mu_;
+  std::set<int64_t> claimed_ops_;     // guarded by claimed_mu_
+  std::set<int64_t> claimed_writes_;  // guarded by claimed_mu_
 
   std::mutex renew_mu_;
   std::condition_variable renew_cv_;
