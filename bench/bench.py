@@ -3,8 +3,9 @@
 Rounds x servers, order rotated each round (so no server always runs first or last); for each,
 a fresh document root copied from the generated seed, a fresh server, every scenario in
 scenarios.SCENARIOS, then stop. Prints the table, writes <results-dir>/<time>.json and .tsv.
-Exit status: 1 if any keepdav scenario failed its correctness check (or keepdav did not start),
-else 0. A peer's failures are reported, never fatal: they are facts about the peer.
+Exit status: 1 if any keepdav scenario failed its correctness check (or keepdav did not start;
+keepdav-pg and keepdav-pg2 count as keepdav), else 0. A peer's failures are reported, never
+fatal: they are facts about the peer.
 """
 
 import argparse
@@ -22,6 +23,10 @@ import data
 import report
 import scenarios
 import servers
+
+
+# Servers whose failed correctness checks fail the run: keepdav, with SQLite or PostgreSQL.
+CHECKED = ("keepdav", servers.PG, servers.PG2)
 
 
 class Context:
@@ -107,8 +112,9 @@ def main():
     if a.baseline_bin and servers.BASELINE not in wanted:
         wanted.insert(1, servers.BASELINE)
     for s in wanted:
-        if s not in servers.ALL + [servers.BASELINE, servers.AUTH]:
-            sys.exit(f"bench: unknown server {s!r} (known: {', '.join(servers.ALL)})")
+        if s not in servers.ALL + servers.OPT_IN:
+            sys.exit(f"bench: unknown server {s!r} "
+                     f"(known: {', '.join(servers.ALL + servers.OPT_IN)})")
     present, skipped = [], {}
     for s in wanted:
         ok, why = servers.availability(s, a.keepdav_bin, a.baseline_bin)
@@ -131,7 +137,9 @@ def main():
         baseline_bin=os.path.abspath(a.baseline_bin) if a.baseline_bin else None,
         versions={"lighttpd": version(["lighttpd", "-v"]), "nginx": version(["nginx", "-v"]),
                   "apache": version(["apache2", "-v"]),
-                  "rclone": version(["rclone", "version"]), "wrk": version(["wrk", "-v"])},
+                  "rclone": version(["rclone", "version"]), "wrk": version(["wrk", "-v"]),
+                  "postgres": version([os.path.join(servers.PG_BIN, "postgres"), "-V"]),
+                  "haproxy": version(["haproxy", "-v"])},
     )
     print(f"bench: servers {', '.join(present)}; {rounds} round(s); "
           f"{'smoke' if a.smoke else 'full'} data" +
@@ -175,8 +183,8 @@ def main():
                 records.append(dict(round=rnd, server=name, scenario="start", status="fails",
                                     reason=str(e), metrics={}, notes=[], rss_sum_mib=0,
                                     rss_max_mib=0, server_cpu_s=0, client_cpu_s=0, wall_s=0))
-                if name == "keepdav":
-                    keepdav_failed.append(f"start: {e}")
+                if name in CHECKED:
+                    keepdav_failed.append(f"{name} start: {e}")
                 srv.stop()
                 continue
             try:
@@ -198,8 +206,8 @@ def main():
                           f"srvcpu={o.server_cpu_s:.2f}s wall={o.wall_s:.2f}s"
                           + (f" [{o.reason}]" if o.reason else "")
                           + (f" ({extra})" if extra else ""), flush=True)
-                    if name == "keepdav" and o.status != "ok":
-                        keepdav_failed.append(f"{key}: {o.reason}")
+                    if name in CHECKED and o.status != "ok":
+                        keepdav_failed.append(f"{name} {key}: {o.reason}")
             finally:
                 srv.stop()
                 shutil.rmtree(root, ignore_errors=True)
@@ -207,12 +215,12 @@ def main():
 
     meta["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     meta["loadavg_at_end"] = os.getloadavg()
-    summary = report.summarize(records, present)
+    summary = report.summarize(records, present, report.METRICS + report.RT_METRICS)
     print()
     print(f"Results: medians of {rounds} interleaved round(s), ± = half the min-max spread as a "
           f"% of the median. keepdav {meta['keepdav']}.")
     print(f"Load generator and servers share the same {ncpu} cores (tmpfs document roots).")
-    print(report.table(summary, present, rss_notes))
+    print(report.table(summary, present, rss_notes, records))
     base = a.out or os.path.join(a.results_dir, time.strftime("%Y%m%d-%H%M%S") +
                                  ("-smoke" if a.smoke else ""))
     status = report.finish(base, meta, records, summary, keepdav_failed)

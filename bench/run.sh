@@ -31,7 +31,8 @@
 #                      on the disk (under the temp dir); 3 rounds (--smoke: tiny tree, 1 round)
 #   --scenarios=KEYS   only these scenarios (get, propfind_d1, propfind_inf, copy_move_delete,
 #                      proppatch, mkcol_put, big_file, big_file_https, idle_1000,
-#                      propfind_100k, explorer_listing, checksums); big_file does PUT and GET
+#                      propfind_100k, explorer_listing, checksums, propfind_d1_props,
+#                      lock_unlock, db_round_trips); big_file does PUT and GET
 #                      3 times per round (medians),
 #                      big_file_https the same over HTTPS on a TLS twin of each server that
 #                      can (a self-signed certificate made once per run with openssl),
@@ -40,7 +41,26 @@
 #                      explorer_listing is Windows Explorer's allprop listing of 2,500 files
 #                      with 30-character names (bytes per entry; its limit is 1,000,000 bytes),
 #                      checksums is keepdav's oc:checksums listing of d1/ (issue 13): cold, then
-#                      with the sums stored beside one not asking for them
+#                      with the sums stored beside one not asking for them,
+#                      propfind_d1_props is propfind_d1 of another 10,000 files with a dead
+#                      property on every tenth (set by PROPPATCH, untimed, checked in the
+#                      answer), lock_unlock times 1,000 LOCK (exclusive, Depth 0) + UNLOCK pairs
+#                      on one connection (pairs/s)
+#   --servers=keepdav,keepdav-pg,keepdav-pg2,apache
+#   --scenarios=propfind_d1,propfind_d1_props,proppatch,lock_unlock,db_round_trips --rounds=3
+#                      several instances on PostgreSQL (issue 15): "keepdav-pg" is the same
+#                      binary with --db=postgresql://... of a throwaway cluster that the bench
+#                      starts and stops itself (initdb once per run, as nobody when root, in the
+#                      temp dir; each server and round a copy on the tmpfs, Unix socket only,
+#                      fsync off), "keepdav-pg2" two such instances on one root and one cluster
+#                      behind HAProxy round-robin on 127.0.0.1 (per request). db_round_trips
+#                      (keepdav-pg only, untimed) counts the PostgreSQL round trips of each kind
+#                      of request (PROPFIND D0/D1, PROPPATCH, LOCK, UNLOCK, PUT, GET, COPY, MOVE,
+#                      DELETE, MKCOL) from the "db=N" of a --log-level=debug twin's per-request
+#                      lines: median and max. The table ends with the issue's ratios (PROPFIND
+#                      D1 with PostgreSQL / SQLite, target 0.8x; PROPPATCH with PostgreSQL /
+#                      Apache, target 1x) and the round trips. Needs postgresql-15 (installed
+#                      with haproxy when missing; KEEPDAV_PG_BIN names another bin dir)
 #
 # What it does: mounts a tmpfs of its own under a temp dir (the document roots live there: on
 # these machines the root file system is ext4 without a journal and create-heavy runs varied up
@@ -61,6 +81,7 @@ no_install=0
 keep_tmp=0
 long_ops=0
 keepdav_bin=""
+servers_arg=""
 py_args=()
 for arg in "$@"; do
   case "$arg" in
@@ -70,8 +91,9 @@ for arg in "$@"; do
     --long-ops) long_ops=1 ;;
     --keepdav-bin=*) keepdav_bin="${arg#*=}" ;;
     --baseline-bin=*) py_args+=("--baseline-bin=$(realpath "${arg#*=}")") ;;
-    --rounds=* | --servers=* | --out=* | --scenarios=*) py_args+=("$arg") ;;
-    -h | --help) sed -n '2,42p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --servers=*) servers_arg="${arg#*=}"; py_args+=("$arg") ;;
+    --rounds=* | --out=* | --scenarios=*) py_args+=("$arg") ;;
+    -h | --help) sed -n '2,63p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown argument: $arg (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -115,6 +137,8 @@ if [[ $install -eq 1 && $long_ops -eq 1 ]]; then
 elif [[ $install -eq 1 ]]; then
   apt_install curl python3 wrk gnuplot-nox lighttpd lighttpd-mod-webdav lighttpd-mod-openssl \
     apache2 nginx libnginx-mod-http-dav-ext rclone
+  # keepdav-pg and keepdav-pg2 are asked for by name only (issue 15).
+  if [[ ",$servers_arg," == *,keepdav-pg* ]]; then apt_install postgresql-15 haproxy; fi
 elif [[ $smoke -eq 1 && $no_install -eq 0 && $long_ops -eq 0 ]]; then
   # The load generator is not a peer: the smoke run needs it for scenarios 1 and 2 (skipped, not
   # failed, when it cannot be had).

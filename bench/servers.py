@@ -37,12 +37,53 @@ def _www_data():
         return None
 
 
+def _processes():
+    """(pid, parent pid, session id) of every live process."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2:].split()
+        # fields[1] is the parent's pid, fields[3] the session id (fields 4 and 6 of stat)
+        out.append((int(d), int(fields[1]), int(fields[3])))
+    return out
+
+
+def _session_pids(sid):
+    """Every live process in the session sid."""
+    return [pid for pid, _, s in _processes() if s == sid]
+
+
 def chown_tree(path, ids):
     uid, gid = ids
     for dirpath, dirnames, filenames in os.walk(path):
         os.lchown(dirpath, uid, gid)
         for n in filenames:
             os.lchown(os.path.join(dirpath, n), uid, gid)
+
+
+
+def reap(server):
+    """The end of a stop: processes still alive 5 s after the leader's end are killed, and the
+    pid file goes. `server` has pids(), pid_dir and name (a Server or the PgCluster)."""
+    deadline = time.monotonic() + 5
+    while server.pids() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for pid in server.pids():
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    try:
+        os.unlink(os.path.join(server.pid_dir, f"{server.name}.pid"))
+    except FileNotFoundError:
+        pass
+    server.proc = None
 
 
 class Server:
@@ -156,20 +197,12 @@ class Server:
         """Every live process in the server's session (its workers included)."""
         if self.proc is None:
             return []
-        out = []
-        for d in os.listdir("/proc"):
-            if not d.isdigit():
-                continue
-            try:
-                with open(f"/proc/{d}/stat") as f:
-                    stat = f.read()
-            except OSError:
-                continue
-            fields = stat[stat.rfind(")") + 2:].split()
-            # fields[3] is the session id (field 6 of stat)
-            if int(fields[3]) == self.proc.pid:
-                out.append(int(d))
-        return out
+        return _session_pids(self.proc.pid)
+
+    def db_pids(self):
+        """The processes of a database server apart from the server's own (PostgreSQL's, for
+        the keepdav-pg servers; they are in pids() too): their CPU per request is reported."""
+        return []
 
     def stop(self):
         if self.proc is None:
@@ -187,19 +220,7 @@ class Server:
                 pass
             self.proc.wait(timeout=10)
         # Workers that outlived the leader (apache, nginx) go with the group.
-        deadline = time.monotonic() + 5
-        while self.pids() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        for pid in self.pids():
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        try:
-            os.unlink(os.path.join(self.pid_dir, f"{self.name}.pid"))
-        except FileNotFoundError:
-            pass
-        self.proc = None
+        reap(self)
 
     def tail_log(self, n=600):
         try:
@@ -239,9 +260,12 @@ class Keepdav(Server):
         if os.path.exists(self.port_file):
             os.unlink(self.port_file)
 
+    def db_option(self):
+        return f"--db={self.state}/props.sqlite"
+
     def command(self):
         # Defaults for everything else (16 threads): what a user gets.
-        cmd = [self.binary, f"--root={self.root}", f"--db={self.state}/props.sqlite",
+        cmd = [self.binary, f"--root={self.root}", self.db_option(),
                "--port=0", f"--port-file={self.port_file}", "--bind=127.0.0.1"]
         # keepdav refuses an option given twice; extra_args may choose the log level.
         if not any(x.startswith("--log-level=") for x in self.extra_args):
@@ -478,10 +502,291 @@ class KeepdavAuth(Keepdav):
         return super().command() + [f"--users={self.users_file}"]
 
 
+PG_BIN = os.environ.get("KEEPDAV_PG_BIN", "/usr/lib/postgresql/15/bin")
+NOBODY = 65534  # Debian's nobody and nogroup
+
+
+class PgCluster:
+    """A throwaway PostgreSQL cluster for the keepdav-pg servers (issue 15), one per server
+    instance and round, stopped with it.
+
+    initdb runs once per benchmark run, into <run's work dir>/pg-template; every cluster is a
+    copy of it (cp -a) in the server's state dir, on the tmpfs beside the document root. The
+    postmaster runs in the foreground as a child in a session of its own (its pid file in
+    pids/, for run.sh's trap), as nobody when the benchmark runs as root (initdb refuses root),
+    listening only on a Unix socket in its own dir (listen_addresses=''). Settings are
+    PostgreSQL's defaults (max_connections 100, shared_buffers 128 MB) except fsync and
+    full_page_writes, off: the data is thrown away (and on the tmpfs an fsync costs next to
+    nothing either way, as it does for keepdav's SQLite file there). keepdav connects as the
+    superuser "keepdav" (trust authentication on the socket) to the database "postgres" and
+    creates its schema itself."""
+
+    def __init__(self, name, work, state, pid_dir):
+        self.name = name  # of its pid file
+        self.work = work
+        self.dir = os.path.join(state, "pg")  # the socket's dir too: keep the path short
+        self.data = os.path.join(self.dir, "data")
+        self.pid_dir = pid_dir
+        self.log = os.path.join(work, "postgres.log")
+        self.proc = None
+        self.as_nobody = os.geteuid() == 0
+
+    @staticmethod
+    def available():
+        missing = [p for p in ("initdb", "postgres", "pg_isready")
+                   if not os.access(os.path.join(PG_BIN, p), os.X_OK)]
+        if missing:
+            return False, (f"missing {', '.join(missing)} in {PG_BIN} (Debian postgresql-15; "
+                           f"KEEPDAV_PG_BIN names another dir)")
+        return True, ""
+
+    def _user(self):
+        return dict(user=NOBODY, group=NOBODY, extra_groups=[]) if self.as_nobody else {}
+
+    def _template(self):
+        """The run's initdb'd cluster, made at first use."""
+        top = os.path.join(os.path.dirname(self.work), "pg-template")
+        data = os.path.join(top, "data")
+        if os.path.exists(os.path.join(top, "complete")):
+            return data
+        shutil.rmtree(top, ignore_errors=True)
+        os.makedirs(top)
+        if self.as_nobody:
+            os.chown(top, NOBODY, NOBODY)
+        p = subprocess.run([os.path.join(PG_BIN, "initdb"), "-D", data, "-A", "trust",
+                            "-U", "keepdav", "-E", "UTF8", "--locale=C", "--no-sync",
+                            "--no-instructions"], capture_output=True, text=True, cwd=top,
+                           timeout=300, **self._user())
+        if p.returncode != 0:
+            raise RuntimeError(f"initdb failed (rc {p.returncode}): "
+                               f"{(p.stdout + p.stderr).strip()[-400:]}")
+        open(os.path.join(top, "complete"), "w").close()
+        return data
+
+    def uri(self):
+        return f"postgresql:///postgres?host={self.dir}&user=keepdav"
+
+    def start(self, timeout=60.0):
+        template = self._template()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        os.makedirs(self.dir)
+        os.makedirs(self.work, exist_ok=True)
+        if self.as_nobody:
+            os.chown(self.dir, NOBODY, NOBODY)
+        # cp -a keeps the owner (nobody) and the 0700 PostgreSQL insists on.
+        subprocess.run(["cp", "-a", template, self.data], check=True, timeout=120)
+        logf = open(self.log, "ab")
+        self.proc = subprocess.Popen(
+            [os.path.join(PG_BIN, "postgres"), "-D", self.data, "-k", self.dir,
+             "-c", "listen_addresses=", "-c", "fsync=off", "-c", "full_page_writes=off"],
+            stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True, cwd=self.dir, **self._user())
+        logf.close()
+        with open(os.path.join(self.pid_dir, f"{self.name}.pid"), "w") as f:
+            f.write(str(self.proc.pid))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"postgres exited at start (rc {self.proc.returncode}); "
+                                   f"log: {self.tail_log()}")
+            p = subprocess.run([os.path.join(PG_BIN, "pg_isready"), "-q", "-h", self.dir,
+                                "-U", "keepdav", "-d", "postgres"], timeout=30)
+            if p.returncode == 0:
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"postgres not ready within {timeout:.0f} s; log: {self.tail_log()}")
+
+    def pids(self):
+        """The postmaster and its children: they are not in its session (each calls setsid)."""
+        if self.proc is None:
+            return []
+        pm = self.proc.pid
+        return [pid for pid, ppid, _ in _processes() if pm in (pid, ppid)]
+
+    def stop(self):
+        """Fast shutdown (SIGINT: clients disconnected, no wait for them), then harder."""
+        if self.proc is None:
+            return
+        for sig, wait in ((signal.SIGINT, 30), (signal.SIGQUIT, 10), (signal.SIGKILL, 10)):
+            try:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout=wait)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        reap(self)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def tail_log(self, n=600):
+        try:
+            with open(self.log, "rb") as f:
+                data = f.read()[-n:]
+            return data.decode("utf-8", "replace").strip().replace("\n", " | ")
+        except OSError:
+            return "(no log)"
+
+
+class KeepdavPg(Keepdav):
+    """keepdav with --db=postgresql://... (issue 15): dead properties, locks and the journal in
+    a PostgreSQL cluster of its own (PgCluster), started before keepdav and stopped after it.
+    Everything else as the keepdav server (defaults: 16 threads, a pool of 8 connections). Its
+    RSS and CPU are keepdav's plus the PostgreSQL processes' (the database does part of the
+    work SQLite does inside keepdav; PostgreSQL's shared buffers count in each of its processes'
+    RSS). cluster: another instance's (a twin, or keepdav-pg2's instances), not started or
+    stopped by this one and not in its pids()."""
+
+    name = "keepdav-pg"
+    rss_note = "keepdav + PostgreSQL processes"
+
+    def __init__(self, work, root, pid_dir, state, binary, extra_args=(), cluster=None):
+        super().__init__(work, root, pid_dir, state, binary, extra_args)
+        self.cluster = cluster
+        self.owns_cluster = cluster is None
+
+    def _clone(self, work, state):
+        return type(self)(work, self.root, self.pid_dir, state, self.binary, self.extra_args,
+                          cluster=self.cluster)
+
+    def twin(self, suffix, extra_args=()):
+        """Another instance on the same root and database, with its own work and state dirs
+        and pid file (scenario db_round_trips: one with --log-level=debug)."""
+        t = KeepdavPg(self.work + suffix, self.root, self.pid_dir, self.state + suffix,
+                      self.binary, list(self.extra_args) + list(extra_args), self.cluster)
+        t.name = self.name + suffix
+        return t
+
+    @classmethod
+    def available(cls):
+        return PgCluster.available()
+
+    def db_option(self):
+        return f"--db={self.cluster.uri()}"
+
+    def start(self, timeout=30.0):
+        if self.owns_cluster:
+            os.makedirs(self.work, exist_ok=True)
+            os.makedirs(self.state, exist_ok=True)
+            self.cluster = PgCluster(self.name + "-postgres", self.work, self.state,
+                                     self.pid_dir)
+            self.cluster.start()
+        super().start(timeout)
+
+    def pids(self):
+        return super().pids() + self.db_pids()
+
+    def db_pids(self):
+        return self.cluster.pids() if self.owns_cluster and self.cluster else []
+
+    def stop(self):
+        super().stop()
+        if self.owns_cluster and self.cluster is not None:
+            self.cluster.stop()
+
+
+class KeepdavPg2(Server):
+    """Two keepdav instances on one root and one PostgreSQL cluster behind HAProxy (issue 15's
+    deployment, on one machine): HAProxy round-robin on 127.0.0.1 balances each request (not
+    each connection), so the requests of one keep-alive client connection alternate between
+    the instances. The instances trust HAProxy's X-Forwarded-For (--trusted-proxies=127.0.0.1,
+    which also lifts the per-client connection cap: every request comes from the proxy). Its
+    RSS and CPU are HAProxy's, both instances' and PostgreSQL's. On 2 cores two instances
+    cannot scale: the figure is what the proxy hop and the shared database cost."""
+
+    name = "keepdav-pg2"
+    rss_note = "HAProxy + 2 keepdav + PostgreSQL"
+    instance_count = 2
+
+    def __init__(self, work, root, pid_dir, state, binary, extra_args=()):
+        super().__init__(work, root, pid_dir, state)
+        self.binary = binary
+        self.extra_args = list(extra_args)
+        self.cluster = None
+        self.instances = []
+
+    @classmethod
+    def available(cls):
+        if shutil.which("haproxy") is None:
+            return False, "haproxy not installed (Debian haproxy)"
+        return PgCluster.available()
+
+    def start(self, timeout=30.0):
+        os.makedirs(self.work, exist_ok=True)
+        os.makedirs(self.state, exist_ok=True)
+        self.cluster = PgCluster(self.name + "-postgres", self.work, self.state, self.pid_dir)
+        self.cluster.start()
+        for k in range(self.instance_count):
+            inst = KeepdavPg(f"{self.work}/i{k}", self.root, self.pid_dir, f"{self.state}/i{k}",
+                             self.binary, self.extra_args + ["--trusted-proxies=127.0.0.1"],
+                             cluster=self.cluster)
+            inst.name = f"{self.name}-i{k}"
+            self.instances.append(inst)
+            inst.start(timeout)
+        super().start(timeout)  # HAProxy, once the instances answer
+
+    def prepare(self):
+        backends = "\n".join(f"  server i{k} 127.0.0.1:{inst.port}"
+                              for k, inst in enumerate(self.instances))
+        conf = f"""global
+  maxconn 4096
+defaults
+  mode http
+  # X-Forwarded-For, as a deployment would send (the instances trust 127.0.0.1).
+  option forwardfor
+  timeout connect 5s
+  # The longest scenario requests (1 GiB bodies, a deep COPY) and keepdav's keep-alive.
+  timeout client 300s
+  timeout server 300s
+  timeout http-keep-alive 15s
+  maxconn 4096
+frontend dav
+  bind 127.0.0.1:{self.port}
+  default_backend keepdav
+backend keepdav
+  balance roundrobin
+{backends}
+"""
+        with open(f"{self.work}/haproxy.cfg", "w") as f:
+            f.write(conf)
+
+    def command(self):
+        # -db: foreground, no daemon.
+        return ["haproxy", "-db", "-f", f"{self.work}/haproxy.cfg"]
+
+    def pids(self):
+        out = super().pids()
+        for inst in self.instances:
+            out += inst.pids()
+        return out + self.db_pids()
+
+    def db_pids(self):
+        return self.cluster.pids() if self.cluster else []
+
+    def stop(self):
+        super().stop()
+        for inst in self.instances:
+            inst.stop()
+        self.instances = []
+        if self.cluster is not None:
+            self.cluster.stop()
+            self.cluster = None
+
+    def tail_log(self, n=600):
+        logs = [super().tail_log(n)] + [f"{i.name}: {i.tail_log(n)}" for i in self.instances]
+        return " || ".join(logs)
+
+
 # Not in ALL: only run when a baseline binary is given.
 BASELINE = "keepdav-base"
 # Not in ALL either: --servers=keepdav,keepdav-auth --scenarios=get,propfind_d1.
 AUTH = "keepdav-auth"
+# Not in ALL (they need PostgreSQL, and HAProxy): issue 15's run, see bench/run.sh --help.
+PG = "keepdav-pg"
+PG2 = "keepdav-pg2"
+KEEPDAVS = ("keepdav", BASELINE, AUTH, PG, PG2)  # the ones running bench's keepdav binary
+OPT_IN = [BASELINE, AUTH, PG, PG2]
 
 
 def make(name, work, root, pid_dir, state, keepdav_bin, keepdav_args=(), baseline_bin=None):
@@ -491,14 +796,22 @@ def make(name, work, root, pid_dir, state, keepdav_bin, keepdav_args=(), baselin
         return KeepdavBaseline(work, root, pid_dir, state, baseline_bin, keepdav_args)
     if name == AUTH:
         return KeepdavAuth(work, root, pid_dir, state, keepdav_bin, keepdav_args)
+    if name == PG:
+        return KeepdavPg(work, root, pid_dir, state, keepdav_bin, keepdav_args)
+    if name == PG2:
+        return KeepdavPg2(work, root, pid_dir, state, keepdav_bin, keepdav_args)
     return PEERS[name](work, root, pid_dir, state)
 
 
 def availability(name, keepdav_bin, baseline_bin=None):
-    if name in ("keepdav", BASELINE, AUTH):
+    if name in KEEPDAVS:
         binary = baseline_bin if name == BASELINE else keepdav_bin
         ok = bool(binary) and os.access(binary, os.X_OK)
         if ok and name == AUTH:
             return KeepdavAuth.available()
+        if ok and name == PG:
+            return KeepdavPg.available()
+        if ok and name == PG2:
+            return KeepdavPg2.available()
         return ok, "" if ok else f"no binary at {binary}"
     return PEERS[name].available()
