@@ -620,13 +620,7 @@ class PgCluster:
         reap(self)
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def tail_log(self, n=600):
-        try:
-            with open(self.log, "rb") as f:
-                data = f.read()[-n:]
-            return data.decode("utf-8", "replace").strip().replace("\n", " | ")
-        except OSError:
-            return "(no log)"
+    tail_log = Server.tail_log  # the same log-tail, of the cluster's log
 
 
 class KeepdavPg(Keepdav):

@@ -295,16 +295,21 @@ void PgOperationJournal::ClaimOnlyLapsed() {
 }
 
 Result<std::vector<JournalEntry>> PgOperationJournal::Pending() {
-  static const std::string kStartUp = ClaimSql("operations", kJournalEntryColumns, false);
-  static const std::string kLive = ClaimSql("operations", kJournalEntryColumns, true);
+  return Claim("operations", kJournalEntryColumns, &JournalEntryFromRow, &claimed_ops_);
+}
+
+template <typename Row>
+Result<std::vector<Row>> PgOperationJournal::Claim(const char* table, const char* columns,
+                                                   Row (*decode)(const JournalRowReader&),
+                                                   std::set<int64_t>* claimed) {
   if (!only_lapsed_.load()) {
-    return ClaimRows(db_, kStartUp, owner_, clock_, &JournalEntryFromRow, nullptr);
+    return ClaimRows(db_, ClaimSql(table, columns, false), owner_, clock_, decode, nullptr);
   }
-  std::set<int64_t> again = Claimed(&claimed_ops_);
-  auto rows = ClaimRows(db_, kLive, owner_, clock_, &JournalEntryFromRow, &again);
+  std::set<int64_t> again = Claimed(claimed);
+  auto rows = ClaimRows(db_, ClaimSql(table, columns, true), owner_, clock_, decode, &again);
   if (rows.ok()) {
     std::lock_guard<std::mutex> lock(claimed_mu_);
-    for (const JournalEntry& e : rows.value()) claimed_ops_.insert(e.id);
+    for (const Row& r : rows.value()) claimed->insert(r.id);
   }
   return rows;
 }
@@ -366,20 +371,8 @@ Status PgOperationJournal::FinishPartialWrite(int64_t id) {
 }
 
 Result<std::vector<PartialWriteRecord>> PgOperationJournal::PendingPartialWrites() {
-  static constexpr char kColumns[] =
-      "id, path, inode, old_size, old_mtime_ns, write_offset, saved";  // PartialWriteFromRow's
-  static const std::string kStartUp = ClaimSql("partial_writes", kColumns, false);
-  static const std::string kLive = ClaimSql("partial_writes", kColumns, true);
-  if (!only_lapsed_.load()) {
-    return ClaimRows(db_, kStartUp, owner_, clock_, &PartialWriteFromRow, nullptr);
-  }
-  std::set<int64_t> again = Claimed(&claimed_writes_);
-  auto rows = ClaimRows(db_, kLive, owner_, clock_, &PartialWriteFromRow, &again);
-  if (rows.ok()) {
-    std::lock_guard<std::mutex> lock(claimed_mu_);
-    for (const PartialWriteRecord& r : rows.value()) claimed_writes_.insert(r.id);
-  }
-  return rows;
+  return Claim("partial_writes", "id, path, inode, old_size, old_mtime_ns, write_offset, saved",
+               &PartialWriteFromRow, &claimed_writes_);
 }
 
 }  // namespace keepdav::storage

@@ -38,6 +38,8 @@
 
 namespace keepdav::storage {
 
+struct JournalRowReader;  // storage/journal_rows.h
+
 struct PgJournalOwner {
   std::string instance_id;  // REQUIRES: not empty; unique among the instances sharing the data
   int64_t lease_s = 60;     // how long an entry stays this instance's without a renewal
@@ -97,6 +99,12 @@ class PgOperationJournal : public OperationJournal {
   Status SetStateIn(PgConnection& conn, const JournalEntry& entry);
   // Drops the row; fails when another instance owns it (a row already gone is fine).
   Status DeleteRowIn(PgConnection& conn, int64_t id);
+  // Pending() and PendingPartialWrites(): the claim of ClaimOnlyLapsed's mode on `table`, its
+  // rows decoded; `claimed` is claimed_ops_ or claimed_writes_.
+  template <typename Row>
+  Result<std::vector<Row>> Claim(const char* table, const char* columns,
+                                 Row (*decode)(const JournalRowReader&),
+                                 std::set<int64_t>* claimed);
   // A copy of `ids` (claimed_ops_ or claimed_writes_), and the removal of one id from it.
   std::set<int64_t> Claimed(const std::set<int64_t>* ids);
   void Unclaim(std::set<int64_t>* ids, int64_t id);

@@ -559,7 +559,14 @@ TEST_F(PgStoreTest, RoundTripsPerCall) {
                  [&] {
                    ASSERT_TRUE(props.Apply(P("/x"), {{{"", "a"}, false, "2"}}).ok());
                  }),
-            3);
+            1);  // one statement, autocommitted
+  EXPECT_EQ(
+      cost("PropertyStore::Apply (2)",
+           [&] {
+             ASSERT_TRUE(
+                 props.Apply(P("/x"), {{{"", "a"}, false, "3"}, {{"", "b"}, false, "4"}}).ok());
+           }),
+      4);  // BEGIN, two statements, COMMIT
   EXPECT_EQ(cost("ChecksumStore::Put", [&] { ASSERT_TRUE(sums.Put(P("/x"), {}, {}).ok()); }), 1);
   int n = 0;
   EXPECT_LE(
