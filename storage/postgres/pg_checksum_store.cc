@@ -116,10 +116,17 @@ Status PgChecksumStore::MoveTree(const ResourcePath& from, const ResourcePath& t
   return db_.Transact([&](PgConnection& conn) -> Status {
     Status s = DeleteTreeIn(conn, to);
     if (!s.ok()) return s;
+    // Taken out and put back in one statement, as PgPropertyStore::MoveTreeIn does: a sum
+    // stored at the destination since the DELETE (a GET asking for a digest) gives way. Either
+    // is safe to keep: a sum is used only while the file's identity matches it.
     static const std::string kSql =
-        "UPDATE checksums SET path = CASE WHEN path = $1::bytea THEN $4::bytea "
-        "ELSE $5::bytea || substring(path FROM $6::int4) END WHERE " +
-        PgSubtree::Where("path");
+        "WITH moved AS (DELETE FROM checksums WHERE " + PgSubtree::Where("path") +
+        " RETURNING *) INSERT INTO checksums (path, inode, size, mtime_ns, ctime_ns, sha1, md5, "
+        "sha256) SELECT CASE WHEN path = $1::bytea THEN $4::bytea "
+        "ELSE $5::bytea || substring(path FROM $6::int4) END, inode, size, mtime_ns, ctime_ns, "
+        "sha1, md5, sha256 FROM moved ON CONFLICT (path) DO UPDATE SET inode = excluded.inode, "
+        "size = excluded.size, mtime_ns = excluded.mtime_ns, ctime_ns = excluded.ctime_ns, "
+        "sha1 = excluded.sha1, md5 = excluded.md5, sha256 = excluded.sha256";
     SubtreeRange range(from);
     PgParams params;
     PgSubtree::Bind(range, params)

@@ -17,6 +17,14 @@ constexpr const char kRenamedPath[] =
     "CASE WHEN path = $1::bytea THEN $4::bytea ELSE $5::bytea || substring(path FROM $6::int4) "
     "END";
 
+// The end of the statements that put rows at a destination whose rows were deleted just
+// before, in the same transaction: under READ COMMITTED another transaction (a PROPPATCH) may
+// have inserted a row there since, and a plain INSERT would fail on it (23505). The copied value
+// wins for that name, as if the PROPPATCH had come first; its other names stay, as if it had
+// come after.
+constexpr const char kCopiedWins[] =
+    " ON CONFLICT (path, ns, name) DO UPDATE SET value = excluded.value";
+
 PgParams& BindRename(const SubtreeRange& range, const ResourcePath& from, const ResourcePath& to,
                      PgParams& params) {
   return PgSubtree::Bind(range, params)
@@ -38,9 +46,9 @@ Status PgPropertyStore::CopyTreeIn(PgConnection& conn, const ResourcePath& from,
                                    const ResourcePath& to) {
   Status s = DeleteTreeIn(conn, to);
   if (!s.ok()) return s;
-  static const std::string kSql = "INSERT INTO properties (path, ns, name, value) SELECT " +
-                                  std::string(kRenamedPath) +
-                                  ", ns, name, value FROM properties WHERE " + SubtreeWhere();
+  static const std::string kSql =
+      "INSERT INTO properties (path, ns, name, value) SELECT " + std::string(kRenamedPath) +
+      ", ns, name, value FROM properties WHERE " + SubtreeWhere() + kCopiedWins;
   SubtreeRange range(from);
   PgParams params;
   return conn.Exec(kSql, BindRename(range, from, to, params)).status();
@@ -50,10 +58,14 @@ Status PgPropertyStore::MoveTreeIn(PgConnection& conn, const ResourcePath& from,
                                    const ResourcePath& to) {
   Status s = DeleteTreeIn(conn, to);
   if (!s.ok()) return s;
-  // One UPDATE: the rows change their path in place (the trees are disjoint, so no new path
-  // meets an old one).
+  // One statement: the rows are taken out of the source's subtree and put back under the
+  // destination's (the trees are disjoint, so no new path meets an old one). Not an UPDATE of
+  // the path: it could not give way to a row inserted at the destination since the DELETE
+  // above (kCopiedWins).
   static const std::string kSql =
-      "UPDATE properties SET path = " + std::string(kRenamedPath) + " WHERE " + SubtreeWhere();
+      "WITH moved AS (DELETE FROM properties WHERE " + SubtreeWhere() +
+      " RETURNING path, ns, name, value) INSERT INTO properties (path, ns, name, value) SELECT " +
+      std::string(kRenamedPath) + ", ns, name, value FROM moved" + kCopiedWins;
   SubtreeRange range(from);
   PgParams params;
   return conn.Exec(kSql, BindRename(range, from, to, params)).status();
@@ -68,8 +80,9 @@ Status PgPropertyStore::CopyOneIn(PgConnection& conn, const ResourcePath& from,
   PgParams params;
   return conn
       .Exec(
-          "INSERT INTO properties (path, ns, name, value) "
-          "SELECT $2::bytea, ns, name, value FROM properties WHERE path = $1::bytea",
+          std::string("INSERT INTO properties (path, ns, name, value) "
+                      "SELECT $2::bytea, ns, name, value FROM properties WHERE path = $1::bytea") +
+              kCopiedWins,
           params.Bytes(from.str()).Bytes(to.str()))
       .status();
 }
