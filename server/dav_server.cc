@@ -278,6 +278,13 @@ void DavServer::Start() {
   params->setKeepAliveTimeout(Poco::Timespan(config_.keep_alive_timeout_s, 0));
   params->setTimeout(Poco::Timespan(config_.timeout_s, 0));
   params->setMaxKeepAliveRequests(0);  // unlimited
+  // How long a pool thread waits for the next connection before it leaves Poco's dispatcher
+  // loop (TCPServerDispatcher::run). Poco 1.11 wakes the waiting threads once, at stop(): a
+  // thread that begins to wait just after that sleeps the whole idle time, and Stop() waits for
+  // every pool thread, so a shutdown took the default 10 s (seen under load in litmus_https:
+  // the dispatcher thread in waitDequeueNotification). 1 s bounds it; a thread that leaves
+  // returns to keepdav's pool and is started again for the next connection.
+  params->setThreadIdleTime(Poco::Timespan(1, 0));
   params->setSoftwareVersion("");      // keepdav's sink writes its own Server header
   ClientConnectionLimit::Ptr limit = new ClientConnectionLimit(
       std::max(1, config_.max_connections_per_client), connections + queued,
