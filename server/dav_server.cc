@@ -285,7 +285,7 @@ void DavServer::Start() {
   // the dispatcher thread in waitDequeueNotification). 1 s bounds it; a thread that leaves
   // returns to keepdav's pool and is started again for the next connection.
   params->setThreadIdleTime(Poco::Timespan(1, 0));
-  params->setSoftwareVersion("");      // keepdav's sink writes its own Server header
+  params->setSoftwareVersion("");  // keepdav's sink writes its own Server header
   ClientConnectionLimit::Ptr limit = new ClientConnectionLimit(
       std::max(1, config_.max_connections_per_client), connections + queued,
       config_.connection_limit_exempt, params->getTimeout(), trusted);
