@@ -14,8 +14,10 @@ using storage::ResourcePath;
 namespace {
 
 // What the If header can see of `p`: existence, ETag and the tokens of the locks covering it.
+// When the locks cannot be read, `*error` says why: the header is then not evaluated at all (a
+// lock holder's token would look absent, and its request fail with 412 instead of 503).
 IfResourceState StateOf(const ResourcePath& p, const ResourcePath& target, const FileInfo* info,
-                        storage::FileSystem& fs, const LockManager& locks) {
+                        storage::FileSystem& fs, const LockManager& locks, storage::Status* error) {
   IfResourceState state;
   if (p == target && info) {
     state.exists = true;
@@ -31,6 +33,7 @@ IfResourceState StateOf(const ResourcePath& p, const ResourcePath& target, const
   } else {
     Poco::Logger::get("keepdav.dav")
         .warning("If header: locks of %s unavailable: %s", p.str(), covering.status().message());
+    if (error->ok()) *error = covering.status();
   }
   return state;
 }
@@ -50,10 +53,13 @@ DavError CheckPreconditions(const DavRequest& req, const ResourcePath& path, con
       return DavError::Make(400, "malformed If header: " + error);
     }
     auto resolve = [&](const std::string& tag) { return ResolveHeaderUrl(req, tag); };
-    auto lookup = [&](const ResourcePath& p) { return StateOf(p, path, info, fs, locks); };
-    if (!EvaluateIfHeader(if_header, path, resolve, lookup)) {
-      return DavError::Make(412, "the If header did not match");
-    }
+    storage::Status lookup_error;
+    auto lookup = [&](const ResourcePath& p) {
+      return StateOf(p, path, info, fs, locks, &lookup_error);
+    };
+    bool matched = EvaluateIfHeader(if_header, path, resolve, lookup);
+    if (!lookup_error.ok()) return DavError::FromStorage(lookup_error);
+    if (!matched) return DavError::Make(412, "the If header did not match");
   }
   // RFC 4918 §6.4: a token submitted by another user than the lock's own is refused, whatever
   // the If header would otherwise have allowed.

@@ -434,5 +434,23 @@ TEST_F(CrashMatrixTest, LockExistingResource) {
   WalkEverything(Find("LOCK", "on an existing resource"));
 }
 
+// A lock holder's request when its locks cannot be read (the database gone): the If header is
+// not evaluated against "no locks", which would answer 412 as if the lock had been lost; the
+// answer is the store's error, and nothing changes. multi_load saw that 412 across instances.
+TEST(LockReadFailure, IfHeaderIsNotEvaluatedWithoutTheLocks) {
+  CrashWorld world;
+  ASSERT_TRUE(WriteFile(world.fs(), P("/held.txt"), "old").ok());
+  CapturingSink lock = world.Send({"LOCK", "/held.txt", {{"Timeout", "Second-600"}}, LockBody()});
+  ASSERT_EQ(lock.status, 200) << lock.body();
+  const std::string body = lock.body();
+  size_t at = body.find("urn:uuid:");
+  ASSERT_NE(at, std::string::npos) << body;
+  const std::string token = body.substr(at, body.find('<', at) - at);
+  world.store_faults().Crash();  // every database call fails from here on
+  CapturingSink put = world.Send({"PUT", "/held.txt", {{"If", "(<" + token + ">)"}}, "new"});
+  EXPECT_EQ(put.status, 500) << put.body();
+  EXPECT_EQ(ReadAll(world.fs(), P("/held.txt")), "old");
+}
+
 }  // namespace
 }  // namespace keepdav::webdav::crash_test
