@@ -56,13 +56,14 @@ DavResponse DavHandler::HandleDelete(const DavRequest& req) {
   }
   // §9.6.1 / §7.4: every locked member needs its token, and so does a locked parent. All are
   // checked before anything is removed, so a locked member is a 423 for the whole request.
+  std::vector<storage::LockRecord> seen;  // the locks this DELETE may remove
   err = CheckConditions(req, path, &info.value(),
-                        {{path, /*with_members=*/true, /*adds_or_removes=*/true}});
+                        {{path, /*with_members=*/true, /*adds_or_removes=*/true}}, &seen);
   if (!err.ok()) return err;
   if (info->IsDirectory()) req.progress->BeginLong();
   std::vector<MemberFailure> failures;
   Status s = DeleteResource(req, path, info.value(), &failures);
-  ForgetRemovedLocks(path, /*all_removed=*/s.ok());
+  ForgetRemovedLocks(path, /*all_removed=*/s.ok(), seen);
   if (s.ok()) {
     // Stale rows could never match a file again (checksum_store.h); this keeps the table small.
     (void)checksums_.store().DeleteTree(path);

@@ -250,7 +250,9 @@ std::optional<DavResponse> DavHandler::RunMove(const DavRequest& req, const Copy
   std::optional<DavResponse> answer = RunStaged(req, /*move=*/true, plan.from, plan.source, plan.to,
                                                 replaced, plan.overwrite, Depth::kInfinity);
   // A 207 means the move happened but parts of the source stayed: those keep their locks.
-  if (answer && !answer->is_error()) ForgetRemovedLocks(plan.from, /*all_removed=*/false);
+  if (answer && !answer->is_error()) {
+    ForgetRemovedLocks(plan.from, /*all_removed=*/false, plan.locks_seen);
+  }
   return answer;
 }
 
@@ -273,7 +275,7 @@ DavResponse DavHandler::CopyOrMove(const DavRequest& req, bool move) {
   CopyMovePlan plan;
   DavError err = PlanCopyOrMove(req, move, fs_, &plan);
   if (!err.ok()) return err;
-  err = CheckConditions(req, plan.from, &plan.source, plan.LockedChanges());
+  err = CheckConditions(req, plan.from, &plan.source, plan.LockedChanges(), &plan.locks_seen);
   if (!err.ok()) return err;
   if (plan.destination_existed() && !plan.overwrite) {
     return DestinationExists();
@@ -296,7 +298,7 @@ DavResponse DavHandler::CopyOrMove(const DavRequest& req, bool move) {
   CarryChecksums(plan, move, carried);
   // §7.5: MOVE does not move locks and COPY does not copy them. An overwritten destination's own
   // locks stay and now cover the new resource; locks inside what it replaced are gone.
-  if (move) ForgetRemovedLocks(plan.from, /*all_removed=*/true);
+  if (move) ForgetRemovedLocks(plan.from, /*all_removed=*/true, plan.locks_seen);
   if (replaced) locks_.RemoveTree(plan.to, /*keep_root=*/true);
   DavResponse done = DavResponse::Empty(replaced ? 204 : 201);
   AddCollectionLocation(req, plan.source.IsDirectory(), &done);

@@ -36,6 +36,9 @@ struct CopyMovePlan {
   bool overwrite = true;
   // The destination as it was when planned; nullopt when it did not exist.
   std::optional<storage::FileInfo> destination;
+  // The locks the lock check saw at or below the source and an existing destination
+  // (CheckConditions): what a MOVE forgets of its source (DavHandler::ForgetRemovedLocks).
+  std::vector<storage::LockRecord> locks_seen;
 
   bool destination_existed() const { return destination.has_value(); }
   // RFC 4918 §7.4, §7.5: the destination (and whatever it replaces) and its parent need their

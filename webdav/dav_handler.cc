@@ -167,8 +167,9 @@ DavResponse DavHandler::HandleOptions(const DavRequest& req) {
 
 DavError DavHandler::CheckConditions(const DavRequest& req, const ResourcePath& path,
                                      const FileInfo* info,
-                                     const std::vector<ChangedResource>& changes) const {
-  return CheckPreconditions(req, path, info, changes, fs_, locks_);
+                                     const std::vector<ChangedResource>& changes,
+                                     std::vector<storage::LockRecord>* seen_below) const {
+  return CheckPreconditions(req, path, info, changes, fs_, locks_, seen_below);
 }
 
 std::string DavHandler::HrefFor(const UrlSpace& space, const ResourcePath& path) const {
@@ -177,19 +178,15 @@ std::string DavHandler::HrefFor(const UrlSpace& space, const ResourcePath& path)
   return space.Href(path, info.ok() && info->IsDirectory());
 }
 
-void DavHandler::ForgetRemovedLocks(const ResourcePath& path, bool all_removed) {
-  Status s;
-  if (all_removed) {
-    s = locks_.RemoveTree(path);
-  } else {
-    auto locks = locks_.AtOrBelow(path);
-    s = locks.status();
-    if (locks.ok()) {
-      for (const storage::LockRecord& l : locks.value()) {
-        if (fs_.Stat(l.root).status().IsNotFound()) locks_.Unlock(l.token, l.root);
-      }
-    }
+void DavHandler::ForgetRemovedLocks(const ResourcePath& path, bool all_removed,
+                                    const std::vector<storage::LockRecord>& seen) {
+  std::vector<std::string> gone;
+  for (const storage::LockRecord& l : seen) {
+    if (!path.Contains(l.root)) continue;  // the other side of a MOVE
+    if (all_removed || fs_.Stat(l.root).status().IsNotFound()) gone.push_back(l.token);
   }
+  if (gone.empty()) return;
+  Status s = locks_.Forget(gone);
   if (!s.ok()) Log().warning("locks below %s not removed: %s", path.str(), s.message());
 }
 

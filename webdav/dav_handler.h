@@ -144,13 +144,19 @@ class DavHandler {
   // The precondition step every modifying method goes through (preconditions.h).
   DavError CheckConditions(const DavRequest& req, const storage::ResourcePath& path,
                            const storage::FileInfo* info,
-                           const std::vector<ChangedResource>& changes) const;
+                           const std::vector<ChangedResource>& changes,
+                           std::vector<storage::LockRecord>* seen_below = nullptr) const;
   // The href of a resource in a request's URL space (url_space.h), a stat telling whether it is
   // a collection.
   std::string HrefFor(const UrlSpace& space, const storage::ResourcePath& path) const;
-  // Forgets the locks of a tree DELETE or MOVE removed: all of them, or after a partial failure
-  // those whose root is gone.
-  void ForgetRemovedLocks(const storage::ResourcePath& path, bool all_removed);
+  // Forgets the locks of a tree DELETE or MOVE removed: of the locks its check saw at or below
+  // `path` (`seen`, from CheckConditions), all, or after a partial failure those whose root is
+  // gone. A lock granted since that check stays, even on a path the request removed: its
+  // holder took it after the removal was decided (and can PUT there with it), while removing it
+  // would leave a lock-null LOCK's 201 pointing at no lock (multi_load saw it across instances,
+  // where a LOCK of the unmapped URL and a failing DELETE there interleaved).
+  void ForgetRemovedLocks(const storage::ResourcePath& path, bool all_removed,
+                          const std::vector<storage::LockRecord>& seen);
   // After a COPY or MOVE: the destination's old rows go, a MOVE's rows follow it, and the sums
   // `carried` from a file source are stored for the destination (same content, new identity).
   void CarryChecksums(const struct CopyMovePlan& plan, bool move,

@@ -182,7 +182,8 @@ DavError LockManager::Unlock(const std::string& token, const ResourcePath& path)
 
 DavError LockManager::CheckSubmitted(const std::vector<ChangedResource>& changes,
                                      const std::vector<std::string>& submitted,
-                                     const UrlSpace& space) const {
+                                     const UrlSpace& space,
+                                     std::vector<LockRecord>* seen_below) const {
   int64_t now = clock_.Now();
   for (const ChangedResource& change : changes) {
     auto covering = store_.FindCovering(change.path, now);
@@ -202,6 +203,7 @@ DavError LockManager::CheckSubmitted(const std::vector<ChangedResource>& changes
     if (change.with_members) {
       auto below = store_.FindAtOrBelow(change.path, now);
       if (!below.ok()) return DavError::FromStorage(below.status());
+      if (seen_below) seen_below->insert(seen_below->end(), below->begin(), below->end());
       for (const LockRecord& inner : below.value()) {
         if (inner.root == change.path) continue;  // checked with `covering`
         // The locks whose scope includes this member: its own, and deep ones above it.
@@ -245,6 +247,16 @@ Result<std::vector<LockRecord>> LockManager::Covering(const ResourcePath& path) 
 
 Result<std::vector<LockRecord>> LockManager::AtOrBelow(const ResourcePath& path) const {
   return store_.FindAtOrBelow(path, clock_.Now());
+}
+
+Status LockManager::Forget(const std::vector<std::string>& tokens) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  Status first;
+  for (const std::string& token : tokens) {
+    Status s = store_.Delete(token);
+    if (!s.ok() && !s.IsNotFound() && first.ok()) first = s;
+  }
+  return first;
 }
 
 Status LockManager::RemoveTree(const ResourcePath& path, bool keep_root) {

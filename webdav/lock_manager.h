@@ -103,10 +103,14 @@ class LockManager {
   DavError Unlock(const std::string& token, const storage::ResourcePath& path);
 
   // OK when `submitted` holds the tokens every changed resource needs; else 423
-  // lock-token-submitted naming the root of a lock whose token is missing.
+  // lock-token-submitted naming the root of a lock whose token is missing. With `seen_below`,
+  // the locks rooted at or below each change `with_members` are added to it: the locks a DELETE
+  // or MOVE that goes ahead removes with its tree (Forget), and no others, so that a lock granted
+  // after this check (a LOCK of the unmapped URL, through this instance or another) survives.
   DavError CheckSubmitted(const std::vector<ChangedResource>& changes,
                           const std::vector<std::string>& submitted,
-                          const UrlSpace& space = UrlSpace::Whole()) const;
+                          const UrlSpace& space = UrlSpace::Whole(),
+                          std::vector<storage::LockRecord>* seen_below = nullptr) const;
   // RFC 4918 §6.4: a lock belongs to the principal who took it. OK when every token of
   // `submitted` that names an active lock names one of `principal`'s; else 403 (the token is
   // another user's, so nothing it would allow may happen).
@@ -125,6 +129,8 @@ class LockManager {
   // With `keep_root` the locks rooted exactly at `path` stay: when COPY or MOVE overwrites a
   // locked destination, the new resource is added to that lock (§7.5).
   storage::Status RemoveTree(const storage::ResourcePath& path, bool keep_root = false);
+  // Forgets the locks `tokens` names (one store call each; a lock already gone is no error).
+  storage::Status Forget(const std::vector<std::string>& tokens);
 
   // The timeout a request for `requested` seconds gets.
   int64_t GrantedTimeout(int64_t requested) const;

@@ -42,7 +42,8 @@ IfResourceState StateOf(const ResourcePath& p, const ResourcePath& target, const
 
 DavError CheckPreconditions(const DavRequest& req, const ResourcePath& path, const FileInfo* info,
                             const std::vector<ChangedResource>& changes, storage::FileSystem& fs,
-                            const LockManager& locks) {
+                            const LockManager& locks,
+                            std::vector<storage::LockRecord>* seen_below) {
   if (EvaluateConditionalHeaders(req, info, /*read_method=*/false) != Condition::kProceed) {
     return DavError::Make(412, "a conditional header did not match");
   }
@@ -67,7 +68,7 @@ DavError CheckPreconditions(const DavRequest& req, const ResourcePath& path, con
   DavError owner = locks.CheckPrincipal(tokens, req.user);
   if (!owner.ok()) return owner;
   if (changes.empty()) return DavError::Ok();
-  return locks.CheckSubmitted(changes, tokens, req.space);
+  return locks.CheckSubmitted(changes, tokens, req.space, seen_below);
 }
 
 }  // namespace keepdav::webdav

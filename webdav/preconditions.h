@@ -5,7 +5,8 @@
 // evaluated against `path` and tagged ones against the resource their Resource-Tag names
 // (request_target.h); then lock enforcement for the resources the method changes (423
 // lock-token-submitted, LockManager::CheckSubmitted), with every state token in the If header
-// counting as submitted (RFC 4918 §10.4.1).
+// counting as submitted (RFC 4918 §10.4.1). `seen_below` receives the locks that check read in
+// the trees the method replaces or removes (LockManager::CheckSubmitted).
 //
 // Reads the file system (the ETags of tagged resources) and the locks; changes nothing.
 // Thread-safe if they are.
@@ -23,6 +24,7 @@ namespace keepdav::webdav {
 DavError CheckPreconditions(const DavRequest& req, const storage::ResourcePath& path,
                             const storage::FileInfo* info,
                             const std::vector<ChangedResource>& changes, storage::FileSystem& fs,
-                            const LockManager& locks);
+                            const LockManager& locks,
+                            std::vector<storage::LockRecord>* seen_below = nullptr);
 
 }  // namespace keepdav::webdav
