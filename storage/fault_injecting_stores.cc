@@ -88,6 +88,19 @@ Status FaultInjectingPropertyStore::Apply(const ResourcePath& path,
                         [&] { return inner_.Apply(path, changes); });
 }
 
+Result<bool> FaultInjectingPropertyStore::ApplyUnlessLocked(
+    const ResourcePath& path, const std::vector<PropertyChange>& changes, int64_t now) {
+  bool applied = false;
+  Status s = faults_.Mutate("properties apply unless locked " + path.str(), [&]() -> Status {
+    Result<bool> r = inner_.ApplyUnlessLocked(path, changes, now);
+    if (!r.ok()) return r.status();
+    applied = *r;
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return applied;
+}
+
 Status FaultInjectingPropertyStore::CopyTree(const ResourcePath& from, const ResourcePath& to) {
   return faults_.Mutate("properties copy " + from.str() + " " + to.str(),
                         [&] { return inner_.CopyTree(from, to); });

@@ -14,9 +14,9 @@
 //   file-system crash).
 // Each wrapped call is one transaction of the store (every mutation is atomic, see the store
 // interfaces), so before and after a call are the only crash points a database step has.
-// Mutating calls: PropertyStore Apply, CopyTree, MoveTree, DeleteTree; LockStore Insert,
-// InsertIfAllowed, SetExpiry, Delete, DeleteTree, PurgeExpired; every OperationJournal call but
-// Pending and PendingPartialWrites.
+// Mutating calls: PropertyStore Apply, ApplyUnlessLocked, CopyTree, MoveTree, DeleteTree; LockStore
+// Insert, InsertIfAllowed, SetExpiry, Delete, DeleteTree, PurgeExpired; every OperationJournal call
+// but Pending and PendingPartialWrites.
 //
 // Ownership: the wrappers own nothing; the wrapped stores and the StoreFaults must outlive them.
 // Thread-safe (the settings may change while calls run), as the wrapped stores are.
@@ -72,6 +72,8 @@ class FaultInjectingPropertyStore : public PropertyStore {
       const ResourcePath& dir,
       const std::function<void(std::string_view member_path, const DeadProperty&)>& visit) override;
   Status Apply(const ResourcePath& path, const std::vector<PropertyChange>& changes) override;
+  Result<bool> ApplyUnlessLocked(const ResourcePath& path,
+                                 const std::vector<PropertyChange>& changes, int64_t now) override;
   Status CopyTree(const ResourcePath& from, const ResourcePath& to) override;
   Status MoveTree(const ResourcePath& from, const ResourcePath& to) override;
   Status DeleteTree(const ResourcePath& path) override;

@@ -67,6 +67,14 @@ class PropertyStore {
   // Applies all changes in order, all or nothing (PROPPATCH, RFC 4918 §9.2). Removing an absent
   // property is not an error.
   virtual Status Apply(const ResourcePath& path, const std::vector<PropertyChange>& changes) = 0;
+  // Apply, unless an active lock covers `path` at `now` (a lock rooted at `path`, or a
+  // depth-infinity one rooted at an ancestor: LockStore::FindCovering's rule, over the lock rows
+  // of the same database): then nothing is written and the answer is false. The check and the
+  // change are one transaction of that database; with PostgreSQL and one change, one statement
+  // (a PROPPATCH on an unlocked resource: one round trip instead of a lock lookup and a write).
+  virtual Result<bool> ApplyUnlessLocked(const ResourcePath& path,
+                                         const std::vector<PropertyChange>& changes,
+                                         int64_t now) = 0;
 
   // Replaces the properties of `to` and everything below it by copies of those of `from` and
   // everything below it. kInvalidArgument when one contains the other (RFC 4918 forbids such

@@ -30,16 +30,6 @@ std::vector<LockRecord> ReadRows(const PgResult& rows) {
   return out;
 }
 
-// `path` and its ancestors, root first.
-std::vector<std::string> Chain(const ResourcePath& path) {
-  std::vector<std::string> chain;
-  for (ResourcePath p = path;; p = p.Parent()) {
-    chain.push_back(p.str());
-    if (p.IsRoot()) break;
-  }
-  return std::vector<std::string>(chain.rbegin(), chain.rend());
-}
-
 Result<std::vector<LockRecord>> FindCoveringIn(PgConnection& conn, const ResourcePath& path,
                                                int64_t now) {
   // Ordered by root: an ancestor's bytes are a prefix of its descendants', so outermost first.
@@ -48,7 +38,7 @@ Result<std::vector<LockRecord>> FindCoveringIn(PgConnection& conn, const Resourc
       conn.Exec(std::string(kColumns) +
                     "WHERE root = ANY($1::bytea[]) AND expires_at > $2::int8 "
                     "AND (infinite_depth OR root = $3::bytea) ORDER BY root, token",
-                params.Text(ByteaArrayLiteral(Chain(path))).Int(now).Bytes(path.str()));
+                params.Text(ByteaArrayLiteral(PathAndAncestors(path))).Int(now).Bytes(path.str()));
   if (!rows.ok()) return rows.status();
   return ReadRows(*rows);
 }
@@ -113,7 +103,7 @@ Result<bool> PgLockStore::InsertIfAllowed(
     const LockRecord& lock, int64_t now,
     const std::function<bool(const LockNeighbourhood&)>& allow) {
   if (lock.token.empty()) return Status::InvalidArgument("lock with an empty token");
-  std::vector<std::string> chain = Chain(lock.root);
+  std::vector<std::string> chain = PathAndAncestors(lock.root);
   std::string ancestors = "{";
   for (size_t i = 0; i + 1 < chain.size(); ++i) {
     if (i > 0) ancestors += ',';

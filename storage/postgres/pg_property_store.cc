@@ -25,6 +25,36 @@ constexpr const char kRenamedPath[] =
 constexpr const char kCopiedWins[] =
     " ON CONFLICT (path, ns, name) DO UPDATE SET value = excluded.value";
 
+// An XML element always has a local name; an empty one is a caller bug, caught before anything
+// is written.
+Status CheckNames(const std::vector<PropertyChange>& changes) {
+  for (const PropertyChange& c : changes) {
+    if (c.name.local.empty()) return Status::InvalidArgument("property with an empty name");
+  }
+  return Status::Ok();
+}
+
+// Each change in turn, on `conn` (in a transaction when there are several).
+Status ApplyIn(PgConnection& conn, const ResourcePath& path,
+               const std::vector<PropertyChange>& changes) {
+  for (const PropertyChange& c : changes) {
+    PgParams params;
+    params.Bytes(path.str()).Bytes(c.name.ns).Bytes(c.name.local);
+    Result<PgResult> r =
+        c.remove ? conn.Exec(
+                       "DELETE FROM properties WHERE path = $1::bytea AND ns = $2::bytea AND "
+                       "name = $3::bytea",
+                       params)
+                 : conn.Exec(
+                       "INSERT INTO properties (path, ns, name, value) "
+                       "VALUES ($1::bytea, $2::bytea, $3::bytea, $4::bytea) "
+                       "ON CONFLICT (path, ns, name) DO UPDATE SET value = excluded.value",
+                       params.Bytes(c.value));
+    if (!r.ok()) return r.status();
+  }
+  return Status::Ok();
+}
+
 PgParams& BindRename(const SubtreeRange& range, const ResourcePath& from, const ResourcePath& to,
                      PgParams& params) {
   return PgSubtree::Bind(range, params)
@@ -157,33 +187,71 @@ Status PgPropertyStore::ForEachInMembers(
 
 Status PgPropertyStore::Apply(const ResourcePath& path,
                               const std::vector<PropertyChange>& changes) {
-  for (const PropertyChange& c : changes) {
-    // An XML element always has a local name; an empty one is a caller bug, caught before
-    // anything is written.
-    if (c.name.local.empty()) return Status::InvalidArgument("property with an empty name");
-  }
+  Status s = CheckNames(changes);
+  if (!s.ok()) return s;
   // One change (what most clients send: Finder, Windows and the sync apps set one property at
   // a time) is one statement, atomic alone, and an upsert or delete of given values, which may
   // run twice: no transaction, so one round trip instead of three (BEGIN, it, COMMIT).
-  auto apply = [&](PgConnection& conn) -> Status {
-    for (const PropertyChange& c : changes) {
+  auto apply = [&](PgConnection& conn) { return ApplyIn(conn, path, changes); };
+  return changes.size() == 1 ? db_.Autocommit(apply) : db_.Transact(apply);
+}
+
+Result<bool> PgPropertyStore::ApplyUnlessLocked(const ResourcePath& path,
+                                                const std::vector<PropertyChange>& changes,
+                                                int64_t now) {
+  Status s = CheckNames(changes);
+  if (!s.ok()) return s;
+  const std::string chain = ByteaArrayLiteral(PathAndAncestors(path));
+  bool applied = false;
+  if (changes.size() == 1) {
+    // One statement, so one round trip: the covering locks (PgLockStore's FindCovering rule)
+    // and the upsert or delete see one snapshot, and the write happens only when there are
+    // none. Run twice, it does the same again.
+    const PropertyChange& c = changes.front();
+    s = db_.Autocommit([&](PgConnection& conn) -> Status {
       PgParams params;
       params.Bytes(path.str()).Bytes(c.name.ns).Bytes(c.name.local);
       Result<PgResult> r =
           c.remove ? conn.Exec(
-                         "DELETE FROM properties WHERE path = $1::bytea AND ns = $2::bytea AND "
-                         "name = $3::bytea",
-                         params)
+                         "WITH held AS (SELECT 1 FROM locks WHERE root = ANY($4::bytea[]) AND "
+                         "expires_at > $5::int8 AND (infinite_depth OR root = $1::bytea) LIMIT 1), "
+                         "done AS (DELETE FROM properties WHERE path = $1::bytea AND "
+                         "ns = $2::bytea AND name = $3::bytea AND NOT EXISTS (SELECT 1 FROM held) "
+                         "RETURNING 1) "
+                         "SELECT NOT EXISTS (SELECT 1 FROM held)",
+                         params.Text(chain).Int(now))
                    : conn.Exec(
-                         "INSERT INTO properties (path, ns, name, value) "
-                         "VALUES ($1::bytea, $2::bytea, $3::bytea, $4::bytea) "
-                         "ON CONFLICT (path, ns, name) DO UPDATE SET value = excluded.value",
-                         params.Bytes(c.value));
-      if (!r.ok()) return r.status();  // Transact rolls back everything applied so far
-    }
-    return Status::Ok();
-  };
-  return changes.size() == 1 ? db_.Autocommit(apply) : db_.Transact(apply);
+                         "WITH held AS (SELECT 1 FROM locks WHERE root = ANY($5::bytea[]) AND "
+                         "expires_at > $6::int8 AND (infinite_depth OR root = $1::bytea) LIMIT 1), "
+                         "done AS (INSERT INTO properties (path, ns, name, value) "
+                         "SELECT $1::bytea, $2::bytea, $3::bytea, $4::bytea "
+                         "WHERE NOT EXISTS (SELECT 1 FROM held) "
+                         "ON CONFLICT (path, ns, name) DO UPDATE SET value = excluded.value "
+                         "RETURNING 1) "
+                         "SELECT NOT EXISTS (SELECT 1 FROM held)",
+                         params.Bytes(c.value).Text(chain).Int(now));
+      if (!r.ok()) return r.status();
+      applied = r->Bool(0, 0);
+      return Status::Ok();
+    });
+  } else {
+    s = db_.Transact([&](PgConnection& conn) -> Status {
+      applied = false;
+      PgParams params;
+      Result<PgResult> held = conn.Exec(
+          "SELECT 1 FROM locks WHERE root = ANY($1::bytea[]) AND expires_at > $2::int8 AND "
+          "(infinite_depth OR root = $3::bytea) LIMIT 1",
+          params.Text(chain).Int(now).Bytes(path.str()));
+      if (!held.ok()) return held.status();
+      if (held->rows() > 0) return Status::Ok();
+      Status a = ApplyIn(conn, path, changes);
+      if (!a.ok()) return a;  // Transact rolls back everything applied so far
+      applied = true;
+      return Status::Ok();
+    });
+  }
+  if (!s.ok()) return s;
+  return applied;
 }
 
 Status PgPropertyStore::CopyTree(const ResourcePath& from, const ResourcePath& to) {

@@ -25,6 +25,8 @@ class PgPropertyStore : public PropertyStore {
       const ResourcePath& dir,
       const std::function<void(std::string_view member_path, const DeadProperty&)>& visit) override;
   Status Apply(const ResourcePath& path, const std::vector<PropertyChange>& changes) override;
+  Result<bool> ApplyUnlessLocked(const ResourcePath& path,
+                                 const std::vector<PropertyChange>& changes, int64_t now) override;
   Status CopyTree(const ResourcePath& from, const ResourcePath& to) override;
   Status MoveTree(const ResourcePath& from, const ResourcePath& to) override;
   Status DeleteTree(const ResourcePath& path) override;

@@ -27,6 +27,16 @@ struct PgSubtree {
   }
 };
 
+// `path` and its ancestors, root first: the roots whose locks may cover it.
+inline std::vector<std::string> PathAndAncestors(const ResourcePath& path) {
+  std::vector<std::string> chain;
+  for (ResourcePath p = path;; p = p.Parent()) {
+    chain.push_back(p.str());
+    if (p.IsRoot()) break;
+  }
+  return std::vector<std::string>(chain.rbegin(), chain.rend());
+}
+
 // A PostgreSQL array literal of bytea values ({"\\x2f61",...}), for `= ANY($n::bytea[])`.
 inline std::string ByteaArrayLiteral(const std::vector<std::string>& values) {
   static const char kHex[] = "0123456789abcdef";

@@ -114,6 +114,35 @@ Status SqlitePropertyStore::ForEachInMembers(
 
 Status SqlitePropertyStore::Apply(const ResourcePath& path,
                                   const std::vector<PropertyChange>& changes) {
+  Result<bool> applied = ApplyIf(path, changes, std::nullopt);
+  return applied.ok() ? Status::Ok() : applied.status();
+}
+
+Result<bool> SqlitePropertyStore::ApplyUnlessLocked(const ResourcePath& path,
+                                                    const std::vector<PropertyChange>& changes,
+                                                    int64_t now) {
+  return ApplyIf(path, changes, now);
+}
+
+Result<bool> SqlitePropertyStore::AnyLockCoversLocked(const ResourcePath& path, int64_t now) {
+  // The lock store's rule (SqliteLockStore::FindCoveringLocked): one indexed lookup per
+  // ancestor, root first.
+  Result<Statement> st = db_.Prepare(
+      "SELECT 1 FROM locks WHERE root = ?1 AND expires_at > ?2 AND (infinite_depth = 1 OR ?3 = 1) "
+      "LIMIT 1");
+  if (!st.ok()) return st.status();
+  for (ResourcePath p = path;; p = p.Parent()) {
+    st->Reset();
+    st->BindText(1, p.str()).BindInt(2, now).BindInt(3, p == path ? 1 : 0);
+    if (st->Step()) return true;
+    if (!st->status().ok()) return st->status();
+    if (p.IsRoot()) return false;
+  }
+}
+
+Result<bool> SqlitePropertyStore::ApplyIf(const ResourcePath& path,
+                                          const std::vector<PropertyChange>& changes,
+                                          std::optional<int64_t> unless_locked_at) {
   for (const PropertyChange& c : changes) {
     // An XML element always has a local name; an empty one is a caller bug, caught before
     // anything is written.
@@ -122,6 +151,11 @@ Status SqlitePropertyStore::Apply(const ResourcePath& path,
   auto lock = db_.Lock();
   Database::Transaction tx(db_);
   if (!tx.begin_status().ok()) return tx.begin_status();
+  if (unless_locked_at) {
+    Result<bool> locked = AnyLockCoversLocked(path, *unless_locked_at);
+    if (!locked.ok()) return locked.status();
+    if (*locked) return false;  // `tx` ends unchanged
+  }
   Result<Statement> set = db_.Prepare(
       "INSERT INTO properties (path, ns, name, value) VALUES (?1, ?2, ?3, ?4) "
       "ON CONFLICT (path, ns, name) DO UPDATE SET value = excluded.value");
@@ -137,7 +171,9 @@ Status SqlitePropertyStore::Apply(const ResourcePath& path,
     Status s = st.Run();
     if (!s.ok()) return s;  // `tx` rolls back everything applied so far
   }
-  return tx.Commit();
+  Status committed = tx.Commit();
+  if (!committed.ok()) return committed;
+  return true;
 }
 
 Status SqlitePropertyStore::CopyTree(const ResourcePath& from, const ResourcePath& to) {

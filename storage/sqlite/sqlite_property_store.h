@@ -10,6 +10,8 @@
 // with SQLite's codes mapped by Database.
 #pragma once
 
+#include <optional>
+
 #include "storage/database.h"
 #include "storage/property_store.h"
 
@@ -25,6 +27,8 @@ class SqlitePropertyStore : public PropertyStore {
       const ResourcePath& dir,
       const std::function<void(std::string_view member_path, const DeadProperty&)>& visit) override;
   Status Apply(const ResourcePath& path, const std::vector<PropertyChange>& changes) override;
+  Result<bool> ApplyUnlessLocked(const ResourcePath& path,
+                                 const std::vector<PropertyChange>& changes, int64_t now) override;
   Status CopyTree(const ResourcePath& from, const ResourcePath& to) override;
   Status MoveTree(const ResourcePath& from, const ResourcePath& to) override;
   Status DeleteTree(const ResourcePath& path) override;
@@ -37,6 +41,10 @@ class SqlitePropertyStore : public PropertyStore {
   // REQUIRES: the database lock held and a transaction open.
   friend class SqliteOperationJournal;
   Database& database() const { return db_; }
+  // Apply, and with `unless_locked_at` ApplyUnlessLocked: false when a lock covers `path`.
+  Result<bool> ApplyIf(const ResourcePath& path, const std::vector<PropertyChange>& changes,
+                       std::optional<int64_t> unless_locked_at);
+  Result<bool> AnyLockCoversLocked(const ResourcePath& path, int64_t now);
   Status DeleteTreeLocked(const ResourcePath& path);
   // Replaces the subtree of `to` by a copy of the subtree of `from`.
   Status CopyTreeLocked(const ResourcePath& from, const ResourcePath& to);

@@ -561,6 +561,13 @@ TEST_F(PgStoreTest, RoundTripsPerCall) {
                  }),
             1);  // one statement, autocommitted
   EXPECT_EQ(
+      cost(
+          "ApplyUnlessLocked (1)",
+          [&] {
+            ASSERT_TRUE(props.ApplyUnlessLocked(P("/a/b/x"), {{{"", "a"}, false, "2"}}, 0).value());
+          }),
+      1);  // the lock check and the upsert: one statement (a PROPPATCH's only trip)
+  EXPECT_EQ(
       cost("PropertyStore::Apply (2)",
            [&] {
              ASSERT_TRUE(

@@ -154,6 +154,62 @@ TEST_P(PropertyStoreTest, DeleteTreeKeepsSiblingsThatShareAPrefix) {
   EXPECT_EQ(Tags(), "");
 }
 
+// ApplyUnlessLocked reads the lock rows of the same database: a lock rooted at the path, or a
+// depth-infinity one on an ancestor, refuses the write (false, nothing changed), for one change
+// and for several, set and remove; a depth-0 lock on an ancestor, an expired lock or a lock
+// elsewhere does not.
+TEST_P(PropertyStoreTest, ApplyUnlessLockedHonoursCoveringLocks) {
+  const int64_t now = 1800000000;
+  auto lock = [&](const char* token, const char* root, bool infinite, int64_t expires_at) {
+    LockRecord l;
+    l.token = token;
+    l.root = P(root);
+    l.infinite_depth = infinite;
+    l.exclusive = true;
+    l.timeout_s = 600;
+    l.expires_at = expires_at;
+    ASSERT_TRUE(backend_->locks().Insert(l).ok()) << token;
+  };
+  const PropertyName color{"urn:x", "color"};
+  auto applied = [&](const char* path, std::vector<PropertyChange> changes) {
+    Result<bool> r = store_->ApplyUnlessLocked(P(path), changes, now);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() && *r;
+  };
+  // No locks at all.
+  EXPECT_TRUE(applied("/d/f", {Set("urn:x", "color", "red")}));
+  EXPECT_EQ(store_->Get(P("/d/f"), color).value(), "red");
+  // A depth-0 lock on the parent, an expired one on the file, one on a sibling: not covering.
+  lock("urn:uuid:parent-0", "/d", false, now + 600);
+  lock("urn:uuid:expired", "/d/f", false, now);
+  lock("urn:uuid:sibling", "/d/g", true, now + 600);
+  EXPECT_TRUE(applied("/d/f", {Set("urn:x", "color", "blue")}));
+  EXPECT_TRUE(applied("/d/f", {Set("urn:x", "a", "1"), Set("urn:x", "b", "2")}));
+  EXPECT_EQ(store_->Get(P("/d/f"), color).value(), "blue");
+  // The file's own lock: refused, one change or several, set or remove.
+  lock("urn:uuid:own", "/d/f", false, now + 600);
+  EXPECT_FALSE(applied("/d/f", {Set("urn:x", "color", "green")}));
+  EXPECT_FALSE(applied("/d/f", {Remove("urn:x", "color")}));
+  EXPECT_FALSE(applied("/d/f", {Set("urn:x", "color", "green"), Remove("urn:x", "a")}));
+  EXPECT_EQ(store_->Get(P("/d/f"), color).value(), "blue");
+  EXPECT_EQ(store_->GetAll(P("/d/f"))->size(), 3u);
+  // A depth-infinity lock on an ancestor covers members at any depth.
+  lock("urn:uuid:deep", "/e", true, now + 600);
+  EXPECT_FALSE(applied("/e/x/y", {Set("urn:x", "color", "red")}));
+  EXPECT_TRUE(store_->GetAll(P("/e/x/y"))->empty());
+  // The root's depth-infinity lock covers everything, the root included.
+  lock("urn:uuid:root", "/", true, now + 600);
+  EXPECT_FALSE(applied("/", {Set("urn:x", "color", "red")}));
+  EXPECT_FALSE(applied("/h", {Remove("urn:x", "color")}));
+  // Once the locks are gone, the same write goes ahead.
+  ASSERT_TRUE(backend_->locks().DeleteTree(P("/"), false).ok());
+  EXPECT_TRUE(applied("/d/f", {Remove("urn:x", "color")}));
+  EXPECT_EQ(store_->Get(P("/d/f"), color).status().code(), StatusCode::kNotFound);
+  // An empty name is still refused before anything is written.
+  Result<bool> bad = store_->ApplyUnlessLocked(P("/d/f"), {Set("urn:x", "", "v")}, now);
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST_P(PropertyStoreTest, CopyTree) {
   for (const char* p : {"/a", "/a/b", "/a/b/c", "/ab", "/a0", "/x/stale", "/x", "/xy"}) Tag(p);
   ASSERT_TRUE(store_->Apply(P("/a/b"), {Set("", "second", "2")}).ok());
