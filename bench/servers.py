@@ -86,6 +86,20 @@ def reap(server):
     server.proc = None
 
 
+def wait_ready(proc, label, ready, timeout, log_tail):
+    """Polls ready() every 0.1 s until it is true. RuntimeError, with the end of the log, when
+    `proc` exits first or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{label} exited at start (rc {proc.returncode}); "
+                               f"log: {log_tail()}")
+        if ready():
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"{label} did not answer within {timeout:.0f} s; log: {log_tail()}")
+
+
 class Server:
     """Base: subclasses say how to write the config and which command line to run."""
 
@@ -151,17 +165,10 @@ class Server:
         logf.close()
         with open(os.path.join(self.pid_dir, f"{self.name}.pid"), "w") as f:
             f.write(str(self.proc.pid))
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited at start (rc {self.proc.returncode}); "
-                                   f"log: {self.tail_log()}")
+        def answers():
             self.discover_port()
-            if self.port and self._answers():
-                return
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.name} did not answer within {timeout:.0f} s; "
-                           f"log: {self.tail_log()}")
+            return bool(self.port) and self._answers()
+        wait_ready(self.proc, self.name, answers, timeout, self.tail_log)
 
     def environment(self):
         env = {k: v for k, v in os.environ.items() if not k.startswith(("RCLONE_", "APACHE"))}
@@ -584,17 +591,10 @@ class PgCluster:
         logf.close()
         with open(os.path.join(self.pid_dir, f"{self.name}.pid"), "w") as f:
             f.write(str(self.proc.pid))
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"postgres exited at start (rc {self.proc.returncode}); "
-                                   f"log: {self.tail_log()}")
-            p = subprocess.run([os.path.join(PG_BIN, "pg_isready"), "-q", "-h", self.dir,
-                                "-U", "keepdav", "-d", "postgres"], timeout=30)
-            if p.returncode == 0:
-                return
-            time.sleep(0.1)
-        raise RuntimeError(f"postgres not ready within {timeout:.0f} s; log: {self.tail_log()}")
+        def ready():
+            return subprocess.run([os.path.join(PG_BIN, "pg_isready"), "-q", "-h", self.dir,
+                                   "-U", "keepdav", "-d", "postgres"], timeout=30).returncode == 0
+        wait_ready(self.proc, "postgres", ready, timeout, self.tail_log)
 
     def pids(self):
         """The postmaster and its children: they are not in its session (each calls setsid)."""
