@@ -186,9 +186,7 @@ storage::Result<std::unique_ptr<DavServer>> DavServer::Create(ServerConfig confi
   storage::FileSystem& fs_ref = *server->fs_;
   const int max_depth = config.dav.max_tree_depth;
   st.StartBackground([&fs_ref, &st, max_depth] {
-    int64_t recovered_entries = 0;
-    return webdav::RecoverLapsed(fs_ref, st.properties(), st.journal(), max_depth,
-                                 &recovered_entries);
+    return webdav::RecoverLapsed(fs_ref, st.properties(), st.journal(), max_depth);
   });
   auto access =
       LoadAccessPolicy(config, *server->fs_, *server->authenticator_, &server->rule_users_);

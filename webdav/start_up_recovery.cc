@@ -93,9 +93,9 @@ Status RecoverAtStartUp(storage::FileSystem& fs, storage::PropertyStore& propert
 }
 
 Status RecoverLapsed(storage::FileSystem& fs, storage::PropertyStore& properties,
-                     storage::OperationJournal& journal, int max_depth, int64_t* recovered) {
-  *recovered = 0;
-  return RecoverJournal(fs, properties, journal, max_depth, recovered);
+                     storage::OperationJournal& journal, int max_depth) {
+  int64_t recovered = 0;  // also what tells RecoverJournal the entries are a dead instance's
+  return RecoverJournal(fs, properties, journal, max_depth, &recovered);
 }
 
 }  // namespace keepdav::webdav

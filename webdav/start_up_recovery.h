@@ -35,9 +35,8 @@ storage::Status RecoverAtStartUp(storage::FileSystem& fs, storage::PropertyStore
                                  storage::OperationJournal& journal, storage::LockStore& locks,
                                  const storage::Clock& clock, int max_depth);
 
-// `*recovered`: how many entries and partial-write records were claimed (and logged).
+// Logs how many entries and partial-write records it claimed, when there were any.
 storage::Status RecoverLapsed(storage::FileSystem& fs, storage::PropertyStore& properties,
-                              storage::OperationJournal& journal, int max_depth,
-                              int64_t* recovered);
+                              storage::OperationJournal& journal, int max_depth);
 
 }  // namespace keepdav::webdav
