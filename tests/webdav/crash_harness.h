@@ -200,6 +200,23 @@ struct RequestSpec {
   std::string body;
 };
 
+// Runs `spec` through `handler` (Host localhost:8080) and returns the answer.
+inline CapturingSink SendTo(DavHandler& handler, const RequestSpec& spec) {
+  DavRequest req;
+  req.method = spec.method;
+  req.target = spec.target;
+  req.host = "localhost:8080";
+  for (const auto& [k, v] : spec.headers) req.headers[k] = v;
+  std::istringstream body(spec.body);
+  req.body = &body;
+  req.content_length = static_cast<int64_t>(spec.body.size());
+  Progress progress;
+  req.progress = &progress;
+  CapturingSink sink;
+  handler.Handle(req, sink);
+  return sink;
+}
+
 // The backends of one server over a fresh in-memory file system and database: the handler
 // works through the fault-injecting wrappers; checks and recovery use the wrapped objects, as a
 // restarted process would find them (a crash stops every later call on both seams, so what the
@@ -241,21 +258,7 @@ class CrashWorld {
   }
   bool crashed() const { return faulty_fs_.crashed() || store_faults_.crashed(); }
 
-  CapturingSink Send(const RequestSpec& spec) {
-    DavRequest req;
-    req.method = spec.method;
-    req.target = spec.target;
-    req.host = "localhost:8080";
-    for (const auto& [k, v] : spec.headers) req.headers[k] = v;
-    std::istringstream body(spec.body);
-    req.body = &body;
-    req.content_length = static_cast<int64_t>(spec.body.size());
-    Progress progress;
-    req.progress = &progress;
-    CapturingSink sink;
-    handler_.Handle(req, sink);
-    return sink;
-  }
+  CapturingSink Send(const RequestSpec& spec) { return SendTo(handler_, spec); }
 
   // Start-up recovery over what the process left, as DavServer runs it.
   storage::Status Recover() {

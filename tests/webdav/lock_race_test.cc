@@ -50,21 +50,7 @@ class LockRaceTest : public ::testing::Test {
     return std::move(db).value();
   }
 
-  CapturingSink Send(const RequestSpec& spec) {
-    DavRequest req;
-    req.method = spec.method;
-    req.target = spec.target;
-    req.host = "localhost:8080";
-    for (const auto& [k, v] : spec.headers) req.headers[k] = v;
-    std::istringstream body(spec.body);
-    req.body = &body;
-    req.content_length = static_cast<int64_t>(spec.body.size());
-    Progress progress;
-    req.progress = &progress;
-    CapturingSink sink;
-    handler_.Handle(req, sink);
-    return sink;
-  }
+  CapturingSink Send(const RequestSpec& spec) { return SendTo(handler_, spec); }
 
   // LOCKs `target` (exclusive, depth 0) and returns the token ("" when not granted).
   std::string Lock(const std::string& target, int* status) {
