@@ -134,8 +134,12 @@ DavResponse DavHandler::HandleProppatch(const DavRequest& req) {
       if (!s.ok() && new_mtime_ns) fs_.SetModifiedTime(path, info->mtime_ns);
     }
     if (!s.ok()) {
-      int code = DavError::HttpStatusFor(s);
-      for (int& st : statuses) st = code;
+      // The database unreachable or busy: the whole request answers with Retry-After, as every
+      // other method does then (a 207 could not say when to try again). Other failures (a full
+      // disk) are named per property.
+      DavError failed = DavError::FromStorage(s);
+      if (failed.retry_after_s > 0) return failed;
+      for (int& st : statuses) st = failed.status;
     }
   }
 
