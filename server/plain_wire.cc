@@ -33,12 +33,22 @@ int SendTimeoutMs(int fd) {
 }  // namespace
 
 void PlainWire::Write(const ::iovec* iov_in, int count, bool more) {
-  std::vector<struct iovec> iov(iov_in, iov_in + count);
+  // A copy, advanced as sendmsg takes part of it; on the stack for the usual few pieces (a
+  // vector was a heap allocation per response).
+  struct iovec local[8];
+  std::vector<struct iovec> large;
+  struct iovec* iov = local;
+  if (count > static_cast<int>(sizeof local / sizeof local[0])) {
+    large.assign(iov_in, iov_in + count);
+    iov = large.data();
+  } else {
+    std::copy(iov_in, iov_in + count, local);
+  }
   int first = 0;
   const int flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0);
   while (first < count) {
     struct msghdr msg = {};
-    msg.msg_iov = iov.data() + first;
+    msg.msg_iov = iov + first;
     msg.msg_iovlen = static_cast<size_t>(count - first);
     ssize_t n = ::sendmsg(fd_, &msg, flags);  // bounded by the socket's send timeout
     if (n < 0) {

@@ -195,19 +195,24 @@ std::optional<int64_t> ParseHttpDate(const std::string& text) {
 
 Condition EvaluateConditionalHeaders(const DavRequest& req, const storage::FileInfo* info,
                                      bool read_method) {
-  std::string etag = info ? ETagFor(*info) : std::string();
   int64_t mtime = info ? info->mtime_ns / 1000000000 : 0;
+  // Formatted only when an If-Match or If-None-Match needs it: most requests carry neither.
+  std::string etag;
+  auto etag_of = [&]() -> const std::string& {
+    if (etag.empty() && info) etag = ETagFor(*info);
+    return etag;
+  };
 
   // Step 1 / 2: If-Match, else If-Unmodified-Since.
   if (const std::string* h = req.Header("If-Match")) {
-    if (!info || !AnyMatches(*h, etag, /*strong=*/true)) return Condition::kPreconditionFailed;
+    if (!info || !AnyMatches(*h, etag_of(), /*strong=*/true)) return Condition::kPreconditionFailed;
   } else if (const std::string* h = req.Header("If-Unmodified-Since")) {
     auto date = ParseHttpDate(*h);
     if (date && info && mtime > *date) return Condition::kPreconditionFailed;
   }
   // Step 3 / 4: If-None-Match, else If-Modified-Since (GET/HEAD only).
   if (const std::string* h = req.Header("If-None-Match")) {
-    if (info && AnyMatches(*h, etag, /*strong=*/false)) {
+    if (info && AnyMatches(*h, etag_of(), /*strong=*/false)) {
       return read_method ? Condition::kNotModified : Condition::kPreconditionFailed;
     }
   } else if (const std::string* h = req.Header("If-Modified-Since")) {

@@ -23,8 +23,24 @@ namespace keepdav::webdav {
 
 class AccessPolicy;
 
+// Transparent: Header("If-Modified-Since") and other lookups by a literal or a string_view build
+// no std::string (a name over 15 characters is a heap allocation, and a GET looks up a dozen
+// names, most of them absent). Both overloads order ASCII names alike (strcasecmp in the "C"
+// locale); header names are tokens (RFC 9110 §5.1), never with a NUL or a byte above 0x7f.
 struct CaseInsensitiveLess {
+  using is_transparent = void;
   bool operator()(const std::string& a, const std::string& b) const;
+  bool operator()(std::string_view a, std::string_view b) const {
+    const size_t n = a.size() < b.size() ? a.size() : b.size();
+    for (size_t i = 0; i < n; ++i) {
+      unsigned char x = static_cast<unsigned char>(a[i]);
+      unsigned char y = static_cast<unsigned char>(b[i]);
+      if (static_cast<unsigned>(x - 'A') < 26u) x += 'a' - 'A';
+      if (static_cast<unsigned>(y - 'A') < 26u) y += 'a' - 'A';
+      if (x != y) return x < y;
+    }
+    return a.size() < b.size();
+  }
 };
 using HeaderMap = std::map<std::string, std::string, CaseInsensitiveLess>;
 
@@ -101,7 +117,7 @@ struct DavRequest {
   std::shared_ptr<const AccessPolicy> access;
 
   // The header's value, or nullptr.
-  const std::string* Header(const std::string& name) const {
+  const std::string* Header(std::string_view name) const {
     auto it = headers.find(name);
     return it == headers.end() ? nullptr : &it->second;
   }
