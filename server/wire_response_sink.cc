@@ -184,6 +184,9 @@ char* Grow(std::string* out, size_t n) {
 }
 
 char* Put(char* p, std::string_view piece) {
+  // An empty piece may have no data at all (a value-initialised string_view), and memcpy from
+  // a null pointer is undefined even for no bytes (UBSan stops there).
+  if (piece.empty()) return p;
   std::memcpy(p, piece.data(), piece.size());
   return p + piece.size();
 }
