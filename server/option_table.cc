@@ -286,6 +286,12 @@ void AddDavOptions(std::vector<OptionDefinition>& t) {
       "404 for that property); 0: only stored sums",
       0, std::numeric_limits<int64_t>::max(),
       [](auto& o) -> auto& { return o.server.dav.checksum_listing_budget_bytes; }));
+  t.push_back(Integer(
+      "checksum-cache-rows", "N",
+      "stored checksums kept in memory for listings (a snapshot per folder, about 300 bytes a "
+      "row); 0: every listing reads them from the database",
+      0, std::numeric_limits<int64_t>::max(),
+      [](auto& o) -> auto& { return o.server.dav.checksum_cache_rows; }));
   OptionDefinition compact{
       "compact-allprop-agents", "LIST",
       "User-Agent parts (comma-separated) whose allprop PROPFIND leaves out displayname, "

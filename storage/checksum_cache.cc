@@ -4,14 +4,72 @@
 
 namespace keepdav::storage {
 
+Result<std::shared_ptr<const MemberChecksums>> ChecksumCache::Members(const ResourcePath& dir) {
+  if (max_cached_rows_ > 0) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = folders_.find(dir.str());
+    if (it != folders_.end() &&
+        std::chrono::steady_clock::now() - it->second.read_at < kMaxSnapshotAge) {
+      lru_.splice(lru_.begin(), lru_, it->second.lru);
+      return it->second.members;
+    }
+  }
+  // Read outside the mutex: other folders' listings go on meanwhile. Two listings of one folder
+  // may both read it; the second snapshot replaces the first.
+  const auto read_at = std::chrono::steady_clock::now();
+  auto members = std::make_shared<MemberChecksums>();
+  Status s = store_.ForEachInMembers(
+      dir, [&](std::string_view, const FileIdentity& identity, const FileChecksums& sums) {
+        members->rows_.emplace(identity.inode, MemberChecksums::Row{identity, sums});
+      });
+  if (!s.ok()) return s;
+  std::shared_ptr<const MemberChecksums> snapshot = std::move(members);
+  const size_t rows = snapshot->size();
+  if (rows == 0 || rows > max_cached_rows_) return snapshot;
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto [it, inserted] = folders_.try_emplace(dir.str());
+  if (inserted) {
+    lru_.push_front(dir.str());
+    it->second.lru = lru_.begin();
+  } else {
+    cached_rows_ -= it->second.members->size();
+    lru_.splice(lru_.begin(), lru_, it->second.lru);
+  }
+  it->second.members = snapshot;
+  it->second.read_at = read_at;
+  cached_rows_ += rows;
+  while (cached_rows_ > max_cached_rows_) {
+    auto oldest = folders_.find(lru_.back());
+    cached_rows_ -= oldest->second.members->size();
+    folders_.erase(oldest);
+    lru_.pop_back();
+  }
+  return snapshot;
+}
+
+void ChecksumCache::DropFolderOf(const ResourcePath& path, const FileIdentity* unless_it_has) {
+  if (max_cached_rows_ == 0 || path.IsRoot()) return;
+  const ResourcePath folder = path.Parent();
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = folders_.find(folder.str());
+  if (it == folders_.end()) return;
+  if (unless_it_has && it->second.members->Find(*unless_it_has)) return;
+  cached_rows_ -= it->second.members->size();
+  lru_.erase(it->second.lru);
+  folders_.erase(it);
+}
+
 Result<FileChecksums> ChecksumCache::Stored(const ResourcePath& path, const FileInfo& info) {
-  return store_.Get(path, IdentityOf(info));
+  const FileIdentity identity = IdentityOf(info);
+  Result<FileChecksums> stored = store_.Get(path, identity);
+  if (stored.ok()) DropFolderOf(path, &identity);
+  return stored;
 }
 
 Result<FileChecksums> ChecksumCache::Get(const ResourcePath& path, const FileInfo& info,
                                          uint64_t* bytes_read) {
   if (bytes_read) *bytes_read = 0;
-  Result<FileChecksums> stored = store_.Get(path, IdentityOf(info));
+  Result<FileChecksums> stored = Stored(path, info);
   if (stored.ok()) return stored;
   auto file = fs_.OpenRead(path);
   if (!file.ok()) return file.status();
@@ -27,7 +85,7 @@ Result<FileChecksums> ChecksumCache::Get(const ResourcePath& path, const FileInf
   Result<FileInfo> after = fs_.Stat(path);
   if (after.ok() && IdentityOf(after.value()) == IdentityOf(opened)) {
     // A failed Put (a busy or full database) costs a recomputation next time, nothing else.
-    (void)store_.Put(path, IdentityOf(opened), sums.value());
+    if (store_.Put(path, IdentityOf(opened), sums.value()).ok()) DropFolderOf(path);
   }
   return sums;
 }
@@ -36,7 +94,9 @@ Status ChecksumCache::Remember(const ResourcePath& path, const FileChecksums& su
   Result<FileInfo> info = fs_.Stat(path);
   if (!info.ok()) return info.status();
   if (!info->IsFile()) return Status::WithCode(StatusCode::kIsADirectory, path.str());
-  return store_.Put(path, IdentityOf(info.value()), sums);
+  Status s = store_.Put(path, IdentityOf(info.value()), sums);
+  DropFolderOf(path);
+  return s;
 }
 
 }  // namespace keepdav::storage

@@ -7,14 +7,32 @@
 // stored only if the file still has, after the read, the identity it had when opened (a file
 // written in place meanwhile gets its sum returned for this request, not stored).
 //
+// A listing reads a folder's stored sums with Members(): one store query per folder, kept in
+// memory as an immutable snapshot that the next listings of that folder share, up to
+// `max_cached_rows` rows in all (least recently listed folders go first; 0: none kept, every
+// listing queries the store). A snapshot can only be incomplete, never wrong: each of its rows
+// counts for the identity it was computed from, as in the store, so a caller compares the file's
+// identity and falls back to Stored()/Get() for a file the snapshot has no valid row for. A
+// snapshot is dropped when this instance stores sums in that folder, and when such a fallback
+// finds a row in the store that the snapshot lacks (written by a COPY, a MOVE, or another
+// instance on the same database since it was read), so the next listing reads it again; and a
+// snapshot older than kMaxSnapshotAge is read again anyway, for the rows another instance added
+// where this one lists without computing (its budget spent, or 0).
+//
 // Ownership: works on a FileSystem and a ChecksumStore the caller owns, which must outlive it.
-// Thread-safe (both are); two requests may compute the same file at once, and both store the
-// same sums. Errors: those of OpenRead (kNotFound, kIsADirectory) and of the read (kIoError); a
-// Put that fails after a computation is not an error (the sums are returned, and computed again
-// next time); Remember returns the Put's status.
+// Thread-safe (both are, and the snapshots are behind a mutex); two requests may compute the
+// same file at once, and both store the same sums. Errors: those of OpenRead (kNotFound,
+// kIsADirectory) and of the read (kIoError); a Put that fails after a computation is not an error
+// (the sums are returned, and computed again next time); Remember returns the Put's status.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
 
 #include "storage/checksum_store.h"
 #include "storage/file_system.h"
@@ -23,9 +41,39 @@
 
 namespace keepdav::storage {
 
+// The stored rows of one folder's direct members, keyed by inode (unique within a folder;
+// hard links share their content). Immutable once built.
+class MemberChecksums {
+ public:
+  struct Row {
+    FileIdentity identity;
+    FileChecksums sums;
+  };
+  // The sums of the member with `identity`'s inode if they were computed from exactly that
+  // identity; null otherwise.
+  const FileChecksums* Find(const FileIdentity& identity) const {
+    auto it = rows_.find(identity.inode);
+    return it == rows_.end() || it->second.identity != identity ? nullptr : &it->second.sums;
+  }
+  size_t size() const { return rows_.size(); }
+
+ private:
+  friend class ChecksumCache;
+  std::unordered_map<uint64_t, Row> rows_;
+};
+
 class ChecksumCache {
  public:
-  ChecksumCache(FileSystem& fs, ChecksumStore& store) : fs_(fs), store_(store) {}
+  static constexpr size_t kDefaultMaxCachedRows = 50000;
+  static constexpr std::chrono::seconds kMaxSnapshotAge{30};
+
+  ChecksumCache(FileSystem& fs, ChecksumStore& store,
+                size_t max_cached_rows = kDefaultMaxCachedRows)
+      : fs_(fs), store_(store), max_cached_rows_(max_cached_rows) {}
+
+  // The stored sums of collection `dir`'s direct members: the cached snapshot, else one
+  // ForEachInMembers of the store (kept if it fits). The store's error if that fails.
+  Result<std::shared_ptr<const MemberChecksums>> Members(const ResourcePath& dir);
 
   // The stored sums of the file `path` whose figures are `info`; kNotFound when none are stored
   // for exactly that identity (no read).
@@ -45,8 +93,23 @@ class ChecksumCache {
   ChecksumStore& store() { return store_; }
 
  private:
+  // Forgets the snapshot of `path`'s folder; with `unless_it_has`, only if that snapshot has no
+  // row for it (a row the store has that the snapshot lacks makes it stale).
+  void DropFolderOf(const ResourcePath& path, const FileIdentity* unless_it_has = nullptr);
+
   FileSystem& fs_;
   ChecksumStore& store_;
+  const size_t max_cached_rows_;
+
+  struct Folder {
+    std::shared_ptr<const MemberChecksums> members;
+    std::chrono::steady_clock::time_point read_at;
+    std::list<std::string>::iterator lru;  // its place in lru_ (front: listed most recently)
+  };
+  std::mutex mutex_;
+  std::unordered_map<std::string, Folder> folders_;  // by ResourcePath string
+  std::list<std::string> lru_;
+  size_t cached_rows_ = 0;
 };
 
 }  // namespace keepdav::storage

@@ -57,7 +57,9 @@ DavHandler::DavHandler(const DavBackends& backends, DavSettings settings)
               backends.access ? backends.access : &AllowAllPolicy()),
       props_(backends.properties),
       journal_(backends.journal),
-      checksums_(backends.files, backends.checksums),
+      // `settings` itself: settings_ is declared (so initialised) after checksums_.
+      checksums_(backends.files, backends.checksums,
+                 static_cast<size_t>(settings.checksum_cache_rows)),
       settings_(std::move(settings)),
       locks_(backends.locks, backends.clock, settings_.locks,
              [this](const storage::ResourcePath& p, const UrlSpace& space) {

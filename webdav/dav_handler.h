@@ -50,6 +50,10 @@ struct DavSettings {
   // it answer oc:checksums 404. A file is started while the total is below the limit, so a
   // Depth 0 PROPFIND always gets its file's sums. 0: never compute in a listing.
   uint64_t checksum_listing_budget_bytes = uint64_t{1} << 30;
+  // Stored sums kept in memory for listings, in rows (storage/checksum_cache.h: one snapshot
+  // per folder, least recently listed first out; about 300 bytes a row). 0: every listing
+  // reads its folders' sums from the store.
+  uint64_t checksum_cache_rows = storage::ChecksumCache::kDefaultMaxCachedRows;
   // Partial uploads into existing files: PATCH with X-Update-Range (SabreDAV) and PUT with
   // Content-Range (mod_dav), advertised as "sabredav-partialupdate" in OPTIONS' DAV header.
   // Off: PATCH is 405 and a PUT with Content-Range is 400 (RFC 9110 §14.5).

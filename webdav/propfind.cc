@@ -293,8 +293,8 @@ class PropfindResponder {
 
   // The oc:checksums element of `path` from its stored sums if they match `info`, into `out`.
   // The request's own target is looked up on its own; members one folder at a time, as dead
-  // properties are (one query per folder instead of one per member), kept by inode (unique
-  // within a folder; hard links share content) with the element already rendered.
+  // properties are: the folder's snapshot (ChecksumCache::Members, shared with the listings
+  // before and after this one while nothing changes there) instead of a query per member.
   bool StoredSumsXml(const ResourcePath& path, const FileInfo& info, bool is_target,
                      std::string_view* out) {
     if (!is_target) {
@@ -302,24 +302,16 @@ class PropfindResponder {
       std::string_view folder = member.substr(0, std::max<size_t>(member.rfind('/'), 1));
       if (!sums_folder_loaded_ || folder != sums_folder_) {
         sums_folder_.assign(folder);
-        sums_folder_loaded_ = true;
-        folder_sums_.clear();
-        folder_sums_xml_.clear();
-        Status s = checksums_.store().ForEachInMembers(
-            path.Parent(), [&](std::string_view, const storage::FileIdentity& id,
-                               const storage::FileChecksums& sums) {
-              const size_t at = folder_sums_xml_.size();
-              AppendOcChecksums(sums, &folder_sums_xml_);
-              folder_sums_.emplace(id.inode, FolderSums{id, at, folder_sums_xml_.size() - at});
-            });
-        if (!s.ok()) sums_folder_loaded_ = false;
+        auto members = checksums_.Members(path.Parent());
+        sums_folder_loaded_ = members.ok();
+        folder_sums_ = sums_folder_loaded_ ? std::move(members).value() : nullptr;
       }
       if (sums_folder_loaded_) {
-        auto it = folder_sums_.find(info.inode);
-        if (it == folder_sums_.end() || it->second.identity != storage::IdentityOf(info)) {
-          return false;
-        }
-        *out = std::string_view(folder_sums_xml_).substr(it->second.at, it->second.size);
+        const storage::FileChecksums* sums = folder_sums_->Find(storage::IdentityOf(info));
+        if (!sums) return false;
+        one_sums_.clear();
+        AppendOcChecksums(*sums, &one_sums_);
+        *out = one_sums_;
         return true;
       }
     }
@@ -346,16 +338,8 @@ class PropfindResponder {
   bool sums_first_done_ = false;
   bool sums_folder_loaded_ = false;
   std::string sums_folder_;
-  // The folder's stored sums by inode, their elements rendered one after another in
-  // folder_sums_xml_ (one buffer instead of a string per member).
-  struct FolderSums {
-    storage::FileIdentity identity;
-    size_t at = 0;
-    size_t size = 0;
-  };
-  std::unordered_map<uint64_t, FolderSums> folder_sums_;
-  std::string folder_sums_xml_;
-  std::string one_sums_;  // the element of a member looked up on its own
+  std::shared_ptr<const storage::MemberChecksums> folder_sums_;  // sums_folder_'s members
+  std::string one_sums_;                                         // the element being written
   MultistatusWriter& writer_;
   LiveValueSources sources_;
   std::optional<storage::SpaceInfo> space_;
