@@ -104,6 +104,9 @@ storage::Result<std::unique_ptr<webdav::AccessPolicy>> LoadAccessPolicy(
 
 }  // namespace
 
+// How long a listing's checksum snapshot is trusted on a shared database (see above).
+constexpr int kSharedChecksumSnapshotAgeS = 30;
+
 storage::Result<std::unique_ptr<DavServer>> DavServer::Create(ServerConfig config) {
   std::unique_ptr<DavServer> server(new DavServer());
   Poco::Logger& log = Poco::Logger::get("keepdav.server");
@@ -207,10 +210,14 @@ storage::Result<std::unique_ptr<DavServer>> DavServer::Create(ServerConfig confi
     if (!access_log.ok()) return access_log.status();
     server->access_log_ = std::move(access_log).value();
   }
+  webdav::DavSettings dav = config.dav;
+  // Other instances on a shared database store checksums this one's listing snapshots miss
+  // (storage/checksum_cache.h); alone on SQLite, nobody else does.
+  if (IsPostgresUri(config.db_path)) dav.checksum_snapshot_max_age_s = kSharedChecksumSnapshotAgeS;
   server->handler_ = std::make_unique<webdav::DavHandler>(
       webdav::DavBackends{*server->fs_, st.properties(), st.locks(), st.journal(), *server->clock_,
                           st.checksums(), server->access_.get()},
-      config.dav);
+      std::move(dav));
   // From here on the handler owns a share of the rules (ReloadAccessRules replaces them).
   server->handler_->ReplaceAccessPolicy(server->access_);
   server->config_ = std::move(config);

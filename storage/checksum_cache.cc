@@ -9,7 +9,8 @@ Result<std::shared_ptr<const MemberChecksums>> ChecksumCache::Members(const Reso
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = folders_.find(dir.str());
     if (it != folders_.end() &&
-        std::chrono::steady_clock::now() - it->second.read_at < kMaxSnapshotAge) {
+        (max_snapshot_age_.count() == 0 ||
+         std::chrono::steady_clock::now() - it->second.read_at < max_snapshot_age_)) {
       lru_.splice(lru_.begin(), lru_, it->second.lru);
       return it->second.members;
     }
@@ -39,10 +40,7 @@ Result<std::shared_ptr<const MemberChecksums>> ChecksumCache::Members(const Reso
   it->second.read_at = read_at;
   cached_rows_ += rows;
   while (cached_rows_ > max_cached_rows_) {
-    auto oldest = folders_.find(lru_.back());
-    cached_rows_ -= oldest->second.members->size();
-    folders_.erase(oldest);
-    lru_.pop_back();
+    DropLocked(folders_.find(lru_.back()));
   }
   return snapshot;
 }
@@ -54,9 +52,46 @@ void ChecksumCache::DropFolderOf(const ResourcePath& path, const FileIdentity* u
   auto it = folders_.find(folder.str());
   if (it == folders_.end()) return;
   if (unless_it_has && it->second.members->Find(*unless_it_has)) return;
+  DropLocked(it);
+}
+
+void ChecksumCache::DropLocked(Folders::iterator it) {
   cached_rows_ -= it->second.members->size();
   lru_.erase(it->second.lru);
   folders_.erase(it);
+}
+
+void ChecksumCache::DropTree(const ResourcePath& path) {
+  if (max_cached_rows_ == 0) return;
+  DropFolderOf(path);
+  const std::string& top = path.str();
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto it = folders_.begin(); it != folders_.end();) {
+    const std::string& folder = it->first;
+    const bool below = path.IsRoot() || folder == top ||
+                       (folder.size() > top.size() && folder.compare(0, top.size(), top) == 0 &&
+                        folder[top.size()] == '/');
+    if (below) {
+      auto next = std::next(it);
+      DropLocked(it);
+      it = next;
+    } else {
+      ++it;
+    }
+  }
+}
+
+Status ChecksumCache::DeleteTree(const ResourcePath& path) {
+  Status s = store_.DeleteTree(path);
+  DropTree(path);
+  return s;
+}
+
+Status ChecksumCache::MoveTree(const ResourcePath& from, const ResourcePath& to) {
+  Status s = store_.MoveTree(from, to);
+  DropTree(from);
+  DropTree(to);
+  return s;
 }
 
 Result<FileChecksums> ChecksumCache::Stored(const ResourcePath& path, const FileInfo& info) {

@@ -14,10 +14,12 @@
 // counts for the identity it was computed from, as in the store, so a caller compares the file's
 // identity and falls back to Stored()/Get() for a file the snapshot has no valid row for. A
 // snapshot is dropped when this instance stores sums in that folder, and when such a fallback
-// finds a row in the store that the snapshot lacks (written by a COPY, a MOVE, or another
-// instance on the same database since it was read), so the next listing reads it again; and a
-// snapshot older than kMaxSnapshotAge is read again anyway, for the rows another instance added
-// where this one lists without computing (its budget spent, or 0).
+// finds a row in the store that the snapshot lacks (written by another instance on the same
+// database since it was read), and by DeleteTree and MoveTree for every folder they change, so
+// the next listing reads it again. On a
+// database that other instances write too, a snapshot older than `max_snapshot_age` is read
+// again anyway, for the rows they added where this one lists without computing (its budget spent,
+// or 0); alone on its database (SQLite), nothing else writes rows, and snapshots have no age.
 //
 // Ownership: works on a FileSystem and a ChecksumStore the caller owns, which must outlive it.
 // Thread-safe (both are, and the snapshots are behind a mutex); two requests may compute the
@@ -65,11 +67,15 @@ class MemberChecksums {
 class ChecksumCache {
  public:
   static constexpr size_t kDefaultMaxCachedRows = 50000;
-  static constexpr std::chrono::seconds kMaxSnapshotAge{30};
 
+  // `max_snapshot_age` 0: no limit.
   ChecksumCache(FileSystem& fs, ChecksumStore& store,
-                size_t max_cached_rows = kDefaultMaxCachedRows)
-      : fs_(fs), store_(store), max_cached_rows_(max_cached_rows) {}
+                size_t max_cached_rows = kDefaultMaxCachedRows,
+                std::chrono::seconds max_snapshot_age = std::chrono::seconds(0))
+      : fs_(fs),
+        store_(store),
+        max_cached_rows_(max_cached_rows),
+        max_snapshot_age_(max_snapshot_age) {}
 
   // The stored sums of collection `dir`'s direct members: the cached snapshot, else one
   // ForEachInMembers of the store (kept if it fits). The store's error if that fails.
@@ -89,17 +95,22 @@ class ChecksumCache {
   // content under a new identity). Stats it first; kNotFound if it is gone, kIsADirectory.
   Status Remember(const ResourcePath& path, const FileChecksums& sums);
 
-  // The store itself, for the tree operations (DeleteTree, MoveTree).
-  ChecksumStore& store() { return store_; }
+  // The store's DeleteTree and MoveTree, forgetting the snapshots of every folder they change
+  // (a snapshot of a moved-onto folder would otherwise lack the rows that came with the move).
+  Status DeleteTree(const ResourcePath& path);
+  Status MoveTree(const ResourcePath& from, const ResourcePath& to);
 
  private:
   // Forgets the snapshot of `path`'s folder; with `unless_it_has`, only if that snapshot has no
   // row for it (a row the store has that the snapshot lacks makes it stale).
   void DropFolderOf(const ResourcePath& path, const FileIdentity* unless_it_has = nullptr);
+  // Forgets the snapshots of `path`'s folder, of `path` and of every folder below it.
+  void DropTree(const ResourcePath& path);
 
   FileSystem& fs_;
   ChecksumStore& store_;
   const size_t max_cached_rows_;
+  const std::chrono::seconds max_snapshot_age_;
 
   struct Folder {
     std::shared_ptr<const MemberChecksums> members;
@@ -107,7 +118,9 @@ class ChecksumCache {
     std::list<std::string>::iterator lru;  // its place in lru_ (front: listed most recently)
   };
   std::mutex mutex_;
-  std::unordered_map<std::string, Folder> folders_;  // by ResourcePath string
+  using Folders = std::unordered_map<std::string, Folder>;
+  void DropLocked(Folders::iterator it);  // with mutex_ held
+  Folders folders_;                       // by ResourcePath string
   std::list<std::string> lru_;
   size_t cached_rows_ = 0;
 };

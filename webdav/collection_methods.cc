@@ -66,7 +66,7 @@ DavResponse DavHandler::HandleDelete(const DavRequest& req) {
   ForgetRemovedLocks(path, /*all_removed=*/s.ok(), seen);
   if (s.ok()) {
     // Stale rows could never match a file again (checksum_store.h); this keeps the table small.
-    (void)checksums_.store().DeleteTree(path);
+    (void)checksums_.DeleteTree(path);
     DavResponse deleted = DavResponse::Empty(204);
     AddCollectionLocation(req, info->IsDirectory(), &deleted);
     return deleted;

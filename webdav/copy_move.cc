@@ -261,8 +261,7 @@ void DavHandler::CarryChecksums(const CopyMovePlan& plan, bool move,
   // The sums are a cache: a failure here costs a recomputation, so it is logged, not answered.
   // A rename keeps the inodes below a moved collection, so their rows stay valid at the new
   // place; a copied tree's members get theirs computed when first asked.
-  Status s = move ? checksums_.store().MoveTree(plan.from, plan.to)
-                  : checksums_.store().DeleteTree(plan.to);
+  Status s = move ? checksums_.MoveTree(plan.from, plan.to) : checksums_.DeleteTree(plan.to);
   if (s.ok() && carried.ok()) s = checksums_.Remember(plan.to, carried.value());
   if (!s.ok()) {
     Poco::Logger::get("keepdav.dav")

@@ -59,7 +59,8 @@ DavHandler::DavHandler(const DavBackends& backends, DavSettings settings)
       journal_(backends.journal),
       // `settings` itself: settings_ is declared (so initialised) after checksums_.
       checksums_(backends.files, backends.checksums,
-                 static_cast<size_t>(settings.checksum_cache_rows)),
+                 static_cast<size_t>(settings.checksum_cache_rows),
+                 std::chrono::seconds(settings.checksum_snapshot_max_age_s)),
       settings_(std::move(settings)),
       locks_(backends.locks, backends.clock, settings_.locks,
              [this](const storage::ResourcePath& p, const UrlSpace& space) {

@@ -54,6 +54,9 @@ struct DavSettings {
   // per folder, least recently listed first out; about 300 bytes a row). 0: every listing
   // reads its folders' sums from the store.
   uint64_t checksum_cache_rows = storage::ChecksumCache::kDefaultMaxCachedRows;
+  // Seconds after which a folder's snapshot is read again even if nothing here changed it; 0:
+  // never. DavServer sets it for a shared (PostgreSQL) database, where other instances add rows.
+  int checksum_snapshot_max_age_s = 0;
   // Partial uploads into existing files: PATCH with X-Update-Range (SabreDAV) and PUT with
   // Content-Range (mod_dav), advertised as "sabredav-partialupdate" in OPTIONS' DAV header.
   // Off: PATCH is 405 and a PUT with Content-Range is 400 (RFC 9110 §14.5).

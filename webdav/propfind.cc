@@ -109,6 +109,11 @@ class PropfindResponder {
       if (included) allprop_defs_.push_back(&def);
     }
     omit_empty_lockdiscovery_ = compact_allprop && request_.kind == PropfindRequest::Kind::kAllProp;
+    // What each named property is, looked up once for all the responses (a listing of 10,000
+    // files asking for four names spent a third of its instructions comparing them per file).
+    for (const PropertyName& name : request_.props) {
+      named_.push_back(Named{&name, IsOcChecksums(name), FindLiveProperty(name)});
+    }
     sources_.space = [this, &fs]() {
       if (!space_) {
         auto s = fs.Space();
@@ -232,9 +237,10 @@ class PropfindResponder {
     std::vector<const PropertyName*> missing;
     bool open = false;
     std::string_view checksums_xml;
-    for (const PropertyName& name : request_.props) {
-      const DeadProperty* d = FindDead(dead, name);
-      if (!d && IsOcChecksums(name)) {
+    for (const Named& named : named_) {
+      const PropertyName& name = *named.name;
+      const DeadProperty* d = dead.empty() ? nullptr : FindDead(dead, name);
+      if (!d && named.oc_checksums) {
         if (!OcChecksumsOf(path, info, &checksums_xml)) {
           missing.push_back(&name);
           continue;
@@ -246,7 +252,7 @@ class PropfindResponder {
         writer_.WriteRawElement(checksums_xml);
         continue;
       }
-      const LivePropertyDef* def = d ? nullptr : FindLiveProperty(name);
+      const LivePropertyDef* def = d ? nullptr : named.live;
       if (!d && !(def && !(def->files_only && info.IsDirectory()))) {
         missing.push_back(&name);
         continue;
@@ -340,6 +346,12 @@ class PropfindResponder {
   std::string sums_folder_;
   std::shared_ptr<const storage::MemberChecksums> folder_sums_;  // sums_folder_'s members
   std::string one_sums_;                                         // the element being written
+  struct Named {
+    const PropertyName* name;
+    bool oc_checksums;
+    const LivePropertyDef* live;  // null: not a live property
+  };
+  std::vector<Named> named_;  // request_.props, resolved
   MultistatusWriter& writer_;
   LiveValueSources sources_;
   std::optional<storage::SpaceInfo> space_;

@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "storage/database.h"
 #include "storage/file_checksummer.h"
@@ -161,6 +162,35 @@ TEST_F(ChecksumCacheTest, RememberDropsTheFolderSnapshot) {
   EXPECT_EQ(members.value()->size(), 2u);
 }
 
+TEST_F(ChecksumCacheTest, TreeOperationsDropTheSnapshotsOfTheFoldersTheyChange) {
+  ChecksumCache cache(fs_, *store_, 100);
+  ASSERT_TRUE(fs_.MakeDirectory(P("/d/sub")).ok());
+  Write("/d/sub/a", "alpha");
+  Write("/e/b", "beta");
+  Sum(cache, "/d/sub/a");
+  Sum(cache, "/e/b");
+  ASSERT_TRUE(cache.Members(P("/d/sub")).ok());
+  ASSERT_TRUE(cache.Members(P("/e")).ok());
+  EXPECT_EQ(store_->folder_reads, 2);
+  // A MOVE of /d/sub onto /e/sub: the rows go with it, and /e/sub's listing must see them.
+  ASSERT_TRUE(cache.MoveTree(P("/d/sub"), P("/e/sub")).ok());
+  ASSERT_TRUE(cache.Members(P("/d/sub")).ok());
+  EXPECT_EQ(store_->folder_reads, 3);
+  auto moved = cache.Members(P("/e/sub"));
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(moved.value()->size(), 1u);
+  EXPECT_EQ(store_->folder_reads, 4);
+  ASSERT_TRUE(cache.Members(P("/e")).ok());  // /e/sub's folder: its members changed
+  EXPECT_EQ(store_->folder_reads, 5);
+  ASSERT_TRUE(cache.Members(P("/e")).ok());
+  EXPECT_EQ(store_->folder_reads, 5);
+  ASSERT_TRUE(cache.DeleteTree(P("/e/b")).ok());
+  auto e = cache.Members(P("/e"));
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(store_->folder_reads, 6);
+  EXPECT_EQ(e.value()->size(), 0u);
+}
+
 TEST_F(ChecksumCacheTest, TheRowBudgetBoundsWhatIsKept) {
   ChecksumCache cache(fs_, *store_, 3);
   for (const char* p : {"/d/1", "/d/2", "/e/1", "/e/2"}) {
@@ -185,6 +215,18 @@ TEST_F(ChecksumCacheTest, TheRowBudgetBoundsWhatIsKept) {
   EXPECT_EQ(big.value()->size(), 4u);
   ASSERT_TRUE(cache.Members(P("/d")).ok());
   EXPECT_EQ(store_->folder_reads, 5);
+}
+
+TEST_F(ChecksumCacheTest, OnASharedDatabaseSnapshotsAreReadAgainAfterTheirAge) {
+  ChecksumCache cache(fs_, *store_, 100, std::chrono::seconds(1));
+  Write("/d/a", "alpha");
+  Sum(cache, "/d/a");
+  ASSERT_TRUE(cache.Members(P("/d")).ok());
+  ASSERT_TRUE(cache.Members(P("/d")).ok());
+  EXPECT_EQ(store_->folder_reads, 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  ASSERT_TRUE(cache.Members(P("/d")).ok());
+  EXPECT_EQ(store_->folder_reads, 2);
 }
 
 TEST_F(ChecksumCacheTest, ZeroRowsKeepsNothing) {
