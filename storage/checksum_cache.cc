@@ -16,8 +16,14 @@ Result<std::shared_ptr<const MemberChecksums>> ChecksumCache::Members(const Reso
     }
   }
   // Read outside the mutex: other folders' listings go on meanwhile. Two listings of one folder
-  // may both read it; the second snapshot replaces the first.
+  // may both read it; the second snapshot replaces the first. One that a drop came after (a row
+  // stored meanwhile may be missing from it) serves this listing only.
   const auto read_at = std::chrono::steady_clock::now();
+  uint64_t drops_before;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    drops_before = drops_;
+  }
   auto members = std::make_shared<MemberChecksums>();
   Status s = store_.ForEachInMembers(
       dir, [&](std::string_view, const FileIdentity& identity, const FileChecksums& sums) {
@@ -28,6 +34,7 @@ Result<std::shared_ptr<const MemberChecksums>> ChecksumCache::Members(const Reso
   const size_t rows = snapshot->size();
   if (rows == 0 || rows > max_cached_rows_) return snapshot;
   std::lock_guard<std::mutex> lock(mutex_);
+  if (drops_ != drops_before) return snapshot;
   auto [it, inserted] = folders_.try_emplace(dir.str());
   if (inserted) {
     lru_.push_front(dir.str());
@@ -50,9 +57,9 @@ void ChecksumCache::DropFolderOf(const ResourcePath& path, const FileIdentity* u
   const ResourcePath folder = path.Parent();
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = folders_.find(folder.str());
-  if (it == folders_.end()) return;
-  if (unless_it_has && it->second.members->Find(*unless_it_has)) return;
-  DropLocked(it);
+  if (it != folders_.end() && unless_it_has && it->second.members->Find(*unless_it_has)) return;
+  ++drops_;  // also when nothing is cached yet: a snapshot being read may lack the change
+  if (it != folders_.end()) DropLocked(it);
 }
 
 void ChecksumCache::DropLocked(Folders::iterator it) {
@@ -66,6 +73,7 @@ void ChecksumCache::DropTree(const ResourcePath& path) {
   DropFolderOf(path);
   const std::string& top = path.str();
   std::lock_guard<std::mutex> lock(mutex_);
+  ++drops_;
   for (auto it = folders_.begin(); it != folders_.end();) {
     const std::string& folder = it->first;
     const bool below = path.IsRoot() || folder == top ||

@@ -123,6 +123,7 @@ class ChecksumCache {
   Folders folders_;                       // by ResourcePath string
   std::list<std::string> lru_;
   size_t cached_rows_ = 0;
+  uint64_t drops_ = 0;  // changes seen (DropFolderOf, DropTree), cached or not
 };
 
 }  // namespace keepdav::storage

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "storage/database.h"
 #include "storage/file_checksummer.h"
@@ -33,7 +34,9 @@ class CountingStore : public ChecksumStore {
                           const std::function<void(std::string_view, const FileIdentity&,
                                                    const FileChecksums&)>& visit) override {
     ++folder_reads;
-    return inner_.ForEachInMembers(dir, visit);
+    Status s = inner_.ForEachInMembers(dir, visit);
+    if (after_folder_read) std::exchange(after_folder_read, nullptr)();
+    return s;
   }
   Status DeleteTree(const ResourcePath& path) override { return inner_.DeleteTree(path); }
   Status MoveTree(const ResourcePath& from, const ResourcePath& to) override {
@@ -41,6 +44,7 @@ class CountingStore : public ChecksumStore {
   }
   int gets = 0;
   int folder_reads = 0;
+  std::function<void()> after_folder_read;  // once, right after the next folder read
 
  private:
   ChecksumStore& inner_;
@@ -147,6 +151,22 @@ TEST_F(ChecksumCacheTest, ARowStoredBehindItsBackIsFoundAndRefreshesTheSnapshot)
   ASSERT_TRUE(cache.Stored(P("/d/b"), Info("/d/b")).ok());
   ASSERT_TRUE(cache.Members(P("/d")).ok());
   EXPECT_EQ(store_->folder_reads, 2);
+}
+
+TEST_F(ChecksumCacheTest, ASnapshotReadWhileARowIsStoredIsNotKept) {
+  ChecksumCache cache(fs_, *store_, 100);
+  Write("/d/a", "alpha");
+  Write("/d/b", "beta");
+  Sum(cache, "/d/a");
+  // Another request stores /d/b's sums after this listing's read and before it keeps the result.
+  store_->after_folder_read = [&] { Sum(cache, "/d/b"); };
+  auto racing = cache.Members(P("/d"));
+  ASSERT_TRUE(racing.ok());
+  EXPECT_EQ(racing.value()->size(), 1u);
+  auto next = cache.Members(P("/d"));
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(store_->folder_reads, 2);
+  EXPECT_EQ(next.value()->size(), 2u);
 }
 
 TEST_F(ChecksumCacheTest, RememberDropsTheFolderSnapshot) {
