@@ -104,7 +104,8 @@ storage::Result<std::unique_ptr<webdav::AccessPolicy>> LoadAccessPolicy(
 
 }  // namespace
 
-// How long a listing's checksum snapshot is trusted on a shared database (see above).
+// How long a listing's checksum snapshot is trusted on a shared (PostgreSQL) database, where other
+// instances store sums it cannot see (storage/checksum_cache.h).
 constexpr int kSharedChecksumSnapshotAgeS = 30;
 
 storage::Result<std::unique_ptr<DavServer>> DavServer::Create(ServerConfig config) {

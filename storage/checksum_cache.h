@@ -16,10 +16,11 @@
 // snapshot is dropped when this instance stores sums in that folder, and when such a fallback
 // finds a row in the store that the snapshot lacks (written by another instance on the same
 // database since it was read), and by DeleteTree and MoveTree for every folder they change, so
-// the next listing reads it again. On a
-// database that other instances write too, a snapshot older than `max_snapshot_age` is read
-// again anyway, for the rows they added where this one lists without computing (its budget spent,
-// or 0); alone on its database (SQLite), nothing else writes rows, and snapshots have no age.
+// the next listing reads it again. A snapshot read while such a drop happened serves its own
+// listing but is not kept. On a database that other instances write too, a snapshot older than
+// `max_snapshot_age` is read again anyway, for the rows they added where this one lists without
+// computing (its budget spent, or 0); alone on its database (SQLite), nothing else writes rows,
+// and snapshots have no age.
 //
 // Ownership: works on a FileSystem and a ChecksumStore the caller owns, which must outlive it.
 // Thread-safe (both are, and the snapshots are behind a mutex); two requests may compute the
